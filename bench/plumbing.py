@@ -10,6 +10,7 @@ import platform
 import shlex
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -370,10 +371,12 @@ def format_table(result: dict[str, Any]) -> str:
     bare = result["servers"]["bare"]["median"]
     rat = result["ratios"]
     verdict = result["targets"]
+    rev = result["revision"]
     out = [
         f"machine: {m['cpu']}, {m['cores']} cores ({m['usable_cores']} usable), "
         f"Python {m['python']}, pygls {m['pygls']}, lsprotocol {m['lsprotocol']}",
-        f"ours: {' '.join(result['servers']['ours']['cmd'])}",
+        f"ours: {' '.join(result['servers']['ours']['cmd'])}  (repo {rev['commit']}"
+        f"{', server/ has uncommitted changes' if rev['server_dirty'] else ''})",
         f"bare: {' '.join(result['servers']['bare']['cmd'])}",
         f"work: didOpen {sz['n_docs']} x {sz['doc_lines']} lines "
         f"({result['servers']['bare']['samples'][0]['didopen_bytes'] / 1e6:.1f} MB); typing "
@@ -414,6 +417,24 @@ def format_table(result: dict[str, Any]) -> str:
         )
     out.append(f"overall: {'PASS' if result['ok'] else 'FAIL'}  (wall {result['wall_s']:.1f} s)")
     return "\n".join(out)
+
+
+def source_revision() -> dict[str, Any]:
+    """Git commit of the repo and whether the server sources differ from it (editable install)."""
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(
+                ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10
+            )
+        except (OSError, subprocess.SubprocessError):
+            return ""
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    return {
+        "commit": git("rev-parse", "--short", "HEAD") or "unknown",
+        "server_dirty": bool(git("status", "--porcelain", "--", "server")),
+    }
 
 
 # -- main -------------------------------------------------------------------------------------
@@ -502,6 +523,7 @@ def run_benchmark(args: argparse.Namespace, progress: Callable[[str], None]) -> 
     return {
         "benchmark": "plumbing",
         "machine": machine_info(),
+        "revision": source_revision(),
         "config": {
             "sizes": asdict(sizes),
             "repeat": repeat,
