@@ -15,6 +15,12 @@ from .tokens import cache_key, cached_tokens
 from .validate import ApiError, ChatRequest, Rules, validate_chat
 from .wire import Connection, SseWriter, send_body, send_json
 
+_PREFIX_FIELDS = {
+    "partial": "messages[-1].partial",
+    "prefix_body": "prefix",
+    "prefix_message": "messages[-1].prefix",
+}
+
 Done = tuple[Outcome, bool]
 """How the response ended, and whether the connection may serve another request."""
 
@@ -68,7 +74,7 @@ class ChatEndpoint:
             repeat_prefix=repeat,
             cached_tokens=cached,
         )
-        self._recorder.update(lambda: setattr(record, "usage", planned.usage))
+        self._set(record, usage=planned.usage)
         meta = ChunkMeta.new(request.model.id)
         if request.stream:
             return await self._stream(conn, record, item, planned, meta, request.include_usage)
@@ -84,13 +90,13 @@ class ChatEndpoint:
             "honored": continuation.honored,
             "prefix": continuation.prefix,
         }
-        self._recorder.update(lambda: setattr(record, "continuation", info))
+        self._set(record, continuation=info)
         if continuation.honored:
             return self._config.repeat_prefix
         if self._config.unaccepted_prefix == "reject":
-            styles = ", ".join(continuation.styles)
+            fields = ", ".join(_PREFIX_FIELDS[style] for style in continuation.styles)
             raise ApiError(
-                400, "invalid_request_error", f"Invalid request: unsupported field(s): {styles}"
+                400, "invalid_request_error", f"Invalid request: unsupported field(s): {fields}"
             )
         return self._config.repeat_prefix or self._config.unaccepted_prefix == "repeat"
 
