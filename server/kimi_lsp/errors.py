@@ -40,9 +40,7 @@ class InvalidInputError(KimiError):
 class RequestFailedError(KimiError):
     """An operation failed for a reason with a protocol error kind; answered as RequestFailed."""
 
-    def __init__(
-        self, kind: ErrorKind, message: str, *, retry_after: float | None = None
-    ) -> None:
+    def __init__(self, kind: ErrorKind, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message, retry_after=retry_after)
         self.kind = kind
 

@@ -1,0 +1,5 @@
+"""`python -m kimi_lsp`: the same entry point as the `kimi-lsp` console script."""
+
+from .cli import main
+
+raise SystemExit(main())

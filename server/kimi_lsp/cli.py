@@ -1,0 +1,67 @@
+"""Command line: serve LSP over stdio or TCP, plus the `doctor` subcommand for people."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+
+EXIT_OK = 0
+EXIT_PROBLEM = 1
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kimi-lsp",
+        description="A language server that puts the kimi-k2.6 model behind your editor. "
+        "Without a subcommand it serves LSP over stdio.",
+    )
+    parser.add_argument("--version", action="version", version=f"kimi-lsp {__version__}")
+    parser.add_argument("--stdio", action="store_true", help="serve over stdio (the default)")
+    parser.add_argument("--tcp", action="store_true", help="serve over TCP instead of stdio")
+    parser.add_argument("--host", default="127.0.0.1", help="TCP host (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=2087, help="TCP port (default 2087)")
+    parser.add_argument("--log-file", type=Path, help="write the log here instead of stderr")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        type=str.upper,
+        help="log verbosity (default INFO)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND")
+    doctor = sub.add_parser(
+        "doctor", help="check the configuration and, with --online, the API endpoint"
+    )
+    doctor.add_argument(
+        "--online", action="store_true", help="also call the API endpoint to check it answers"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "doctor":
+        from .doctor import run_doctor
+
+        return run_doctor(online=args.online, out=sys.stdout)
+    return serve(args)
+
+
+def serve(args: argparse.Namespace) -> int:
+    from .logs import LogSetup
+    from .server import create_server
+
+    logs = LogSetup(level=args.log_level, log_file=args.log_file)
+    server = create_server(logs=logs)
+    logs.filter.set_secrets({server.settings.api_key})
+    try:
+        if args.tcp:
+            return server.serve_tcp(args.host, args.port)
+        return server.serve_stdio()
+    finally:
+        logs.close()

@@ -1,0 +1,118 @@
+"""initialize / initialized / settings updates: negotiates encodings and loads the settings."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from ..positions import PositionEncoding
+
+if TYPE_CHECKING:
+    from ..server import KimiServer
+
+log = logging.getLogger(__name__)
+
+
+def register(server: KimiServer) -> None:
+    pending_problems: list[str] = []
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: KimiServer, params: types.InitializeParams) -> None:
+        encoding = ls.workspace.position_encoding
+        ls.documents.encoding = PositionEncoding(str(getattr(encoding, "value", encoding)))
+        pending_problems.extend(
+            ls.settings_store.set_initialization_options(params.initialization_options)
+        )
+        if ls.logs is not None:
+            ls.logs.bridge_to_client(
+                lambda kind, text: ls.window_log_message(
+                    types.LogMessageParams(type=types.MessageType(kind), message=text)
+                )
+            )
+        ls.dispatcher.initialized = True
+        info = params.client_info
+        log.info(
+            "Initialized for %s; position encoding %s",
+            " ".join(filter(None, [info.name, info.version])) if info else "an unnamed client",
+            ls.documents.encoding,
+        )
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: KimiServer, params: types.InitializedParams) -> None:
+        for problem in pending_problems:
+            ls.show_message(problem)
+        pending_problems.clear()
+        if _supports_dynamic_configuration(ls):
+            await _register_configuration(ls)
+        await pull_configuration(ls)
+
+    async def did_change_configuration(params: Any) -> None:
+        settings = params.get("settings") if isinstance(params, dict) else None
+        if settings is not None:
+            for problem in server.settings_store.set_client_settings(settings):
+                server.show_message(problem)
+        await pull_configuration(server)
+
+    server.dispatcher.notifications[types.WORKSPACE_DID_CHANGE_CONFIGURATION] = (
+        did_change_configuration
+    )
+
+    # Registered with pygls too, so the capability is advertised and stray structured
+    # notifications still land in the same place.
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration_structured(
+        ls: KimiServer, params: types.DidChangeConfigurationParams
+    ) -> None:
+        await did_change_configuration({"settings": params.settings})
+
+
+async def _register_configuration(ls: KimiServer) -> None:
+    """Ask for didChangeConfiguration notifications; a client that refuses still works."""
+    try:
+        await ls.client_register_capability_async(
+            types.RegistrationParams(
+                registrations=[
+                    types.Registration(
+                        id="kimi-configuration",
+                        method=types.WORKSPACE_DID_CHANGE_CONFIGURATION,
+                        register_options={"section": "kimi"},
+                    )
+                ]
+            )
+        )
+    except Exception as exc:
+        log.info("The client declined dynamic configuration registration: %s", exc)
+
+
+def _supports_dynamic_configuration(ls: KimiServer) -> bool:
+    workspace = ls.client_capabilities.workspace
+    did_change = workspace.did_change_configuration if workspace else None
+    return bool(did_change and did_change.dynamic_registration)
+
+
+def _supports_pull(ls: KimiServer) -> bool:
+    workspace = ls.client_capabilities.workspace
+    return bool(workspace and workspace.configuration)
+
+
+async def pull_configuration(ls: KimiServer) -> None:
+    """Ask the client for the `kimi` section when it supports workspace/configuration."""
+    if not _supports_pull(ls):
+        return
+    try:
+        result = await ls.workspace_configuration_async(
+            types.ConfigurationParams(items=[types.ConfigurationItem(section="kimi")])
+        )
+    except Exception as exc:
+        log.warning("The client did not answer workspace/configuration: %s", exc)
+        return
+    # pygls hands the result back as a tuple (and nested objects may be namedtuples).
+    section = result[0] if isinstance(result, list | tuple) and result else None
+    if section is not None and hasattr(section, "_asdict"):
+        section = section._asdict()
+    if section is None:
+        return
+    for problem in ls.settings_store.set_client_settings(section):
+        ls.show_message(problem)

@@ -1,0 +1,213 @@
+"""Raw JSON-RPC dispatch in front of pygls: fast paths, cancellable requests, one error boundary."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import inspect
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from pygls.exceptions import (
+    JsonRpcException,
+    JsonRpcInternalError,
+    JsonRpcInvalidParams,
+)
+
+from .errors import ErrorKind, InvalidInputError, KimiError, RequestFailedError
+from .transport import FrameParser
+
+if TYPE_CHECKING:
+    from pygls.protocol import LanguageServerProtocol
+
+log = logging.getLogger(__name__)
+
+REQUEST_FAILED = -32803
+NotificationHandler = Callable[[Any], Awaitable[None] | None]
+RequestHandler = Callable[[Any], Awaitable[Any]]
+CommandHandler = Callable[[list[Any]], Awaitable[Any]]
+
+
+def to_jsonrpc_error(exc: KimiError) -> JsonRpcException:
+    """The single translation of core errors into JSON-RPC errors (protocol.md, Errors)."""
+    if isinstance(exc, RequestFailedError) and exc.kind is not None:
+        data: dict[str, Any] = {"kind": str(exc.kind)}
+        if exc.retry_after is not None:
+            data["retryAfter"] = exc.retry_after
+        return JsonRpcException(message=exc.message, code=REQUEST_FAILED, data=data)
+    return JsonRpcInvalidParams(message=exc.message)
+
+
+class Dispatcher:
+    """Parses frames and routes messages: our handlers get raw JSON, the rest goes to pygls.
+
+    Requests run as tasks registered under their JSON-RPC id in pygls's request table, so
+    `$/cancelRequest` cancels them — including `workspace/executeCommand` commands, which
+    pygls itself would leave running.
+    """
+
+    def __init__(self, protocol: LanguageServerProtocol) -> None:
+        self.protocol = protocol
+        self.notifications: dict[str, NotificationHandler] = {}
+        self.requests: dict[str, RequestHandler] = {}
+        self.commands: dict[str, CommandHandler] = {}
+        self._parser = FrameParser()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.initialized = False
+
+    # -- registration -----------------------------------------------------------------
+    def notification(self, method: str) -> Callable[[NotificationHandler], NotificationHandler]:
+        def register(handler: NotificationHandler) -> NotificationHandler:
+            self.notifications[method] = handler
+            return handler
+
+        return register
+
+    def request(self, method: str) -> Callable[[RequestHandler], RequestHandler]:
+        def register(handler: RequestHandler) -> RequestHandler:
+            self.requests[method] = handler
+            return handler
+
+        return register
+
+    # -- input ------------------------------------------------------------------------
+    def feed(self, data: bytes) -> None:
+        for body in self._parser.feed(data):
+            self.dispatch(body)
+
+    def dispatch(self, body: bytes) -> None:
+        try:
+            message = json.loads(body)
+        except ValueError as exc:
+            log.error("Received a message that is not valid JSON: %s", exc)
+            self._send_error(None, -32700, f"Parse error: the message is not valid JSON ({exc}).")
+            return
+        if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
+            self._send_error(None, -32600, "Invalid request: expected a JSON-RPC 2.0 object.")
+            return
+        method = message.get("method")
+        has_id = "id" in message
+        params = message.get("params")
+        if isinstance(method, str):
+            if self.protocol._shutdown and method != "exit":
+                if has_id:
+                    self._send_error(message["id"], -32600, "The server is shutting down.")
+                return
+            if has_id:
+                handler = self._route_request(method, params)
+                if handler is not None:
+                    if not self.initialized:
+                        self._send_error(
+                            message["id"], -32002, "The server has not been initialized yet."
+                        )
+                        return
+                    self._start_request(message["id"], method, handler)
+                    return
+            elif method in self.notifications:
+                self._run_notification(method, self.notifications[method], params)
+                return
+        self._to_pygls(message, method if isinstance(method, str) else None, has_id)
+
+    def _route_request(self, method: str, params: Any) -> Callable[[], Awaitable[Any]] | None:
+        if method in self.requests:
+            return partial(self.requests[method], params)
+        if method == "workspace/executeCommand" and isinstance(params, dict):
+            command = self.commands.get(params.get("command"))  # type: ignore[arg-type]
+            if command is not None:
+                arguments = params.get("arguments")
+                if arguments is None:
+                    arguments = []
+                if not isinstance(arguments, list):
+                    return partial(_raise, InvalidInputError("Command arguments must be a list."))
+                return partial(command, arguments)
+        return None
+
+    def _to_pygls(self, message: dict[str, Any], method: str | None, has_id: bool) -> None:
+        try:
+            structured = self.protocol.structure_message(message)
+        except JsonRpcException as exc:
+            cause = exc.__cause__ or exc
+            log.warning("Malformed %s message: %s", method or "JSON-RPC", cause)
+            if has_id and method:
+                self._send_error(
+                    message["id"], -32602, f"Invalid params for {method}: {_first_line(cause)}"
+                )
+            return
+        self.protocol.handle_message(structured)
+
+    # -- execution --------------------------------------------------------------------
+    def _run_notification(self, method: str, handler: NotificationHandler, params: Any) -> None:
+        try:
+            result = handler(params)
+        except KimiError as exc:
+            log.warning("%s: %s", method, exc.message)
+            return
+        except Exception:
+            log.exception("Handling %s failed", method)
+            return
+        if inspect.isawaitable(result):
+            self.spawn(_logged(method, result))
+
+    def _start_request(
+        self, msg_id: Any, method: str, handler: Callable[[], Awaitable[Any]]
+    ) -> None:
+        protocol = self.protocol
+
+        def start() -> None:
+            protocol._ctx_msg_id.set(msg_id)
+            task = asyncio.ensure_future(_translated(method, handler))
+            protocol._request_futures[msg_id] = task  # type: ignore[assignment]
+            task.add_done_callback(partial(protocol._send_handler_result, msg_id=msg_id))
+
+        contextvars.copy_context().run(start)
+
+    def spawn(self, awaitable: Awaitable[Any]) -> asyncio.Task[Any]:
+        """Run a background task, keeping a strong reference until it finishes."""
+        task = asyncio.ensure_future(awaitable)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _send_error(self, msg_id: Any, code: int, message: str) -> None:
+        self.protocol._send_data(
+            {"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}}
+        )
+
+
+async def _raise(exc: Exception) -> Any:
+    raise exc
+
+
+async def _translated(method: str, handler: Callable[[], Awaitable[Any]]) -> Any:
+    try:
+        return await handler()
+    except KimiError as exc:
+        if exc.kind is not None and exc.kind is not ErrorKind.STALE_DOCUMENT:
+            log.warning("%s failed (%s): %s", method, exc.kind, exc.message)
+        raise to_jsonrpc_error(exc) from None
+    except (JsonRpcException, asyncio.CancelledError):
+        raise
+    except Exception as exc:
+        log.exception("%s failed unexpectedly", method)
+        raise JsonRpcInternalError(
+            message=f"Internal error in {method}: {_first_line(exc)} (details in the server log)."
+        ) from exc
+
+
+async def _logged(method: str, awaitable: Awaitable[Any]) -> None:
+    try:
+        await awaitable
+    except asyncio.CancelledError:
+        raise
+    except KimiError as exc:
+        log.warning("%s: %s", method, exc.message)
+    except Exception:
+        log.exception("Handling %s failed", method)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]

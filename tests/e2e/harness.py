@@ -1,0 +1,116 @@
+"""Starting the real server over stdio for e2e tests, in a clean, isolated environment."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pytest_lsp import LanguageClient, client_capabilities
+from pytest_lsp.client import make_test_lsp_client
+
+SERVER_COMMAND = [sys.executable, "-m", "kimi_lsp"]
+
+# The two capability profiles every e2e test runs under.
+PROFILES = {"vscode": "visual-studio-code", "neovim": "neovim@v0.11.0"}
+
+_SCRUBBED = ("MOONSHOT_API_KEY", "KIMI_API_KEY", "KIMI_BASE_URL", "KIMI_MODEL")
+
+
+def server_env(extra: dict[str, str] | None = None, home: Path | None = None) -> dict[str, str]:
+    """The test process's environment without any real key, with isolated config dirs."""
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    home = home or Path(tempfile.mkdtemp(prefix="kimi-e2e-"))
+    env["XDG_CONFIG_HOME"] = str(home / "config")
+    env["XDG_CACHE_HOME"] = str(home / "cache")
+    env["XDG_DATA_HOME"] = str(home / "data")
+    env.update(extra or {})
+    return env
+
+
+@asynccontextmanager
+async def session(
+    profile: str,
+    *,
+    init_options: Any = None,
+    env: dict[str, str] | None = None,
+    configuration: dict[str, Any] | None = None,
+    root: Path | None = None,
+    args: list[str] | None = None,
+) -> AsyncIterator[LanguageClient]:
+    """A client connected to a fresh server process, initialized with the given profile."""
+    client = make_test_lsp_client()
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register_capability(params: types.RegistrationParams) -> None:
+        client.registrations.extend(params.registrations)  # type: ignore[attr-defined]
+
+    client.registrations = []  # type: ignore[attr-defined]
+    if configuration is not None:
+        client.set_configuration(configuration)
+    await client.start_io(*SERVER_COMMAND, *(args or []), env=server_env(env))
+    try:
+        root_uri = root.as_uri() if root else None
+        folders = [types.WorkspaceFolder(uri=root_uri, name=root.name)] if root else None
+        client.initialize_result = await client.initialize_session(  # type: ignore[attr-defined]
+            types.InitializeParams(
+                capabilities=client_capabilities(PROFILES[profile]),
+                initialization_options=init_options,
+                root_uri=root_uri,
+                workspace_folders=folders,
+            )
+        )
+        yield client
+        await client.shutdown_session()
+    finally:
+        # pygls's client.stop() waits for the server to exit by itself: after a failed
+        # test it would wait forever, so end the process first.
+        process = client._server
+        if process is not None and process.returncode is None:
+            process.kill()
+        await client.stop()
+
+
+def open_document(client: LanguageClient, uri: str, text: str, version: int = 1) -> None:
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id="python", version=version, text=text
+            )
+        )
+    )
+
+
+def change(
+    client: LanguageClient,
+    uri: str,
+    version: int,
+    start: tuple[int, int],
+    end: tuple[int, int],
+    text: str,
+) -> None:
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(
+                        start=types.Position(line=start[0], character=start[1]),
+                        end=types.Position(line=end[0], character=end[1]),
+                    ),
+                    text=text,
+                )
+            ],
+        )
+    )
+
+
+async def document_state(client: LanguageClient, uri: str) -> Any:
+    return await client.protocol.send_request_async(
+        "kimi/documentState", {"textDocument": {"uri": uri}}
+    )
