@@ -1,0 +1,92 @@
+"""The command line as a person uses it: --version, --help, doctor (offline and --online)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kimi_lsp import __version__
+from tests.fake_kimi import FakeKimi
+
+from .harness import server_env
+
+KEY = "sk-test-fake"
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kimi_lsp", *args],
+        capture_output=True,
+        text=True,
+        env=server_env(env),
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeKimi]:
+    with FakeKimi().start_in_thread() as handle:
+        yield handle
+
+
+def test_version_and_help() -> None:
+    assert run("--version").stdout.strip() == f"kimi-lsp {__version__}"
+    help_text = run("--help").stdout
+    assert "doctor" in help_text and "--tcp" in help_text
+
+
+def test_doctor_without_key_names_the_fix() -> None:
+    result = run("doctor")
+    assert result.returncode == 1
+    assert "MOONSHOT_API_KEY" in result.stdout and "kimi.apiKey" in result.stdout
+    assert "kimi-k2.6" in result.stdout and "tokenizer" in result.stdout
+
+
+def test_doctor_with_key_never_prints_it(tmp_path: Path) -> None:
+    secret = "sk-test-fake-doctor-0123456789abcdef"
+    result = run("doctor", env={"MOONSHOT_API_KEY": secret})
+    assert result.returncode == 0, result.stdout
+    assert "configured (from environment)" in result.stdout
+    assert secret not in result.stdout + result.stderr
+
+
+def test_doctor_reports_a_bad_user_file(tmp_path: Path) -> None:
+    env = {"MOONSHOT_API_KEY": KEY, "XDG_CONFIG_HOME": str(tmp_path)}
+    (tmp_path / "kimi-lsp").mkdir()
+    (tmp_path / "kimi-lsp" / "settings.json").write_text('{"maxRetries": "lots"}')
+    result = run("doctor", env=env)
+    assert result.returncode == 1
+    assert "kimi.maxRetries" in result.stdout
+
+
+def test_doctor_online_against_the_endpoint(fake: FakeKimi) -> None:
+    env = {"MOONSHOT_API_KEY": KEY, "KIMI_BASE_URL": fake.base_url}
+    result = run("doctor", "--online", env=env)
+    assert result.returncode == 0, result.stdout
+    assert "lists kimi-k2.6" in result.stdout
+    models = [r for r in fake.requests if r.path.endswith("/models")]
+    assert models and models[-1].headers.get("authorization") == f"Bearer {KEY}"
+
+
+def test_doctor_online_rejected_key_explains_regions(fake: FakeKimi) -> None:
+    env = {"MOONSHOT_API_KEY": "sk-wrong-region-key-000000", "KIMI_BASE_URL": fake.base_url}
+    result = run("doctor", "--online", env=env)
+    assert result.returncode == 1
+    assert "401" in result.stdout and "api.moonshot.cn" in result.stdout
+    assert "sk-wrong-region-key-000000" not in result.stdout
+
+
+def test_doctor_online_unreachable_endpoint() -> None:
+    env = {"MOONSHOT_API_KEY": KEY, "KIMI_BASE_URL": "http://127.0.0.1:9/v1"}
+    result = run("doctor", "--online", env=env)
+    assert result.returncode == 1
+    assert "could not reach http://127.0.0.1:9/v1/models" in result.stdout
+
+
+def test_unknown_subcommand_is_a_usage_error() -> None:
+    assert run("frobnicate").returncode == 2

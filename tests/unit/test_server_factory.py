@@ -1,0 +1,26 @@
+"""create_server(): independent instances, and a failing feature does not take the rest down."""
+
+from __future__ import annotations
+
+import pytest
+
+from kimi_lsp.server import KimiServer, create_server
+
+
+def test_each_call_builds_a_new_server() -> None:
+    a, b = create_server(env={}), create_server(env={})
+    assert a is not b and a.documents is not b.documents
+    assert "kimi/status" in a.dispatcher.requests
+
+
+def test_failing_feature_is_isolated(caplog: pytest.LogCaptureFixture) -> None:
+    def broken(server: KimiServer) -> None:
+        raise RuntimeError("feature exploded")
+
+    def working(server: KimiServer) -> None:
+        server.dispatcher.requests["test/ok"] = lambda params: None  # type: ignore[assignment,return-value]
+
+    server = create_server(env={}, features=[("broken", broken), ("working", working)])
+    assert server.failed_features == {"broken": "feature exploded"}
+    assert "test/ok" in server.dispatcher.requests
+    assert "continues without it" in caplog.text
