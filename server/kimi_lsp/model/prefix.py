@@ -1,0 +1,65 @@
+"""Prefix continuation: the continuation message per prefix mode, and repeated-prefix removal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..config import PrefixMode
+
+SHORT_PREFIX = 8
+"""Prefixes with fewer non-blank characters are only stripped from a reply once the endpoint
+was seen repeating a longer one: a short prefix is too likely to begin a genuine reply."""
+
+
+def continuation_message(prefix: str, mode: PrefixMode) -> dict[str, Any] | None:
+    """The last (assistant) message continuing `prefix`; None in mode "none"."""
+    if mode == "partial":
+        return {"role": "assistant", "content": prefix, "partial": True}
+    if mode == "prefix":
+        return {"role": "assistant", "content": prefix, "prefix": True}
+    return None
+
+
+def should_detect(prefix: str, endpoint_repeats: bool) -> bool:
+    """Whether to watch a reply for a repeated `prefix`."""
+    return bool(prefix) and (endpoint_repeats or len(prefix.strip()) >= SHORT_PREFIX)
+
+
+class PrefixStripper:
+    """Holds back the start of a reply while it could still be a repeat of the prefix.
+
+    `feed` returns the text that can be streamed now; once the reply is known to start with
+    the whole prefix, the prefix is dropped (`repeated` becomes True); as soon as it diverges,
+    everything held back is released unchanged. `flush` releases what is left at the end."""
+
+    __slots__ = ("_pending", "_prefix", "decided", "repeated")
+
+    def __init__(self, prefix: str | None) -> None:
+        self._prefix = prefix or ""
+        self._pending = ""
+        self.decided = not self._prefix
+        self.repeated = False
+
+    def feed(self, text: str) -> str:
+        if self.decided:
+            return text
+        pending = self._pending + text
+        prefix = self._prefix
+        if len(pending) >= len(prefix):
+            self.decided = True
+            self._pending = ""
+            if pending.startswith(prefix):
+                self.repeated = True
+                return pending[len(prefix) :]
+            return pending
+        if prefix.startswith(pending):
+            self._pending = pending
+            return ""
+        self.decided = True
+        self._pending = ""
+        return pending
+
+    def flush(self) -> str:
+        self.decided = True
+        pending, self._pending = self._pending, ""
+        return pending

@@ -1,0 +1,174 @@
+"""Plain data of the model client: requests, stream events, tool calls, usage and results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Purpose = Literal["chat", "edit", "refactor", "continuation"]
+
+
+@dataclass(slots=True)
+class ModelRequest:
+    """One call to the model.
+
+    `messages` are OpenAI chat messages (never mutated). `prefix` asks for a continuation of the
+    assistant's text: the client appends it as the last assistant message in the form
+    `settings.prefix_mode` names (see `client.ModelClient`). `max_output_tokens` defaults to
+    `settings.max_output_tokens`; `request_id` to a fresh id."""
+
+    messages: list[dict[str, Any]]
+    purpose: Purpose = "chat"
+    prefix: str | None = None
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: str | None = None
+    max_output_tokens: int | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContentDelta:
+    """New answer text. Never repeats a continuation's prefix (see `ModelResult.content`)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    """New reasoning text (`reasoning_content`), streamed before the answer."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A piece of tool call `index`: `id` and `name` on its first delta, then argument text."""
+
+    index: int
+    id: str | None
+    name: str | None
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A complete tool call; `id` is exactly what the API sent (send it back verbatim)."""
+
+    id: str
+    name: str
+    arguments: str
+
+    def to_message(self) -> dict[str, Any]:
+        """The entry of an assistant message's `tool_calls` list."""
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Tokens and cost of one request; `cached_tokens` are part of `prompt_tokens`."""
+
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    currency: str = "USD"
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "promptTokens": self.prompt_tokens,
+            "cachedTokens": self.cached_tokens,
+            "completionTokens": self.completion_tokens,
+            "cost": self.cost,
+            "currency": self.currency,
+        }
+
+
+@dataclass(slots=True)
+class UsageTotals:
+    """Sums over a session of successful (billed) requests."""
+
+    requests: int = 0
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    currency: str = "USD"
+
+    def add(self, usage: Usage) -> None:
+        self.requests += 1
+        self.prompt_tokens += usage.prompt_tokens
+        self.cached_tokens += usage.cached_tokens
+        self.completion_tokens += usage.completion_tokens
+        self.cost += usage.cost
+        self.currency = usage.currency
+
+    def copy(self) -> UsageTotals:
+        return UsageTotals(
+            self.requests,
+            self.prompt_tokens,
+            self.cached_tokens,
+            self.completion_tokens,
+            self.cost,
+            self.currency,
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "promptTokens": self.prompt_tokens,
+            "cachedTokens": self.cached_tokens,
+            "completionTokens": self.completion_tokens,
+            "cost": self.cost,
+            "currency": self.currency,
+        }
+
+
+@dataclass(slots=True)
+class ModelResult:
+    """A finished answer.
+
+    `content` is the full text: the caller's prefix + the reply when a continuation was sent
+    (`continued`), else the reply; `reply` is always the model's new text only (what the
+    `ContentDelta`s concatenate to). `reasoning` must go back with tool-call messages while
+    thinking is on: `assistant_message()` builds that message."""
+
+    content: str
+    reasoning: str
+    tool_calls: list[ToolCall]
+    finish_reason: str
+    usage: Usage
+    request_id: str
+    reply: str = ""
+    continued: bool = False
+    prefix_repeated: bool = False
+    """The endpoint repeated the prefix and it was stripped from the reply."""
+    attempts: int = 1
+    thinking: bool = False
+
+    @property
+    def truncated(self) -> bool:
+        """The answer was cut by `max_completion_tokens` (`finish_reason == "length"`)."""
+        return self.finish_reason == "length"
+
+    def assistant_message(self) -> dict[str, Any]:
+        """This turn as an OpenAI assistant message for the next request's history."""
+        message: dict[str, Any] = {"role": "assistant", "content": self.content}
+        if self.reasoning or (self.thinking and self.tool_calls):
+            message["reasoning_content"] = self.reasoning
+        if self.tool_calls:
+            message["tool_calls"] = [call.to_message() for call in self.tool_calls]
+        return message
+
+
+@dataclass(frozen=True, slots=True)
+class Completed:
+    """The last event of every successful stream."""
+
+    result: ModelResult
+
+
+StreamEvent = ContentDelta | ReasoningDelta | ToolCallDelta | Completed
