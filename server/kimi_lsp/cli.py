@@ -40,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument(
         "--online", action="store_true", help="also call the API endpoint to check it answers"
     )
+    chat = sub.add_parser("chat", help="ask kimi a question; the answer streams to stdout")
+    chat.add_argument("message", help="the question (slash commands are for editors)")
+    chat.add_argument("--file", type=Path, help="include this file as context")
+    chat.add_argument("--json", action="store_true", help="print the result as one JSON object")
     return parser
 
 
@@ -49,6 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .doctor import run_doctor
 
         return run_doctor(online=args.online, out=sys.stdout)
+    if args.command == "chat":
+        from .cli_chat import run_chat_cli
+
+        return run_chat_cli(args.message, args.file, args.json)
     return serve(args)
 
 

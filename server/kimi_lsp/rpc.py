@@ -160,9 +160,23 @@ class Dispatcher:
             protocol._ctx_msg_id.set(msg_id)
             task = asyncio.ensure_future(_translated(method, handler))
             protocol._request_futures[msg_id] = task  # type: ignore[assignment]
-            task.add_done_callback(partial(protocol._send_handler_result, msg_id=msg_id))
+            task.add_done_callback(partial(self._finish, msg_id=msg_id))
 
         contextvars.copy_context().run(start)
+
+    def _finish(self, task: asyncio.Task[Any], msg_id: Any) -> None:
+        """Answer a finished request (pygls's own callback would log every error's traceback)."""
+        self.protocol._request_futures.pop(msg_id, None)
+        if task.cancelled():
+            self._send_error(msg_id, -32800, "The request was cancelled.")
+            return
+        exc = task.exception()
+        if exc is None:
+            self.protocol._send_response(msg_id, result=task.result())
+        elif isinstance(exc, JsonRpcException):
+            self.protocol._send_response(msg_id, error=exc.to_response_error())
+        else:  # _translated turns everything else into JsonRpcInternalError already
+            self._send_error(msg_id, -32603, f"Internal error: {_first_line(exc)}")
 
     def spawn(self, awaitable: Awaitable[Any]) -> asyncio.Task[Any]:
         """Run a background task, keeping a strong reference until it finishes."""

@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Callable, Coroutine
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from . import __version__
 from .config import Resolved, Settings
+from .context.tokens import TokenCounter
 from .document_events import DocumentEvents
 from .documents import DocumentStore
 from .logs import LogSetup
+from .model.types import ModelResult, UsageTotals
 from .positions import PositionEncoding
 from .rpc import CommandHandler, Dispatcher
 from .settings_store import SettingsStore
 from .transport import LockedWriter, read_stdin, stdout_writer
+
+if TYPE_CHECKING:
+    from .model.client import ModelClient
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +42,17 @@ class KimiServer(LanguageServer):
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
         )
         self.logs = logs
+        self.env: dict[str, str] = dict(os.environ if env is None else env)
         self.dispatcher = Dispatcher(self.protocol)
         self.documents = DocumentStore(PositionEncoding.UTF16)
-        self.settings_store = SettingsStore(env=env)
+        self._model: ModelClient | None = None
+        self._tokens = TokenCounter()
+        self.settings_store = SettingsStore(env=self.env)
         self.settings_store.on_change(self._settings_changed)
         self.document_events = DocumentEvents()
+        self.progress_tasks: dict[str | int, asyncio.Task[Any]] = {}
         self.failed_features: dict[str, str] = {}
-        self.last_error: dict[str, Any] | None = None
+        self.chat: Any = None  # the ChatService, set by features.chat
 
     @property
     def settings(self) -> Settings:
@@ -51,6 +61,51 @@ class KimiServer(LanguageServer):
     def _settings_changed(self, resolved: Resolved) -> None:
         if self.logs is not None:
             self.logs.filter.set_secrets({resolved.settings.api_key})
+        if self._model is not None:
+            self._model.update_settings(resolved.settings)
+
+    @property
+    def model(self) -> ModelClient:
+        """The model client, built on first use (importing openai costs ~0.5 s)."""
+        if self._model is None:
+            from .model.client import ModelClient
+
+            self._model = ModelClient(self.settings, on_usage=self._usage_reported)
+        return self._model
+
+    def _usage_reported(self, result: ModelResult, totals: UsageTotals) -> None:
+        self.notify(
+            "kimi/usage",
+            {
+                "requestId": result.request_id,
+                "usage": result.usage.to_wire(),
+                "session": totals.to_wire(),
+            },
+        )
+
+    async def token_counter(self) -> TokenCounter:
+        """The token counter, its BPE loaded off the event loop on first use."""
+        if not self._tokens.loaded:
+            await asyncio.to_thread(self._tokens.load)
+        return self._tokens
+
+    def redact(self, text: str) -> str:
+        """Remove the configured API key from text bound for a prompt."""
+        key = self.settings.api_key
+        return text.replace(key, "[REDACTED]") if key and len(key) >= 6 else text
+
+    def workspace_root(self) -> str | None:
+        try:
+            workspace = self.workspace
+        except RuntimeError:  # before initialize
+            return None
+        if workspace.folders:
+            return str(next(iter(workspace.folders.values())).uri)
+        return str(workspace.root_uri) if workspace.root_uri else None
+
+    @property
+    def last_error(self) -> dict[str, Any] | None:
+        return self._model.last_error if self._model is not None else None
 
     def add_command(self, name: str, handler: CommandHandler) -> None:
         """Register a workspace/executeCommand command, cancellable like a request."""
@@ -62,18 +117,12 @@ class KimiServer(LanguageServer):
         self.command(name)(via_pygls)
 
     def tokenizer_name(self) -> str:
-        return "cl100k_base (bundled offline BPE; counts are approximate)"
+        return self._tokens.info.name
 
     def usage_summary(self) -> dict[str, Any]:
-        currency = self.settings.pricing.currency
-        return {
-            "requests": 0,
-            "promptTokens": 0,
-            "cachedTokens": 0,
-            "completionTokens": 0,
-            "cost": 0.0,
-            "currency": currency,
-        }
+        if self._model is not None:
+            return self._model.totals.to_wire()
+        return UsageTotals(currency=self.settings.pricing.currency).to_wire()
 
     def notify(self, method: str, params: Any) -> None:
         """Send a notification built from plain JSON (custom kimi/* notifications)."""
@@ -133,12 +182,14 @@ class KimiServer(LanguageServer):
 
 
 def _feature_modules() -> list[tuple[str, Feature]]:
-    from .features import lifecycle, status, sync
+    from .features import chat, lifecycle, progress, status, sync
 
     return [
         ("lifecycle", lifecycle.register),
         ("sync", sync.register),
+        ("progress", progress.register),
         ("status", status.register),
+        ("chat", chat.register),
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import tempfile
@@ -33,6 +34,49 @@ def server_env(extra: dict[str, str] | None = None, home: Path | None = None) ->
     return env
 
 
+NOTIFICATIONS = ("kimi/chatDelta", "kimi/usage", "kimi/editPreview", "kimi/refactorProgress")
+
+
+class Notifications:
+    """kimi/* notifications received by a test client, as plain dicts, in arrival order."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, dict[str, Any]]] = []
+        self._arrived = asyncio.Event()
+
+    def collector(self, method: str) -> Any:
+        def collect(params: Any) -> None:
+            self.received.append((method, _plain(params)))
+            self._arrived.set()
+
+        return collect
+
+    def of(self, method: str) -> list[dict[str, Any]]:
+        return [params for m, params in self.received if m == method]
+
+    async def wait(
+        self, method: str, count: int = 1, timeout: float = 10.0
+    ) -> list[dict[str, Any]]:
+        async def until() -> None:
+            while len(self.of(method)) < count:
+                self._arrived.clear()
+                await self._arrived.wait()
+
+        await asyncio.wait_for(until(), timeout)
+        return self.of(method)
+
+
+def _plain(value: Any) -> Any:
+    """pytest-lsp hands custom notifications over as namedtuples: turn them back into JSON."""
+    if hasattr(value, "_asdict"):
+        return {k: _plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 @asynccontextmanager
 async def session(
     profile: str,
@@ -51,6 +95,9 @@ async def session(
         client.registrations.extend(params.registrations)  # type: ignore[attr-defined]
 
     client.registrations = []  # type: ignore[attr-defined]
+    client.kimi = Notifications()  # type: ignore[attr-defined]
+    for method in NOTIFICATIONS:
+        client.feature(method)(client.kimi.collector(method))  # type: ignore[attr-defined]
     if configuration is not None:
         client.set_configuration(configuration)
     await client.start_io(*SERVER_COMMAND, *(args or []), env=server_env(env))
@@ -114,3 +161,9 @@ async def document_state(client: LanguageClient, uri: str) -> Any:
     return await client.protocol.send_request_async(
         "kimi/documentState", {"textDocument": {"uri": uri}}
     )
+
+
+async def request(client: LanguageClient, method: str, params: Any, msg_id: Any = None) -> Any:
+    """Send a custom request and return its result as plain JSON."""
+    result = await client.protocol.send_request_async(method, params, msg_id=msg_id)
+    return _plain(result)

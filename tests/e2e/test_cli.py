@@ -90,3 +90,48 @@ def test_doctor_online_unreachable_endpoint() -> None:
 
 def test_unknown_subcommand_is_a_usage_error() -> None:
     assert run("frobnicate").returncode == 2
+
+
+def test_chat_without_key_says_what_to_set() -> None:
+    result = run("chat", "hello")
+    assert result.returncode == 1
+    assert "MOONSHOT_API_KEY" in result.stderr and "kimi.apiKey" in result.stderr
+
+
+def test_chat_streams_an_answer(fake: FakeKimi, tmp_path: Path) -> None:
+    from tests.fake_kimi import Reply
+
+    source = tmp_path / "mod.py"
+    source.write_text("def f():\n    return 41\n")
+    fake.enqueue(Reply(content=["It ", "returns ", "41."], reasoning="Reading f."))
+    env = {"MOONSHOT_API_KEY": KEY, "KIMI_BASE_URL": fake.base_url}
+    result = run("chat", "What does f return?", "--file", str(source), env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "It returns 41."
+    assert "Reading f." in result.stderr and "output tokens" in result.stderr
+    body = fake.chat_requests[-1].body
+    assert "return 41" in body["messages"][-1]["content"]
+
+
+def test_chat_json_output(fake: FakeKimi) -> None:
+    import json
+
+    from tests.fake_kimi import Reply
+
+    fake.enqueue(Reply(content="Fine."))
+    env = {"MOONSHOT_API_KEY": KEY, "KIMI_BASE_URL": fake.base_url}
+    result = run("chat", "ok?", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["content"] == "Fine." and answer["usage"]["completionTokens"] > 0
+
+
+def test_chat_api_error_is_one_readable_line(fake: FakeKimi) -> None:
+    from tests.fake_kimi import Fault
+
+    fake.enqueue(Fault.quota())
+    env = {"MOONSHOT_API_KEY": KEY, "KIMI_BASE_URL": fake.base_url}
+    result = run("chat", "hello", env=env)
+    assert result.returncode == 1
+    assert result.stderr.startswith("kimi-lsp: ") and "recharge" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -10,6 +10,7 @@ from lsprotocol import types
 
 from ..documents import Position, Range, TextChange, UnknownDocumentError
 from ..errors import InvalidInputError
+from .params import integer, obj, string
 
 if TYPE_CHECKING:
     from ..server import KimiServer
@@ -23,9 +24,9 @@ def register(server: KimiServer) -> None:
     # These arrive on the raw fast path (no cattrs structuring: this is the typing path).
     @server.dispatcher.notification(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(params: Any) -> None:
-        item = _object(_object(params, "params").get("textDocument"), "textDocument")
-        uri, text = _string(item, "uri"), _string(item, "text")
-        version = _integer(item, "version")
+        item = obj(obj(params, "params").get("textDocument"), "textDocument")
+        uri, text = string(item, "uri"), string(item, "text")
+        version = integer(item, "version")
         language = item.get("languageId")
         language = language if isinstance(language, str) else ""
         store.open(uri, language, version, text)
@@ -33,9 +34,9 @@ def register(server: KimiServer) -> None:
 
     @server.dispatcher.notification(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(params: Any) -> None:
-        params = _object(params, "params")
-        identifier = _object(params.get("textDocument"), "textDocument")
-        uri, version = _string(identifier, "uri"), _integer(identifier, "version")
+        params = obj(params, "params")
+        identifier = obj(params.get("textDocument"), "textDocument")
+        uri, version = string(identifier, "uri"), integer(identifier, "version")
         changes = params.get("contentChanges")
         if not isinstance(changes, list):
             raise InvalidInputError("didChange without a contentChanges list was ignored.")
@@ -54,21 +55,21 @@ def register(server: KimiServer) -> None:
 
     @server.dispatcher.notification(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(params: Any) -> None:
-        identifier = _object(_object(params, "params").get("textDocument"), "textDocument")
-        uri = _string(identifier, "uri")
+        identifier = obj(obj(params, "params").get("textDocument"), "textDocument")
+        uri = string(identifier, "uri")
         store.close(uri)
         server.document_events.closed(uri)
 
     @server.dispatcher.notification(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(params: Any) -> None:
-        identifier = _object(_object(params, "params").get("textDocument"), "textDocument")
-        server.document_events.saved(_string(identifier, "uri"))
+        identifier = obj(obj(params, "params").get("textDocument"), "textDocument")
+        server.document_events.saved(string(identifier, "uri"))
 
     @server.dispatcher.request("kimi/documentState")
     async def document_state(params: Any) -> dict[str, Any]:
         """What the server holds for a document (an addition to protocol.md, for debugging
         sync problems from a client)."""
-        uri = _string(_object(_object(params, "params").get("textDocument"), "textDocument"), "uri")
+        uri = string(obj(obj(params, "params").get("textDocument"), "textDocument"), "uri")
         document = store.get(uri)
         if document is None:
             raise InvalidInputError(f"{uri} is not open in the editor: open it first, then retry.")
@@ -101,38 +102,23 @@ def _structured(server: KimiServer, handler: Any) -> Any:
     return forward
 
 
-def _object(value: Any, name: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise InvalidInputError(f"Expected {name} to be an object.")
-    return value
-
-
-def _string(obj: dict[str, Any], key: str) -> str:
-    value = obj.get(key)
-    if not isinstance(value, str):
-        raise InvalidInputError(f"Expected {key} to be a string.")
-    return value
-
-
-def _integer(obj: dict[str, Any], key: str) -> int:
-    value = obj.get(key)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInputError(f"Expected {key} to be an integer.")
-    return value
-
-
-def _position(value: Any, name: str) -> Position:
-    obj = _object(value, name)
-    return Position(_integer(obj, "line"), _integer(obj, "character"))
-
-
 def _change(value: Any) -> TextChange:
-    obj = _object(value, "a content change")
-    text = _string(obj, "text")
-    raw_range = obj.get("range")
+    change = obj(value, "a content change")
+    text = string(change, "text")
+    raw_range = change.get("range")
     if raw_range is None:
         return TextChange(None, text)
-    rng = _object(raw_range, "range")
+    # Negative positions are clamped by the store (logged), not refused: typing must not stop.
+    rng = obj(raw_range, "range")
+    start, end = obj(rng.get("start"), "start"), obj(rng.get("end"), "end")
     return TextChange(
-        Range(_position(rng.get("start"), "start"), _position(rng.get("end"), "end")), text
+        Range(
+            _loose_position(start),
+            _loose_position(end),
+        ),
+        text,
     )
+
+
+def _loose_position(p: dict[str, Any]) -> Position:
+    return Position(integer(p, "line"), integer(p, "character"))

@@ -1,0 +1,1 @@
+"""Chat core: conversations, slash commands and chat prompts (no LSP imports)."""

@@ -1,0 +1,141 @@
+"""Multi-turn conversations, persisted per workspace as bounded JSON files in a cache dir."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+MAX_CONVERSATIONS = 50  # per workspace, most recently updated kept
+MAX_TURNS = 100  # per conversation; older turns are dropped from storage
+
+
+@dataclass(slots=True)
+class Turn:
+    """One exchange: the user's message and the model's answer."""
+
+    user: str
+    assistant: str
+    reasoning: str = ""
+    finish_reason: str = "stop"
+    usage: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Conversation:
+    id: str
+    turns: list[Turn] = field(default_factory=list)
+    updated: float = field(default_factory=time.time)
+    # Numbering continues after old turns are dropped, so a turn number is never reused.
+    first_turn: int = 1
+
+    @property
+    def next_turn(self) -> int:
+        return self.first_turn + len(self.turns)
+
+    def append(self, turn: Turn) -> int:
+        self.turns.append(turn)
+        self.updated = time.time()
+        if len(self.turns) > MAX_TURNS:
+            dropped = len(self.turns) - MAX_TURNS
+            del self.turns[:dropped]
+            self.first_turn += dropped
+        return self.first_turn + len(self.turns) - 1
+
+
+def cache_root(env: dict[str, str] | None = None) -> Path:
+    env = dict(os.environ) if env is None else env
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "kimi-lsp"
+
+
+def workspace_key(root: str | None) -> str:
+    return hashlib.sha256((root or "<no workspace>").encode()).hexdigest()[:16]
+
+
+class ConversationStore:
+    """In-memory conversations backed by `<cache>/conversations/<workspace>/<id>.json`.
+
+    Persistence is best effort: a read-only or full disk only loses persistence, never a chat.
+    """
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+        self._live: dict[str, Conversation] = {}
+
+    def get_or_create(self, conversation_id: str | None) -> Conversation:
+        if conversation_id is None:
+            conversation = Conversation(id=uuid.uuid4().hex[:12])
+            self._live[conversation.id] = conversation
+            return conversation
+        if conversation_id in self._live:
+            return self._live[conversation_id]
+        conversation = self._load(conversation_id) or Conversation(id=conversation_id)
+        self._live[conversation_id] = conversation
+        return conversation
+
+    def clear(self, conversation_id: str) -> None:
+        conversation = self._live.get(conversation_id)
+        if conversation is not None:
+            conversation.first_turn += len(conversation.turns)
+            conversation.turns.clear()
+        self.save(conversation or Conversation(id=conversation_id))
+
+    def _path(self, conversation_id: str) -> Path | None:
+        if self.directory is None:
+            return None
+        safe = "".join(c for c in conversation_id if c.isalnum() or c in "-_")[:64]
+        if not safe:
+            safe = hashlib.sha256(conversation_id.encode()).hexdigest()[:16]
+        return self.directory / f"{safe}.json"
+
+    def _load(self, conversation_id: str) -> Conversation | None:
+        path = self._path(conversation_id)
+        if path is None or not path.is_file():
+            return None
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            turns = [Turn(**t) for t in raw["turns"]]
+            return Conversation(
+                id=conversation_id,
+                turns=turns,
+                updated=float(raw.get("updated", 0)),
+                first_turn=int(raw.get("firstTurn", 1)),
+            )
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("Conversation %s could not be restored (%s); starting afresh.", path, exc)
+            return None
+
+    def save(self, conversation: Conversation) -> None:
+        """Write one conversation atomically and prune old ones (call off the event loop)."""
+        path = self._path(conversation.id)
+        if path is None:
+            return
+        payload = {
+            "id": conversation.id,
+            "updated": conversation.updated,
+            "firstTurn": conversation.first_turn,
+            "turns": [asdict(t) for t in conversation.turns],
+        }
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+            tmp.replace(path)
+            self._prune(path.parent)
+        except OSError as exc:
+            log.warning("Could not save conversation %s: %s", conversation.id, exc)
+
+    def _prune(self, directory: Path) -> None:
+        files = sorted(directory.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in files[MAX_CONVERSATIONS:]:
+            old.unlink(missing_ok=True)
+            self._live.pop(old.stem, None)

@@ -1,0 +1,1 @@
+"""The context engine: what goes into a prompt, counted and explained (no LSP imports)."""

@@ -1,0 +1,240 @@
+"""kimi/chat and the kimi.chat command: streamed, multi-turn, cancellable, with slash commands."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
+
+from ..chat.commands import LOCAL, Slash, parse
+from ..chat.conversations import Conversation, ConversationStore, cache_root, workspace_key
+from ..chat.prompt import Attachment, ChatPrompt
+from ..chat.turn import chat_budget, chat_prompt, run_turn
+from ..documents import Range
+from ..errors import InvalidInputError
+from ..model.types import ContentDelta, ReasoningDelta, Usage
+from . import params as p
+from .progress import Progress
+
+if TYPE_CHECKING:
+    from ..server import KimiServer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatParams:
+    message: str
+    conversation_id: str | None
+    uri: str | None
+    range: Range | None
+    use_context: bool
+    work_done_token: Any
+
+
+def parse_params(raw: Any) -> ChatParams:
+    body = p.obj(raw, "params")
+    message = p.string(body, "message")
+    if not message.strip():
+        raise InvalidInputError("The chat message is empty: type a question.")
+    return ChatParams(
+        message=message,
+        conversation_id=p.optional_string(body, "conversationId"),
+        uri=p.optional_document_uri(body),
+        range=p.optional_range(body),
+        use_context=p.choice(body, "context", ("auto", "none"), "auto") == "auto",
+        work_done_token=body.get("workDoneToken"),
+    )
+
+
+def _display_path(uri: str) -> str:
+    parsed = urlparse(uri)
+    return unquote(parsed.path) if parsed.scheme == "file" else uri
+
+
+class ChatService:
+    """Runs chat turns for one server: context for the question, the model, the history."""
+
+    def __init__(self, server: KimiServer) -> None:
+        self.server = server
+        self._store: ConversationStore | None = None
+        # Turns of one conversation run one after another: each sees the previous answer.
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    @property
+    def store(self) -> ConversationStore:
+        if self._store is None:
+            root = self.server.workspace_root()
+            directory = cache_root(self.server.env) / "conversations" / workspace_key(root)
+            self._store = ConversationStore(directory)
+        return self._store
+
+    def attachments(self, params: ChatParams) -> list[Attachment]:
+        """The seam to the context engine: for now the current document and the selection."""
+        if not params.use_context or params.uri is None:
+            return []
+        document = self.server.documents.get(params.uri)
+        if document is None:
+            raise InvalidInputError(
+                f"{params.uri} is not open in the editor: open it, or send the chat without "
+                "a textDocument."
+            )
+        redact = self.server.redact
+        path = _display_path(params.uri)
+        language = document.language_id
+        items = [Attachment(f"Current file {path}", redact(document.text), language)]
+        if params.range is not None and params.range.start != params.range.end:
+            start, end = document.range_to_offsets(params.range)
+            first, last = sorted((params.range.start.line, params.range.end.line))
+            selection = redact(document.text[start:end])
+            items.append(
+                Attachment(
+                    f"Selected lines {first + 1}-{last + 1} of {path}",
+                    selection,
+                    language,
+                    required=True,
+                )
+            )
+        return items
+
+    def budget(self) -> int:
+        settings = self.server.settings
+        return chat_budget(settings.context_window, settings.max_output_tokens)
+
+    async def prompt(
+        self, conversation: Conversation, question: str, params: ChatParams
+    ) -> ChatPrompt:
+        counter = await self.server.token_counter()
+        return chat_prompt(conversation, question, self.attachments(params), self.budget(), counter)
+
+    async def run(self, raw: Any) -> dict[str, Any]:
+        params = parse_params(raw)
+        parsed = parse(params.message)
+        conversation = self.store.get_or_create(params.conversation_id)
+        if parsed.command in LOCAL:
+            return await self._local(parsed.command, conversation, params)
+        question = parsed.text if parsed.text.strip() else params.message
+        async with self._locks.setdefault(conversation.id, asyncio.Lock()):
+            return await self._ask(conversation, question, params)
+
+    async def _ask(
+        self, conversation: Conversation, question: str, params: ChatParams
+    ) -> dict[str, Any]:
+        prompt = await self.prompt(conversation, question, params)
+        turn = conversation.next_turn
+        progress = await Progress.start(
+            self.server, "Kimi: chat", params.work_done_token, "waiting for the model…"
+        )
+        received = 0
+
+        def on_event(event: object) -> None:
+            nonlocal received
+            if isinstance(event, ContentDelta | ReasoningDelta) and event.text:
+                kind = "content" if isinstance(event, ContentDelta) else "reasoning"
+                self.server.notify(
+                    "kimi/chatDelta",
+                    {
+                        "conversationId": conversation.id,
+                        "turn": turn,
+                        "kind": kind,
+                        "text": event.text,
+                    },
+                )
+                received += len(event.text)
+                progress.report("thinking…" if kind == "reasoning" else f"{received} characters")
+
+        try:
+            result, turn = await run_turn(
+                self.server.model, prompt, conversation, params.message, on_event
+            )
+        finally:
+            progress.end()
+        await asyncio.to_thread(self.store.save, conversation)
+        answer: dict[str, Any] = {
+            "conversationId": conversation.id,
+            "turn": turn,
+            "content": result.content,
+            "finishReason": result.finish_reason,
+            "usage": result.usage.to_wire(),
+        }
+        if result.reasoning:
+            answer["reasoning"] = result.reasoning
+        return answer
+
+    async def _local(
+        self, command: Slash, conversation: Conversation, params: ChatParams
+    ) -> dict[str, Any]:
+        """Commands answered without the model (no tokens spent)."""
+        if command is Slash.CLEAR:
+            await asyncio.to_thread(self.store.clear, conversation.id)
+            text = "Conversation cleared."
+        elif command is Slash.COST:
+            text = _cost_text(self.server.usage_summary())
+        else:
+            text = await self._context_text(conversation, params)
+        turn = conversation.next_turn
+        self.server.notify(
+            "kimi/chatDelta",
+            {"conversationId": conversation.id, "turn": turn, "kind": "content", "text": text},
+        )
+        zero = Usage(currency=self.server.settings.pricing.currency).to_wire()
+        return {
+            "conversationId": conversation.id,
+            "turn": turn,
+            "content": text,
+            "finishReason": "local",
+            "usage": zero,
+        }
+
+    async def _context_text(self, conversation: Conversation, params: ChatParams) -> str:
+        prompt = await self.prompt(conversation, "(your next question)", params)
+        counter = await self.server.token_counter()
+        lines = [
+            f"The next chat request would send about {prompt.tokens} tokens "
+            f"(budget {self.budget()}, tokenizer: {counter.info.name}):",
+            "- the system prompt",
+            f"- {prompt.history_turns} earlier turn(s) of this conversation"
+            + (
+                f" ({prompt.dropped_turns} older ones dropped to fit)"
+                if prompt.dropped_turns
+                else ""
+            ),
+        ]
+        for attachment in self.attachments(params):
+            if attachment.title not in prompt.dropped_attachments:
+                tokens = counter.count(attachment.text)
+                lines.append(f"- {attachment.title}: {tokens} tokens")
+        for title in prompt.dropped_attachments:
+            lines.append(f"- {title}: left out, it does not fit")
+        return "\n".join(lines)
+
+
+def _cost_text(usage: dict[str, Any]) -> str:
+    return (
+        f"This session: {usage['requests']} request(s), {usage['promptTokens']} prompt tokens "
+        f"({usage['cachedTokens']} from the cache), {usage['completionTokens']} output tokens, "
+        f"{usage['cost']:.4f} {usage['currency']}."
+    )
+
+
+def register(server: KimiServer) -> None:
+    service = ChatService(server)
+    server.chat = service
+
+    @server.dispatcher.request("kimi/chat")
+    async def chat(params: Any) -> dict[str, Any]:
+        return await service.run(params)
+
+    async def chat_command(arguments: list[Any]) -> dict[str, Any]:
+        if not arguments or not isinstance(arguments[0], str):
+            raise InvalidInputError("kimi.chat expects [message, uri?, range?].")
+        raw: dict[str, Any] = {"message": arguments[0]}
+        if len(arguments) > 1 and arguments[1] is not None:
+            raw["textDocument"] = {"uri": arguments[1]}
+        if len(arguments) > 2 and arguments[2] is not None:
+            raw["range"] = arguments[2]
+        return await service.run(raw)
+
+    server.add_command("kimi.chat", chat_command)

@@ -1,0 +1,88 @@
+"""Work-done progress ($/progress) whose Cancel button cancels the operation's task."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+if TYPE_CHECKING:
+    from ..server import KimiServer
+
+log = logging.getLogger(__name__)
+
+_REPORT_INTERVAL = 0.1  # seconds between $/progress reports: enough for a spinner
+
+
+class Progress:
+    """One progress bar. Use `await Progress.start(...)` inside the operation's task."""
+
+    def __init__(self, server: KimiServer, token: str | int | None) -> None:
+        self._server = server
+        self.token = token
+        self._last_report = 0.0
+
+    @classmethod
+    async def start(
+        cls, server: KimiServer, title: str, work_done_token: Any = None, message: str = ""
+    ) -> Progress:
+        token: str | int | None = None
+        if isinstance(work_done_token, str | int) and not isinstance(work_done_token, bool):
+            token = work_done_token
+        elif _client_supports_progress(server):
+            token = f"kimi-{uuid.uuid4().hex}"
+            try:
+                await server.protocol.send_request_async(
+                    types.WINDOW_WORK_DONE_PROGRESS_CREATE,
+                    types.WorkDoneProgressCreateParams(token=token),
+                )
+            except Exception as exc:
+                log.info("The client declined a progress bar: %s", exc)
+                token = None
+        progress = cls(server, token)
+        if token is not None:
+            task = asyncio.current_task()
+            if task is not None:
+                server.progress_tasks[token] = task
+            progress._send(
+                {"kind": "begin", "title": title, "cancellable": True, "message": message}
+            )
+        return progress
+
+    def report(self, message: str, force: bool = False) -> None:
+        now = time.monotonic()
+        if self.token is None or (not force and now - self._last_report < _REPORT_INTERVAL):
+            return
+        self._last_report = now
+        self._send({"kind": "report", "message": message})
+
+    def end(self, message: str = "") -> None:
+        if self.token is None:
+            return
+        self._server.progress_tasks.pop(self.token, None)
+        self._send({"kind": "end", "message": message})
+        self.token = None
+
+    def _send(self, value: dict[str, Any]) -> None:
+        self._server.notify("$/progress", {"token": self.token, "value": value})
+
+
+def _client_supports_progress(server: KimiServer) -> bool:
+    window = server.client_capabilities.window
+    return bool(window and window.work_done_progress)
+
+
+def register(server: KimiServer) -> None:
+    @server.dispatcher.notification(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
+    def cancel(params: Any) -> None:
+        token = params.get("token") if isinstance(params, dict) else None
+        task = server.progress_tasks.pop(token, None) if token is not None else None
+        if task is None:
+            log.info("Cancel for progress %r, which is not running", token)
+            return
+        log.info("Cancelling the operation of progress %r at the user's request", token)
+        task.cancel()
