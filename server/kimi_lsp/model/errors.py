@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -215,13 +217,22 @@ def _describe(cause: BaseException | None, ctx: ErrorContext) -> str:
     while cause is not None and cause not in seen:
         seen.append(cause)
         cause = cause.__cause__ or cause.__context__
+    for exc in seen:
+        if isinstance(exc, socket.gaierror):
+            return "the host name could not be resolved"
+        if isinstance(exc, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(exc, ssl.SSLError):
+            return _short(f"TLS failed: {exc}", ctx, 160)
     texts = [str(exc) for exc in reversed(seen) if str(exc) and str(exc) != "Connection error."]
     text = texts[0] if texts else "connection failed"
     lowered = text.lower()
     if "name or service not known" in lowered or "nodename nor servname" in lowered:
         text = "the host name could not be resolved"
-    elif "all connection attempts failed" in lowered or "refused" in lowered:
+    elif "connect call failed" in lowered or "refused" in lowered:
         text = "connection refused"
+    elif "all connection attempts failed" in lowered:
+        text = "could not connect"
     return _short(text, ctx, 160)
 
 
