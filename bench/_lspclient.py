@@ -119,6 +119,7 @@ class LspClient:
         self.stderr_path = stderr_path
         self.proc: subprocess.Popen[bytes] | None = None
         self.notifications: list[JsonObj] = []
+        self.notification_times: list[float] = []  # perf_counter() of each, same order
         self.server_requests: list[JsonObj] = []
         self.write_error: BaseException | None = None
         self._ids = itertools.count(1)
@@ -313,6 +314,7 @@ class LspClient:
                 reply["error"] = error
             self.send(encode(reply))
             return
+        self.notification_times.append(now)
         self.notifications.append(msg)
 
     def _fail_pending(self, exc: BaseException) -> None:
