@@ -301,22 +301,38 @@ async def test_cancel_command_closes_the_upstream_stream(fake: FakeKimi, profile
 async def test_progress_cancel_button_closes_the_upstream_stream(
     fake: FakeKimi, profile: str
 ) -> None:
+    """The server creates the progress bar (window/workDoneProgress/create); Cancel stops it."""
     fake.enqueue(slow_reply())
     async with session(profile, init_options=settings(fake), env=env()) as client:
-        call = asyncio.ensure_future(
-            request(client, "kimi/chat", {"message": "long", "workDoneToken": "tok-1"})
-        )
+        call = asyncio.ensure_future(request(client, "kimi/chat", {"message": "long"}))
         await _first_delta(client)
-        begin = client.progress_reports["tok-1"][0]
+        [token] = [t for t in client.progress_reports if str(t).startswith("kimi-")]
+        begin = client.progress_reports[token][0]
         assert begin.kind == "begin" and begin.cancellable is True
         cancelled_at = time.monotonic()
-        client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token="tok-1"))
+        client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
         with pytest.raises(JsonRpcException) as caught:
             await call
         assert caught.value.code == -32800
         record = await fake.wait_for_disconnect(timeout=2)
         assert record.ended_at - cancelled_at < 0.1
-        assert client.progress_reports["tok-1"][-1].kind == "end"
+        assert client.progress_reports[token][-1].kind == "end"
+
+
+# pytest-lsp only knows tokens it created; a client-chosen workDoneToken is valid LSP.
+@pytest.mark.filterwarnings("ignore:Unknown progress token")
+async def test_client_work_done_token_is_used_and_cancellable(fake: FakeKimi) -> None:
+    fake.enqueue(slow_reply())
+    async with session("vscode", init_options=settings(fake), env=env()) as client:
+        call = asyncio.ensure_future(
+            request(client, "kimi/chat", {"message": "long", "workDoneToken": "tok-1"})
+        )
+        await _first_delta(client)
+        assert client.progress_reports["tok-1"][0].kind == "begin"
+        client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token="tok-1"))
+        with pytest.raises(JsonRpcException):
+            await call
+        await fake.wait_for_disconnect(timeout=2)
 
 
 async def test_malformed_chat_params(fake: FakeKimi) -> None:
