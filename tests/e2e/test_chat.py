@@ -306,6 +306,8 @@ async def test_progress_cancel_button_closes_the_upstream_stream(
     async with session(profile, init_options=settings(fake), env=env()) as client:
         call = asyncio.ensure_future(request(client, "kimi/chat", {"message": "long"}))
         await _first_delta(client)
+        while not any(str(t).startswith("kimi-") for t in client.progress_reports):
+            await client.wait_for_notification("$/progress")
         [token] = [t for t in client.progress_reports if str(t).startswith("kimi-")]
         begin = client.progress_reports[token][0]
         assert begin.kind == "begin" and begin.cancellable is True

@@ -124,7 +124,7 @@ class ChatService:
     ) -> dict[str, Any]:
         prompt = await self.prompt(conversation, question, params)
         turn = conversation.next_turn
-        progress = await Progress.start(
+        progress = Progress.start(
             self.server, "Kimi: chat", params.work_done_token, "waiting for the model…"
         )
         received = 0

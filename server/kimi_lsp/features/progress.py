@@ -19,39 +19,50 @@ _REPORT_INTERVAL = 0.1  # seconds between $/progress reports: enough for a spinn
 
 
 class Progress:
-    """One progress bar. Use `await Progress.start(...)` inside the operation's task."""
+    """One progress bar, started without waiting for the client: the operation begins at once
+    and the bar appears when the client has acknowledged it (server-created tokens)."""
 
-    def __init__(self, server: KimiServer, token: str | int | None) -> None:
+    def __init__(self, server: KimiServer, title: str, message: str) -> None:
         self._server = server
-        self.token = token
+        self._title = title
+        self._message = message
+        self.token: str | int | None = None
+        self._pending: asyncio.Task[None] | None = None
         self._last_report = 0.0
+        self._ended = False
 
     @classmethod
-    async def start(
+    def start(
         cls, server: KimiServer, title: str, work_done_token: Any = None, message: str = ""
     ) -> Progress:
-        token: str | int | None = None
+        """Call from inside the operation's task: its Cancel button cancels that task."""
+        progress = cls(server, title, message)
+        task = asyncio.current_task()
         if isinstance(work_done_token, str | int) and not isinstance(work_done_token, bool):
-            token = work_done_token
+            progress._begin(work_done_token, task)
         elif _client_supports_progress(server):
             token = f"kimi-{uuid.uuid4().hex}"
-            try:
-                await server.protocol.send_request_async(
-                    types.WINDOW_WORK_DONE_PROGRESS_CREATE,
-                    types.WorkDoneProgressCreateParams(token=token),
-                )
-            except Exception as exc:
-                log.info("The client declined a progress bar: %s", exc)
-                token = None
-        progress = cls(server, token)
-        if token is not None:
-            task = asyncio.current_task()
-            if task is not None:
-                server.progress_tasks[token] = task
-            progress._send(
-                {"kind": "begin", "title": title, "cancellable": True, "message": message}
-            )
+            progress._pending = asyncio.ensure_future(progress._create(token, task))
         return progress
+
+    async def _create(self, token: str, task: asyncio.Task[Any] | None) -> None:
+        try:
+            await self._server.protocol.send_request_async(
+                types.WINDOW_WORK_DONE_PROGRESS_CREATE,
+                types.WorkDoneProgressCreateParams(token=token),
+            )
+        except Exception as exc:
+            log.info("The client declined a progress bar: %s", exc)
+            return
+        if not self._ended:
+            self._begin(token, task)
+
+    def _begin(self, token: str | int, task: asyncio.Task[Any] | None) -> None:
+        self.token = token
+        if task is not None:
+            self._server.progress_tasks[token] = task
+        begin = {"kind": "begin", "title": self._title, "cancellable": True}
+        self._send(begin | {"message": self._message} if self._message else begin)
 
     def report(self, message: str, force: bool = False) -> None:
         now = time.monotonic()
@@ -61,10 +72,13 @@ class Progress:
         self._send({"kind": "report", "message": message})
 
     def end(self, message: str = "") -> None:
+        self._ended = True
+        if self._pending is not None and not self._pending.done():
+            self._pending.cancel()
         if self.token is None:
             return
         self._server.progress_tasks.pop(self.token, None)
-        self._send({"kind": "end", "message": message})
+        self._send({"kind": "end", "message": message} if message else {"kind": "end"})
         self.token = None
 
     def _send(self, value: dict[str, Any]) -> None:
