@@ -1,0 +1,358 @@
+"""Ranking and packing: sections in priority order, each counted, never over the budget."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .plan import ContextPlan, Purpose, Section
+from .prompt import PROJECT_HEADER, REQUEST_HEADER
+from .tokens import MESSAGE_OVERHEAD, REQUEST_OVERHEAD
+
+# Tokens added per section for the seams between blocks: BPE merges at a seam can only
+# change the count by a token or two, so this keeps the sum an upper bound of the whole.
+SEAM_TOKENS = 2
+SAFETY_MARGIN = 1_024  # out of the window: differences between our count and the API's
+SUPPORTING_FILE_SHARE = 0.25  # no single supporting file takes more of the budget than this
+CURRENT_WINDOW_SHARE = 0.6  # a current file too big to send whole gets a window this large
+MAX_IMPORTERS = 12
+MAX_RELATED = 12
+MAX_NEARBY = 200
+
+
+class Counter(Protocol):
+    def count(self, text: str) -> int: ...
+
+
+class Sources(Protocol):
+    """What the builder may look at; implemented over the workspace index and open documents."""
+
+    def text(self, rel: str) -> str | None: ...  # None: excluded, binary, unreadable
+    def uri(self, rel: str) -> str: ...
+    def language(self, rel: str) -> str: ...
+    def imports(self, rel: str, text: str, language: str) -> list[str]: ...
+    def importers(self, rel: str) -> list[str]: ...
+    def related(self, query: str, limit: int, exclude: set[str]) -> list[tuple[str, float]]: ...
+    def nearby(self, rel: str | None) -> list[str]: ...
+    def outline(self, rel: str, text: str, language: str) -> str: ...
+    def repo_map(self, max_chars: int) -> str: ...
+    def excluded(self) -> list[tuple[str, str]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OpenDocument:
+    uri: str
+    rel: str | None
+    text: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContextRequest:
+    """A snapshot of what the user is doing, taken on the event loop."""
+
+    purpose: Purpose
+    instruction: str
+    system_prompt: str
+    current: OpenDocument | None = None
+    selection: tuple[int, int] | None = None  # offsets into current.text
+    cursor_line: int | None = None
+    diagnostics: tuple[str, ...] = ()
+    recent: tuple[OpenDocument, ...] = ()
+    reserved_tokens: int = 0  # e.g. chat history, counted by the caller
+    secret_reason: str | None = None  # the current document is a secret file
+
+
+def budget_for(context_window: int, max_output_tokens: int) -> int:
+    """protocol.md: contextWindow − maxOutputTokens − the safety margin."""
+    return max(0, context_window - max_output_tokens - SAFETY_MARGIN)
+
+
+def fence_for(text: str) -> str:
+    longest = 0
+    run = 0
+    for ch in text:
+        run = run + 1 if ch == "`" else 0
+        longest = max(longest, run)
+    return "`" * max(3, longest + 1)
+
+
+def render_block(title: str, body: str, language: str = "") -> str:
+    fence = fence_for(body)
+    newline = "" if body.endswith("\n") or not body else "\n"
+    return f"## {title}\n{fence}{language}\n{body}{newline}{fence}"
+
+
+def line_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """0-based line range (end exclusive) covering offsets [start, end)."""
+    first = text.count("\n", 0, start)
+    last = text.count("\n", 0, max(start, end - 1)) + 1
+    return first, last
+
+
+def fixed_overhead(counter: Counter, system_prompt: str, instruction: str, reserved: int) -> int:
+    return (
+        REQUEST_OVERHEAD
+        + 2 * MESSAGE_OVERHEAD
+        + counter.count(system_prompt + PROJECT_HEADER)
+        + counter.count(REQUEST_HEADER + "\n\n" + instruction)
+        + reserved
+        + 2 * SEAM_TOKENS
+    )
+
+
+@dataclass(slots=True)
+class _Packer:
+    counter: Counter
+    redact: Callable[[str], tuple[str, int]]
+    remaining: int
+    sections: list[Section] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    used: set[str] = field(default_factory=set)
+
+    def fits_estimate(self, text: str) -> bool:
+        # A token is at most ~8 bytes of ordinary text: a cheap lower bound of the count.
+        return len(text) // 8 <= self.remaining
+
+    def add(
+        self,
+        kind: str,
+        title: str,
+        body: str,
+        reason: str,
+        *,
+        language: str = "",
+        uri: str | None = None,
+        lines: tuple[int, int] | None = None,
+        cap: int | None = None,
+        truncatable: bool = True,
+    ) -> Section | None:
+        """Add a block if it fits (within `cap` too); else truncate it by lines, or skip it."""
+        body, redactions = self.redact(body)
+        limit = self.remaining if cap is None else min(cap, self.remaining)
+        text = render_block(title, body, language)
+        if self.fits_estimate(text):
+            tokens = self.counter.count(text) + SEAM_TOKENS
+            if tokens <= limit:
+                return self._keep(
+                    Section(kind, text, tokens, reason, uri, lines, False, redactions)
+                )
+        if not truncatable or limit < 64:
+            if uri:
+                self.skipped.append((uri, f"{kind}: does not fit the remaining budget"))
+            return None
+        return self._truncated(kind, title, body, reason, language, uri, lines, limit, redactions)
+
+    def _truncated(
+        self,
+        kind: str,
+        title: str,
+        body: str,
+        reason: str,
+        language: str,
+        uri: str | None,
+        lines: tuple[int, int] | None,
+        limit: int,
+        redactions: int,
+    ) -> Section | None:
+        body_lines = body.splitlines(keepends=True)
+        keep = len(body_lines)
+        text, tokens = "", limit + 1
+        for _ in range(6):  # shrink proportionally; converges in two or three counts
+            keep = max(0, min(keep, int(keep * limit / max(tokens, 1) * 0.97)))
+            if keep == 0:
+                break
+            shown = "".join(body_lines[:keep])
+            note = f" (first {keep} of {len(body_lines)} lines)"
+            text = render_block(title + note, shown, language)
+            tokens = self.counter.count(text) + SEAM_TOKENS
+            if tokens <= limit:
+                start = lines[0] if lines else 0
+                return self._keep(
+                    Section(
+                        kind, text, tokens, reason, uri, (start, start + keep), True, redactions
+                    )
+                )
+        if uri:
+            self.skipped.append((uri, f"{kind}: does not fit the remaining budget"))
+        return None
+
+    def _keep(self, section: Section) -> Section:
+        self.sections.append(section)
+        self.remaining -= section.tokens
+        if section.uri:
+            self.used.add(section.uri)
+        return section
+
+
+def build_plan(
+    request: ContextRequest,
+    sources: Sources,
+    counter: Counter,
+    redact: Callable[[str], tuple[str, int]],
+    budget: int,
+    tokenizer: dict[str, object] | None = None,
+) -> ContextPlan:
+    """Pack sections in priority order; lower priorities are truncated or dropped first."""
+    fixed = fixed_overhead(
+        counter, request.system_prompt, request.instruction, request.reserved_tokens
+    )
+    if fixed > budget:
+        raise OverflowError(
+            f"The instruction and conversation need {fixed} tokens, more than the {budget} "
+            "the context window leaves: shorten the instruction or start a new conversation."
+        )
+    packer = _Packer(counter, redact, budget - fixed)
+    current = request.current
+    if current is not None and request.selection is not None:
+        _selection(packer, request, current)
+    if current is not None:
+        if request.secret_reason:
+            packer.skipped.append((current.uri, request.secret_reason))
+        else:
+            _current_file(packer, request, current, sources, budget)
+    if request.diagnostics:
+        packer.add("diagnostics", "Diagnostics", "\n".join(request.diagnostics), "in range")
+    cap = int(budget * SUPPORTING_FILE_SHARE)
+    _supporting(packer, request, sources, cap)
+    repo_chars = min(packer.remaining, budget // 10) * 3
+    if repo_chars > 200:
+        repo = sources.repo_map(repo_chars)
+        if repo:
+            packer.add("repo_map", "Repository map", repo, "layout of the workspace")
+    excluded = sorted(set(sources.excluded() + packer.skipped))
+    return ContextPlan(
+        request.purpose, budget, fixed, packer.sections, excluded, dict(tokenizer or {})
+    )
+
+
+def _selection(packer: _Packer, request: ContextRequest, current: OpenDocument) -> None:
+    assert request.selection is not None
+    start, end = sorted(request.selection)
+    if start == end:
+        return
+    lines = line_span(current.text, start, end)
+    title = f"Selection: lines {lines[0] + 1}-{lines[1]} of {current.rel or current.uri}"
+    added = packer.add(
+        "selection",
+        title,
+        current.text[start:end],
+        "the selection",
+        language=current.language,
+        uri=current.uri,
+        lines=lines,
+        truncatable=False,
+    )
+    if added is None:
+        raise OverflowError(
+            "The selection alone is larger than the context window allows: select less code."
+        )
+
+
+def _current_file(
+    packer: _Packer,
+    request: ContextRequest,
+    current: OpenDocument,
+    sources: Sources,
+    budget: int,
+) -> None:
+    name = current.rel or current.uri
+    total_lines = current.text.count("\n") + 1
+    whole = packer.add(
+        "current_file",
+        f"Current file: {name}",
+        current.text,
+        "the file being edited",
+        language=current.language,
+        uri=current.uri,
+        lines=(0, total_lines),
+        truncatable=False,
+    )
+    if whole is not None:
+        return
+    # Too big: a window around the cursor or selection, plus an outline of the rest.
+    lines = current.text.splitlines(keepends=True)
+    if request.selection is not None:
+        center = line_span(current.text, *sorted(request.selection))[0]
+    else:
+        center = request.cursor_line or 0
+    window_budget = int(min(packer.remaining, budget) * CURRENT_WINDOW_SHARE)
+    average = max(1, len(current.text) // max(1, len(lines)))
+    half = max(20, int(window_budget * 3.5 / average / 2))
+    first = max(0, center - half)
+    last = min(len(lines), center + half)
+    packer.add(
+        "file_window",
+        f"Current file: {name} (lines {first + 1}-{last} of {len(lines)})",
+        "".join(lines[first:last]),
+        "the part of the current file around the cursor",
+        language=current.language,
+        uri=current.uri,
+        lines=(first, last),
+        cap=window_budget,
+    )
+    outline = sources.outline(current.rel or "", current.text, current.language)
+    if outline:
+        packer.add("outline", f"Outline of {name}", outline, "the rest of the current file")
+
+
+def _supporting(packer: _Packer, request: ContextRequest, sources: Sources, cap: int) -> None:
+    """Imports, importers, open documents, related and nearby files, in that priority."""
+    current = request.current
+    rel = current.rel if current else None
+    seen: set[str] = {rel} if rel else set()
+
+    def candidates() -> Iterator[tuple[str, str, str, OpenDocument | None]]:
+        if current is not None and rel is not None:
+            for other in sources.imports(rel, current.text, current.language):
+                yield "import", other, f"imported by {rel}", None
+            for other in sources.importers(rel)[:MAX_IMPORTERS]:
+                yield "importer", other, f"imports {rel}", None
+        for doc in request.recent:
+            yield "recent", doc.rel or doc.uri, "recently used open document", doc
+        query = _query_text(request)
+        if query:
+            for other, score in sources.related(query, MAX_RELATED, seen):
+                reason = f"shares rare identifiers with the selection (score {score:.1f})"
+                yield "related", other, reason, None
+        for other in sources.nearby(rel)[:MAX_NEARBY]:
+            yield "nearby", other, "in the same directory", None
+
+    for kind, other, reason, doc in candidates():
+        if other in seen or packer.remaining < 64:
+            continue
+        seen.add(other)
+        if doc is not None:
+            text, language, uri = doc.text, doc.language, doc.uri
+        else:
+            loaded = sources.text(other)
+            if loaded is None:
+                continue
+            text, language, uri = loaded, sources.language(other), sources.uri(other)
+        packer.add(
+            kind,
+            f"{'Open file' if doc else 'File'}: {other}",
+            text,
+            reason,
+            language=language,
+            uri=uri,
+            lines=(0, text.count("\n") + 1),
+            cap=cap,
+        )
+
+
+def _query_text(request: ContextRequest) -> str:
+    current = request.current
+    if current is None:
+        return request.instruction
+    if request.selection is not None and request.selection[0] != request.selection[1]:
+        start, end = sorted(request.selection)
+        return current.text[start:end] + "\n" + request.instruction
+    lines = current.text.splitlines()
+    center = request.cursor_line or 0
+    return "\n".join(lines[max(0, center - 30) : center + 30]) + "\n" + request.instruction
+
+
+def render_sections(sections: Sequence[Section]) -> str:
+    return "\n\n".join(s.text for s in sections)
