@@ -44,6 +44,15 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("message", help="the question (slash commands are for editors)")
     chat.add_argument("--file", type=Path, help="include this file as context")
     chat.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    context = sub.add_parser(
+        "context", help="show what a request about FILE[:LINE] would send (offline, no key)"
+    )
+    context.add_argument(
+        "target", metavar="FILE[:LINE]", help="the file, optionally :LINE (1-based)"
+    )
+    context.add_argument("--purpose", choices=["chat", "edit", "refactor"], default="chat")
+    context.add_argument("--budget", type=int, help="prompt token budget (default from settings)")
+    context.add_argument("--json", action="store_true", help="print the manifest as JSON")
     return parser
 
 
@@ -53,6 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .doctor import run_doctor
 
         return run_doctor(online=args.online, out=sys.stdout)
+    if args.command == "context":
+        from .cli_context import run_context_cli
+
+        return run_context_cli(
+            args.target, args.purpose, args.budget, args.json, sys.stdout, sys.stderr
+        )
     if args.command == "chat":
         from .cli_chat import run_chat_cli
 

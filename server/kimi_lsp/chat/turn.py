@@ -1,50 +1,53 @@
-"""One chat turn end to end (prompt within budget -> model -> history): shared by LSP and CLI."""
+"""One chat turn end to end (history within budget -> model -> history): shared by LSP and CLI."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ..errors import ErrorKind, RequestFailedError
 from ..model.types import ModelRequest, ModelResult, StreamEvent
 from .conversations import Conversation, Turn
-from .prompt import Attachment, ChatPrompt, build_chat_prompt
 
 if TYPE_CHECKING:
     from ..context.tokens import TokenCounter
     from ..model.client import ModelClient
 
-SAFETY_MARGIN = 1_024  # tokens kept free for differences between our count and the API's
+HISTORY_SHARE = 0.25  # earlier turns may use at most this share of the prompt budget
 
 
-def chat_budget(context_window: int, max_output_tokens: int) -> int:
-    return context_window - max_output_tokens - SAFETY_MARGIN
+def history_messages(
+    turns: Sequence[Turn], budget: int, counter: TokenCounter
+) -> tuple[list[dict[str, Any]], int, int]:
+    """The newest turns that fit `budget × HISTORY_SHARE`, oldest dropped first.
 
-
-def chat_prompt(
-    conversation: Conversation,
-    question: str,
-    attachments: Sequence[Attachment],
-    budget: int,
-    counter: TokenCounter,
-) -> ChatPrompt:
-    try:
-        return build_chat_prompt(
-            question, attachments, conversation.turns, budget, counter.count_messages
-        )
-    except ValueError as exc:
-        raise RequestFailedError(ErrorKind.CONTEXT_OVERFLOW, str(exc)) from None
+    Returns (messages, their tokens, number of turns dropped)."""
+    allowance = int(budget * HISTORY_SHARE)
+    kept: list[dict[str, Any]] = []
+    used = 0
+    count = 0
+    for turn in reversed(turns):
+        pair = [
+            {"role": "user", "content": turn.user},
+            {"role": "assistant", "content": turn.assistant},
+        ]
+        cost = counter.count_messages(pair) - counter.count_messages([])
+        if used + cost > allowance:
+            break
+        kept[:0] = pair
+        used += cost
+        count += 1
+    return kept, used, len(turns) - count
 
 
 async def run_turn(
     model: ModelClient,
-    prompt: ChatPrompt,
+    messages: list[dict[str, Any]],
     conversation: Conversation,
     user_message: str,
     on_event: Callable[[StreamEvent], Awaitable[None] | None] | None = None,
 ) -> tuple[ModelResult, int]:
     """Ask the model and record the exchange; returns the result and its turn number."""
-    result = await model.complete(ModelRequest(messages=prompt.messages, purpose="chat"), on_event)
+    result = await model.complete(ModelRequest(messages=messages, purpose="chat"), on_event)
     turn = conversation.append(
         Turn(
             user=user_message,

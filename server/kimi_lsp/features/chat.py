@@ -6,16 +6,18 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlparse
 
 from ..chat.commands import LOCAL, Slash, parse
 from ..chat.conversations import Conversation, ConversationStore, cache_root, workspace_key
-from ..chat.prompt import Attachment, ChatPrompt
-from ..chat.turn import chat_budget, chat_prompt, run_turn
+from ..chat.turn import history_messages, run_turn
+from ..context.builder import budget_for
+from ..context.plan import ContextPlan
+from ..context.prompt import SYSTEM_PROMPTS, render
 from ..documents import Range
 from ..errors import InvalidInputError
 from ..model.types import ContentDelta, ReasoningDelta, Usage
 from . import params as p
+from .context import Focus
 from .progress import Progress
 
 if TYPE_CHECKING:
@@ -49,11 +51,6 @@ def parse_params(raw: Any) -> ChatParams:
     )
 
 
-def _display_path(uri: str) -> str:
-    parsed = urlparse(uri)
-    return unquote(parsed.path) if parsed.scheme == "file" else uri
-
-
 class ChatService:
     """Runs chat turns for one server: context for the question, the model, the history."""
 
@@ -71,43 +68,24 @@ class ChatService:
             self._store = ConversationStore(directory)
         return self._store
 
-    def attachments(self, params: ChatParams) -> list[Attachment]:
-        """The seam to the context engine: for now the current document and the selection."""
-        if not params.use_context or params.uri is None:
-            return []
-        document = self.server.documents.get(params.uri)
-        if document is None:
-            raise InvalidInputError(
-                f"{params.uri} is not open in the editor: open it, or send the chat without "
-                "a textDocument."
-            )
-        redact = self.server.redact
-        path = _display_path(params.uri)
-        language = document.language_id
-        items = [Attachment(f"Current file {path}", redact(document.text), language)]
-        if params.range is not None and params.range.start != params.range.end:
-            start, end = document.range_to_offsets(params.range)
-            first, last = sorted((params.range.start.line, params.range.end.line))
-            selection = redact(document.text[start:end])
-            items.append(
-                Attachment(
-                    f"Selected lines {first + 1}-{last + 1} of {path}",
-                    selection,
-                    language,
-                    required=True,
-                )
-            )
-        return items
-
     def budget(self) -> int:
         settings = self.server.settings
-        return chat_budget(settings.context_window, settings.max_output_tokens)
+        return budget_for(settings.context_window, settings.max_output_tokens)
 
-    async def prompt(
+    async def messages(
         self, conversation: Conversation, question: str, params: ChatParams
-    ) -> ChatPrompt:
+    ) -> tuple[list[dict[str, Any]], ContextPlan | None, int]:
+        """The request's messages: context (unless "none"), earlier turns, the question."""
         counter = await self.server.token_counter()
-        return chat_prompt(conversation, question, self.attachments(params), self.budget(), counter)
+        history, _, dropped = history_messages(conversation.turns, self.budget(), counter)
+        if not params.use_context:
+            system = {"role": "system", "content": SYSTEM_PROMPTS["chat"]}
+            question_message = {"role": "user", "content": question}
+            return [system, *history, question_message], None, dropped
+        reserved = counter.count_messages(history) - counter.count_messages([])
+        focus = Focus(uri=params.uri, range=params.range)
+        plan = await self.server.context.plan("chat", focus, question, reserved)
+        return render(plan, SYSTEM_PROMPTS["chat"], question, history), plan, dropped
 
     async def run(self, raw: Any) -> dict[str, Any]:
         params = parse_params(raw)
@@ -122,7 +100,7 @@ class ChatService:
     async def _ask(
         self, conversation: Conversation, question: str, params: ChatParams
     ) -> dict[str, Any]:
-        prompt = await self.prompt(conversation, question, params)
+        messages, _, _ = await self.messages(conversation, question, params)
         turn = conversation.next_turn
         progress = Progress.start(
             self.server, "Kimi: chat", params.work_done_token, "waiting for the model…"
@@ -147,10 +125,11 @@ class ChatService:
 
         try:
             result, turn = await run_turn(
-                self.server.model, prompt, conversation, params.message, on_event
+                self.server.model, messages, conversation, params.message, on_event
             )
         finally:
             progress.end()
+        self.server.calibrate(messages, result)
         await asyncio.to_thread(self.store.save, conversation)
         answer: dict[str, Any] = {
             "conversationId": conversation.id,
@@ -189,25 +168,23 @@ class ChatService:
         }
 
     async def _context_text(self, conversation: Conversation, params: ChatParams) -> str:
-        prompt = await self.prompt(conversation, "(your next question)", params)
+        messages, plan, dropped = await self.messages(conversation, "(your next question)", params)
         counter = await self.server.token_counter()
+        total = counter.count_messages(messages)
         lines = [
-            f"The next chat request would send about {prompt.tokens} tokens "
-            f"(budget {self.budget()}, tokenizer: {counter.info.name}):",
-            "- the system prompt",
-            f"- {prompt.history_turns} earlier turn(s) of this conversation"
-            + (
-                f" ({prompt.dropped_turns} older ones dropped to fit)"
-                if prompt.dropped_turns
-                else ""
-            ),
+            f"The next chat request would send about {total} tokens of {self.budget()} "
+            f"(tokenizer: {counter.info.name}).",
+            f"- {len(messages) - 2} earlier message(s) of this conversation"
+            + (f" ({dropped} older turn(s) dropped to fit)" if dropped else ""),
         ]
-        for attachment in self.attachments(params):
-            if attachment.title not in prompt.dropped_attachments:
-                tokens = counter.count(attachment.text)
-                lines.append(f"- {attachment.title}: {tokens} tokens")
-        for title in prompt.dropped_attachments:
-            lines.append(f"- {title}: left out, it does not fit")
+        for section in (plan.stable() + plan.volatile()) if plan else []:
+            where = f" {section.uri}" if section.uri else ""
+            cut = ", truncated" if section.truncated else ""
+            lines.append(
+                f"- {section.kind}{where}: {section.tokens} tokens ({section.reason}{cut})"
+            )
+        for uri, reason in plan.excluded if plan else []:
+            lines.append(f"- left out {uri}: {reason}")
         return "\n".join(lines)
 
 

@@ -47,6 +47,13 @@ def register(server: KimiServer) -> None:
         if _supports_dynamic_configuration(ls):
             await _register_configuration(ls)
         await pull_configuration(ls)
+        if _supports_file_watching(ls):
+            await _register_file_watching(ls)
+        for hook in ls.initialized_hooks:
+            try:
+                hook()
+            except Exception:
+                log.exception("An initialized hook failed")
 
     async def did_change_configuration(params: Any) -> None:
         settings = params.get("settings") if isinstance(params, dict) else None
@@ -84,6 +91,32 @@ async def _register_configuration(ls: KimiServer) -> None:
         )
     except Exception as exc:
         log.info("The client declined dynamic configuration registration: %s", exc)
+
+
+def _supports_file_watching(ls: KimiServer) -> bool:
+    workspace = ls.client_capabilities.workspace
+    watched = workspace.did_change_watched_files if workspace else None
+    return bool(watched and watched.dynamic_registration)
+
+
+async def _register_file_watching(ls: KimiServer) -> None:
+    """Ask the client to report file changes on disk, which keep the workspace index current."""
+    try:
+        await ls.client_register_capability_async(
+            types.RegistrationParams(
+                registrations=[
+                    types.Registration(
+                        id="kimi-watched-files",
+                        method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                        register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                            watchers=[types.FileSystemWatcher(glob_pattern="**/*")]
+                        ),
+                    )
+                ]
+            )
+        )
+    except Exception as exc:
+        log.info("The client declined file watching: %s", exc)
 
 
 def _supports_dynamic_configuration(ls: KimiServer) -> bool:

@@ -1,0 +1,248 @@
+"""The context engine: the workspace index, import graph and search index behind build_plan."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from .builder import ContextRequest, OpenDocument, build_plan
+from .imports import ImportGraph, imports_of, resolve_imports
+from .languages import language_of
+from .plan import ContextPlan
+from .repomap import repo_map
+from .search import IdentifierIndex
+from .secrets import redact, secret_file_reason
+from .symbols import outline, outline_text
+from .tokens import TokenCounter
+from .workspace import WorkspaceIndex
+
+log = logging.getLogger(__name__)
+
+
+def uri_to_path(uri: str) -> Path | None:
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    return Path(unquote(parsed.path))
+
+
+@dataclass(frozen=True, slots=True)
+class Redactor:
+    """Redaction as configured: the API key always, secret-looking strings unless disabled."""
+
+    api_key: str | None
+    patterns: bool
+
+    def __call__(self, text: str) -> tuple[str, int]:
+        extra = [self.api_key] if self.api_key and len(self.api_key) >= 6 else []
+        result = redact(text, extra=extra, patterns=self.patterns)
+        return result.text, result.count
+
+
+class ContextEngine:
+    """Owns the workspace's derived data; `plan()` is pure CPU work, run it in a thread."""
+
+    def __init__(self, counter: TokenCounter) -> None:
+        self.counter = counter
+        self.index = WorkspaceIndex([])
+        self.graph = ImportGraph()
+        self.search = IdentifierIndex()
+        self.index_ready = threading.Event()
+        self.deep_ready = threading.Event()
+        self._lock = threading.RLock()
+        self._outlines: dict[tuple[str, int], str] = {}
+        self._repo_map: tuple[tuple[int, int], str] | None = None
+        self._deep_generation = -1
+        self.timings: dict[str, float] = {}
+
+    # -- building ---------------------------------------------------------------------
+    def configure(self, roots: Sequence[Path], exclude: Sequence[str], max_file_size: int) -> None:
+        self.index = WorkspaceIndex(list(roots), exclude=exclude, max_file_size=max_file_size)
+        self.index_ready.clear()
+        self.deep_ready.clear()
+
+    def build_index(self) -> None:
+        """Walk the workspace (blocking: call from a worker thread)."""
+        started = time.perf_counter()
+        self.index.build()
+        self.timings["index"] = time.perf_counter() - started
+        self.index_ready.set()
+
+    def build_deep(self) -> None:
+        """Parse every file for the import graph and the identifier index (blocking, slow)."""
+        started = time.perf_counter()
+        generation = self.index.generation
+        for entry in self.index.files():
+            text = self.index.read_text(entry.path)
+            if text is None:
+                continue
+            self._learn(self.rel(entry.path) or entry.rel, text)
+        self._deep_generation = generation
+        self.timings["deep"] = time.perf_counter() - started
+        self.deep_ready.set()
+
+    def _learn(self, rel: str, text: str) -> None:
+        language = language_of(rel)
+        with self._lock:
+            self.graph.update(rel, language, text)
+            self.search.update(rel, text)
+
+    def refresh(self, paths: Iterable[Path]) -> None:
+        """Files were created, changed or deleted on disk (blocking)."""
+        paths = list(paths)
+        self.index.refresh(paths)
+        if not self.deep_ready.is_set():
+            return
+        for path in paths:
+            rel = self.rel(path)
+            if rel is None:
+                continue
+            text = self.index.read_text(path) if path.exists() else None
+            with self._lock:
+                if text is None:
+                    self.graph.remove(rel)
+                    self.search.remove(rel)
+                else:
+                    self._learn(rel, text)
+
+    # -- lookups ----------------------------------------------------------------------
+    def rel(self, path: Path) -> str | None:
+        root = self.index.root_of(path)
+        if root is None:
+            return None
+        try:
+            rel = path.resolve().relative_to(root).as_posix()
+        except ValueError:
+            return None
+        roots = self.index.roots
+        return f"{root.name}/{rel}" if len(roots) > 1 else rel
+
+    def rel_of_uri(self, uri: str) -> str | None:
+        path = uri_to_path(uri)
+        return self.rel(path) if path is not None else None
+
+    def path_of(self, rel: str) -> Path | None:
+        roots = self.index.roots
+        if not roots:
+            return None
+        if len(roots) > 1:
+            head, _, rest = rel.partition("/")
+            root = next((r for r in roots if r.name == head), None)
+            return root / rest if root else None
+        return roots[0] / rel
+
+    def secret_reason(self, uri: str) -> str | None:
+        path = uri_to_path(uri)
+        name = path.name if path else uri.rsplit("/", 1)[-1]
+        return secret_file_reason(self.rel_of_uri(uri) or name)
+
+    # -- planning ---------------------------------------------------------------------
+    def plan(
+        self,
+        request: ContextRequest,
+        budget: int,
+        redactor: Redactor,
+        open_documents: Mapping[str, OpenDocument],
+    ) -> ContextPlan:
+        sources = _Sources(self, open_documents)
+        return build_plan(request, sources, self.counter, redactor, budget, self.counter.describe())
+
+    def outline_of(self, rel: str, text: str, language: str) -> str:
+        key = (rel, hash(text))
+        cached = self._outlines.get(key)
+        if cached is None:
+            cached = outline_text(outline(text, language))
+            if len(self._outlines) > 4_096:
+                self._outlines.clear()
+            self._outlines[key] = cached
+        return cached
+
+    def repo_map_text(self, max_chars: int) -> str:
+        key = (self.index.generation, max_chars)
+        if self._repo_map is not None and self._repo_map[0] == key:
+            return self._repo_map[1]
+        files = [self.rel(e.path) or e.rel for e in self.index.files()]
+        outlines = {}
+        if self.deep_ready.is_set():
+            with self._lock:
+                outlines = {rel: self.graph_outline(rel) for rel in files[:2_000]}
+        text = repo_map(files, {k: v for k, v in outlines.items() if v}, max_chars)
+        self._repo_map = (key, text)
+        return text
+
+    def graph_outline(self, rel: str) -> list:  # type: ignore[type-arg]
+        return []
+
+
+class _Sources:
+    """The builder's view of the workspace for one request (open documents override disk)."""
+
+    def __init__(self, engine: ContextEngine, open_documents: Mapping[str, OpenDocument]) -> None:
+        self._engine = engine
+        self._open = open_documents
+        self._files: list[str] | None = None
+
+    def _all(self) -> list[str]:
+        if self._files is None:
+            engine = self._engine
+            self._files = [engine.rel(e.path) or e.rel for e in engine.index.files()]
+        return self._files
+
+    def text(self, rel: str) -> str | None:
+        if rel in self._open:
+            return self._open[rel].text
+        path = self._engine.path_of(rel)
+        return self._engine.index.read_text(path) if path is not None else None
+
+    def uri(self, rel: str) -> str:
+        if rel in self._open:
+            return self._open[rel].uri
+        path = self._engine.path_of(rel)
+        return path.as_uri() if path is not None else rel
+
+    def language(self, rel: str) -> str:
+        return language_of(rel)
+
+    def imports(self, rel: str, text: str, language: str) -> list[str]:
+        refs = imports_of(text, language)
+        return resolve_imports(rel, refs, language, set(self._all()))
+
+    def importers(self, rel: str) -> list[str]:
+        if not self._engine.deep_ready.is_set():
+            return []
+        with self._engine._lock:
+            return list(self._engine.graph.importers(rel))
+
+    def related(self, query: str, limit: int, exclude: set[str]) -> list[tuple[str, float]]:
+        if not self._engine.deep_ready.is_set():
+            return []
+        with self._engine._lock:
+            return self._engine.search.rank(query, limit, exclude)
+
+    def nearby(self, rel: str | None) -> list[str]:
+        if rel is None:
+            return []
+        directory = rel.rsplit("/", 1)[0] if "/" in rel else ""
+        return [
+            f
+            for f in self._all()
+            if (f.rsplit("/", 1)[0] if "/" in f else "") == directory and f != rel
+        ]
+
+    def outline(self, rel: str, text: str, language: str) -> str:
+        return self._engine.outline_of(rel, text, language)
+
+    def repo_map(self, max_chars: int) -> str:
+        return self._engine.repo_map_text(max_chars)
+
+    def excluded(self) -> list[tuple[str, str]]:
+        out = []
+        for name, reason in self._engine.index.excluded():
+            path = self._engine.path_of(name)
+            out.append((path.as_uri() if path else name, reason))
+        return out

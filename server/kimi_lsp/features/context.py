@@ -1,0 +1,217 @@
+"""The context engine in the server: kept current from the workspace, asked by kimi/context."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from ..context.builder import ContextRequest, OpenDocument, budget_for
+from ..context.engine import ContextEngine, Redactor, uri_to_path
+from ..context.languages import language_of
+from ..context.plan import ContextPlan, Purpose
+from ..context.prompt import SYSTEM_PROMPTS
+from ..document_events import DocumentEvent
+from ..documents import Position, Range
+from ..errors import ErrorKind, InvalidInputError, RequestFailedError
+from . import params as p
+
+if TYPE_CHECKING:
+    from ..server import KimiServer
+
+log = logging.getLogger(__name__)
+
+RECENT_DOCUMENTS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Focus:
+    """Where the user is: a document and a selection or cursor (all optional)."""
+
+    uri: str | None = None
+    range: Range | None = None
+    position: Position | None = None
+    diagnostics: tuple[str, ...] = ()
+
+
+class ContextService:
+    """Builds ContextPlans for chat, edits and refactors from the server's live state."""
+
+    def __init__(self, server: KimiServer) -> None:
+        self.server = server
+        self.engine = ContextEngine(server.tokens)
+        self._build: asyncio.Task[None] | None = None
+
+    # -- index lifecycle --------------------------------------------------------------
+    def start(self) -> None:
+        """(Re)build the index for the current roots and settings, off the event loop."""
+        settings = self.server.settings
+        roots = [path for uri in self.server.workspace_roots() if (path := uri_to_path(uri))]
+        self.engine.configure(roots, settings.exclude, settings.max_file_size_bytes)
+        if self._build is not None:
+            self._build.cancel()
+        self._build = self.server.dispatcher.spawn(self._build_all())
+
+    async def _build_all(self) -> None:
+        await self.server.token_counter()
+        await asyncio.to_thread(self.engine.build_index)
+        log.info(
+            "Indexed %d files in %.0f ms",
+            len(self.engine.index.files()),
+            self.engine.timings.get("index", 0) * 1000,
+        )
+        await asyncio.to_thread(self.engine.build_deep)
+        log.info("Import graph and search index ready in %.1f s", self.engine.timings["deep"])
+
+    async def refresh(self, uris: list[str]) -> None:
+        paths = [path for uri in uris if (path := uri_to_path(uri))]
+        if paths:
+            await asyncio.to_thread(self.engine.refresh, paths)
+
+    # -- planning ---------------------------------------------------------------------
+    def _open_document(self, uri: str) -> OpenDocument | None:
+        document = self.server.documents.get(uri)
+        if document is None:
+            return None
+        rel = self.engine.rel_of_uri(uri)
+        language = document.language_id or language_of(rel or uri)
+        return OpenDocument(uri, rel, document.text, language)
+
+    def _disk_document(self, uri: str) -> OpenDocument | None:
+        path = uri_to_path(uri)
+        if path is None:
+            return None
+        text = self.engine.index.read_text(path)
+        if text is None:
+            return None
+        rel = self.engine.rel_of_uri(uri)
+        return OpenDocument(uri, rel, text, language_of(rel or path.name))
+
+    async def plan(
+        self, purpose: Purpose, focus: Focus, instruction: str, reserved_tokens: int = 0
+    ) -> ContextPlan:
+        await self.server.token_counter()
+        current = None
+        selection = None
+        cursor_line = None
+        secret = None
+        if focus.uri is not None:
+            current = self._open_document(focus.uri) or self._disk_document(focus.uri)
+            if current is None:
+                reason = (
+                    self.engine.index.check(uri_to_path(focus.uri))
+                    if uri_to_path(focus.uri)
+                    else None
+                )
+                raise InvalidInputError(
+                    f"{focus.uri} is not open in the editor"
+                    + (f" and cannot be used ({reason})" if reason else "")
+                    + ": open it first."
+                )
+            secret = self.engine.secret_reason(focus.uri)
+            document = self.server.documents.get(focus.uri)
+            if focus.range is not None and document is not None:
+                selection = document.range_to_offsets(focus.range)
+                cursor_line = focus.range.start.line
+            elif focus.position is not None:
+                cursor_line = focus.position.line
+        recent = []
+        open_documents: dict[str, OpenDocument] = {}
+        for document in self.server.documents.recent(RECENT_DOCUMENTS + 1):
+            if document.uri == focus.uri or self.engine.secret_reason(document.uri):
+                continue
+            doc = self._open_document(document.uri)
+            if doc is None:
+                continue
+            if doc.rel is not None:
+                open_documents[doc.rel] = doc
+            if len(recent) < RECENT_DOCUMENTS:
+                recent.append(doc)
+        request = ContextRequest(
+            purpose=purpose,
+            instruction=instruction,
+            system_prompt=SYSTEM_PROMPTS[purpose],
+            current=current,
+            selection=selection,
+            cursor_line=cursor_line,
+            diagnostics=focus.diagnostics,
+            recent=tuple(recent),
+            reserved_tokens=reserved_tokens,
+            secret_reason=secret,
+        )
+        settings = self.server.settings
+        budget = budget_for(settings.context_window, settings.max_output_tokens)
+        redactor = Redactor(settings.api_key, settings.redact_secrets)
+        try:
+            return await asyncio.to_thread(
+                self.engine.plan, request, budget, redactor, open_documents
+            )
+        except OverflowError as exc:
+            raise RequestFailedError(ErrorKind.CONTEXT_OVERFLOW, str(exc)) from None
+
+
+def parse_focus(body: dict[str, Any]) -> Focus:
+    diagnostics = body.get("diagnostics") or []
+    if not isinstance(diagnostics, list):
+        raise InvalidInputError("Expected diagnostics to be a list.")
+    rendered = tuple(_diagnostic_line(d) for d in diagnostics if isinstance(d, dict))
+    position = body.get("position")
+    return Focus(
+        uri=p.optional_document_uri(body),
+        range=p.optional_range(body),
+        position=p.position(position) if position is not None else None,
+        diagnostics=rendered,
+    )
+
+
+def _diagnostic_line(diagnostic: dict[str, Any]) -> str:
+    start = (diagnostic.get("range") or {}).get("start") or {}
+    line = start.get("line", 0) + 1 if isinstance(start.get("line"), int) else "?"
+    severity = {1: "error", 2: "warning", 3: "info", 4: "hint"}.get(diagnostic.get("severity"), "")
+    source = diagnostic.get("source") or ""
+    message = str(diagnostic.get("message", ""))
+    return f"line {line}: {severity} {source}: {message}".replace("  ", " ")
+
+
+def register(server: KimiServer) -> None:
+    service = ContextService(server)
+    server.context = service
+
+    server.initialized_hooks.append(service.start)
+    server.settings_store.on_change(
+        lambda resolved: service.start() if server.initialized else None
+    )
+
+    def on_disk_change(uri: str) -> None:
+        server.dispatcher.spawn(service.refresh([uri]))
+
+    server.document_events.subscribe(DocumentEvent.SAVED, on_disk_change)
+    server.document_events.subscribe(DocumentEvent.CLOSED, on_disk_change)
+
+    @server.dispatcher.notification(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    async def watched_files(params: Any) -> None:
+        changes = p.obj(params, "params").get("changes")
+        if not isinstance(changes, list):
+            raise InvalidInputError("didChangeWatchedFiles without a changes list was ignored.")
+        uris = [c["uri"] for c in changes if isinstance(c, dict) and isinstance(c.get("uri"), str)]
+        await service.refresh(uris)
+
+    @server.dispatcher.request("kimi/context")
+    async def context(params: Any) -> dict[str, Any]:
+        body = p.obj(params, "params")
+        purpose = p.choice(body, "purpose", ("chat", "edit", "refactor"), "chat")
+        plan = await service.plan(purpose, parse_focus(body), "(the instruction)")  # type: ignore[arg-type]
+        return plan.manifest()
+
+    async def show_context(arguments: list[Any]) -> dict[str, Any]:
+        if not arguments or not isinstance(arguments[0], str):
+            raise InvalidInputError("kimi.showContext expects [uri, position].")
+        raw: dict[str, Any] = {"textDocument": {"uri": arguments[0]}}
+        if len(arguments) > 1 and arguments[1] is not None:
+            raw["position"] = arguments[1]
+        return await context(raw)
+
+    server.add_command("kimi.showContext", show_context)

@@ -1,0 +1,149 @@
+"""End-to-end context: what chat sends is what kimi/context reports, and secrets stay home."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fake_kimi import FakeKimi, Reply
+
+from .harness import open_document, request, session
+
+KEY = "sk-test-fake"
+ENV_SECRET = "DATABASE_PASSWORD=Zq8#kL2!vN5pR9sT"
+GITHUB_TOKEN = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeKimi]:
+    with FakeKimi().start_in_thread() as handle:
+        yield handle
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    (root / "pkg").mkdir(parents=True)
+    (root / ".git").mkdir()
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "geometry.py").write_text(
+        "class Vector:\n    def __init__(self, x, y):\n        self.x = x\n        self.y = y\n\n"
+        "    def norm_squared(self):\n        return self.x * self.x + self.y * self.y\n"
+    )
+    (root / "pkg" / "physics.py").write_text(
+        "from pkg.geometry import Vector\n\n\ndef speed(v: Vector) -> float:\n"
+        "    return v.norm_squared() ** 0.5\n"
+    )
+    (root / ".env").write_text(ENV_SECRET + "\n")
+    (root / "settings.py").write_text(f'GITHUB_TOKEN = "{GITHUB_TOKEN}"\nDEBUG = True\n')
+    (root / "build").mkdir()
+    (root / "build" / "generated.py").write_text("GENERATED = 1\n")
+    (root / ".gitignore").write_text("build/\n")
+    return root
+
+
+def physics_uri(root: Path) -> str:
+    return (root / "pkg" / "physics.py").as_uri()
+
+
+SELECTION = {"start": {"line": 3, "character": 0}, "end": {"line": 5, "character": 0}}
+
+
+async def test_chat_body_holds_selection_file_and_import_and_no_secret(
+    fake: FakeKimi, workspace: Path, profile: str
+) -> None:
+    fake.reset()
+    fake.enqueue(Reply(content="It computes the speed."))
+    uri = physics_uri(workspace)
+    options = {"baseUrl": fake.base_url, "maxRetries": 0}
+    async with session(
+        profile, init_options=options, env={"MOONSHOT_API_KEY": KEY}, root=workspace
+    ) as client:
+        open_document(client, uri, (workspace / "pkg" / "physics.py").read_text())
+        manifest = await request(
+            client, "kimi/context", {"textDocument": {"uri": uri}, "range": SELECTION}
+        )
+        await request(
+            client,
+            "kimi/chat",
+            {"message": "What does speed do?", "textDocument": {"uri": uri}, "range": SELECTION},
+        )
+    body = json.dumps(fake.chat_requests[-1].body)
+    assert "def speed(v: Vector)" in body  # selection and current file
+    assert "def norm_squared(self)" in body  # the imported module's definition
+    assert "Zq8#kL2!vN5pR9sT" not in body and "DATABASE_PASSWORD" not in body
+    assert GITHUB_TOKEN not in body
+    assert "GENERATED" not in body  # ignored by .gitignore
+
+    kinds = {s["kind"]: s for s in manifest["sections"]}
+    assert {"selection", "current_file", "import"} <= set(kinds)
+    assert kinds["import"]["uri"].endswith("pkg/geometry.py")
+    assert kinds["import"]["reason"] == "imported by pkg/physics.py"
+    assert any(e["uri"].endswith("/.env") for e in manifest["excluded"])
+    assert manifest["budget"] == 262_144 - 32_768 - 1_024
+    assert manifest["totalTokens"] <= manifest["budget"]
+    # Every file the manifest lists was sent; no excluded file was.
+    messages = fake.chat_requests[-1].body["messages"]
+    sent = "\n".join(m["content"] for m in messages)
+    for section in manifest["sections"]:
+        if "uri" in section and section["kind"] != "selection":
+            rel = section["uri"].split("/proj/", 1)[1]
+            assert rel in sent, rel
+
+
+async def test_manifest_lists_secret_strings_as_redacted(fake: FakeKimi, workspace: Path) -> None:
+    uri = (workspace / "settings.py").as_uri()
+    async with session("vscode", root=workspace) as client:
+        open_document(client, uri, (workspace / "settings.py").read_text())
+        manifest = await request(client, "kimi/context", {"textDocument": {"uri": uri}})
+    current = next(s for s in manifest["sections"] if s["kind"] == "current_file")
+    assert current.get("redactions", 0) >= 1
+
+
+async def test_context_for_a_closed_disk_file_and_errors(workspace: Path) -> None:
+    async with session("neovim", root=workspace) as client:
+        uri = (workspace / "pkg" / "geometry.py").as_uri()
+        manifest = await request(
+            client,
+            "kimi/context",
+            {"textDocument": {"uri": uri}, "position": {"line": 2, "character": 0}},
+        )
+        assert any(s["kind"] == "current_file" for s in manifest["sections"])
+        from pygls.exceptions import JsonRpcException
+
+        with pytest.raises(JsonRpcException, match="not open"):
+            await request(
+                client, "kimi/context", {"textDocument": {"uri": (workspace / ".env").as_uri()}}
+            )
+        with pytest.raises(JsonRpcException, match="purpose"):
+            await request(
+                client, "kimi/context", {"textDocument": {"uri": uri}, "purpose": "everything"}
+            )
+
+
+def test_cli_context_offline(workspace: Path) -> None:
+    import subprocess
+    import sys
+
+    from .harness import server_env
+
+    result = subprocess.run(
+        [sys.executable, "-m", "kimi_lsp", "context", f"{workspace / 'pkg' / 'physics.py'}:4",
+         "--json"],
+        capture_output=True, text=True, env=server_env(), timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    manifest: dict[str, Any] = json.loads(result.stdout)
+    kinds = [s["kind"] for s in manifest["sections"]]
+    assert "current_file" in kinds and "import" in kinds
+    assert any(e["uri"].endswith("/.env") for e in manifest["excluded"])
+    readable = subprocess.run(
+        [sys.executable, "-m", "kimi_lsp", "context", str(workspace / "pkg" / "physics.py"),
+         "--budget", "3000"],
+        capture_output=True, text=True, env=server_env(), timeout=60, check=False,
+    )  # fmt: skip
+    assert readable.returncode == 0 and "of 3000 tokens" in readable.stdout
