@@ -1,0 +1,352 @@
+"""Gitignore-style patterns compiled for matching one directory entry at a time during a walk."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+_GLOB_CHARS = frozenset("*?[\\")
+_POSIX_CLASSES = {
+    "[:alnum:]": "a-zA-Z0-9",
+    "[:alpha:]": "a-zA-Z",
+    "[:digit:]": "0-9",
+    "[:lower:]": "a-z",
+    "[:upper:]": "A-Z",
+    "[:space:]": " \\t\\n\\r\\f\\v",
+    "[:xdigit:]": "0-9A-Fa-f",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One pattern line: `!` negates it, a trailing `/` limits it to directories."""
+
+    pattern: str
+    index: int
+    negated: bool
+    dir_only: bool
+
+
+def _parse(line: str) -> tuple[str, bool, bool] | None:
+    """(glob, negated, dir_only) of a pattern line, or None for blanks and comments."""
+    line = line.rstrip("\r\n")
+    stripped = line.rstrip(" ")
+    if stripped.endswith("\\") and len(stripped) < len(line):
+        stripped += " "  # "foo\ " keeps its escaped trailing space
+    if not stripped or stripped.startswith("#"):
+        return None
+    negated = stripped.startswith("!")
+    if negated:
+        stripped = stripped[1:]
+    dir_only = stripped.endswith("/")
+    glob = stripped.rstrip("/")
+    return (glob, negated, dir_only) if glob else None
+
+
+def _class(body: str) -> str:
+    negate = body[:1] in ("!", "^")
+    if negate:
+        body = body[1:]
+    for name, chars in _POSIX_CLASSES.items():
+        body = body.replace(name, "\0" + chars + "\0")
+    out: list[str] = []
+    i = 0
+    while i < len(body):
+        c = body[i]
+        if c == "\0":
+            end = body.index("\0", i + 1)
+            out.append(body[i + 1 : end])
+            i = end
+        elif c == "\\" and i + 1 < len(body):
+            i += 1
+            out.append(re.escape(body[i]))
+        elif c == "-" and 0 < i < len(body) - 1:
+            out.append("-")
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return ("[^/" if negate else "[") + "".join(out) + "]"
+
+
+def _segment(part: str) -> str:
+    """Regex for one path segment: `*` and `?` never match `/`."""
+    out: list[str] = []
+    i = 0
+    n = len(part)
+    while i < n:
+        c = part[i]
+        if c == "*":
+            while i + 1 < n and part[i + 1] == "*":
+                i += 1
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            j = i + 1
+            if j < n and part[j] in "!^":
+                j += 1
+            if j < n and part[j] == "]":
+                j += 1
+            while j < n and part[j] != "]":
+                j += 2 if part[j] == "\\" else 1
+            if j >= n:
+                out.append(re.escape(c))  # no closing bracket: a literal "["
+            else:
+                out.append(_class(part[i + 1 : j]))
+                i = j
+        elif c == "\\" and i + 1 < n:
+            i += 1
+            out.append(re.escape(part[i]))
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return "".join(out)
+
+
+def _path_regex(glob: str) -> str:
+    """Regex for an anchored pattern matched against the whole relative path."""
+    parts: list[str] = []
+    for part in glob.split("/"):
+        if not (part == "**" and parts and parts[-1] == "**"):
+            parts.append(part)
+    out = ""
+    last = len(parts) - 1
+    for i, part in enumerate(parts):
+        if part == "**":
+            out += (
+                (".+" if i == 0 else "/.+") if i == last else "(?:.+/)?" if i == 0 else "/(?:.+/)?"
+            )
+            continue
+        if i > 0 and parts[i - 1] != "**":
+            out += "/"
+        out += _segment(part)
+    return out
+
+
+class RuleSet:
+    """The patterns of one source (a `.gitignore`, `.kimiignore`, setting), in file order.
+
+    `match(rel, name, is_dir)` returns the last rule matching the entry (git's precedence), where
+    `rel` is the entry's path relative to the source's directory and `name` its last segment.
+    Plain names and `*.ext` patterns are looked up in dicts; the rest share one regex per kind.
+    """
+
+    __slots__ = ("_name_rx", "_names", "_path_rx", "_paths", "_suffix_rules", "_suffixes", "rules")
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self.rules: list[Rule] = []
+        self._names: dict[str, list[Rule]] = {}
+        self._paths: dict[str, list[Rule]] = {}
+        self._suffix_rules: list[tuple[str, Rule]] = []
+        name_rx: list[tuple[str, Rule]] = []
+        path_rx: list[tuple[str, Rule]] = []
+        for line in lines:
+            parsed = _parse(line)
+            if parsed is None:
+                continue
+            glob, negated, dir_only = parsed
+            rule = Rule(line.strip(), len(self.rules), negated, dir_only)
+            self.rules.append(rule)
+            anchored = "/" in glob
+            if glob.startswith("**/") and "/" not in glob[3:] and "**" not in glob[3:]:
+                glob, anchored = glob[3:], False  # "**/foo" is "foo"
+            glob = glob.removeprefix("/")
+            plain = _GLOB_CHARS.isdisjoint(glob)
+            if not anchored and plain:
+                self._names.setdefault(glob, []).append(rule)
+            elif not anchored and glob.startswith("*") and _GLOB_CHARS.isdisjoint(glob[1:]):
+                self._suffix_rules.append((glob[1:], rule))
+            elif not anchored:
+                name_rx.append((_segment(glob), rule))
+            elif plain:
+                self._paths.setdefault(glob, []).append(rule)
+            else:
+                path_rx.append((_path_regex(glob), rule))
+        self._suffixes = tuple(s for s, _ in self._suffix_rules)
+        self._name_rx = _combine(name_rx)
+        self._path_rx = _combine(path_rx)
+
+    @classmethod
+    def from_file(cls, path: Path) -> RuleSet | None:
+        """The rules of an ignore file, or None when it is missing, unreadable or empty."""
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+        rules = cls(text.splitlines())
+        return rules if rules.rules else None
+
+    def __bool__(self) -> bool:
+        return bool(self.rules)
+
+    def match(self, rel: str, name: str, is_dir: bool) -> Rule | None:
+        """The last rule that matches this entry, or None."""
+        best: Rule | None = None
+        if self._names and name in self._names:
+            best = _last(self._names[name], is_dir)
+        if self._suffixes and name.endswith(self._suffixes):
+            for suffix, rule in reversed(self._suffix_rules):
+                if best is not None and rule.index < best.index:
+                    break
+                if name.endswith(suffix) and (is_dir or not rule.dir_only):
+                    best = rule
+                    break
+        if self._name_rx is not None:
+            best = _better(best, self._name_rx, name + "/" if is_dir else name)
+        if self._paths and rel in self._paths:
+            found = _last(self._paths[rel], is_dir)
+            if found is not None and (best is None or found.index > best.index):
+                best = found
+        if self._path_rx is not None:
+            best = _better(best, self._path_rx, rel + "/" if is_dir else rel)
+        return best
+
+
+# A combined regex tries the patterns last-first; each alternative is one group, so the group
+# that matched names the rule. Directories are matched with a trailing "/", which dir-only
+# patterns require.
+_Combined = tuple[re.Pattern[str], list[Rule]]
+
+
+def _combine(items: list[tuple[str, Rule]]) -> _Combined | None:
+    if not items:
+        return None
+    ordered = items[::-1]
+    alternatives = [f"({rx}{'/' if rule.dir_only else '/?'})" for rx, rule in ordered]
+    try:
+        return re.compile("|".join(alternatives), re.DOTALL), [rule for _, rule in ordered]
+    except re.error:
+        valid = []
+        for rx, rule in ordered:
+            try:
+                re.compile(rx)
+            except re.error:
+                continue  # git ignores a malformed pattern; so do we
+            valid.append((rx, rule))
+        return _combine(valid[::-1]) if len(valid) < len(ordered) else None
+
+
+def _better(best: Rule | None, combined: _Combined, subject: str) -> Rule | None:
+    m = combined[0].fullmatch(subject)
+    if m is None or m.lastindex is None:
+        return best
+    found = combined[1][m.lastindex - 1]
+    return found if best is None or found.index > best.index else best
+
+
+def _last(rules: list[Rule], is_dir: bool) -> Rule | None:
+    for rule in reversed(rules):
+        if is_dir or not rule.dir_only:
+            return rule
+    return None
+
+
+# Excluded unless a `!pattern` in a .gitignore, .kimiignore or the exclude setting re-includes it.
+# Always excluded: `.git`, and any directory holding `pyvenv.cfg` (a virtualenv, whatever its name).
+DEFAULT_EXCLUDES = (
+    *("node_modules/", "bower_components/", ".venv/", "venv/", "site-packages/", "dist-packages/"),
+    *("__pycache__/", ".mypy_cache/", ".pytest_cache/", ".ruff_cache/", ".hypothesis/", ".tox/"),
+    *(".nox/", "dist/", "build/", "target/", "out/", ".next/", ".nuxt/", ".svelte-kit/", ".turbo/"),
+    *(
+        ".parcel-cache/",
+        "coverage/",
+        "htmlcov/",
+        "*.egg-info/",
+        ".eggs/",
+        ".gradle/",
+        ".terraform/",
+    ),
+    *(".idea/", ".vs/", ".DS_Store", "Thumbs.db", "*.min.js", "*.min.css", "*.map"),
+    *("*.pyc", "*.pyo", "*.class", "*.o", "*.obj", "*.so", "*.dylib", "*.dll", "*.exe"),
+    # Lock files: large, machine-written, rarely worth their tokens.
+    *("package-lock.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "Cargo.lock", "go.sum"),
+    *("poetry.lock", "Pipfile.lock", "uv.lock", "composer.lock", "Gemfile.lock"),
+)
+DEFAULTS = RuleSet(DEFAULT_EXCLUDES)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One ignore file (or the defaults) and the directory its patterns are relative to."""
+
+    rules: RuleSet
+    base: str  # directory under the root its patterns are relative to ("" for the root)
+    prefix: str  # for a file above the root: the root's path relative to it, plus "/"
+    reason: str  # "" for the defaults, which name the pattern instead
+
+
+Chain = tuple[Source, ...]  # the sources in force in a directory, highest precedence first
+
+
+def decide(exclude: RuleSet | None, chain: Chain, rel: str, name: str, is_dir: bool) -> str:
+    """Why the rules exclude an entry ("" when they do not): the exclude setting first, then
+    the deepest ignore file with a matching pattern (a `!pattern` there re-includes)."""
+    if exclude is not None:
+        rule = exclude.match(rel, name, is_dir)
+        if rule is not None:
+            return "" if rule.negated else "excluded by the exclude setting"
+    for source in chain:
+        sub = rel[len(source.base) + 1 :] if source.base else source.prefix + rel
+        rule = source.rules.match(sub, name, is_dir)
+        if rule is not None:
+            if rule.negated:
+                return ""
+            return source.reason or f"excluded by default ({rule.pattern})"
+    return ""
+
+
+def _posix_rel(path: str, start: str) -> str:
+    return os.path.relpath(path, start).replace(os.sep, "/")
+
+
+def _sources(directory: str, base: str, prefix: str, shown: str) -> list[Source]:
+    """The .kimiignore then .gitignore of a directory (the former wins at the same level)."""
+    out = []
+    for name in (".kimiignore", ".gitignore"):
+        rules = RuleSet.from_file(Path(directory, name))
+        if rules:
+            out.append(Source(rules, base, prefix, f"ignored by {shown}{name}"))
+    return out
+
+
+def root_chain(root: str) -> Chain:
+    """The rules in force at a root: its own ignore files; those of the directories above it up
+    to its git repository's top (none when it is in no repository); that repository's
+    `.git/info/exclude`; the defaults."""
+    chain = _sources(root, "", "", "")
+    above: list[Source] = []
+    top: str | None = root if os.path.exists(os.path.join(root, ".git")) else None
+    parent = root
+    while top is None:
+        parent, child = os.path.dirname(parent), parent
+        if parent == child:
+            above = []  # in no repository: the ignore files above do not apply
+            break
+        above += _sources(
+            parent, "", _posix_rel(root, parent) + "/", _posix_rel(parent, root) + "/"
+        )
+        if os.path.exists(os.path.join(parent, ".git")):
+            top = parent
+    chain += above
+    if top is not None:
+        rules = RuleSet.from_file(Path(top, ".git", "info", "exclude"))
+        if rules:
+            prefix = "" if top == root else _posix_rel(root, top) + "/"
+            shown = _posix_rel(os.path.join(top, ".git", "info", "exclude"), root)
+            chain.append(Source(rules, "", prefix, f"ignored by {shown}"))
+    return (*chain, Source(DEFAULTS, "", "", ""))
+
+
+def extend(chain: Chain, directory: str, rel: str, names: set[str]) -> Chain:
+    """The rules in force inside `directory` (named `names`): its own first, then its parent's."""
+    if not ({".gitignore", ".kimiignore", ".git"} & names):
+        return chain
+    own = _sources(directory, rel, "", rel + "/")
+    if ".git" in names:  # a nested repository's own excludes
+        rules = RuleSet.from_file(Path(directory, ".git", "info", "exclude"))
+        if rules:
+            own.append(Source(rules, rel, "", f"ignored by {rel}/.git/info/exclude"))
+    return (*own, *chain)

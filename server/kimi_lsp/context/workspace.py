@@ -1,0 +1,441 @@
+"""Workspace file index: the files under the roots that may enter context, and why not others."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .ignore import Chain, RuleSet, decide, extend, root_chain
+from .secrets import needs_head, secret_file_reason
+
+MAX_EXCLUDED = 500  # excluded() lists at most this many files
+SNIFF_BYTES = 8192  # a NUL byte in these first bytes makes a file binary
+HEAD_BYTES = 65536  # read from `.npmrc`-like files to see whether they hold a token
+MAX_INVALID_UTF8 = 0.01  # text with more invalid UTF-8 than this share is treated as binary
+TEXT_CACHE_CHARS = 64_000_000  # texts kept by read_text (least recently used dropped)
+LARGE = "larger than maxFileSizeBytes"
+LEAVES = "symlink leaving the workspace"
+BINARY = "binary file"
+_Stat = Callable[[], os.stat_result]  # DirEntry.stat during a walk, os.stat otherwise
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """An indexed file: absolute path, posix path relative to its root, size and mtime."""
+
+    path: Path
+    rel: str
+    root: Path
+    size: int
+    mtime_ns: int
+
+
+@dataclass(slots=True)
+class _Snapshot:
+    """Everything a build or refresh produces; replaced whole, so readers never lock."""
+
+    exclude: RuleSet | None
+    entries: dict[str, FileEntry] = field(default_factory=dict)
+    dirs: dict[str, Chain] = field(default_factory=dict)  # indexed directories and their rules
+    excluded: list[tuple[str, str, str]] = field(default_factory=list)  # (path, shown, reason)
+    ordered: list[FileEntry] | None = None
+
+    def copy(self) -> _Snapshot:
+        return _Snapshot(self.exclude, dict(self.entries), dict(self.dirs), list(self.excluded))
+
+
+class WorkspaceIndex:
+    """The files under the workspace roots that may enter context, and why others may not.
+
+    `build()` and `refresh()` block on the file system (run them in a thread); they build new
+    structures and swap them in, so every other method is safe to call from any thread.
+    """
+
+    def __init__(
+        self, roots: Sequence[Path], *, exclude: Sequence[str] = (), max_file_size: int = 1_000_000
+    ) -> None:
+        resolved = {os.path.realpath(os.path.abspath(root)) for root in roots}
+        self._roots = sorted(resolved, key=len, reverse=True)  # deepest first for root_of
+        self._root_paths = {text: Path(text) for text in resolved}
+        self._max_size = max_file_size
+        self._lock = threading.Lock()
+        self._exclude = RuleSet(exclude) or None
+        self._snap = _Snapshot(self._exclude)
+        self._generation = 0
+        self._texts: OrderedDict[str, tuple[int, int, str]] = OrderedDict()
+        self._text_chars = 0
+        self._binary: dict[str, tuple[int, int, bool]] = {}
+        self._cache_lock = threading.Lock()
+
+    @property
+    def generation(self) -> int:
+        """Bumped on every change to the index."""
+        return self._generation
+
+    @property
+    def roots(self) -> list[Path]:
+        return [self._root_paths[text] for text in sorted(self._roots)]
+
+    def build(self) -> None:
+        """Walk every root from scratch (blocking; stat only, no file reads but ignore files)."""
+        with self._lock:
+            snap = _Snapshot(self._exclude)
+            for root in sorted(self._roots):
+                if os.path.isdir(root):
+                    self._walk(snap, root, root, "", root_chain(root))
+            self._publish(snap)
+
+    def set_exclude(self, globs: Sequence[str]) -> None:
+        """Replace the exclude setting's globs and rebuild (blocking)."""
+        self._exclude = RuleSet(globs) or None
+        self.build()
+
+    def files(self) -> list[FileEntry]:
+        """Every indexed file, sorted by (root, rel)."""
+        snap = self._snap
+        if snap.ordered is None:
+            snap.ordered = sorted(snap.entries.values(), key=lambda e: (str(e.root), e.rel))
+        return list(snap.ordered)
+
+    def excluded(self) -> list[tuple[str, str]]:
+        """(path, reason) of secret, over-size and escaping files seen (ignored files are not)."""
+        return [(shown, reason) for _, shown, reason in self._snap.excluded]
+
+    def lookup(self, path: Path | str) -> FileEntry | None:
+        found = self._locate(path)
+        return None if found is None else self._snap.entries.get(found[1])
+
+    def contains(self, path: Path | str) -> bool:
+        return self._locate(path) is not None
+
+    def root_of(self, path: Path | str) -> Path | None:
+        found = self._locate(path)
+        return None if found is None else self._root_paths[found[0]]
+
+    def check(self, path: Path | str) -> str | None:
+        """Why this path may not be used in context, or None when it may."""
+        reason, p, st = self._inspect(path)
+        if reason is None and p is not None and st is not None and self._is_binary(p, st):
+            return BINARY
+        return reason
+
+    def read_text(self, path: Path | str) -> str | None:
+        """The file's text, or None when check() refuses it, it is binary or unreadable.
+
+        Binary: a NUL byte in the first 8 KiB, or more than 1% of it invalid UTF-8 (a few invalid
+        bytes, as in a Latin-1 comment, become U+FFFD). Cached by (path, mtime, size).
+        """
+        reason, p, st = self._inspect(path)
+        if reason is not None or p is None or st is None:
+            return None
+        key = (st.st_mtime_ns, st.st_size)
+        with self._cache_lock:
+            cached = self._texts.get(p)
+            if cached is not None and cached[:2] == key:
+                self._texts.move_to_end(p)
+                return cached[2]
+        try:
+            with open(p, "rb") as f:
+                data = f.read()
+        except OSError:
+            return None
+        text = _decode(data)
+        with self._cache_lock:
+            self._binary[p] = (*key, text is None)
+            if text is not None:
+                old = self._texts.pop(p, None)
+                self._text_chars += len(text) - (len(old[2]) if old else 0)
+                self._texts[p] = (*key, text)
+                while self._text_chars > TEXT_CACHE_CHARS and len(self._texts) > 1:
+                    self._text_chars -= len(self._texts.popitem(last=False)[1][2])
+        return text
+
+    def refresh(self, paths: Iterable[Path | str]) -> None:
+        """Bring created, changed or deleted paths up to date (blocking). A changed
+        `.gitignore`/`.kimiignore`/`.git/info/exclude` re-walks the directory it governs."""
+        with self._lock:
+            snap = self._snap.copy()
+            changed = False
+            for path in sorted({os.path.abspath(os.fspath(p)) for p in paths}):
+                found = self._locate(path, follow=False)
+                if found is None:
+                    continue
+                root, p = found
+                parts = _rel(root, p).split("/")
+                if parts[-3:] == [".git", "info", "exclude"]:
+                    p = os.path.dirname(os.path.dirname(os.path.dirname(p)))
+                elif ".git" in parts:
+                    continue
+                elif parts[-1] in (".gitignore", ".kimiignore"):
+                    p = os.path.dirname(p)
+                changed |= self._refresh(snap, root, p)
+            if changed:
+                self._publish(snap)
+
+    # --- walking -----------------------------------------------------------------------------
+
+    def _publish(self, snap: _Snapshot) -> None:
+        snap.ordered = None
+        snap.excluded.sort()
+        self._snap = snap
+        self._generation += 1
+
+    def _walk(self, snap: _Snapshot, root: str, start: str, start_rel: str, chain: Chain) -> None:
+        """Index the directory `start` (already known not excluded) and everything under it."""
+        stack = [(start, start_rel, chain)]
+        exclude = snap.exclude
+        while stack:
+            directory, rel, chain = stack.pop()
+            try:
+                with os.scandir(directory) as it:
+                    entries = list(it)
+            except OSError:
+                continue
+            names = {e.name for e in entries}
+            if rel:
+                if "pyvenv.cfg" in names:
+                    continue  # a virtualenv
+                chain = extend(chain, directory, rel, names)
+            snap.dirs[directory] = chain
+            dir_path = Path(directory)
+            prefix = rel + "/" if rel else ""
+            for e in entries:
+                name = e.name
+                if name == ".git":
+                    continue
+                child = prefix + name
+                try:
+                    if e.is_symlink():
+                        self._visit_link(snap, root, chain, e.path, child)
+                    elif e.is_dir(follow_symlinks=False):
+                        if e.path not in self._root_paths and not decide(
+                            exclude, chain, child, name, True
+                        ):
+                            stack.append((e.path, child, chain))
+                    elif e.is_file(follow_symlinks=False):
+                        self._visit_file(snap, root, chain, e.path, child, e.stat, dir_path)
+                except OSError:
+                    continue
+
+    def _visit_file(
+        self,
+        snap: _Snapshot,
+        root: str,
+        chain: Chain,
+        path: str,
+        rel: str,
+        stat_of: _Stat,
+        parent: Path | None = None,
+    ) -> None:
+        """Index a file unless it is secret (listed), ignored or too large (listed)."""
+        name = rel[rel.rfind("/") + 1 :]
+        secret = _secret(rel, path)
+        if secret:
+            self._exclude_entry(snap, path, rel, secret)
+        elif not decide(snap.exclude, chain, rel, name, False):
+            st = stat_of()
+            if st.st_size > self._max_size:
+                self._exclude_entry(snap, path, rel, LARGE)
+            else:
+                # Joining a name to its directory's Path is twice as fast as parsing the path.
+                full = Path(path) if parent is None else parent / name
+                entry = FileEntry(full, rel, self._root_paths[root], st.st_size, st.st_mtime_ns)
+                snap.entries[path] = entry
+
+    def _visit_link(self, snap: _Snapshot, root: str, chain: Chain, path: str, rel: str) -> None:
+        """Index a symlink to a file inside the workspace (unless the target is a secret); list
+        one leaving it. A link to a directory inside is skipped: its files are indexed where
+        they really live."""
+        is_dir = os.path.isdir(path)
+        if decide(snap.exclude, chain, rel, rel.rsplit("/", 1)[-1], is_dir):
+            return
+        target = os.path.realpath(path)
+        found = self._locate(target, follow=False)
+        if found is None:
+            if os.path.exists(target):
+                self._exclude_entry(snap, path, rel, LEAVES)
+        elif not is_dir and os.path.isfile(target):
+            secret = _secret(_rel(*found), target)
+            if secret:
+                self._exclude_entry(snap, path, rel, secret)
+            else:
+                self._visit_file(snap, root, chain, path, rel, lambda: os.stat(path))
+
+    def _exclude_entry(self, snap: _Snapshot, path: str, rel: str, reason: str) -> None:
+        if len(snap.excluded) < MAX_EXCLUDED:
+            snap.excluded.append((path, rel if len(self._roots) == 1 else path, reason))
+
+    # --- single paths ------------------------------------------------------------------------
+
+    def _locate(self, path: Path | str, follow: bool = True) -> tuple[str, str] | None:
+        """(root, absolute path) of a path inside the workspace, trying its real path second."""
+        p = os.path.abspath(os.fspath(path))
+        for root in self._roots:
+            if p == root or p.startswith(root + os.sep):
+                return root, p
+        if follow:
+            real = os.path.realpath(p)
+            if real != p:
+                return self._locate(real, follow=False)
+        return None
+
+    def _inspect(self, path: Path | str) -> tuple[str | None, str | None, os.stat_result | None]:
+        """(reason, absolute path, stat) of a path, all but the binary check."""
+        found = self._locate(path)
+        if found is None:
+            return "outside the workspace", None, None
+        root, p = found
+        snap = self._snap
+        if p not in snap.entries:
+            reason = self._path_reason(snap, root, p)
+            if reason:
+                return reason, p, None
+        try:
+            st = os.stat(p)
+        except OSError:
+            return "no such file", p, None
+        if not stat.S_ISREG(st.st_mode):
+            return "not a file", p, None
+        if st.st_size > self._max_size:
+            return LARGE, p, st
+        return None, p, st
+
+    def _path_reason(self, snap: _Snapshot, root: str, p: str) -> str:
+        """Why a path the index does not hold is excluded ("" when it is not), checking its
+        directories from the root down as the walk would."""
+        rel = _rel(root, p)
+        if not rel:
+            return "not a file"
+        parts = rel.split("/")
+        secret = _secret(rel, p)
+        if secret:
+            return secret
+        chain = snap.dirs.get(root) or root_chain(root)
+        directory, drel = root, ""
+        for part in parts:
+            if part == ".git":
+                return "excluded by default (.git/)"
+            drel = f"{drel}/{part}" if drel else part
+            directory = os.path.join(directory, part)
+            known = snap.dirs.get(directory)
+            if known is not None:
+                chain = known
+                continue
+            is_dir = drel != rel or os.path.isdir(directory)
+            reason = decide(snap.exclude, chain, drel, part, is_dir)
+            if reason:
+                return reason
+            if os.path.islink(directory):
+                target = self._locate(os.path.realpath(directory), follow=False)
+                if target is None:
+                    return LEAVES
+                if drel == rel:
+                    return _secret(_rel(*target), p)
+            if drel != rel:
+                if os.path.exists(os.path.join(directory, "pyvenv.cfg")):
+                    return "excluded by default (virtualenv)"
+                names = {n for n in (".gitignore", ".kimiignore", ".git") if _exists(directory, n)}
+                chain = extend(chain, directory, drel, names)
+        return ""
+
+    def _is_binary(self, p: str, st: os.stat_result) -> bool:
+        key = (st.st_mtime_ns, st.st_size)
+        cached = self._binary.get(p)
+        if cached is not None and cached[:2] == key:
+            return cached[2]
+        try:
+            with open(p, "rb") as f:
+                head = f.read(SNIFF_BYTES)
+        except OSError:
+            return False
+        # A multi-byte character cut at the sniff's end is not invalid.
+        binary = _decode(head[:-3] if len(head) == SNIFF_BYTES else head) is None
+        with self._cache_lock:
+            if len(self._binary) > 200_000:
+                self._binary.clear()
+            self._binary[p] = (*key, binary)
+        return binary
+
+    def _refresh(self, snap: _Snapshot, root: str, p: str) -> bool:
+        """Forget `p` (and what was under it), then walk it again from its parent's rules."""
+        old = snap.entries.get(p)
+        changed = _drop(snap, p)
+        if p == root:
+            if os.path.isdir(root):
+                self._walk(snap, root, root, "", root_chain(root))
+            return True
+        parent = os.path.dirname(p)
+        chain = snap.dirs.get(parent)
+        if chain is None:  # in a new directory (or an excluded one): walk its top new directory
+            child = parent
+            while child != root and os.path.dirname(child) not in snap.dirs:
+                child = os.path.dirname(child)
+            if child != root and os.path.dirname(child) in snap.dirs:
+                return self._refresh(snap, root, child) or changed
+            return changed
+        rel = _rel(root, p)
+        name = rel.rsplit("/", 1)[-1]
+        try:
+            if os.path.islink(p):
+                self._visit_link(snap, root, chain, p, rel)
+            elif os.path.isdir(p):
+                if p not in self._root_paths and not decide(snap.exclude, chain, rel, name, True):
+                    self._walk(snap, root, p, rel, chain)
+                    changed = True
+            elif os.path.isfile(p):
+                self._visit_file(snap, root, chain, p, rel, lambda: os.stat(p))
+        except OSError:
+            pass
+        return changed or snap.entries.get(p) != old
+
+
+def _rel(root: str, p: str) -> str:
+    return p[len(root) + 1 :].replace(os.sep, "/") if p != root else ""
+
+
+def _exists(directory: str, name: str) -> bool:
+    return os.path.lexists(os.path.join(directory, name))
+
+
+def _secret(rel: str, path: str) -> str:
+    head = None
+    if needs_head(rel):
+        try:
+            with open(path, "rb") as f:
+                head = f.read(HEAD_BYTES)
+        except OSError:
+            head = None
+    return secret_file_reason(rel, head) or ""
+
+
+def _drop(snap: _Snapshot, p: str) -> bool:
+    """Forget a path and, when it was a directory, everything under it."""
+    changed = snap.entries.pop(p, None) is not None
+    if snap.dirs.pop(p, None) is not None:
+        changed = True
+        under = p + os.sep
+        for key in [k for k in snap.entries if k.startswith(under)]:
+            del snap.entries[key]
+        for key in [k for k in snap.dirs if k.startswith(under)]:
+            del snap.dirs[key]
+    kept = [item for item in snap.excluded if item[0] != p and not item[0].startswith(p + os.sep)]
+    changed |= len(kept) != len(snap.excluded)
+    snap.excluded[:] = kept
+    return changed
+
+
+def _decode(data: bytes) -> str | None:
+    if b"\0" in data[:SNIFF_BYTES]:
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", errors="replace")
+        if text.count("\ufffd") > MAX_INVALID_UTF8 * len(text):
+            return None
+    return text.removeprefix("\ufeff")
