@@ -68,7 +68,7 @@ def _class(body: str) -> str:
         else:
             out.append(re.escape(c))
         i += 1
-    return ("[^/" if negate else "[") + "".join(out) + "]"
+    return ("[^/\\0" if negate else "[") + "".join(out) + "]"
 
 
 def _segment(part: str) -> str:
@@ -81,9 +81,9 @@ def _segment(part: str) -> str:
         if c == "*":
             while i + 1 < n and part[i + 1] == "*":
                 i += 1
-            out.append("[^/]*")
+            out.append("[^/\\0]*")
         elif c == "?":
-            out.append("[^/]")
+            out.append("[^/\\0]")
         elif c == "[":
             j = i + 1
             if j < n and part[j] in "!^":
@@ -106,6 +106,10 @@ def _segment(part: str) -> str:
     return "".join(out)
 
 
+_ANY = "[^\\0]+"  # any characters, "/" included, but never the directory mark
+_DIRS = "(?:[^\\0]+/)?"  # zero or more leading directories
+
+
 def _path_regex(glob: str) -> str:
     """Regex for an anchored pattern matched against the whole relative path."""
     parts: list[str] = []
@@ -117,7 +121,7 @@ def _path_regex(glob: str) -> str:
     for i, part in enumerate(parts):
         if part == "**":
             out += (
-                (".+" if i == 0 else "/.+") if i == last else "(?:.+/)?" if i == 0 else "/(?:.+/)?"
+                (_ANY if i == 0 else "/" + _ANY) if i == last else _DIRS if i == 0 else "/" + _DIRS
             )
             continue
         if i > 0 and parts[i - 1] != "**":
@@ -195,29 +199,32 @@ class RuleSet:
                     best = rule
                     break
         if self._name_rx is not None:
-            best = _better(best, self._name_rx, name + "/" if is_dir else name)
+            best = _better(best, self._name_rx, name + "\0" if is_dir else name)
         if self._paths and rel in self._paths:
             found = _last(self._paths[rel], is_dir)
             if found is not None and (best is None or found.index > best.index):
                 best = found
         if self._path_rx is not None:
-            best = _better(best, self._path_rx, rel + "/" if is_dir else rel)
+            best = _better(best, self._path_rx, rel + "\0" if is_dir else rel)
         return best
 
 
 # A combined regex tries the patterns last-first; each alternative is one group, so the group
-# that matched names the rule. Directories are matched with a trailing "/", which dir-only
-# patterns require.
+# that matched names the rule. A directory is matched with a NUL appended (no path holds one,
+# and no translated wildcard matches one), which dir-only patterns require.
 _Combined = tuple[re.Pattern[str], list[Rule]]
+_DIR_MARK = "\\0"
 
 
 def _combine(items: list[tuple[str, Rule]]) -> _Combined | None:
     if not items:
         return None
     ordered = items[::-1]
-    alternatives = [f"({rx}{'/' if rule.dir_only else '/?'})" for rx, rule in ordered]
+    alternatives = [
+        f"({rx}{_DIR_MARK if rule.dir_only else _DIR_MARK + '?'})" for rx, rule in ordered
+    ]
     try:
-        return re.compile("|".join(alternatives), re.DOTALL), [rule for _, rule in ordered]
+        return re.compile("|".join(alternatives)), [rule for _, rule in ordered]
     except re.error:
         valid = []
         for rx, rule in ordered:

@@ -13,34 +13,15 @@ from dataclasses import dataclass
 
 # `.env*` holds secrets, except these documented templates (their text is still redacted).
 ENV_TEMPLATES = frozenset({".env.example", ".env.sample", ".env.template"})
-_EXACT = {
-    ".netrc": "credentials file",
-    "_netrc": "credentials file",
-    ".pgpass": "credentials file",
-    "credentials": "credentials file",
-    "credentials.json": "credentials file",
-    ".git-credentials": "credentials file",
-    ".htpasswd": "password file",
-    "secrets.yml": "secrets file",
-    "secrets.yaml": "secrets file",
-    "secrets.json": "secrets file",
-    "secrets.toml": "secrets file",
-    ".vault-token": "token file",
-    ".dockercfg": "credentials file",
-}
-_SUFFIXES = {
-    ".pem": "*.pem",
-    ".key": "*.key",
-    ".p12": "*.p12",
-    ".pfx": "*.pfx",
-    ".jks": "*.jks",
-    ".keystore": "*.keystore",
-    ".kdbx": "password database",
-    ".ppk": "private key",
-    ".env": "*.env",
-    ".tfstate": "terraform state",
-    "-credentials.json": "credentials file",
-}
+_CREDENTIALS = (".netrc", "_netrc", ".pgpass", "credentials", "credentials.json")
+_EXACT = dict.fromkeys((*_CREDENTIALS, ".git-credentials", ".dockercfg"), "credentials file")
+_EXACT |= dict.fromkeys(
+    ("secrets.yml", "secrets.yaml", "secrets.json", "secrets.toml"), "secrets file"
+)
+_EXACT |= {".htpasswd": "password file", ".vault-token": "token file"}
+_SUFFIXES = {s: f"*{s}" for s in (".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", ".env")}
+_SUFFIXES |= {".kdbx": "password database", ".ppk": "private key", ".tfstate": "terraform state"}
+_SUFFIXES |= {"-credentials.json": "credentials file"}
 _SUFFIX_TUPLE = tuple(_SUFFIXES)
 _KEY_PREFIXES = ("id_rsa", "id_dsa", "id_ecdsa", "id_ed25519")
 _PREFIX_TUPLE = (".env", "service-account", *_KEY_PREFIXES)
@@ -100,6 +81,20 @@ def _file_kind(name: str, parent: str, head: bytes | None) -> str | None:
 # --- secret strings -------------------------------------------------------------------------
 
 MARKER = "[REDACTED:{}]"
+KINDS = (
+    *("private-key", "aws-access-key-id", "aws-secret-access-key", "github-token", "slack-token"),
+    *("slack-webhook", "api-key", "google-api-key", "stripe-key", "jwt", "url-password"),
+    *("npm-token", "gitlab-token", "huggingface-token", "pypi-token"),
+    *("bearer-token", "password", "secret", "token", "credential", "auth", "access-key"),
+    "configured-secret",
+)
+_MARKERS = "".join(MARKER.format(kind) for kind in KINDS)
+
+
+def _in_markers(s: str) -> bool:
+    return "[" in s or "]" in s or s in _MARKERS
+
+
 # Extra strings shorter than this are ignored: a configured key is long, and a short one could
 # match ordinary text (or the markers themselves).
 MIN_EXTRA_LENGTH = 6
@@ -317,6 +312,10 @@ _PASSES: tuple[tuple[re.Pattern[bytes], bool, bytes, _Check], ...] = (
     ),
     (re.compile(rb"k-[A-Za-z0-9_-]{20,250}"), False, b"s", _sk),
     (re.compile(rb"AIza[0-9A-Za-z_-]{35}"), False, b"", _whole("google-api-key")),
+    (re.compile(rb"pm_[A-Za-z0-9]{36}"), False, b"n", _whole("npm-token", True)),
+    (re.compile(rb"lpat-[A-Za-z0-9_-]{20,250}"), False, b"g", _whole("gitlab-token")),
+    (re.compile(rb"hf_[A-Za-z0-9]{34,40}"), False, b"", _whole("huggingface-token", True)),
+    (re.compile(rb"ypi-AgE[A-Za-z0-9_-]{40,400}"), False, b"p", _whole("pypi-token")),
     (re.compile(rb"k_(?:live|test)_[0-9A-Za-z]{16,250}"), False, b"", _stripe),
     (
         re.compile(rb"yJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}"),
@@ -379,8 +378,10 @@ def redact(text: str, extra: Iterable[str] = (), patterns: bool = True) -> Redac
     count = 0
     kinds: set[str] = set()
     marker = MARKER.format("configured-secret")
-    for secret in sorted(set(extra), key=len, reverse=True):
-        if len(secret) >= MIN_EXTRA_LENGTH and secret not in marker and secret in text:
+    # Longest first; never a string a marker could contain or overlap (redaction stays idempotent).
+    usable = {s for s in extra if len(s) >= MIN_EXTRA_LENGTH and not _in_markers(s)}
+    for secret in sorted(usable, key=lambda s: (-len(s), s)):
+        if secret in text:
             count += text.count(secret)
             text = text.replace(secret, marker)
             kinds.add("configured-secret")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import threading
@@ -21,6 +22,7 @@ TEXT_CACHE_CHARS = 64_000_000  # texts kept by read_text (least recently used dr
 LARGE = "larger than maxFileSizeBytes"
 LEAVES = "symlink leaving the workspace"
 BINARY = "binary file"
+_RULE_NAMES = (".gitignore", ".kimiignore", ".git")
 _Stat = Callable[[], os.stat_result]  # DirEntry.stat during a walk, os.stat otherwise
 
 
@@ -339,7 +341,7 @@ class WorkspaceIndex:
             if drel != rel:
                 if os.path.exists(os.path.join(directory, "pyvenv.cfg")):
                     return "excluded by default (virtualenv)"
-                names = {n for n in (".gitignore", ".kimiignore", ".git") if _exists(directory, n)}
+                names = {n for n in _RULE_NAMES if os.path.lexists(os.path.join(directory, n))}
                 chain = extend(chain, directory, drel, names)
         return ""
 
@@ -348,11 +350,9 @@ class WorkspaceIndex:
         cached = self._binary.get(p)
         if cached is not None and cached[:2] == key:
             return cached[2]
-        try:
-            with open(p, "rb") as f:
-                head = f.read(SNIFF_BYTES)
-        except OSError:
-            return False
+        head = b""
+        with contextlib.suppress(OSError), open(p, "rb") as f:
+            head = f.read(SNIFF_BYTES)
         # A multi-byte character cut at the sniff's end is not invalid.
         binary = _decode(head[:-3] if len(head) == SNIFF_BYTES else head) is None
         with self._cache_lock:
@@ -363,8 +363,9 @@ class WorkspaceIndex:
 
     def _refresh(self, snap: _Snapshot, root: str, p: str) -> bool:
         """Forget `p` (and what was under it), then walk it again from its parent's rules."""
-        old = snap.entries.get(p)
-        changed = _drop(snap, p)
+        old = (snap.entries.get(p), [item for item in snap.excluded if item[0] == p])
+        was_dir = p in snap.dirs
+        dropped = _drop(snap, p)
         if p == root:
             if os.path.isdir(root):
                 self._walk(snap, root, root, "", root_chain(root))
@@ -376,8 +377,8 @@ class WorkspaceIndex:
             while child != root and os.path.dirname(child) not in snap.dirs:
                 child = os.path.dirname(child)
             if child != root and os.path.dirname(child) in snap.dirs:
-                return self._refresh(snap, root, child) or changed
-            return changed
+                return self._refresh(snap, root, child) or dropped
+            return dropped
         rel = _rel(root, p)
         name = rel.rsplit("/", 1)[-1]
         try:
@@ -386,30 +387,25 @@ class WorkspaceIndex:
             elif os.path.isdir(p):
                 if p not in self._root_paths and not decide(snap.exclude, chain, rel, name, True):
                     self._walk(snap, root, p, rel, chain)
-                    changed = True
+                    return True
             elif os.path.isfile(p):
                 self._visit_file(snap, root, chain, p, rel, lambda: os.stat(p))
         except OSError:
             pass
-        return changed or snap.entries.get(p) != old
+        if was_dir:
+            return dropped
+        return old != (snap.entries.get(p), [item for item in snap.excluded if item[0] == p])
 
 
 def _rel(root: str, p: str) -> str:
     return p[len(root) + 1 :].replace(os.sep, "/") if p != root else ""
 
 
-def _exists(directory: str, name: str) -> bool:
-    return os.path.lexists(os.path.join(directory, name))
-
-
 def _secret(rel: str, path: str) -> str:
     head = None
     if needs_head(rel):
-        try:
-            with open(path, "rb") as f:
-                head = f.read(HEAD_BYTES)
-        except OSError:
-            head = None
+        with contextlib.suppress(OSError), open(path, "rb") as f:
+            head = f.read(HEAD_BYTES)
     return secret_file_reason(rel, head) or ""
 
 
