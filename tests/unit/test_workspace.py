@@ -462,6 +462,9 @@ def test_nested_roots_hold_each_file_once(tmp_path: Path) -> None:
     index.build()
     by_root = {(e.root.name, e.rel) for e in index.files()}
     assert by_root == {(tmp_path.name, "a.py"), ("inner", "b.py")}
+    make(tmp_path, {"inner/.env": "K=v\n"})
+    index.refresh([tmp_path / "inner/.env"])
+    assert index.excluded() == [("inner/.env", "secret file (.env)")]
     assert index.root_of(tmp_path / "inner/b.py") == (tmp_path / "inner").resolve()
     assert index.contains(tmp_path / "a.py") and not index.contains(tmp_path.parent / "x.py")
 

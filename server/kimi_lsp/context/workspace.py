@@ -269,8 +269,11 @@ class WorkspaceIndex:
                 self._visit_file(snap, root, chain, path, rel, lambda: os.stat(path))
 
     def _exclude_entry(self, snap: _Snapshot, path: str, rel: str, reason: str) -> None:
+        """List an excluded file, as `root-name/rel` when there are several roots."""
         if len(snap.excluded) < MAX_EXCLUDED:
-            snap.excluded.append((path, rel if len(self._roots) == 1 else path, reason))
+            found = self._locate(path, follow=False) if len(self._roots) > 1 else None
+            shown = f"{os.path.basename(found[0])}/{rel}" if found else rel
+            snap.excluded.append((path, shown, reason))
 
     # --- single paths ------------------------------------------------------------------------
 
