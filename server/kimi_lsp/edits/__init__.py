@@ -1,0 +1,1 @@
+"""Pure edit machinery for inline edits: reply extraction, minimal diffs, rebasing, validation."""
