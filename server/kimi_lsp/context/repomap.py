@@ -1,0 +1,213 @@
+"""A compact map of the workspace: its directory tree and each file's top-level symbols."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from .symbols import Symbol
+
+INDENT = "  "
+_KEYWORD_KINDS = {
+    "class": "class",
+    "interface": "interface",
+    "struct": "struct",
+    "enum": "enum",
+    "trait": "trait",
+    "impl": "impl",
+    "type": "type",
+    "module": "mod",
+}
+
+
+def render_symbol(symbol: Symbol) -> str:
+    """`class Foo`, `load()`, `hello!`, `MAX_SIZE`: a name and what it is, briefly."""
+    if symbol.kind in _KEYWORD_KINDS:
+        return f"{_KEYWORD_KINDS[symbol.kind]} {symbol.name}"
+    if symbol.kind in ("function", "method"):
+        return f"{symbol.name}()"
+    if symbol.kind == "macro":
+        return f"{symbol.name}!"
+    return symbol.name
+
+
+@dataclass
+class _Dir:
+    path: str
+    depth: int
+    files: list[str] = field(default_factory=list)
+    dirs: dict[str, _Dir] = field(default_factory=dict)
+    count: int = 0  # files in this directory and below
+    sources: int = 0  # of which have symbols
+
+
+def _tree(files: Sequence[str]) -> _Dir:
+    root = _Dir("", 0)
+    for rel in sorted(set(files)):
+        node = root
+        node.count += 1
+        *parts, _ = rel.split("/")
+        for part in parts:
+            path = f"{node.path}{part}/"
+            node = node.dirs.setdefault(part, _Dir(path, node.depth + 1))
+            node.count += 1
+        node.files.append(rel)
+    return root
+
+
+class _Map:
+    """Renders the tree with a cap on symbols per file and some directories collapsed."""
+
+    def __init__(self, files: Sequence[str], outlines: Mapping[str, Sequence[Symbol]]) -> None:
+        self.root = _tree(files)
+        self.names: dict[str, list[str]] = {}
+        self.details: dict[str, list[str]] = {}
+        self.sources: dict[str, bool] = {}
+        for rel in sorted(set(files)):
+            symbols = outlines.get(rel, ())
+            top = [s for s in symbols if s.depth == 0]  # public names first: they go first
+            top.sort(key=lambda s: s.name.startswith("_"))
+            self.names[rel] = [render_symbol(s) for s in top]
+            self.sources[rel] = bool(top)
+            self.details[rel] = [INDENT * s.depth + s.signature for s in symbols if s.depth <= 1]
+
+    def file_line(self, rel: str, depth: int, cap: int) -> str:
+        name = INDENT * depth + rel.rsplit("/", 1)[-1]
+        names = self.names[rel]
+        if cap <= 0 or not names:
+            return name
+        shown = "; ".join(names[:cap])
+        more = f"; … +{len(names) - cap}" if len(names) > cap else ""
+        return f"{name}: {shown}{more}"
+
+    def lines(self, cap: int, collapsed: set[str], signatures: bool = False) -> list[str]:
+        out: list[str] = []
+
+        def walk(node: _Dir) -> None:
+            for rel in node.files:
+                if signatures:
+                    out.append(INDENT * node.depth + rel.rsplit("/", 1)[-1])
+                    pad = INDENT * (node.depth + 1)
+                    out.extend(pad + detail for detail in self.details[rel])
+                else:
+                    out.append(self.file_line(rel, node.depth, cap))
+            for name in sorted(node.dirs):
+                child = node.dirs[name]
+                if child.path in collapsed:
+                    out.append(self.collapsed_line(child))
+                else:
+                    out.append(f"{INDENT * node.depth}{name}/")
+                    walk(child)
+
+        walk(self.root)
+        return out
+
+    @staticmethod
+    def collapsed_line(node: _Dir) -> str:
+        name = node.path.rstrip("/").rsplit("/", 1)[-1]
+        noun = "file" if node.count == 1 else "files"
+        return f"{INDENT * (node.depth - 1)}{name}/ ({node.count} {noun})"
+
+    def size(self, cap: int) -> int:
+        """Characters of `lines(cap, set())` joined, without rendering them."""
+        total = 0
+        stack = [self.root]
+        while stack:
+            node = stack.pop()
+            total += sum(len(self.file_line(rel, node.depth, cap)) + 1 for rel in node.files)
+            for name, child in node.dirs.items():
+                total += len(INDENT) * node.depth + len(name) + 2
+                stack.append(child)
+        return total - 1 if total else 0
+
+    def subtree_sizes(self) -> dict[str, tuple[int, _Dir]]:
+        """Each directory's rendered size, its own line included, with no symbols shown."""
+        sizes: dict[str, tuple[int, _Dir]] = {}
+
+        def visit(node: _Dir, header: int) -> int:
+            size = header + sum(len(self.file_line(r, node.depth, 0)) + 1 for r in node.files)
+            for name, child in node.dirs.items():
+                size += visit(child, len(INDENT) * node.depth + len(name) + 2)
+            sizes[node.path] = (size, node)
+            return size
+
+        visit(self.root, 0)
+        return sizes
+
+
+def repo_map(files: Sequence[str], outlines: Mapping[str, Sequence[Symbol]], max_chars: int) -> str:
+    """The workspace's tree with top-level symbols, made to fit `max_chars` deterministically.
+
+    Most detail first: every file with its definitions' headers; else names of top-level
+    symbols, public ones first, as many per file as fit (the same cap for every file); else no
+    symbols and directories collapsed to `dir/ (N files)` (hidden ones first, then the deepest,
+    then those with the least code); else the first lines.
+    The same input always gives the same bytes (it goes early in the prompt, for the cache).
+    """
+    if max_chars <= 0 or not files:
+        return ""
+    view = _Map(files, outlines)
+    if sum(len(line) for lines in view.details.values() for line in lines) <= max_chars:
+        detailed = "\n".join(view.lines(0, set(), signatures=True))
+        if len(detailed) <= max_chars:
+            return detailed
+    most = max((len(names) for names in view.names.values()), default=0)
+    if view.size(0) <= max_chars:
+        low, high = 0, most  # the largest cap that fits: size grows with the cap
+        while low < high:
+            middle = (low + high + 1) // 2
+            low, high = (middle, high) if view.size(middle) <= max_chars else (low, middle - 1)
+        return "\n".join(view.lines(low, set()))
+    return _collapse(view, max_chars)
+
+
+def _collapse(view: _Map, max_chars: int) -> str:
+    sizes = view.subtree_sizes()
+    current = {path: size for path, (size, _) in sizes.items()}
+    total = current[""] - 1
+    collapsed: set[str] = set()
+    for rel, has_symbols in view.sources.items():
+        if has_symbols:
+            path = rel[: rel.rfind("/") + 1]
+            while path:
+                sizes[path][1].sources += 1
+                path = path[: path.rstrip("/").rfind("/") + 1]
+    order = sorted((d for _, d in sizes.values() if d.path), key=_collapse_order)
+    for node in order:
+        if total <= max_chars:
+            break
+        line = len(view.collapsed_line(node)) + 1
+        saving = current[node.path] - line
+        if saving <= 0:
+            continue
+        collapsed.add(node.path)
+        total -= saving
+        parent = node.path
+        while parent:  # ancestors shrink by the same amount
+            parent = parent[: parent.rstrip("/").rfind("/") + 1]
+            current[parent] -= saving
+        current[node.path] = line
+    lines = view.lines(0, collapsed)
+    return _first_lines(lines, max_chars)
+
+
+def _collapse_order(node: _Dir) -> tuple[bool, int, int, int, str]:
+    """Hidden directories first, then the deepest; of those, the ones with the least code."""
+    hidden = node.path.startswith(".") or "/." in node.path
+    return not hidden, -node.depth, node.sources, -node.count, node.path
+
+
+def _first_lines(lines: list[str], max_chars: int) -> str:
+    text = "\n".join(lines)
+    if len(text) <= max_chars:
+        return text
+    kept: list[str] = []
+    used = 0
+    for i, line in enumerate(lines):
+        marker = f"… {len(lines) - i} more lines"
+        if used + len(line) + 1 + len(marker) > max_chars:
+            fits = used + len(marker) <= max_chars
+            return "\n".join([*kept, marker] if fits else kept)
+        kept.append(line)
+        used += len(line) + 1
+    return "\n".join(kept)
