@@ -162,8 +162,12 @@ def _regex_allowed(before: str) -> bool:
     return _REGEX_AFTER_WORDS.search(stripped[-12:]) is not None
 
 
+@lru_cache(maxsize=4)
 def mask(text: str, language: str) -> Masked:
-    """Blank comments and string contents so patterns only ever see code."""
+    """Blank comments and string contents so patterns only ever see code.
+
+    Cached for the last few texts: imports and outline of one file mask it once.
+    """
     language = normalize(language)
     if language == PYTHON:
         parts = _PY_SPLIT.split(text)
@@ -230,7 +234,7 @@ def _rust_block_comment_end(text: str, start: int) -> int:
     return len(text)
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=2)  # trees are big: keeping many alive slows the garbage collector
 def parse_python(text: str) -> ast.Module | None:
     """The module's syntax tree, or None when it does not parse (shared by imports and symbols).
 
