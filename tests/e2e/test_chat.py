@@ -13,7 +13,7 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from tests.fake_kimi import Fault, FakeKimi, Reply
+from tests.fake_kimi import FakeKimi, Fault, Reply
 
 from .harness import open_document, request, session
 
@@ -76,7 +76,7 @@ async def test_streamed_chat_deltas_concatenate_to_the_result(fake: FakeKimi, pr
     assert body["max_completion_tokens"] == 32_768
     assert not set(FORBIDDEN) & set(body)
     prompt = json.dumps(body["messages"])
-    assert "return a - b" in prompt and "Selected lines 1-3" in prompt
+    assert "return a - b" in prompt and "Selection: lines 1-2 of" in prompt
     assert "What is wrong here?" in prompt
     assert KEY not in json.dumps(body)
     assert fake.chat_requests[-1].headers["authorization"] == f"Bearer {KEY}"
@@ -154,7 +154,8 @@ async def test_slash_commands(fake: FakeKimi, profile: str) -> None:
         context = await request(
             client, "kimi/chat", {"message": "/context", "textDocument": {"uri": URI}}
         )
-        assert "Current file" in context["content"] and "tokens" in context["content"]
+        assert "current_file file:///tmp/kimi-e2e/calc.py" in context["content"]
+        assert "tokens" in context["content"]
         cleared = await request(
             client,
             "kimi/chat",

@@ -181,14 +181,16 @@ def _python_block_end(code: str, offset: int, indent: int) -> int:
     keeps exactly two quote characters, so an odd count means "inside a string".
     """
     pattern, pos = _dedent(indent), code.find("\n", offset)
+    counted, depth, quotes = offset, 0, 0  # running counts: linear however many candidates
     while (m := pattern.search(code, pos)) is not None:
-        end = m.end()
-        if (code.count('"', offset, end) + code.count("'", offset, end)) % 2 == 0:
-            opened = code.count("(", offset, end) + code.count("[", offset, end)
-            closed = code.count(")", offset, end) + code.count("]", offset, end)
-            if opened + code.count("{", offset, end) <= closed + code.count("}", offset, end):
-                break
         pos = m.end()
+        quotes += code.count('"', counted, pos) + code.count("'", counted, pos)
+        depth += code.count("(", counted, pos) + code.count("[", counted, pos)
+        depth += code.count("{", counted, pos) - code.count("}", counted, pos)
+        depth -= code.count(")", counted, pos) + code.count("]", counted, pos)
+        counted = pos
+        if depth <= 0 and quotes % 2 == 0:
+            break
     end = len(code) if m is None else m.start()
     while end > offset and code[end - 1] in " \t\n":
         end -= 1

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RECENT_DOCUMENTS = 8
+INDEX_WAIT_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,7 @@ class ContextService:
         self.server = server
         self.engine = ContextEngine(server.tokens)
         self._build: asyncio.Task[None] | None = None
+        self._indexed = asyncio.Event()
 
     # -- index lifecycle --------------------------------------------------------------
     def start(self) -> None:
@@ -53,11 +55,15 @@ class ContextService:
         self.engine.configure(roots, settings.exclude, settings.max_file_size_bytes)
         if self._build is not None:
             self._build.cancel()
+        self._indexed.clear()
         self._build = self.server.dispatcher.spawn(self._build_all())
 
     async def _build_all(self) -> None:
         await self.server.token_counter()
-        await asyncio.to_thread(self.engine.build_index)
+        try:
+            await asyncio.to_thread(self.engine.build_index)
+        finally:
+            self._indexed.set()
         log.info(
             "Indexed %d files in %.0f ms",
             len(self.engine.index.files()),
@@ -94,6 +100,13 @@ class ContextService:
         self, purpose: Purpose, focus: Focus, instruction: str, reserved_tokens: int = 0
     ) -> ContextPlan:
         await self.server.token_counter()
+        if self._build is not None and not self._indexed.is_set():
+            # The first request after start-up waits for the walk (tens of ms), not for the
+            # import graph and search index, which join when ready.
+            try:
+                await asyncio.wait_for(self._indexed.wait(), INDEX_WAIT_SECONDS)
+            except TimeoutError:
+                log.info("The workspace index is still building; planning without it")
         current = None
         selection = None
         cursor_line = None
@@ -101,11 +114,8 @@ class ContextService:
         if focus.uri is not None:
             current = self._open_document(focus.uri) or self._disk_document(focus.uri)
             if current is None:
-                reason = (
-                    self.engine.index.check(uri_to_path(focus.uri))
-                    if uri_to_path(focus.uri)
-                    else None
-                )
+                path = uri_to_path(focus.uri)
+                reason = self.engine.index.check(path) if path is not None else None
                 raise InvalidInputError(
                     f"{focus.uri} is not open in the editor"
                     + (f" and cannot be used ({reason})" if reason else "")
@@ -118,7 +128,7 @@ class ContextService:
                 cursor_line = focus.range.start.line
             elif focus.position is not None:
                 cursor_line = focus.position.line
-        recent = []
+        recent: list[OpenDocument] = []
         open_documents: dict[str, OpenDocument] = {}
         for document in self.server.documents.recent(RECENT_DOCUMENTS + 1):
             if document.uri == focus.uri or self.engine.secret_reason(document.uri):
@@ -170,7 +180,8 @@ def parse_focus(body: dict[str, Any]) -> Focus:
 def _diagnostic_line(diagnostic: dict[str, Any]) -> str:
     start = (diagnostic.get("range") or {}).get("start") or {}
     line = start.get("line", 0) + 1 if isinstance(start.get("line"), int) else "?"
-    severity = {1: "error", 2: "warning", 3: "info", 4: "hint"}.get(diagnostic.get("severity"), "")
+    levels = {1: "error", 2: "warning", 3: "info", 4: "hint"}
+    severity = levels.get(diagnostic.get("severity") or 0, "")
     source = diagnostic.get("source") or ""
     message = str(diagnostic.get("message", ""))
     return f"line {line}: {severity} {source}: {message}".replace("  ", " ")
@@ -212,6 +223,7 @@ def register(server: KimiServer) -> None:
         raw: dict[str, Any] = {"textDocument": {"uri": arguments[0]}}
         if len(arguments) > 1 and arguments[1] is not None:
             raw["position"] = arguments[1]
-        return await context(raw)
+        result: dict[str, Any] = await context(raw)
+        return result
 
     server.add_command("kimi.showContext", show_context)
