@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -216,6 +218,21 @@ def test_lua_require_forms_and_dofile() -> None:
         ("h", 6, "import"),
         ("scripts/x.lua", 7, "file"),
     ]
+
+
+def test_pathological_inputs_stay_linear() -> None:
+    # Each of these took minutes with a backtracking pattern; linear scans take milliseconds.
+    inputs = {
+        "rust": 'fn f() { let s = r#"' + " " * 100_000 + '"#; }\nbecause ' + "x " * 50_000,
+        "javascript": "x = " + "a / b / " * 20_000 + "c;\nimport " + "a " * 50_000,
+        "python": "from x import (" + "a, " * 50_000,
+        "go": "import (" + '\n "a"' * 20_000,
+        "lua": "local x = [[" + "a" * 100_000 + "\n" + "require 'x'\n" * 1_000,
+    }
+    started = time.process_time()
+    for language, text in inputs.items():
+        imports_of(text, language)
+    assert time.process_time() - started < 5
 
 
 def test_unknown_languages_have_no_imports() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sysconfig
+import time
 from pathlib import Path
 
 import pytest
@@ -114,6 +115,17 @@ def test_python_scanner_agrees_with_ast_on_stdlib_modules(module: str) -> None:
 
     assert [key(s) for s in outline(text, "python", exact=False)] == [
         key(s) for s in outline(text, "python")
+    ]
+
+
+def test_python_scanner_blocks_span_low_indented_literals_in_linear_time() -> None:
+    text = "def data():\n    return [\n" + "1,\n" * 50_000 + "]\n\ndef after():\n    pass\n"
+    started = time.process_time()
+    symbols = outline(text, "python", exact=False)
+    assert time.process_time() - started < 5
+    assert [(s.name, s.line, s.end_line) for s in symbols] == [
+        ("data", 0, 50_002),
+        ("after", 50_004, 50_005),
     ]
 
 

@@ -126,9 +126,9 @@ def _python_names(rest: str) -> list[str]:
 _JS_PATTERNS = tuple(
     re.compile(p)
     for p in (
-        r"import\s+(?:type\s+)?(?P<clause>[\w$*{},\s]+?)\s*\bfrom\s*(?P<q>[\"'])",
+        r"import\s+(?:type\s+)?(?P<clause>[\w$*{},\s]{1,2000}?)\s*\bfrom\s*(?P<q>[\"'])",
         r"import\s*(?P<q>[\"'])",
-        r"export\s+(?:type\s+)?(?P<clause>\*(?:\s+as\s+[\w$]+)?|\{[^}]*\})"
+        r"export\s+(?:type\s+)?(?P<clause>\*(?:\s+as\s+[\w$]+)?|\{[^}]{0,2000}\})"
         r"\s*from\s*(?P<q>[\"'])",
         r"require\s*\(\s*(?P<q>[\"'])",
         r"import\s*\(\s*(?P<q>[\"'])",
@@ -160,7 +160,7 @@ def _js_names(clause: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-_GO_BLOCK = re.compile(r"import\s*\((?P<body>[^)]*)\)")
+_GO_BLOCK = re.compile(r"import\s*\((?P<body>[^)]{0,20000})\)")
 _GO_SPEC = re.compile(r"(?:(?P<alias>[\w.]+)\s+)?(?P<q>[\"`])")
 _GO_SINGLE = re.compile(r"import\s+(?:(?P<alias>[\w.]+)\s+)?(?P<q>[\"`])")
 
@@ -178,7 +178,9 @@ def _go_scan(masked: Masked) -> Iterator[_Found]:
 
 
 _RUST_MOD = re.compile(r"mod\s+(?:r#)?(?P<name>\w+)\s*;")
-_RUST_USE = re.compile(r"use\s+(?P<tree>[^;{}]*(?:\{[^;]*\})?[^;{}]*);")
+# Bounded: an unbounded `[^;]*` before a `;` that never comes backtracks quadratically.
+_RUST_USE = re.compile(r"use\s+(?P<tree>[^;]{1,4000}?);")
+_RUST_TREE = re.compile(r"[\w:{},*\s]+")
 
 
 def _rust_scan(masked: Masked) -> Iterator[_Found]:
@@ -186,7 +188,7 @@ def _rust_scan(masked: Masked) -> Iterator[_Found]:
         if _free(masked.code, m.start()):
             yield m.start(), m.group("name"), (m.group("name"),), "mod"
     for m in _RUST_USE.finditer(masked.code):
-        if not _free(masked.code, m.start()):
+        if not _free(masked.code, m.start()) or not _RUST_TREE.fullmatch(m["tree"]):
             continue
         tree = re.sub(r"\s*(::|[{},])\s*", r"\1", " ".join(m.group("tree").split()))
         for path, name in _use_leaves("", tree.removeprefix("::")):

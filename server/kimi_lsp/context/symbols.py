@@ -309,7 +309,12 @@ _RUST_ITEMS: list[_Rule] = [
     (re.compile(_VIS + r"(?:const|static)\s+(?:mut\s+)?(\w+)"), "constant"),
     (re.compile(_VIS + r"mod\s+(\w+)"), "module"),
     (re.compile(r"macro_rules!\s*(\w+)"), "macro"),
-    (re.compile(r"(?:unsafe\s+)?impl\b(?:\s*<[^{]*?>)?\s*([^{;]+?)\s*(?:\bwhere\b|\{|$)"), "impl"),
+    (
+        re.compile(
+            r"(?:unsafe\s+)?impl\b(?:\s*<[^{]{0,200}?>)?\s*([^{;]{1,300}?)\s*(?:\bwhere\b|\{|$)"
+        ),
+        "impl",
+    ),
 ]
 _CONTAINERS = frozenset({"class", "module", "trait", "impl"})
 _CONTINUES = tuple("(,[=+-*/&|<>:?")
