@@ -35,7 +35,7 @@ MAX_OUTPUT_TOKENS = 32_768
 # CPython's own Lib/ has none, so it is left out to keep the workspace the same everywhere.
 EXTRA_EXCLUDE = ("site-packages/", "dist-packages/")
 CHILD_TIMEOUT = 300.0
-BUSY_LOAD = 0.7  # a 1-minute load average above this when the run starts is reported
+BUSY_SHARE = 0.15  # CPUs busier than this with other work just before the run: a warning
 
 # (metric key, bound, direction, label)
 TARGETS: tuple[tuple[str, float, str, str], ...] = (
@@ -323,7 +323,8 @@ def run_child(target: str, deep: bool, profile: bool = False) -> dict[str, Any]:
     )
     if proc.returncode != 0:
         raise SystemExit(f"cold child failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
 
 
 # -- parent: warm re-pack and prefix stability in one process ---------------------------------
@@ -390,6 +391,24 @@ def warm(target: str, edits: int, profile: bool) -> dict[str, Any]:
 # -- reporting --------------------------------------------------------------------------------
 
 
+def cpu_busy(seconds: float = 0.5) -> float | None:
+    """Share of all CPUs busy (other processes) over `seconds`, from /proc/stat."""
+
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat") as fh:
+            values = [int(v) for v in fh.readline().split()[1:]]
+        idle = values[3] + (values[4] if len(values) > 4 else 0)
+        return sum(values), idle
+
+    try:
+        total0, idle0 = sample()
+        time.sleep(seconds)
+        total1, idle1 = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    return 1 - (idle1 - idle0) / max(1, total1 - total0)
+
+
 def machine_info() -> dict[str, Any]:
     cpu = platform.processor() or "unknown"
     with contextlib.suppress(OSError), open("/proc/cpuinfo") as fh:
@@ -413,11 +432,12 @@ def machine_info() -> dict[str, Any]:
         "kimi_lsp": version("kimi-lsp"),
         "stdlib": str(stdlib_root()),
         "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        "cpu_busy_before": cpu_busy(),
     }
 
 
 def median_of(samples: list[dict[str, Any]], key: str) -> float:
-    return statistics.median(s[key] for s in samples)
+    return float(statistics.median(s[key] for s in samples))
 
 
 _BATCH = "encode_ordinary_batch(num_threads=2)"
@@ -490,9 +510,12 @@ def print_table(report: dict[str, Any]) -> None:
         f"machine: {m['cpu']}, {m['cores']} cores ({m['usable_cores']} usable), "
         f"Python {m['python']}, tiktoken {m['tiktoken']}, kimi-lsp {m['kimi_lsp']}"
     )
-    load = m["load_average"]
-    if load is not None and load > BUSY_LOAD:
-        print(f"WARNING: the machine was busy (1-min load average {load:.2f}): figures inflated")
+    busy = m["cpu_busy_before"]
+    if busy is not None and busy > BUSY_SHARE:
+        print(
+            f"WARNING: other processes kept {busy:.0%} of the CPUs busy just before the run: "
+            "the figures are inflated"
+        )
     print(
         f"workspace: {w['root']}: {w['files']} files indexed ({', '.join(w['exclude'])} "
         f"excluded); current file {w['current']}, cursor at line {w['cursor_line']}"
@@ -545,7 +568,7 @@ def print_table(report: dict[str, Any]) -> None:
             f"  re-pack after a one-line edit, max of {len(hot['warm_ms_all'])}",
             f"{hot['warm_ms_max']:.1f} ms",
         ),
-        ("  prefix shared, first edit (adds an identifier)", f"{hot['prefix_all'][0] * 100:.1f} %"),
+        ("  prefix shared, unedited -> first edit", f"{hot['prefix_all'][0] * 100:.1f} %"),
         ("  prefix shared, worst pair", f"{hot['prefix_min'] * 100:.1f} %"),
         ("  peak RSS (VmHWM)", f"{hot['hwm_mb']:.0f} MB"),
         ("  RSS growth: TokenCounter.load", f"{hot['rss_counter_mb']:+.1f} MB"),
@@ -594,7 +617,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     n_edits = max(2, args.edits or runs.edits)
     log = sys.stderr
     started = time.perf_counter()
-    machine = machine_info()  # the load average before this run adds its own
+    machine = machine_info()  # before this run loads the CPUs itself
     print("warming the page cache (one discarded cold run)...", file=log)
     run_child(args.file, deep=False)
     cold = []
