@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -54,6 +55,8 @@ class KimiServer(LanguageServer):
         self.failed_features: dict[str, str] = {}
         self.chat: Any = None  # the ChatService, set by features.chat
         self.context: Any = None  # the ContextService, set by features.context
+        self.inline_edits: Any = None  # InlineEdits, set by features.inline_edit
+        self._warming: threading.Thread | None = None
         self.initialized_hooks: list[Callable[[], object]] = []
 
     @property
@@ -91,6 +94,24 @@ class KimiServer(LanguageServer):
                 "session": totals.to_wire(),
             },
         )
+
+    def warm_up(self) -> None:
+        """Import the model client and load the tokenizer in a thread, once, when the user
+        shows intent (a code-action menu): the first request then skips ~0.5 s of start-up.
+        Not done at start-up, where it would cost ~70 MB for users who never ask."""
+        if self._warming is not None:
+            return
+
+        def warm() -> None:
+            try:
+                import openai  # noqa: F401
+
+                self.tokens.load()
+            except Exception:
+                log.exception("Warming up failed; the first request will load what it needs")
+
+        self._warming = threading.Thread(target=warm, name="kimi-warm-up", daemon=True)
+        self._warming.start()
 
     async def token_counter(self) -> TokenCounter:
         """The token counter, its BPE loaded off the event loop on first use."""
@@ -200,7 +221,16 @@ class KimiServer(LanguageServer):
 
 
 def _feature_modules() -> list[tuple[str, Feature]]:
-    from .features import chat, context, lifecycle, progress, status, sync
+    from .features import (
+        chat,
+        code_actions,
+        context,
+        inline_edit,
+        lifecycle,
+        progress,
+        status,
+        sync,
+    )
 
     return [
         ("lifecycle", lifecycle.register),
@@ -209,6 +239,8 @@ def _feature_modules() -> list[tuple[str, Feature]]:
         ("status", status.register),
         ("context", context.register),
         ("chat", chat.register),
+        ("inline_edit", inline_edit.register),
+        ("code_actions", code_actions.register),
     ]
 
 

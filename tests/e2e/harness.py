@@ -35,7 +35,13 @@ def server_env(extra: dict[str, str] | None = None, home: Path | None = None) ->
     return env
 
 
-NOTIFICATIONS = ("kimi/chatDelta", "kimi/usage", "kimi/editPreview", "kimi/refactorProgress")
+NOTIFICATIONS = (
+    "kimi/chatDelta",
+    "kimi/usage",
+    "kimi/editPreview",
+    "kimi/editDropped",
+    "kimi/refactorProgress",
+)
 
 
 class Notifications:
@@ -96,6 +102,16 @@ async def session(
         client.registrations.extend(params.registrations)  # type: ignore[attr-defined]
 
     client.registrations = []  # type: ignore[attr-defined]
+    client.applied = []  # type: ignore[attr-defined]
+    client.apply_result = True  # type: ignore[attr-defined]
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        client.applied.append(params)  # type: ignore[attr-defined]
+        if client.apply_result:  # type: ignore[attr-defined]
+            return types.ApplyWorkspaceEditResult(applied=True)
+        return types.ApplyWorkspaceEditResult(applied=False, failure_reason="refused by test")
+
     client.kimi = Notifications()  # type: ignore[attr-defined]
     for method in NOTIFICATIONS:
         client.feature(method)(client.kimi.collector(method))  # type: ignore[attr-defined]
@@ -168,3 +184,30 @@ async def request(client: LanguageClient, method: str, params: Any, msg_id: Any 
     """Send a custom request and return its result as plain JSON."""
     result = await client.protocol.send_request_async(method, params, msg_id=msg_id)
     return _plain(result)
+
+
+def text_edits(params: types.ApplyWorkspaceEditParams) -> tuple[str, int | None, list[Any]]:
+    """(uri, version or None, edits) of a single-document workspace/applyEdit."""
+    edit = params.edit
+    if edit.document_changes:
+        [change] = edit.document_changes
+        assert isinstance(change, types.TextDocumentEdit)
+        return change.text_document.uri, change.text_document.version, list(change.edits)
+    assert edit.changes is not None
+    [(uri, edits)] = edit.changes.items()
+    return uri, None, list(edits)
+
+
+def apply_text_edits(text: str, edits: list[Any]) -> str:
+    """Apply LSP TextEdits (utf-16 = utf-8 = code points for ASCII test texts)."""
+    lines = [*text.splitlines(keepends=True), ""]
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(pos: Any) -> int:
+        return starts[pos.line] + pos.character
+
+    for edit in sorted(edits, key=lambda e: offset(e.range.start), reverse=True):
+        text = text[: offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end) :]
+    return text

@@ -238,8 +238,9 @@ async def test_retries_honour_retry_after_and_skip_quota(fake: FakeKimi) -> None
 
 
 async def test_concurrency_limit_queues_requests(fake: FakeKimi) -> None:
+    gate = f"go-{time.monotonic_ns()}"
     for _ in range(3):
-        fake.enqueue(Reply(content="done", gate="go"))
+        fake.enqueue(Reply(content="done", gate=gate))
     opts = settings(fake, maxConcurrentRequests=1)
     async with session("vscode", init_options=opts, env=env()) as client:
         pending = [
@@ -247,11 +248,14 @@ async def test_concurrency_limit_queues_requests(fake: FakeKimi) -> None:
             for i in range(3)
         ]
         await fake.wait_for_in_flight(1)
-        fake.open_gate("go")
+        fake.open_gate(gate)
         results = await asyncio.gather(*pending)
         assert [r["content"] for r in results] == ["done"] * 3
     assert fake.stats.max_in_flight == 1
-    assert [r.body["messages"][-1]["content"] for r in fake.chat_requests] == ["q0", "q1", "q2"]
+    # Context building runs in worker threads, so arrival order at the limiter may vary; the
+    # limiter's FIFO order itself is covered by the model client's unit tests.
+    asked = sorted(r.body["messages"][-1]["content"] for r in fake.chat_requests)
+    assert asked == ["q0", "q1", "q2"]
 
 
 def slow_reply() -> Reply:

@@ -11,13 +11,13 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from .builder import ContextRequest, OpenDocument, build_plan
-from .imports import ImportGraph, imports_of, resolve_imports
+from .imports import FileSet, ImportGraph, imports_of, resolve_imports
 from .languages import language_of
 from .plan import ContextPlan
 from .repomap import repo_map
 from .search import IdentifierIndex
 from .secrets import redact, secret_file_reason
-from .symbols import outline, outline_text
+from .symbols import Symbol, outline, outline_text
 from .tokens import TokenCounter
 from .workspace import WorkspaceIndex
 
@@ -56,7 +56,8 @@ class ContextEngine:
         self.deep_ready = threading.Event()
         self._lock = threading.RLock()
         self._outlines: dict[tuple[str, int], str] = {}
-        self._repo_map: tuple[tuple[int, int], str] | None = None
+        self._file_symbols: dict[str, list[Symbol]] = {}  # from files on disk: the repo map
+        self._repo_map: tuple[tuple[int, int, bool], str] | None = None
         self._deep_generation = -1
         self.timings: dict[str, float] = {}
 
@@ -88,9 +89,11 @@ class ContextEngine:
 
     def _learn(self, rel: str, text: str) -> None:
         language = language_of(rel)
+        symbols = outline(text, language, exact=False)
         with self._lock:
             self.graph.update(rel, language, text)
             self.search.update(rel, text)
+            self._file_symbols[rel] = symbols
 
     def refresh(self, paths: Iterable[Path]) -> None:
         """Files were created, changed or deleted on disk (blocking)."""
@@ -107,6 +110,7 @@ class ContextEngine:
                 if text is None:
                     self.graph.remove(rel)
                     self.search.remove(rel)
+                    self._file_symbols.pop(rel, None)
                 else:
                     self._learn(rel, text)
 
@@ -156,27 +160,26 @@ class ContextEngine:
         key = (rel, hash(text))
         cached = self._outlines.get(key)
         if cached is None:
-            cached = outline_text(outline(text, language))
+            cached = outline_text(outline(text, language, exact=False))
             if len(self._outlines) > 4_096:
                 self._outlines.clear()
             self._outlines[key] = cached
         return cached
 
     def repo_map_text(self, max_chars: int) -> str:
-        key = (self.index.generation, max_chars)
+        key = (self.index.generation, max_chars, self.deep_ready.is_set())
         if self._repo_map is not None and self._repo_map[0] == key:
             return self._repo_map[1]
         files = [self.rel(e.path) or e.rel for e in self.index.files()]
-        outlines = {}
+        outlines: dict[str, list[Symbol]] = {}
         if self.deep_ready.is_set():
             with self._lock:
-                outlines = {rel: self.graph_outline(rel) for rel in files[:2_000]}
-        text = repo_map(files, {k: v for k, v in outlines.items() if v}, max_chars)
+                outlines = {
+                    rel: self._file_symbols[rel] for rel in files if rel in self._file_symbols
+                }
+        text = repo_map(files, outlines, max_chars)
         self._repo_map = (key, text)
         return text
-
-    def graph_outline(self, rel: str) -> list:  # type: ignore[type-arg]
-        return []
 
 
 class _Sources:
@@ -209,8 +212,11 @@ class _Sources:
         return language_of(rel)
 
     def imports(self, rel: str, text: str, language: str) -> list[str]:
-        refs = imports_of(text, language)
-        return resolve_imports(rel, refs, language, set(self._all()))
+        refs = imports_of(text, language, exact=False)
+        if self._engine.deep_ready.is_set():
+            with self._engine._lock:
+                return resolve_imports(rel, refs, language, self._engine.graph.files())
+        return resolve_imports(rel, refs, language, FileSet(self._all()))
 
     def importers(self, rel: str) -> list[str]:
         if not self._engine.deep_ready.is_set():

@@ -1,0 +1,271 @@
+"""kimi/inlineEdit, kimi/acceptEdit, kimi/rejectEdit: streamed proposals, minimal safe edits."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..context.prompt import SYSTEM_PROMPTS, render
+from ..document_events import DocumentEvent
+from ..documents import Range
+from ..edits.diff import Hunk, diff_range
+from ..edits.extract import conform_to_range, extract_code
+from ..edits.pending import PendingEdits
+from ..errors import InvalidInputError
+from ..model.types import ContentDelta, ModelRequest, StreamEvent
+from . import params as p
+from .apply import apply_hunks_to_document, edits_to_wire, to_lsp_edits
+from .context import Focus, parse_focus
+from .progress import Progress
+
+if TYPE_CHECKING:
+    from ..server import KimiServer
+
+log = logging.getLogger(__name__)
+
+PREVIEW_INTERVAL = 1 / 30  # kimi/editPreview at most ~30 times a second
+
+
+@dataclass(frozen=True, slots=True)
+class EditParams:
+    uri: str
+    range: Range
+    instruction: str
+    mode: str
+    work_done_token: Any
+    diagnostics: tuple[str, ...] = ()
+
+
+def parse_params(raw: Any) -> EditParams:
+    body = p.obj(raw, "params")
+    instruction = p.string(body, "instruction").strip()
+    if not instruction:
+        raise InvalidInputError("The edit instruction is empty: say what to change.")
+    return EditParams(
+        uri=p.document_uri(body),
+        range=p.range_(body.get("range")),
+        instruction=instruction,
+        mode=p.choice(body, "mode", ("apply", "preview"), "apply"),
+        work_done_token=body.get("workDoneToken"),
+        diagnostics=parse_focus(body).diagnostics,
+    )
+
+
+def edit_prompt(instruction: str, where: str) -> str:
+    return (
+        f"Rewrite the selection ({where}) as instructed below. Reply with the complete "
+        "replacement for exactly the selected text, in one fenced code block, keeping its "
+        f"indentation. Instruction: {instruction}"
+    )
+
+
+def opening(language: str, original: str, starts_line: bool) -> str:
+    """The assistant prefix that forces the reply's shape: a fence and the indentation."""
+    indent = original[: len(original) - len(original.lstrip(" \t"))] if starts_line else ""
+    return f"```{language}\n{indent}"
+
+
+class InlineEdits:
+    """Runs inline edits for one server and keeps the pending (preview) ones."""
+
+    def __init__(self, server: KimiServer) -> None:
+        self.server = server
+        self.pending = PendingEdits()
+
+    async def run_raw(self, raw: Any) -> dict[str, Any]:
+        return await self.run(parse_params(raw))
+
+    async def run(self, params: EditParams) -> dict[str, Any]:
+        server = self.server
+        document = server.documents.get(params.uri)
+        if document is None:
+            raise InvalidInputError(f"{params.uri} is not open in the editor: open it first.")
+        snapshot, version = document.text, document.version
+        start, end = document.range_to_offsets(params.range)
+        original = snapshot[start:end]
+        starts_line = start == 0 or snapshot[start - 1] in "\r\n"
+        first, last = params.range.start.line + 1, params.range.end.line + 1
+        where = f"lines {first}-{last}"
+        instruction = edit_prompt(params.instruction, where)
+        focus = Focus(params.uri, params.range, diagnostics=params.diagnostics)
+        plan = await server.context.plan("edit", focus, instruction)
+        messages = render(plan, SYSTEM_PROMPTS["edit"], instruction)
+        language = document.language_id
+        prefix = opening(language, original, starts_line)
+        edit_id = uuid.uuid4().hex[:12]
+        progress = Progress.start(server, "Kimi: edit", params.work_done_token, "writing…")
+        wire_range = _wire_range(params.range)
+        reply_parts: list[str] = []
+        last_sent = 0.0
+
+        def on_event(event: StreamEvent) -> None:
+            nonlocal last_sent
+            if not isinstance(event, ContentDelta) or not event.text:
+                return
+            reply_parts.append(event.text)
+            now = time.monotonic()
+            if now - last_sent < PREVIEW_INTERVAL:
+                return
+            last_sent = now
+            self._preview(edit_id, params.uri, wire_range, prefix, "".join(reply_parts), language)
+            progress.report(f"{sum(map(len, reply_parts))} characters")
+
+        try:
+            result = await server.model.complete(
+                ModelRequest(messages=messages, purpose="edit", prefix=prefix), on_event
+            )
+        finally:
+            progress.end()
+        server.calibrate(messages, result)
+        code = extract_code(
+            result.reply, prefix=prefix if result.continued else "", language=language
+        )
+        code = conform_to_range(code, original)
+        self._preview(edit_id, params.uri, wire_range, "", code, language, final=True)
+        hunks = diff_range(snapshot, start, end, code)
+        usage = result.usage.to_wire()
+        if params.mode == "preview":
+            self.pending.add(params.uri, version, snapshot, (start, end), hunks, edit_id=edit_id)
+            return self._answer(edit_id, params.uri, version, snapshot, hunks, False, usage)
+        label = f"Kimi: {params.instruction[:60]}"
+        applied = await apply_hunks_to_document(server, params.uri, snapshot, hunks, label)
+        answer = self._answer(edit_id, params.uri, version, snapshot, hunks, applied.applied, usage)
+        if applied.reason:
+            answer["reason"] = applied.reason
+        return answer
+
+    def _preview(
+        self,
+        edit_id: str,
+        uri: str,
+        wire_range: dict[str, Any],
+        prefix: str,
+        reply: str,
+        language: str,
+        final: bool = False,
+    ) -> None:
+        text = reply if final else extract_code(reply, prefix=prefix, language=language)
+        self.server.notify(
+            "kimi/editPreview", {"editId": edit_id, "uri": uri, "range": wire_range, "text": text}
+        )
+
+    def _answer(
+        self,
+        edit_id: str,
+        uri: str,
+        version: int,
+        snapshot: str,
+        hunks: list[Hunk],
+        applied: bool,
+        usage: dict[str, Any],
+    ) -> dict[str, Any]:
+        from ..documents import TextDocument
+
+        shadow = TextDocument(uri, "", version, snapshot, self.server.documents.encoding)
+        return {
+            "editId": edit_id,
+            "uri": uri,
+            "version": version,
+            "edits": edits_to_wire(to_lsp_edits(shadow, hunks)),
+            "applied": applied,
+            "usage": usage,
+        }
+
+    async def accept(self, raw: Any) -> dict[str, Any]:
+        body = p.obj(raw, "params")
+        edit_id = p.string(body, "editId")
+        pending = self.pending.get(edit_id)
+        if pending is None:
+            return {"applied": False, "reason": "This edit is no longer pending (it was "
+                    "accepted, rejected, expired, or its lines were changed)."}  # fmt: skip
+        chosen = _choose(pending.hunks, body.get("hunks"))
+        applied = await apply_hunks_to_document(
+            self.server, pending.uri, pending.snapshot, chosen, "Kimi: accept edit"
+        )
+        if applied.applied:
+            self.pending.pop(edit_id)
+            return {"applied": True}
+        return {"applied": False, "reason": applied.reason}
+
+    def reject(self, raw: Any) -> dict[str, Any]:
+        edit_id = p.string(p.obj(raw, "params"), "editId")
+        if self.pending.pop(edit_id) is None:
+            return {"applied": False, "reason": "This edit is no longer pending."}
+        return {"applied": False}
+
+    def document_changed(self, uri: str) -> None:
+        document = self.server.documents.get(uri)
+        if document is None or not self.pending.for_uri(uri):
+            return
+        for dropped in self.pending.drop_touched(uri, document.text):
+            log.info("Pending edit %s dropped: its lines were edited", dropped.edit_id)
+            self.server.notify(
+                "kimi/editDropped",
+                {
+                    "editId": dropped.edit_id,
+                    "uri": uri,
+                    "reason": "You changed the lines of this proposal, so it was dropped.",
+                },
+            )
+
+
+def _choose(hunks: list[Hunk], indices: Any) -> list[Hunk]:
+    if indices is None:
+        return list(hunks)
+    if not isinstance(indices, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in indices
+    ):
+        raise InvalidInputError("Expected hunks to be a list of hunk indices.")
+    bad = [i for i in indices if not 0 <= i < len(hunks)]
+    if bad:
+        raise InvalidInputError(
+            f"Hunk index {bad[0]} does not exist: this edit has {len(hunks)} hunk(s)."
+        )
+    return [hunks[i] for i in sorted(set(indices))]
+
+
+def _wire_range(rng: Range) -> dict[str, Any]:
+    return {
+        "start": {"line": rng.start.line, "character": rng.start.character},
+        "end": {"line": rng.end.line, "character": rng.end.character},
+    }
+
+
+def register(server: KimiServer) -> None:
+    edits = InlineEdits(server)
+    server.inline_edits = edits
+
+    @server.dispatcher.request("kimi/inlineEdit")
+    async def inline_edit(params: Any) -> dict[str, Any]:
+        return await edits.run(parse_params(params))
+
+    @server.dispatcher.request("kimi/acceptEdit")
+    async def accept_edit(params: Any) -> dict[str, Any]:
+        return await edits.accept(params)
+
+    @server.dispatcher.request("kimi/rejectEdit")
+    async def reject_edit(params: Any) -> dict[str, Any]:
+        return edits.reject(params)
+
+    server.document_events.subscribe(DocumentEvent.CHANGED, edits.document_changed)
+
+    def closed(uri: str) -> None:
+        edits.pending.drop_uri(uri)
+
+    server.document_events.subscribe(DocumentEvent.CLOSED, closed)
+
+    async def inline_edit_command(arguments: list[Any]) -> dict[str, Any]:
+        if len(arguments) < 3 or not isinstance(arguments[2], str):
+            raise InvalidInputError(
+                "kimi.inlineEdit expects [uri, range, instruction]; this client did not ask "
+                "for an instruction (use the Kimi plugin, or kimi/inlineEdit)."
+            )
+        return await edits.run_raw(
+            {"textDocument": {"uri": arguments[0]}, "range": arguments[1],
+             "instruction": arguments[2]}
+        )  # fmt: skip
+
+    server.add_command("kimi.inlineEdit", inline_edit_command)

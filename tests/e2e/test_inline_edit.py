@@ -1,0 +1,272 @@
+"""End-to-end inline edits and code actions: streamed, minimal, versioned, never clobbering."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+
+from tests.fake_kimi import FakeKimi, Fault, Reply
+
+from .harness import apply_text_edits, change, open_document, request, session, text_edits
+
+KEY = "sk-test-fake"
+URI = "file:///tmp/kimi-e2e/calc.py"
+SOURCE = "def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n"
+LINE_1 = {"start": {"line": 1, "character": 0}, "end": {"line": 2, "character": 0}}
+FUNCS = {"start": {"line": 0, "character": 0}, "end": {"line": 6, "character": 0}}
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeKimi]:
+    with FakeKimi().start_in_thread() as handle:
+        yield handle
+
+
+@pytest.fixture(autouse=True)
+def fresh(fake: FakeKimi) -> None:
+    fake.reset()
+
+
+def options(fake: FakeKimi) -> dict[str, Any]:
+    return {"baseUrl": fake.base_url, "maxRetries": 0}
+
+
+ENV = {"MOONSHOT_API_KEY": KEY}
+
+
+async def test_apply_mode_sends_one_minimal_versioned_edit(fake: FakeKimi, profile: str) -> None:
+    # Partial mode: the server's prefix is "```python\n    ", the model continues after it.
+    fake.enqueue(Reply(content=["return a ", "+ b\n", "```"]))
+    async with session(profile, init_options=options(fake), env=ENV) as client:
+        open_document(client, URI, SOURCE)
+        result = await request(
+            client, "kimi/inlineEdit",
+            {"textDocument": {"uri": URI}, "range": LINE_1, "instruction": "fix the bug"},
+        )  # fmt: skip
+        assert result["applied"] is True and result["version"] == 1
+        [params] = client.applied
+        uri, version, edits = text_edits(params)
+        assert uri == URI
+        assert version == (1 if profile == "vscode" else None)  # Neovim: no documentChanges
+        [edit] = edits
+        assert (edit.range.start.line, edit.range.start.character) == (1, 13)
+        assert (edit.range.end.line, edit.range.end.character) == (1, 14)
+        assert edit.new_text == "+"
+        assert result["edits"][0]["newText"] == "+"
+        previews = client.kimi.of("kimi/editPreview")
+        assert previews and previews[-1]["text"] == "    return a + b\n"
+        assert previews[-1]["editId"] == result["editId"]
+    body = fake.chat_requests[-1].body
+    assert body["thinking"] == {"type": "disabled"}
+    last = body["messages"][-1]
+    assert last == {"role": "assistant", "content": "```python\n    ", "partial": True}
+    assert "fix the bug" in body["messages"][-2]["content"]
+
+
+async def test_preview_accept_some_and_reject(fake: FakeKimi, profile: str) -> None:
+    new = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b * 1\n"
+    fake.enqueue(Reply(content=new[len("```python\n") :] if False else new + "```"))
+    fake.enqueue(Reply(content=new + "```"))
+    async with session(profile, init_options=options(fake), env=ENV) as client:
+        open_document(client, URI, SOURCE)
+        params = {"textDocument": {"uri": URI}, "range": FUNCS, "instruction": "tweak",
+                  "mode": "preview"}  # fmt: skip
+        proposal = await request(client, "kimi/inlineEdit", params)
+        assert proposal["applied"] is False and len(proposal["edits"]) == 2
+        assert client.applied == []
+        accepted = await request(
+            client, "kimi/acceptEdit", {"editId": proposal["editId"], "hunks": [1]}
+        )
+        assert accepted == {"applied": True}
+        [applied] = client.applied
+        _, _, edits = text_edits(applied)
+        assert [e.new_text for e in edits] == [" * 1"]
+        again = await request(client, "kimi/acceptEdit", {"editId": proposal["editId"]})
+        assert again["applied"] is False and "no longer pending" in again["reason"]
+
+        second = await request(client, "kimi/inlineEdit", params)
+        rejected = await request(client, "kimi/rejectEdit", {"editId": second["editId"]})
+        assert rejected == {"applied": False}
+        assert len(client.applied) == 1
+
+
+async def test_typing_elsewhere_during_the_stream_is_rebased(fake: FakeKimi, profile: str) -> None:
+    gate = f"slow-{uuid.uuid4().hex}"
+    fake.enqueue(Reply(content="return a + b\n```", gate=gate))
+    async with session(profile, init_options=options(fake), env=ENV) as client:
+        open_document(client, URI, SOURCE)
+        call = asyncio.ensure_future(request(
+            client, "kimi/inlineEdit",
+            {"textDocument": {"uri": URI}, "range": LINE_1, "instruction": "fix"},
+        ))  # fmt: skip
+        await fake.wait_for_in_flight(1)
+        change(client, URI, 2, (0, 0), (0, 0), "import math\n")  # the user types above
+        fake.open_gate(gate)
+        result = await call
+        assert result["applied"] is True
+        [params] = client.applied
+        _, version, edits = text_edits(params)
+        assert version == (2 if profile == "vscode" else None)
+        current = "import math\n" + SOURCE
+        assert apply_text_edits(current, edits) == "import math\n" + SOURCE.replace(
+            "a - b", "a + b"
+        )
+
+
+async def test_typing_over_the_range_refuses_and_keeps_the_text(
+    fake: FakeKimi, profile: str
+) -> None:
+    gate = f"slow-{uuid.uuid4().hex}"
+    fake.enqueue(Reply(content="return a + b\n```", gate=gate))
+    async with session(profile, init_options=options(fake), env=ENV) as client:
+        open_document(client, URI, SOURCE)
+        call = asyncio.ensure_future(request(
+            client, "kimi/inlineEdit",
+            {"textDocument": {"uri": URI}, "range": LINE_1, "instruction": "fix"},
+        ))  # fmt: skip
+        await fake.wait_for_in_flight(1)
+        change(client, URI, 2, (1, 13), (1, 14), "*")  # the user edits the same spot
+        fake.open_gate(gate)
+        with pytest.raises(JsonRpcException) as caught:
+            await call
+        assert caught.value.data["kind"] == "stale_document"
+        assert "nothing was applied" in caught.value.message
+        assert client.applied == []
+        state = await request(client, "kimi/documentState", {"textDocument": {"uri": URI}})
+        assert state["text"] == SOURCE.replace("a - b", "a * b")
+
+
+@pytest.mark.parametrize(
+    ("fault", "kind"),
+    [
+        (Fault.cut(after=2, reply=Reply(content="return a + b\n```")), "bad_response"),
+        (Fault.content_filter(), "content_filter"),
+        (
+            Fault.content_filter_midstream(after=2, reply=Reply(content="return a")),
+            "content_filter",
+        ),
+    ],
+)
+async def test_faults_apply_nothing(fake: FakeKimi, fault: Any, kind: str) -> None:
+    fake.enqueue(fault)
+    async with session("vscode", init_options=options(fake), env=ENV) as client:
+        open_document(client, URI, SOURCE)
+        with pytest.raises(JsonRpcException) as caught:
+            await request(
+                client, "kimi/inlineEdit",
+                {"textDocument": {"uri": URI}, "range": LINE_1, "instruction": "fix"},
+            )  # fmt: skip
+        assert caught.value.data["kind"] == kind
+        assert client.applied == []
+
+
+async def test_context_overflow_applies_nothing(fake: FakeKimi) -> None:
+    opts = {**options(fake), "contextWindow": 1024, "maxOutputTokens": 16}
+    async with session("neovim", init_options=opts, env=ENV) as client:
+        open_document(client, URI, SOURCE * 200)
+        whole = {"start": {"line": 0, "character": 0}, "end": {"line": 1200, "character": 0}}
+        with pytest.raises(JsonRpcException) as caught:
+            await request(
+                client, "kimi/inlineEdit",
+                {"textDocument": {"uri": URI}, "range": whole, "instruction": "fix"},
+            )  # fmt: skip
+        assert caught.value.data["kind"] == "context_overflow"
+    assert fake.chat_requests == []
+
+
+async def test_cancel_closes_the_stream_and_applies_nothing(fake: FakeKimi) -> None:
+    fake.enqueue(Reply(content=[f"x{i} " for i in range(300)], chunk_delay=0.05))
+    async with session("vscode", init_options=options(fake), env=ENV) as client:
+        open_document(client, URI, SOURCE)
+        call = asyncio.ensure_future(client.protocol.send_request_async(
+            "kimi/inlineEdit",
+            {"textDocument": {"uri": URI}, "range": LINE_1, "instruction": "fix"},
+            msg_id="edit-1",
+        ))  # fmt: skip
+        await client.kimi.wait("kimi/editPreview", 1)
+        client.cancel_request(types.CancelParams(id="edit-1"))
+        with pytest.raises(JsonRpcException):
+            await call
+        await fake.wait_for_disconnect(timeout=2)
+        assert client.applied == []
+
+
+async def test_python_edit_that_breaks_the_file_is_refused(fake: FakeKimi) -> None:
+    fake.enqueue(Reply(content="return (a + b\n```"))
+    async with session("vscode", init_options=options(fake), env=ENV) as client:
+        open_document(client, URI, SOURCE)
+        with pytest.raises(JsonRpcException, match="unparseable"):
+            await request(
+                client, "kimi/inlineEdit",
+                {"textDocument": {"uri": URI}, "range": LINE_1, "instruction": "fix"},
+            )  # fmt: skip
+        assert client.applied == []
+
+
+async def test_code_actions_are_listed_without_the_network(fake: FakeKimi, profile: str) -> None:
+    async with session(profile, init_options=options(fake), env=ENV) as client:
+        open_document(client, URI, SOURCE)
+        diagnostic = types.Diagnostic(
+            range=types.Range(
+                start=types.Position(line=1, character=11),
+                end=types.Position(line=1, character=16),
+            ),
+            message="suspicious subtraction",
+            source="lint",
+        )
+        actions = await client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=URI),
+                range=diagnostic.range,
+                context=types.CodeActionContext(diagnostics=[diagnostic]),
+            )
+        )
+        titles = [a.title for a in actions]
+        assert titles[0] == "Kimi: fix 'suspicious subtraction'"
+        assert "Kimi: edit selection…" in titles and "Kimi: add docstrings" in titles
+        assert "Kimi: explain" in titles and "Kimi: write tests for this file" in titles
+        # lsprotocol's client-side converter reads a CodeAction that carries a command as a
+        # Command (VS Code and Neovim do not); kinds are checked through `only` below.
+        command = str(actions[0].command)  # the CodeAction.command object, stringified
+        assert "'command': 'kimi.fix'" in command and URI in command
+        quick = await client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=URI), range=diagnostic.range,
+                context=types.CodeActionContext(diagnostics=[diagnostic],
+                                                only=[types.CodeActionKind.QuickFix]),
+            )
+        )  # fmt: skip
+        assert [a.title for a in quick] == ["Kimi: fix 'suspicious subtraction'"]
+        only = await client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=URI), range=diagnostic.range,
+                context=types.CodeActionContext(diagnostics=[], only=[types.CodeActionKind.Source]),
+            )
+        )  # fmt: skip
+        assert [a.title for a in only] == ["Kimi: write tests for this file"]
+    assert fake.chat_requests == []
+
+
+async def test_fix_command_end_to_end(fake: FakeKimi, profile: str) -> None:
+    fake.enqueue(Reply(content="return a + b\n```"))
+    async with session(profile, init_options=options(fake), env=ENV) as client:
+        open_document(client, URI, SOURCE)
+        diagnostic = {"range": {"start": {"line": 1, "character": 11},
+                                "end": {"line": 1, "character": 16}},
+                      "message": "suspicious subtraction", "source": "lint"}  # fmt: skip
+        result = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command="kimi.fix", arguments=[URI, diagnostic["range"], diagnostic]
+            )
+        )
+        assert result["applied"] is True
+        _, _, edits = text_edits(client.applied[0])
+        assert apply_text_edits(SOURCE, edits) == SOURCE.replace("a - b", "a + b")
+    prompt = fake.chat_requests[-1].body["messages"][-2]["content"]
+    assert "suspicious subtraction" in prompt and "line 2" in prompt
