@@ -41,7 +41,7 @@ BUSY_SHARE = 0.15  # CPUs busier than this with other work just before the run: 
 TARGETS: tuple[tuple[str, float, str, str], ...] = (
     ("cold_ratio", 1.5, "<=", "cold index + pack / tiktoken-only"),
     ("warm_ms", 50.0, "<=", "warm re-pack after a one-line edit (ms)"),
-    ("prefix_share", 0.90, ">=", "prefix stability"),
+    ("prefix_min", 0.90, ">=", "prefix stability, worst pair of requests"),
 )
 
 
@@ -202,7 +202,8 @@ class Session:
         return plan, render(plan, request.system_prompt, request.instruction)
 
     def edited(self, i: int) -> str:
-        """The current text with the cursor line changed (a comment appended, as when typing)."""
+        """The current text with the cursor line changed (a comment appended, as when typing):
+        the first edit adds a word near the cursor, later ones change only a number."""
         assert self.line is not None
         lines = self.text.split("\n")
         lines[self.line] = f"{lines[self.line]}  # edit {i}"
@@ -470,7 +471,7 @@ def summarize(
     metrics = {
         "cold_ratio": cold_med["ratio"],
         "warm_ms": hot["warm_ms"],
-        "prefix_share": hot["prefix_share"],
+        "prefix_min": hot["prefix_min"],
     }
     checks = []
     for key, bound, op, label in TARGETS:
@@ -495,6 +496,10 @@ def summarize(
         "checks": checks,
         "pass": all(c["pass"] for c in checks),
     }
+
+
+def threads(summary: dict[str, Any]) -> str:
+    return "2 threads" if summary["baseline"] == _BATCH else "1 thread"
 
 
 def ms(seconds: float) -> str:
@@ -547,7 +552,7 @@ def print_table(report: dict[str, Any]) -> None:
         ("  index + pack", ms(cold["cold_s"])),
         ("  tiktoken encode_ordinary, 1 thread", ms(cold["single_s"])),
         ("  tiktoken encode_ordinary_batch, 2 threads", ms(cold["batch_s"])),
-        (f"  baseline = the faster: {cold['baseline']}", ms(cold["baseline_s"])),
+        (f"  baseline = the faster ({threads(cold)})", ms(cold["baseline_s"])),
         ("  ratio to the 1-thread baseline", f"{cold['ratio_single']:.2f}x"),
         ("  peak RSS (max over the processes)", f"{cold['hwm_mb']:.0f} MB"),
     ]
@@ -558,7 +563,7 @@ def print_table(report: dict[str, Any]) -> None:
             ("  build_deep (import graph + BM25)", ms(deep["deep_s"])),
             ("  plan + render", ms(deep["plan_s"])),
             ("  index + deep + pack", ms(deep["cold_s"])),
-            (f"  baseline ({deep['baseline']})", ms(deep["baseline_s"])),
+            (f"  baseline = the faster ({threads(deep)})", ms(deep["baseline_s"])),
             ("  ratio", f"{deep['ratio']:.2f}x"),
         ]
     rows += [
@@ -569,7 +574,7 @@ def print_table(report: dict[str, Any]) -> None:
             f"{hot['warm_ms_max']:.1f} ms",
         ),
         ("  prefix shared, unedited -> first edit", f"{hot['prefix_all'][0] * 100:.1f} %"),
-        ("  prefix shared, worst pair", f"{hot['prefix_min'] * 100:.1f} %"),
+        ("  prefix shared, median of the pairs", f"{hot['prefix_share'] * 100:.1f} %"),
         ("  peak RSS (VmHWM)", f"{hot['hwm_mb']:.0f} MB"),
         ("  RSS growth: TokenCounter.load", f"{hot['rss_counter_mb']:+.1f} MB"),
         ("  RSS growth: index + deep index + first plans", f"{hot['rss_growth_mb']:+.1f} MB"),
@@ -586,7 +591,7 @@ def print_table(report: dict[str, Any]) -> None:
         elif c["metric"] == "warm_ms":
             value, label = f"{c['value']:.1f} ms", c["label"] + ", median"
         else:
-            value, label = f"{c['value'] * 100:.1f} %", c["label"] + ", median"
+            value, label = f"{c['value'] * 100:.1f} %", c["label"]
         print(f"{label:<54} {value:>12} {c['target']:>8}  {'PASS' if c['pass'] else 'FAIL'}")
 
 
