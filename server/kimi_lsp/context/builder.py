@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -19,10 +20,15 @@ CURRENT_WINDOW_SHARE = 0.6  # a current file too big to send whole gets a window
 MAX_IMPORTERS = 12
 MAX_RELATED = 12
 MAX_NEARBY = 200
+TRUNCATE_STEP = 25  # truncated sections keep a multiple of this many lines
 
 
 class Counter(Protocol):
     def count(self, text: str) -> int: ...
+
+
+class BatchCounter(Counter, Protocol):
+    def many(self, texts: Sequence[str]) -> list[int]: ...
 
 
 class Sources(Protocol):
@@ -69,13 +75,15 @@ def budget_for(context_window: int, max_output_tokens: int) -> int:
     return max(0, context_window - max_output_tokens - SAFETY_MARGIN)
 
 
+_BACKTICKS = re.compile(r"`{3,}")
+
+
 def fence_for(text: str) -> str:
-    longest = 0
-    run = 0
-    for ch in text:
-        run = run + 1 if ch == "`" else 0
-        longest = max(longest, run)
-    return "`" * max(3, longest + 1)
+    """A fence longer than any run of backticks inside `text`."""
+    if "```" not in text:
+        return "```"
+    longest = max(len(run) for run in _BACKTICKS.findall(text))
+    return "`" * (longest + 1)
 
 
 def render_block(title: str, body: str, language: str = "") -> str:
@@ -110,6 +118,29 @@ class _Packer:
     sections: list[Section] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     used: set[str] = field(default_factory=set)
+    known: dict[str, int] = field(default_factory=dict)  # counts prefetched in a batch
+    rendered: dict[tuple[str, str], tuple[str, int, str]] = field(default_factory=dict)
+
+    def render(self, title: str, body: str, language: str) -> tuple[str, int, str]:
+        """(redacted body, redactions, block text), memoised for prefetch-then-add."""
+        key = (title, body)
+        hit = self.rendered.get(key)
+        if hit is None:
+            clean, redactions = self.redact(body)
+            hit = (clean, redactions, render_block(title, clean, language))
+            self.rendered[key] = hit
+        return hit
+
+    def _count(self, text: str) -> int:
+        known = self.known.get(text)
+        return known if known is not None else self.counter.count(text)
+
+    def prefetch(self, texts: Iterable[str]) -> None:
+        """Count the candidate blocks in one call (the counter caches across requests)."""
+        todo = [t for t in texts if t not in self.known]
+        many = getattr(self.counter, "many", None)
+        counts = many(todo) if many is not None else [self.counter.count(t) for t in todo]
+        self.known.update(zip(todo, counts, strict=True))
 
     def fits_estimate(self, text: str) -> bool:
         # A token is at most ~8 bytes of ordinary text: a cheap lower bound of the count.
@@ -129,11 +160,10 @@ class _Packer:
         truncatable: bool = True,
     ) -> Section | None:
         """Add a block if it fits (within `cap` too); else truncate it by lines, or skip it."""
-        body, redactions = self.redact(body)
+        body, redactions, text = self.render(title, body, language)
         limit = self.remaining if cap is None else min(cap, self.remaining)
-        text = render_block(title, body, language)
         if self.fits_estimate(text):
-            tokens = self.counter.count(text) + SEAM_TOKENS
+            tokens = self._count(text) + SEAM_TOKENS
             if tokens <= limit:
                 return self._keep(
                     Section(kind, text, tokens, reason, uri, lines, False, redactions)
@@ -161,12 +191,15 @@ class _Packer:
         text, tokens = "", limit + 1
         for _ in range(6):  # shrink proportionally; converges in two or three counts
             keep = max(0, min(keep, int(keep * limit / max(tokens, 1) * 0.97)))
+            # Whole blocks of lines: a cut that moves by a line with every keystroke would
+            # break the prompt-cache prefix after this section.
+            keep -= keep % TRUNCATE_STEP if keep > TRUNCATE_STEP else 0
             if keep == 0:
                 break
             shown = "".join(body_lines[:keep])
             note = f" (first {keep} of {len(body_lines)} lines)"
             text = render_block(title + note, shown, language)
-            tokens = self.counter.count(text) + SEAM_TOKENS
+            tokens = self._count(text) + SEAM_TOKENS
             if tokens <= limit:
                 start = lines[0] if lines else 0
                 return self._keep(
@@ -319,20 +352,38 @@ def _supporting(packer: _Packer, request: ContextRequest, sources: Sources, cap:
         for other in sources.nearby(rel)[:MAX_NEARBY]:
             yield "nearby", other, "in the same directory", None
 
-    for kind, other, reason, doc in candidates():
-        if other in seen or packer.remaining < 64:
-            continue
-        seen.add(other)
-        if doc is not None:
-            text, language, uri = doc.text, doc.language, doc.uri
-        else:
-            loaded = sources.text(other)
-            if loaded is None:
+    # Materialise the candidates that can plausibly fit, count them in one call (unchanged
+    # blocks come from the cache), then pack them one by one in priority order.
+    # (A counting thread does not help: tiktoken's encode_ordinary holds the GIL.)
+    chosen: list[tuple[str, str, str, str, str, str]] = []
+
+    def rendered() -> Iterator[str]:
+        estimate = 0
+        for kind, other, reason, doc in candidates():
+            if other in seen:
                 continue
-            text, language, uri = loaded, sources.language(other), sources.uri(other)
+            seen.add(other)
+            if doc is not None:
+                text, language, uri = doc.text, doc.language, doc.uri
+            else:
+                loaded = sources.text(other)
+                if loaded is None:
+                    continue
+                text, language, uri = loaded, sources.language(other), sources.uri(other)
+            title = f"{'Open file' if doc else 'File'}: {other}"
+            chosen.append((kind, title, text, reason, language, uri))
+            yield packer.render(title, text, language)[2]
+            estimate += len(text) // 4
+            if estimate > packer.remaining * 1.05:
+                return
+
+    packer.prefetch(rendered())
+    for kind, title, text, reason, language, uri in chosen:
+        if packer.remaining < 64:
+            break
         packer.add(
             kind,
-            f"{'Open file' if doc else 'File'}: {other}",
+            title,
             text,
             reason,
             language=language,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from .search import IdentifierIndex
 from .secrets import redact, secret_file_reason
 from .symbols import Symbol, outline, outline_text
 from .tokens import TokenCounter
-from .workspace import WorkspaceIndex
+from .workspace import FileEntry, WorkspaceIndex
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +45,76 @@ class Redactor:
         return result.text, result.count
 
 
+class BlockCounts:
+    """Token counts of rendered blocks, remembered across requests and counted in batches.
+
+    Keys are (hash, length) of the block text; the cache empties when the tokenizer changes.
+    Between two requests only the blocks that changed (usually the current file) are counted.
+    """
+
+    def __init__(self, counter: TokenCounter, entries: int = 8_192) -> None:
+        self.counter = counter
+        self._entries = entries
+        self._cache: OrderedDict[tuple[int, int], int] = OrderedDict()
+        self._generation = counter.generation
+        self._lock = threading.Lock()
+
+    def _check_generation(self) -> None:
+        if self.counter.generation != self._generation:
+            self._cache.clear()
+            self._generation = self.counter.generation
+
+    def many(self, texts: Sequence[str]) -> list[int]:
+        with self._lock:
+            self._check_generation()
+            keys = [(hash(t), len(t)) for t in texts]
+            found = [self._cache.get(k) for k in keys]
+        missing = [i for i, hit in enumerate(found) if hit is None]
+        if missing:
+            # One text at a time: the caller already runs this beside its own work, and
+            # tiktoken's batch API would start a thread pool per call.
+            counted = [self.counter.count(texts[i]) for i in missing]
+            with self._lock:
+                for i, tokens in zip(missing, counted, strict=True):
+                    found[i] = tokens
+                    self._cache[keys[i]] = tokens
+                while len(self._cache) > self._entries:
+                    self._cache.popitem(last=False)
+        return [int(n) for n in found if n is not None]
+
+    def count(self, text: str) -> int:
+        return self.many([text])[0]
+
+
+class CachedRedactor:
+    """Redaction results remembered by content, so unchanged files are not scanned again."""
+
+    def __init__(self, entries: int = 4_096) -> None:
+        self._entries = entries
+        self._cache: OrderedDict[tuple[int, int, str | None, bool], tuple[str, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, redactor: Redactor, text: str) -> tuple[str, int]:
+        key = (hash(text), len(text), redactor.api_key, redactor.patterns)
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        result = redactor(text)
+        with self._lock:
+            self._cache[key] = result
+            while len(self._cache) > self._entries:
+                self._cache.popitem(last=False)
+        return result
+
+
 class ContextEngine:
     """Owns the workspace's derived data; `plan()` is pure CPU work, run it in a thread."""
 
     def __init__(self, counter: TokenCounter) -> None:
         self.counter = counter
+        self.blocks = BlockCounts(counter)
+        self._redactions = CachedRedactor()
         self.index = WorkspaceIndex([])
         self.graph = ImportGraph()
         self.search = IdentifierIndex()
@@ -56,6 +122,7 @@ class ContextEngine:
         self.deep_ready = threading.Event()
         self._lock = threading.RLock()
         self._outlines: dict[tuple[str, int], str] = {}
+        self._all_rels: tuple[int, list[str]] | None = None
         self._file_symbols: dict[str, list[Symbol]] = {}  # from files on disk: the repo map
         self._repo_map: tuple[tuple[int, int, bool], str] | None = None
         self._deep_generation = -1
@@ -82,7 +149,7 @@ class ContextEngine:
             text = self.index.read_text(entry.path)
             if text is None:
                 continue
-            self._learn(self.rel(entry.path) or entry.rel, text)
+            self._learn(self.entry_rel(entry), text)
         self._deep_generation = generation
         self.timings["deep"] = time.perf_counter() - started
         self.deep_ready.set()
@@ -115,6 +182,19 @@ class ContextEngine:
                     self._learn(rel, text)
 
     # -- lookups ----------------------------------------------------------------------
+    def entry_rel(self, entry: FileEntry) -> str:
+        """An indexed file's key: its path relative to its root (prefixed when multi-root)."""
+        if len(self.index.roots) > 1:
+            return f"{entry.root.name}/{entry.rel}"
+        return entry.rel
+
+    def all_rels(self) -> list[str]:
+        """Every indexed file's key, cached per index generation."""
+        generation = self.index.generation
+        if self._all_rels is None or self._all_rels[0] != generation:
+            self._all_rels = (generation, [self.entry_rel(e) for e in self.index.files()])
+        return self._all_rels[1]
+
     def rel(self, path: Path) -> str | None:
         root = self.index.root_of(path)
         if root is None:
@@ -154,7 +234,13 @@ class ContextEngine:
         open_documents: Mapping[str, OpenDocument],
     ) -> ContextPlan:
         sources = _Sources(self, open_documents)
-        return build_plan(request, sources, self.counter, redactor, budget, self.counter.describe())
+
+        def redact_cached(text: str) -> tuple[str, int]:
+            return self._redactions(redactor, text)
+
+        return build_plan(
+            request, sources, self.blocks, redact_cached, budget, self.counter.describe()
+        )
 
     def outline_of(self, rel: str, text: str, language: str) -> str:
         key = (rel, hash(text))
@@ -170,7 +256,7 @@ class ContextEngine:
         key = (self.index.generation, max_chars, self.deep_ready.is_set())
         if self._repo_map is not None and self._repo_map[0] == key:
             return self._repo_map[1]
-        files = [self.rel(e.path) or e.rel for e in self.index.files()]
+        files = self.all_rels()
         outlines: dict[str, list[Symbol]] = {}
         if self.deep_ready.is_set():
             with self._lock:
@@ -188,13 +274,9 @@ class _Sources:
     def __init__(self, engine: ContextEngine, open_documents: Mapping[str, OpenDocument]) -> None:
         self._engine = engine
         self._open = open_documents
-        self._files: list[str] | None = None
 
     def _all(self) -> list[str]:
-        if self._files is None:
-            engine = self._engine
-            self._files = [engine.rel(e.path) or e.rel for e in engine.index.files()]
-        return self._files
+        return self._engine.all_rels()
 
     def text(self, rel: str) -> str | None:
         if rel in self._open:

@@ -8,7 +8,10 @@ from typing import Any, Literal
 Purpose = Literal["chat", "edit", "refactor"]
 
 # Sections that change rarely go first in the prompt so the API's prefix cache can reuse them.
-STABLE_KINDS = ("repo_map", "import", "importer", "related", "nearby", "recent")
+# Within the stable part, what changes least comes first: the repo map and the import graph's
+# neighbours; open documents and search results (which follow the cursor) come later, and a
+# truncated section (its cut moves with the budget) goes last.
+STABLE_KINDS = ("repo_map", "import", "importer", "nearby", "recent", "related")
 VOLATILE_KINDS = ("outline", "current_file", "file_window", "diagnostics", "selection")
 
 
@@ -62,7 +65,9 @@ class ContextPlan:
     def stable(self) -> list[Section]:
         order = {kind: i for i, kind in enumerate(STABLE_KINDS)}
         chosen = [s for s in self.sections if s.kind in order]
-        return sorted(chosen, key=lambda s: (order[s.kind], s.uri or "", s.lines or (0, 0)))
+        return sorted(
+            chosen, key=lambda s: (s.truncated, order[s.kind], s.uri or "", s.lines or (0, 0))
+        )
 
     def volatile(self) -> list[Section]:
         order = {kind: i for i, kind in enumerate(VOLATILE_KINDS)}
