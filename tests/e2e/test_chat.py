@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +22,9 @@ SOURCE = "def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b
 FORBIDDEN = ("temperature", "top_p", "n", "presence_penalty", "frequency_penalty", "max_tokens")
 
 
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeKimi]:
-    with FakeKimi().start_in_thread() as handle:
-        yield handle
-
-
 @pytest.fixture(autouse=True)
-def fresh(fake: FakeKimi) -> None:
-    fake.reset()
+def fresh(fresh_fake: FakeKimi) -> None:
+    """Every test starts with an empty script and no records."""
 
 
 def settings(fake: FakeKimi, **extra: Any) -> dict[str, Any]:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from kimi_lsp import __version__
 from tests.fake_kimi import FakeKimi
@@ -26,12 +23,6 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
         timeout=60,
         check=False,
     )
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeKimi]:
-    with FakeKimi().start_in_thread() as handle:
-        yield handle
 
 
 def test_version_and_help() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +15,6 @@ from .harness import open_document, request, session
 KEY = "sk-test-fake"
 ENV_SECRET = "DATABASE_PASSWORD=Zq8#kL2!vN5pR9sT"
 GITHUB_TOKEN = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeKimi]:
-    with FakeKimi().start_in_thread() as handle:
-        yield handle
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,15 +21,9 @@ LINE_1 = {"start": {"line": 1, "character": 0}, "end": {"line": 2, "character": 
 FUNCS = {"start": {"line": 0, "character": 0}, "end": {"line": 6, "character": 0}}
 
 
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeKimi]:
-    with FakeKimi().start_in_thread() as handle:
-        yield handle
-
-
 @pytest.fixture(autouse=True)
-def fresh(fake: FakeKimi) -> None:
-    fake.reset()
+def fresh(fresh_fake: FakeKimi) -> None:
+    """Every test starts with an empty script and no records."""
 
 
 def options(fake: FakeKimi) -> dict[str, Any]:

@@ -96,17 +96,21 @@ class ContextService:
         rel = self.engine.rel_of_uri(uri)
         return OpenDocument(uri, rel, text, language_of(rel or path.name))
 
+    async def ready(self) -> None:
+        """Wait (bounded) for the first walk of the workspace."""
+        if self._build is not None and not self._indexed.is_set():
+            try:
+                await asyncio.wait_for(self._indexed.wait(), INDEX_WAIT_SECONDS)
+            except TimeoutError:
+                log.info("The workspace index is still building; going on without it")
+
     async def plan(
         self, purpose: Purpose, focus: Focus, instruction: str, reserved_tokens: int = 0
     ) -> ContextPlan:
         await self.server.token_counter()
-        if self._build is not None and not self._indexed.is_set():
-            # The first request after start-up waits for the walk (tens of ms), not for the
-            # import graph and search index, which join when ready.
-            try:
-                await asyncio.wait_for(self._indexed.wait(), INDEX_WAIT_SECONDS)
-            except TimeoutError:
-                log.info("The workspace index is still building; planning without it")
+        # The first request after start-up waits for the walk (tens of ms), not for the
+        # import graph and search index, which join when ready.
+        await self.ready()
         current = None
         selection = None
         cursor_line = None

@@ -75,22 +75,25 @@ def register(server: KimiServer) -> None:
         await did_change_configuration({"settings": params.settings})
 
 
-async def _register_configuration(ls: KimiServer) -> None:
-    """Ask for didChangeConfiguration notifications; a client that refuses still works."""
+async def _register(ls: KimiServer, method: str, options: Any, what: str) -> None:
+    """Register a capability dynamically; a client that refuses still works without it."""
     try:
         await ls.client_register_capability_async(
             types.RegistrationParams(
                 registrations=[
-                    types.Registration(
-                        id="kimi-configuration",
-                        method=types.WORKSPACE_DID_CHANGE_CONFIGURATION,
-                        register_options={"section": "kimi"},
-                    )
+                    types.Registration(id=f"kimi-{method}", method=method, register_options=options)
                 ]
             )
         )
     except Exception as exc:
-        log.info("The client declined dynamic configuration registration: %s", exc)
+        log.info("The client declined %s: %s", what, exc)
+
+
+async def _register_configuration(ls: KimiServer) -> None:
+    """Ask for didChangeConfiguration notifications for the kimi section."""
+    await _register(
+        ls, types.WORKSPACE_DID_CHANGE_CONFIGURATION, {"section": "kimi"}, "configuration updates"
+    )
 
 
 def _supports_file_watching(ls: KimiServer) -> bool:
@@ -101,22 +104,9 @@ def _supports_file_watching(ls: KimiServer) -> bool:
 
 async def _register_file_watching(ls: KimiServer) -> None:
     """Ask the client to report file changes on disk, which keep the workspace index current."""
-    try:
-        await ls.client_register_capability_async(
-            types.RegistrationParams(
-                registrations=[
-                    types.Registration(
-                        id="kimi-watched-files",
-                        method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-                        register_options=types.DidChangeWatchedFilesRegistrationOptions(
-                            watchers=[types.FileSystemWatcher(glob_pattern="**/*")]
-                        ),
-                    )
-                ]
-            )
-        )
-    except Exception as exc:
-        log.info("The client declined file watching: %s", exc)
+    watchers = [types.FileSystemWatcher(glob_pattern="**/*")]
+    options = types.DidChangeWatchedFilesRegistrationOptions(watchers=watchers)
+    await _register(ls, types.WORKSPACE_DID_CHANGE_WATCHED_FILES, options, "file watching")
 
 
 def _supports_dynamic_configuration(ls: KimiServer) -> bool:
