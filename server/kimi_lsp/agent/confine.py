@@ -8,7 +8,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Protocol
 
-from ..context.secrets import secret_file_reason
+from ..context.secrets import needs_head, secret_file_reason
 from ..context.workspace import FileEntry, WorkspaceIndex
 from .overlay import Overlay
 
@@ -72,7 +72,7 @@ class Confinement:
     def readable(self, raw: str, overlay: Overlay) -> tuple[str, str]:
         """(rel, current text) of a file the model may read."""
         rel, path = self.resolve(raw)
-        secret = secret_file_reason(rel)
+        secret = None if needs_head(rel) else secret_file_reason(rel)  # those: the index decides
         if secret:
             raise Refused(f"{rel} is a {secret} and is never read")
         reason = self.engine.index.check(path)

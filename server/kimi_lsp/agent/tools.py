@@ -226,6 +226,9 @@ class ToolBox:
             text = self.overlay.read(rel)
             if text is None or not found(text):
                 continue
+            if len(hits) >= limit:  # only counted: no need to redact what is not shown
+                more += sum(1 for line in text.split("\n") if found(line))
+                continue
             for number, line in enumerate(self._redacted_lines(rel, text), 1):
                 if found(line):
                     if len(hits) >= limit:
