@@ -228,6 +228,7 @@ def _feature_modules() -> list[tuple[str, Feature]]:
         inline_edit,
         lifecycle,
         progress,
+        refactor,
         status,
         sync,
     )
@@ -241,6 +242,7 @@ def _feature_modules() -> list[tuple[str, Feature]]:
         ("chat", chat.register),
         ("inline_edit", inline_edit.register),
         ("code_actions", code_actions.register),
+        ("refactor", refactor.register),
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import itertools
 import json
@@ -307,11 +308,16 @@ class FakeKimi:
                     await conn.unwatch()
                 if not keep or conn.gone.is_set():
                     break
+        except asyncio.CancelledError:
+            # Shutdown: end quietly (asyncio's stream callback would print a cancelled
+            # connection task's CancelledError as an unhandled exception).
+            pass
         except Exception:
             traceback.print_exc(file=sys.stderr)
         finally:
             self._conns.discard(conn)
-            await conn.close()
+            with contextlib.suppress(asyncio.CancelledError):
+                await conn.close()
             if task is not None:
                 self._tasks.discard(task)
 

@@ -1,0 +1,230 @@
+"""kimi/refactor and kimi.refactor: the agent's changes as one annotated WorkspaceEdit."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from ..context.builder import budget_for
+from ..documents import TextDocument
+from ..edits.diff import compute_hunks
+from ..edits.rebase import rebase
+from ..errors import InvalidInputError, StaleDocumentError
+from . import params as p
+from .apply import to_lsp_edits
+from .progress import Progress
+
+if TYPE_CHECKING:
+    from ..server import KimiServer
+
+log = logging.getLogger(__name__)
+
+ANNOTATION = "kimiRefactor"
+
+
+def _usage_wire(usage: Any, currency: str) -> dict[str, Any]:
+    if hasattr(usage, "to_wire"):
+        wire: dict[str, Any] = usage.to_wire()
+        return wire
+    if isinstance(usage, dict):
+        return usage
+    return {"promptTokens": 0, "cachedTokens": 0, "completionTokens": 0, "cost": 0.0,
+            "currency": currency}  # fmt: skip
+
+
+class Refactors:
+    """Runs refactors: the agent works on an overlay; the result becomes one WorkspaceEdit."""
+
+    def __init__(self, server: KimiServer) -> None:
+        self.server = server
+
+    async def run(self, raw: Any) -> dict[str, Any]:
+        from ..agent.fanout import default_read_base, run_refactor
+
+        server = self.server
+        body = p.obj(raw, "params")
+        instruction = p.string(body, "instruction").strip()
+        if not instruction:
+            raise InvalidInputError("The refactor instruction is empty: say what to change.")
+        mode = p.choice(body, "mode", ("apply", "preview"), "apply")
+        scope = body.get("scope")
+        scope_files = self._scope(scope) if scope is not None else None
+        refactor_id = uuid.uuid4().hex[:12]
+        progress = Progress.start(server, "Kimi: refactor", body.get("workDoneToken"), "planning…")
+        step = 0
+        engine = server.context.engine
+        await server.context.ready()
+        snapshots = {d.uri: (d.version, d.text) for d in server.documents}
+
+        def on_progress(message: str, rel: str | None = None) -> None:
+            nonlocal step
+            step += 1
+            note: dict[str, Any] = {"refactorId": refactor_id, "message": message, "step": step}
+            if rel is not None:
+                path = engine.path_of(rel)
+                note["uri"] = path.as_uri() if path else rel
+            server.notify("kimi/refactorProgress", note)
+            progress.report(message, force=True)
+
+        # The agent sees open documents as the user has them, other files as on disk.
+        disk = default_read_base(engine)
+        open_by_rel = {
+            rel: text
+            for uri, (_, text) in snapshots.items()
+            if (rel := engine.rel_of_uri(uri)) is not None
+        }
+
+        def read_base(rel: str) -> str | None:
+            return open_by_rel[rel] if rel in open_by_rel else disk(rel)
+
+        settings = server.settings
+        try:
+            outcome = await run_refactor(
+                server.model,
+                engine,
+                instruction,
+                scope_files=scope_files,
+                api_key=settings.api_key,
+                max_concurrency=settings.max_concurrent_requests,
+                on_progress=on_progress,
+                read_base=read_base,
+                context=engine.repo_map_text(20_000) or None,
+                counter=await server.token_counter(),
+                window_budget=budget_for(settings.context_window, settings.max_output_tokens),
+            )
+        finally:
+            progress.end()
+        edit, files = self._workspace_edit(outcome.changes, snapshots, instruction)
+        summary = outcome.summary
+        if outcome.conflicts:
+            summary += "\n\nConflicts: " + "; ".join(outcome.conflicts)
+        applied = False
+        if mode == "apply" and files:
+            response = await server.workspace_apply_edit_async(
+                types.ApplyWorkspaceEditParams(edit=edit, label=f"Kimi: {instruction[:60]}")
+            )
+            applied = bool(response.applied)
+        currency = server.settings.pricing.currency
+        return {
+            "refactorId": refactor_id,
+            "edit": server.protocol._converter.unstructure(edit),
+            "files": files,
+            "summary": summary,
+            "usage": _usage_wire(outcome.usage, currency),
+            "applied": applied,
+        }
+
+    def _scope(self, scope: Any) -> list[str]:
+        body = p.obj(scope, "scope")
+        engine = self.server.context.engine
+        rels: list[str] = []
+        uris = body.get("uris") or []
+        if not isinstance(uris, list) or not all(isinstance(u, str) for u in uris):
+            raise InvalidInputError("Expected scope.uris to be a list of URIs.")
+        for uri in uris:
+            rel = engine.rel_of_uri(uri)
+            if rel is None:
+                raise InvalidInputError(f"{uri} is outside the workspace.")
+            rels.append(rel)
+        glob = p.optional_string(body, "glob")
+        if glob:
+            from fnmatch import fnmatch
+
+            rels.extend(r for r in engine.all_rels() if fnmatch(r, glob))
+        return sorted(set(rels))
+
+    def _workspace_edit(
+        self,
+        changes: dict[str, tuple[str | None, str]],
+        snapshots: dict[str, tuple[int, str]],
+        instruction: str,
+    ) -> tuple[types.WorkspaceEdit, list[str]]:
+        """One edit over all files: text edits (versioned, rebased onto the user's typing for
+        open documents) and file creations, all annotated to need confirmation."""
+        server = self.server
+        engine = server.context.engine
+        encoding = server.documents.encoding
+        document_changes: list[Any] = []
+        plain: dict[str, list[types.TextEdit]] = {}
+        files: list[str] = []
+        for rel in sorted(changes):
+            original, new = changes[rel]
+            path = engine.path_of(rel)
+            if path is None:
+                continue
+            uri = path.as_uri()
+            files.append(uri)
+            if original is None:
+                document_changes.append(types.CreateFile(uri=uri, annotation_id=ANNOTATION))
+                base = TextDocument(uri, "", 0, "", encoding)
+                edits = to_lsp_edits(base, compute_hunks("", new))
+                document_changes.append(self._doc_edit(uri, None, edits))
+                plain[uri] = edits
+                continue
+            open_document = server.documents.get(uri)
+            hunks = compute_hunks(original, new)
+            version: int | None = None
+            base_text = original
+            if open_document is not None:
+                version = open_document.version
+                if open_document.text != original:
+                    moved = rebase(original, open_document.text, hunks)
+                    if moved.refused:
+                        raise StaleDocumentError(
+                            f"You edited {rel} where the refactor changes it, so nothing was "
+                            "applied; run the refactor again."
+                        )
+                    hunks, base_text = moved.hunks, open_document.text
+            base = TextDocument(uri, "", version or 0, base_text, encoding)
+            edits = to_lsp_edits(base, hunks)
+            document_changes.append(self._doc_edit(uri, version, edits))
+            plain[uri] = edits
+        annotation = types.ChangeAnnotation(
+            label="Kimi refactor",
+            needs_confirmation=True,
+            description=instruction[:200],
+        )
+        if self._document_changes():
+            edit = types.WorkspaceEdit(
+                document_changes=document_changes,
+                change_annotations={ANNOTATION: annotation},
+            )
+        else:
+            edit = types.WorkspaceEdit(changes=plain)
+        return edit, files
+
+    @staticmethod
+    def _doc_edit(
+        uri: str, version: int | None, edits: list[types.TextEdit]
+    ) -> types.TextDocumentEdit:
+        annotated = [
+            types.AnnotatedTextEdit(range=e.range, new_text=e.new_text, annotation_id=ANNOTATION)
+            for e in edits
+        ]
+        return types.TextDocumentEdit(
+            text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version),
+            edits=list(annotated),
+        )
+
+    def _document_changes(self) -> bool:
+        workspace = self.server.client_capabilities.workspace
+        edit = workspace.workspace_edit if workspace else None
+        return bool(edit and edit.document_changes)
+
+
+def register(server: KimiServer) -> None:
+    refactors = Refactors(server)
+
+    @server.dispatcher.request("kimi/refactor")
+    async def refactor(params: Any) -> dict[str, Any]:
+        return await refactors.run(params)
+
+    async def refactor_command(arguments: list[Any]) -> dict[str, Any]:
+        if not arguments or not isinstance(arguments[0], str):
+            raise InvalidInputError("kimi.refactor expects [instruction].")
+        return await refactors.run({"instruction": arguments[0]})
+
+    server.add_command("kimi.refactor", refactor_command)
