@@ -263,3 +263,73 @@ async def test_fix_command_end_to_end(fake: FakeKimi, profile: str) -> None:
         assert apply_text_edits(SOURCE, edits) == SOURCE.replace("a - b", "a + b")
     prompt = fake.chat_requests[-1].body["messages"][-2]["content"]
     assert "suspicious subtraction" in prompt and "line 2" in prompt
+
+
+async def test_preview_accept_all(fake: FakeKimi) -> None:
+    new = SOURCE.replace("a - b", "a + b").replace("a * b", "a * b * 1")
+    fake.enqueue(Reply(content=new + "```"))
+    async with session("neovim", init_options=options(fake), env=ENV) as client:
+        open_document(client, URI, SOURCE)
+        proposal = await request(
+            client, "kimi/inlineEdit",
+            {"textDocument": {"uri": URI}, "range": FUNCS, "instruction": "t", "mode": "preview"},
+        )  # fmt: skip
+        assert await request(client, "kimi/acceptEdit", {"editId": proposal["editId"]}) == {
+            "applied": True
+        }
+        _, _, edits = text_edits(client.applied[0])
+        assert apply_text_edits(SOURCE, edits) == new
+
+
+async def test_typing_in_a_previewed_range_drops_it_with_a_notice(fake: FakeKimi) -> None:
+    fake.enqueue(Reply(content="return a + b\n```"))
+    async with session("vscode", init_options=options(fake), env=ENV) as client:
+        open_document(client, URI, SOURCE)
+        proposal = await request(
+            client, "kimi/inlineEdit",
+            {"textDocument": {"uri": URI}, "range": LINE_1, "instruction": "fix",
+             "mode": "preview"},
+        )  # fmt: skip
+        change(client, URI, 2, (1, 4), (1, 4), "  ")
+        [dropped] = await client.kimi.wait("kimi/editDropped", 1)
+        assert dropped["editId"] == proposal["editId"] and "changed" in dropped["reason"]
+        late = await request(client, "kimi/acceptEdit", {"editId": proposal["editId"]})
+        assert late["applied"] is False and client.applied == []
+
+
+async def test_docstring_explain_and_tests_commands(fake: FakeKimi) -> None:
+    documented = 'def add(a, b):\n    """Add two numbers."""\n    return a - b\n'
+    fake.enqueue(Reply(content=documented + "```"))
+    fake.enqueue(Reply(content="It adds two numbers (with a bug)."))
+    fake.enqueue(Reply(content="```python\ndef test_add():\n    assert add(1, 2) == 3\n```"))
+    async with session("vscode", init_options=options(fake), env=ENV) as client:
+        open_document(client, URI, SOURCE)
+        first_fn = {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 16}}
+        result = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="kimi.docstring", arguments=[URI, first_fn])
+        )
+        assert result["applied"] is True
+        _, _, edits = text_edits(client.applied[0])
+        assert apply_text_edits(SOURCE, edits).startswith(documented)
+        explained = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="kimi.explain", arguments=[URI, first_fn])
+        )
+        assert explained["content"] == "It adds two numbers (with a bug)."
+        assert any("It adds two numbers" in m.message for m in client.messages)
+        tests = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="kimi.tests", arguments=[URI])
+        )
+        assert "def test_add" in tests["content"]
+    prompts = [r.body["messages"][-2 if r.body["messages"][-1]["role"] == "assistant" else -1]
+               ["content"] for r in fake.chat_requests]  # fmt: skip
+    assert "docstrings" in prompts[0] and "Explain" in prompts[1] and "unit tests" in prompts[2]
+
+
+async def test_edit_selection_without_an_instruction_says_what_is_needed(fake: FakeKimi) -> None:
+    async with session("vscode", init_options=options(fake), env=ENV) as client:
+        open_document(client, URI, SOURCE)
+        with pytest.raises(JsonRpcException, match="instruction"):
+            await client.workspace_execute_command_async(
+                types.ExecuteCommandParams(command="kimi.inlineEdit", arguments=[URI, LINE_1])
+            )
+    assert fake.chat_requests == []
