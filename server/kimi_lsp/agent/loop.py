@@ -166,6 +166,8 @@ def compact(history: list[dict[str, Any]], counter: CounterLike, budget: int) ->
     """Replace the oldest tool results by "[compacted: N chars]" (ids kept) while the
     conversation exceeds `budget` tokens, down to `COMPACT_TARGET` of it; the latest turn's
     results stay. Returns how many were compacted."""
+    if _upper_bound(history) <= budget:  # a token is at least one byte: no need to count
+        return 0
     total = counter.count_messages(history)
     if total <= budget:
         return 0
@@ -190,6 +192,14 @@ def compact(history: list[dict[str, Any]], counter: CounterLike, budget: int) ->
     if count:
         log.info("compacted %d tool results (about %d tokens now)", count, total)
     return count
+
+
+def _upper_bound(history: list[dict[str, Any]]) -> int:
+    """More tokens than the history can have: its bytes, plus room for the chat format."""
+    size = 0
+    for message in history:
+        size += 16 + len(json.dumps(message, ensure_ascii=False).encode("utf-8"))
+    return size
 
 
 def _tools_tokens(counter: CounterLike, tools: list[dict[str, Any]]) -> int:

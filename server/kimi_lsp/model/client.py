@@ -135,6 +135,12 @@ class ModelClient:
         except Exception:  # closing is best effort
             log.debug("closing an SDK client failed", exc_info=True)
 
+    def prepare(self) -> None:
+        """Build the SDK client now (TLS context, connection pool) instead of at the first
+        request; no network. Does nothing without an API key."""
+        if self._sdk is None and self.settings.api_key:
+            self._sdk = _Sdk(self._build_sdk(self.settings))
+
     def _checkout(self, settings: Settings) -> _Sdk:
         if self._sdk is None:
             self._sdk = _Sdk(self._build_sdk(settings))
