@@ -120,9 +120,12 @@ class KimiServer(LanguageServer):
         return self.tokens
 
     def redact(self, text: str) -> str:
-        """Remove the configured API key from text bound for a prompt."""
-        key = self.settings.api_key
-        return text.replace(key, "[REDACTED]") if key and len(key) >= 6 else text
+        """What the user typed, as it may enter a prompt: the API key always removed, other
+        secret-looking strings too unless `redactSecrets` is off."""
+        from .context.engine import Redactor
+
+        settings = self.settings
+        return Redactor(settings.api_key, settings.redact_secrets)(text)[0]
 
     @property
     def initialized(self) -> bool:

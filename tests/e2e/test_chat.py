@@ -348,3 +348,17 @@ async def test_malformed_chat_params(fake: FakeKimi) -> None:
                 await request(client, "kimi/chat", bad)
             assert caught.value.code == -32602
     assert fake.chat_requests == []
+
+
+async def test_secrets_typed_into_the_chat_never_reach_the_api(fake: FakeKimi) -> None:
+    token = "ghp_" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2"
+    fake.enqueue(Reply(content="Noted."), Reply(content="Again."))
+    async with session("vscode", init_options=settings(fake), env=env()) as client:
+        first = await request(client, "kimi/chat", {"message": f"my key is {KEY}, token {token}"})
+        await request(
+            client, "kimi/chat", {"message": "and now?", "conversationId": first["conversationId"]}
+        )
+    for recorded in fake.chat_requests:
+        raw = json.dumps(recorded.body)
+        assert KEY not in raw and token not in raw
+        assert "[REDACTED" in raw

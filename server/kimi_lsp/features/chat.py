@@ -77,7 +77,9 @@ class ChatService:
     ) -> tuple[list[dict[str, Any]], ContextPlan | None, int]:
         """The request's messages: context (unless "none"), earlier turns, the question."""
         counter = await self.server.token_counter()
+        question = self.server.redact(question)
         history, _, dropped = history_messages(conversation.turns, self.budget(), counter)
+        history = [{**m, "content": self.server.redact(m["content"])} for m in history]
         if not params.use_context:
             system = {"role": "system", "content": SYSTEM_PROMPTS["chat"]}
             question_message = {"role": "user", "content": question}

@@ -89,7 +89,7 @@ class InlineEdits:
         starts_line = start == 0 or snapshot[start - 1] in "\r\n"
         first, last = params.range.start.line + 1, params.range.end.line + 1
         where = f"lines {first}-{last}"
-        instruction = edit_prompt(params.instruction, where)
+        instruction = edit_prompt(server.redact(params.instruction), where)
         focus = Focus(params.uri, params.range, diagnostics=params.diagnostics)
         plan = await server.context.plan("edit", focus, instruction)
         messages = render(plan, SYSTEM_PROMPTS["edit"], instruction)

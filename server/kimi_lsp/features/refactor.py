@@ -50,6 +50,7 @@ class Refactors:
         if not instruction:
             raise InvalidInputError("The refactor instruction is empty: say what to change.")
         mode = p.choice(body, "mode", ("apply", "preview"), "apply")
+        instruction = server.redact(instruction)
         scope = body.get("scope")
         scope_files = self._scope(scope) if scope is not None else None
         refactor_id = uuid.uuid4().hex[:12]
