@@ -1,0 +1,143 @@
+--- Options of kimi.nvim: the documented defaults, merged with what `setup()` is given.
+local M = {}
+
+---@alias kimi.Keymap string|false  a left-hand side, or false to leave the key alone
+
+---@class kimi.ChatKeymaps
+---@field submit_normal kimi.Keymap  send the message under the last "## You" (normal mode)
+---@field submit_insert kimi.Keymap  same, from insert mode
+---@field stop kimi.Keymap           stop the answer being written (cancels the request upstream)
+---@field close kimi.Keymap          close the chat window
+
+---@class kimi.EditKeymaps
+---@field accept_hunk kimi.Keymap  accept the hunk under the cursor
+---@field reject_hunk kimi.Keymap  drop the hunk under the cursor from the proposal
+---@field accept_all kimi.Keymap   accept every hunk still shown
+---@field reject_all kimi.Keymap   reject the whole proposal
+
+---@class kimi.Keymaps
+---@field chat kimi.ChatKeymaps  buffer-local in the chat buffer
+---@field edit kimi.EditKeymaps  buffer-local while a proposal is shown
+
+---@class kimi.ChatOptions
+---@field layout "vertical"|"horizontal"|"tab"|"current"  where `:KimiChat` opens the chat
+---@field size number       width (vertical) or height (horizontal): a fraction of the editor, or columns/lines
+---@field fold_reasoning boolean  fold the model's reasoning once the answer starts
+---@field context "auto"|"none"   send the current file and its neighbours as context
+
+---@class kimi.HealthOptions
+---@field online boolean  let `:checkhealth kimi` call the API (`kimi-lsp doctor --online`)
+
+---@class kimi.LogOptions
+---@field level "debug"|"info"|"warn"|"error"|"off"  what goes to the log file
+---@field file string|nil  the log file (default: stdpath("log")/kimi.log)
+
+---@class kimi.Config
+---@field cmd string[]  the server command
+---@field filetypes string[]|nil  filetypes to attach to; nil attaches to every file buffer
+---@field root_markers string[]   files or folders that mark a workspace root
+---@field settings table  the server's settings (the `kimi` section / initializationOptions): apiKey, baseUrl, model, thinking, ...
+---@field autostart boolean  attach to matching buffers on their FileType event
+---@field chat kimi.ChatOptions
+---@field keymaps kimi.Keymaps
+---@field health kimi.HealthOptions
+---@field log kimi.LogOptions
+
+---@type kimi.Config
+M.defaults = {
+  -- The server command; `python -m kimi_lsp` works too.
+  cmd = { "kimi-lsp" },
+  -- nil: every buffer that holds a file (`buftype` empty) with a filetype.
+  filetypes = nil,
+  root_markers = { ".git" },
+  -- Sent as initializationOptions and answered for the `kimi` section of
+  -- workspace/configuration. Keys as in the server's README: apiKey, baseUrl, model, thinking,
+  -- prefixMode, contextWindow, maxOutputTokens, maxConcurrentRequests, requestTimeoutSeconds,
+  -- maxRetries, pricing, exclude, redactSecrets. Prefer the MOONSHOT_API_KEY environment
+  -- variable to putting apiKey here.
+  settings = {},
+  autostart = true,
+  chat = {
+    layout = "vertical",
+    size = 0.4,
+    fold_reasoning = true,
+    context = "auto",
+  },
+  keymaps = {
+    chat = {
+      submit_normal = "<CR>",
+      submit_insert = "<C-s>",
+      stop = "<C-c>",
+      close = "q",
+    },
+    edit = {
+      accept_hunk = "ga",
+      reject_hunk = "gr",
+      accept_all = "gA",
+      reject_all = "gR",
+    },
+  },
+  health = {
+    online = false,
+  },
+  log = {
+    level = "warn",
+    file = nil,
+  },
+}
+
+---@type kimi.Config
+M.options = vim.deepcopy(M.defaults)
+
+--- Whether `setup()` has run (commands work without it, with the defaults).
+M.configured = false
+
+-- vim.validate's positional form is 0.11+; the table form works on 0.10 and 0.11.
+local function validate(name, value, kind, optional_or_message)
+  vim.validate({ [name] = { value, kind, optional_or_message } })
+end
+
+local function one_of(choices)
+  return function(v)
+    return vim.tbl_contains(choices, v)
+  end, "one of " .. table.concat(choices, ", ")
+end
+
+local function check(opts)
+  validate("cmd", opts.cmd, "table")
+  validate("filetypes", opts.filetypes, "table", true)
+  validate("root_markers", opts.root_markers, "table")
+  validate("settings", opts.settings, "table")
+  validate("chat.layout", opts.chat.layout, one_of({ "vertical", "horizontal", "tab", "current" }))
+  validate("log.level", opts.log.level, one_of({ "debug", "info", "warn", "error", "off" }))
+end
+
+--- Merge `opts` over the defaults; raises with a readable message on a bad option.
+---@param opts? table
+---@return kimi.Config
+function M.set(opts)
+  local merged = vim.tbl_deep_extend("force", vim.deepcopy(M.defaults), opts or {})
+  -- Lists replace, they do not merge index by index.
+  if opts and opts.cmd then
+    merged.cmd = vim.deepcopy(opts.cmd)
+  end
+  if opts and opts.root_markers then
+    merged.root_markers = vim.deepcopy(opts.root_markers)
+  end
+  check(merged)
+  M.options = merged
+  M.configured = true
+  return merged
+end
+
+--- The settings object as sent to the server: an empty table must still encode as `{}`.
+---@return table
+function M.server_settings()
+  local settings = M.options.settings or {}
+  if next(settings) == nil then
+    return vim.empty_dict()
+  end
+  return vim.deepcopy(settings)
+end
+
+return M

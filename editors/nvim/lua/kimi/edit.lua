@@ -1,0 +1,418 @@
+--- `:'<,'>KimiEdit {instruction}`: a kimi/inlineEdit in preview mode, streamed into the buffer
+--- as a diff, then accepted or rejected hunk by hunk (kimi/acceptEdit, kimi/rejectEdit).
+local config = require("kimi.config")
+local log = require("kimi.log")
+local preview = require("kimi.preview")
+local protocol = require("kimi.protocol")
+
+local M = {}
+
+---@class kimi.EditState
+---@field bufnr integer
+---@field client_id integer
+---@field request_id integer|nil  while the model writes
+---@field first_row integer       0-based first row of the range when the edit started
+---@field anchor integer          extmark at the range's start: follows lines added above it
+---@field anchor_row integer      where the anchor was put
+---@field original string[]       the range's lines when the edit started
+---@field edit_id string|nil
+---@field edits lsp.TextEdit[]|nil  the result's hunks, against the snapshot
+---@field shown table<integer, boolean>  hunks still offered (reject_hunk hides one)
+---@field drawn kimi.DrawnHunk[]
+---@field busy boolean            an accept/reject is on its way
+---@field saved_maps table[]      the buffer's own mappings our keymaps shadow
+
+---@type table<integer, kimi.EditState>
+M.states = {}
+
+---@param uri string
+---@return kimi.EditState|nil
+local function state_for_uri(uri)
+  for bufnr, state in pairs(M.states) do
+    if vim.api.nvim_buf_is_valid(bufnr) and vim.uri_from_bufnr(bufnr) == uri then
+      return state
+    end
+  end
+  return nil
+end
+
+local anchors = vim.api.nvim_create_namespace("kimi.edit.anchor")
+
+--- How many rows the range moved since the edit started (the user typed above it).
+local function shift(state)
+  local pos = vim.api.nvim_buf_get_extmark_by_id(state.bufnr, anchors, state.anchor, {})
+  return pos[1] and (pos[1] - state.anchor_row) or 0
+end
+
+--- The result's edits (against the snapshot) moved down by `shift` rows.
+local function shifted(edits, rows)
+  if rows == 0 then
+    return edits
+  end
+  return vim.tbl_map(function(edit)
+    local moved = vim.deepcopy(edit)
+    moved.range.start.line = moved.range.start.line + rows
+    moved.range["end"].line = moved.range["end"].line + rows
+    return moved
+  end, edits)
+end
+
+local function client_of(state)
+  return vim.lsp.get_client_by_id(state.client_id)
+end
+
+local KEY_ACTIONS = { "accept_hunk", "reject_hunk", "accept_all", "reject_all" }
+
+local function map_keys(state)
+  local keys = config.options.keymaps.edit
+  state.saved_maps = {}
+  for _, action in ipairs(KEY_ACTIONS) do
+    local lhs = keys[action]
+    if lhs then
+      local saved = vim.fn.maparg(lhs, "n", false, true)
+      if saved.buffer == 1 then
+        state.saved_maps[#state.saved_maps + 1] = saved
+      end
+      vim.keymap.set("n", lhs, function()
+        M[action](state.bufnr)
+      end, { buffer = state.bufnr, desc = "Kimi: " .. action:gsub("_", " ") })
+    end
+  end
+end
+
+local function unmap_keys(state)
+  local keys = config.options.keymaps.edit
+  for _, action in ipairs(KEY_ACTIONS) do
+    local lhs = keys[action]
+    if lhs then
+      pcall(vim.keymap.del, "n", lhs, { buffer = state.bufnr })
+    end
+  end
+  for _, saved in ipairs(state.saved_maps or {}) do
+    vim.api.nvim_buf_call(state.bufnr, function()
+      vim.fn.mapset("n", false, saved)
+    end)
+  end
+end
+
+--- Forget the proposal in `bufnr` and erase its drawing (the server is told separately).
+---@param bufnr integer
+function M.clear(bufnr)
+  local state = M.states[bufnr]
+  M.states[bufnr] = nil
+  preview.clear(bufnr)
+  if vim.api.nvim_buf_is_valid(bufnr) then
+    vim.api.nvim_buf_clear_namespace(bufnr, anchors, 0, -1)
+  end
+  if state and state.edits then
+    unmap_keys(state)
+  end
+end
+
+local function redraw(state)
+  local client = client_of(state)
+  local encoding = client and client.offset_encoding or "utf-16"
+  local edits = shifted(state.edits, shift(state))
+  state.drawn = preview.draw_hunks(state.bufnr, edits, state.shown, encoding,
+    config.options.keymaps.edit)
+end
+
+local function on_result(state, result, err)
+  if not state.request_id then
+    return -- stopped meanwhile
+  end
+  state.request_id = nil
+  require("kimi.status").busy(-1)
+  if M.states[state.bufnr] ~= state then
+    return
+  end
+  if err or type(result) ~= "table" then
+    M.clear(state.bufnr)
+    return
+  end
+  state.edit_id = result.editId
+  state.edits = result.edits or {}
+  if #state.edits == 0 then
+    M.clear(state.bufnr)
+    local client = client_of(state)
+    if client then
+      require("kimi.lsp").request(client, "kimi/rejectEdit", { editId = state.edit_id },
+        function() end)
+    end
+    log.notify("the proposal changes nothing.", "info")
+    return
+  end
+  state.shown = {}
+  for i = 1, #state.edits do
+    state.shown[i] = true
+  end
+  redraw(state)
+  map_keys(state)
+end
+
+--- Start an edit of `range` (LSP range) in `bufnr`, shown as a preview.
+---@param bufnr integer
+---@param range lsp.Range
+---@param instruction string
+function M.start(bufnr, range, instruction)
+  if bufnr == 0 then
+    bufnr = vim.api.nvim_get_current_buf()
+  end
+  instruction = vim.trim(instruction or "")
+  if instruction == "" then
+    log.notify("say what to change: :KimiEdit {instruction}", "warn")
+    return
+  end
+  if M.states[bufnr] then
+    M.reject_all(bufnr)
+  end
+  local lsp = require("kimi.lsp")
+  lsp.with_client(bufnr, true, function(client)
+    local last = math.max(range["end"].line - (range["end"].character == 0 and 1 or 0),
+      range.start.line)
+    local anchor_row = math.min(range.start.line, vim.api.nvim_buf_line_count(bufnr) - 1)
+    ---@type kimi.EditState
+    local state = {
+      bufnr = bufnr,
+      client_id = client.id,
+      first_row = range.start.line,
+      original = vim.api.nvim_buf_get_lines(bufnr, range.start.line, last + 1, false),
+      anchor = vim.api.nvim_buf_set_extmark(bufnr, anchors, anchor_row, 0, {}),
+      anchor_row = anchor_row,
+      shown = {},
+      drawn = {},
+      busy = false,
+      saved_maps = {},
+    }
+    M.states[bufnr] = state
+    require("kimi.status").busy(1)
+    state.request_id = lsp.request(client, "kimi/inlineEdit", {
+      textDocument = { uri = protocol.uri(bufnr) },
+      range = range,
+      instruction = instruction,
+      mode = "preview",
+    }, function(result, err)
+      on_result(state, result, err)
+    end, bufnr)
+    if not state.request_id then
+      require("kimi.status").busy(-1)
+      M.clear(bufnr)
+    end
+  end)
+end
+
+--- :[range]KimiEdit {instruction}
+---@param opts table  the user command's opts
+function M.command(opts)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local first, last = opts.line1, opts.line2
+  if opts.range == 0 then
+    first = vim.api.nvim_win_get_cursor(0)[1]
+    last = first
+  end
+  local range = protocol.line_range(first, last)
+  if opts.args ~= "" then
+    M.start(bufnr, range, opts.args)
+    return
+  end
+  vim.ui.input({ prompt = "Kimi edit: " }, function(instruction)
+    if instruction then
+      M.start(bufnr, range, instruction)
+    end
+  end)
+end
+
+--- kimi/editPreview: the full proposed replacement so far.
+function M.on_preview(_, params)
+  if type(params) ~= "table" then
+    return
+  end
+  local state = state_for_uri(params.uri)
+  if not state or state.edits or (state.edit_id and state.edit_id ~= params.editId) then
+    return
+  end
+  state.edit_id = params.editId
+  local first_row = state.first_row + shift(state)
+  preview.draw_stream(state.bufnr, first_row, state.original, params.text or "")
+end
+
+--- kimi/editDropped: the user changed the proposal's lines, the server forgot it.
+function M.on_dropped(_, params)
+  if type(params) ~= "table" then
+    return
+  end
+  local state = state_for_uri(params.uri)
+  if not state or state.edit_id ~= params.editId or state.busy then
+    return
+  end
+  M.clear(state.bufnr)
+  log.notify(params.reason or "the proposal was dropped.", "warn")
+end
+
+--- The offered hunk at the cursor (or within a line of it: insertions sit between lines).
+---@param state kimi.EditState
+---@return integer|nil index  1-based, into the result's edits
+local function hunk_at_cursor(state)
+  local row = vim.api.nvim_win_get_cursor(0)[1] - 1
+  local best, distance = nil, math.huge
+  for _, hunk in ipairs(state.drawn) do
+    local first, last = preview.rows(state.bufnr, hunk)
+    if first then
+      local d = row < first and first - row or (row > last and row - last or 0)
+      if d < distance then
+        best, distance = hunk.index, d
+      end
+    end
+  end
+  return distance <= 1 and best or nil
+end
+
+local function ready(bufnr)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  local state = M.states[bufnr]
+  if not state then
+    log.notify("no Kimi proposal in this buffer.", "warn")
+    return nil
+  end
+  if not state.edits then
+    log.notify("Kimi is still writing: wait for the proposal (or :KimiStop).", "warn")
+    return nil
+  end
+  if state.busy then
+    return nil
+  end
+  return state
+end
+
+---@param state kimi.EditState
+---@param hunks integer[]|nil  0-based indices; nil = all
+---@param done fun(applied: boolean)|nil
+local function accept(state, hunks, done)
+  local client = client_of(state)
+  if not client then
+    M.clear(state.bufnr)
+    return
+  end
+  state.busy = true
+  local params = { editId = state.edit_id, hunks = hunks }
+  require("kimi.lsp").request(client, "kimi/acceptEdit", params, function(result, err)
+    state.busy = false
+    if err then
+      return
+    end
+    if type(result) == "table" and result.applied then
+      M.clear(state.bufnr)
+      if done then
+        done(true)
+      end
+      return
+    end
+    local reason = type(result) == "table" and result.reason or "the edit was not applied"
+    log.notify("not applied: " .. tostring(reason), "warn")
+    if tostring(reason):find("no longer pending", 1, true) then
+      M.clear(state.bufnr)
+    end
+  end, state.bufnr)
+end
+
+--- Accept the hunk under the cursor. The server settles a proposal in one decision, so the
+--- other hunks are discarded.
+---@param bufnr? integer
+function M.accept_hunk(bufnr)
+  local state = ready(bufnr)
+  if not state then
+    return
+  end
+  local index = hunk_at_cursor(state)
+  if not index then
+    log.notify("no Kimi hunk under the cursor.", "warn")
+    return
+  end
+  local others = 0
+  for i, shown in pairs(state.shown) do
+    others = others + ((shown and i ~= index) and 1 or 0)
+  end
+  accept(state, { index - 1 }, function()
+    if others > 0 then
+      log.notify(string.format("hunk %d applied; the %d other hunk(s) were discarded.",
+        index, others), "info")
+    end
+  end)
+end
+
+--- Accept every hunk still offered.
+---@param bufnr? integer
+function M.accept_all(bufnr)
+  local state = ready(bufnr)
+  if not state then
+    return
+  end
+  local hunks, all = {}, true
+  for i = 1, #state.edits do
+    if state.shown[i] then
+      hunks[#hunks + 1] = i - 1
+    else
+      all = false
+    end
+  end
+  accept(state, not all and hunks or nil)
+end
+
+--- Stop offering the hunk under the cursor (the rest stay pending).
+---@param bufnr? integer
+function M.reject_hunk(bufnr)
+  local state = ready(bufnr)
+  if not state then
+    return
+  end
+  local index = hunk_at_cursor(state)
+  if not index then
+    log.notify("no Kimi hunk under the cursor.", "warn")
+    return
+  end
+  state.shown[index] = false
+  if not vim.tbl_contains(vim.tbl_values(state.shown), true) then
+    M.reject_all(state.bufnr)
+    return
+  end
+  redraw(state)
+end
+
+--- Reject the proposal (or stop it while the model is still writing).
+---@param bufnr? integer
+function M.reject_all(bufnr)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  local state = M.states[bufnr]
+  if not state then
+    log.notify("no Kimi proposal in this buffer.", "warn")
+    return
+  end
+  local client = client_of(state)
+  M.clear(bufnr)
+  if not client then
+    return
+  end
+  local lsp = require("kimi.lsp")
+  if state.request_id then
+    lsp.cancel(client, state.request_id)
+    state.request_id = nil
+    require("kimi.status").busy(-1)
+  elseif state.edit_id then
+    lsp.request(client, "kimi/rejectEdit", { editId = state.edit_id }, function() end)
+  end
+end
+
+--- Stop every edit still being written (for :KimiStop).
+---@return integer stopped
+function M.stop_all()
+  local stopped = 0
+  for bufnr, state in pairs(M.states) do
+    if state.request_id then
+      M.reject_all(bufnr)
+      stopped = stopped + 1
+    end
+  end
+  return stopped
+end
+
+return M

@@ -1,0 +1,179 @@
+--- `:checkhealth kimi`: Neovim version, the server executable and its version, the API key
+--- (present or not, never shown) and, when asked, whether the endpoint answers.
+local M = {}
+
+local health = vim.health
+
+local KEY_VARIABLES = { "MOONSHOT_API_KEY", "KIMI_API_KEY" }
+
+--- Every key we know of, to scrub from anything shown.
+---@return string[]
+local function secrets()
+  local keys = {}
+  local settings = require("kimi.config").options.settings or {}
+  for _, value in ipairs({ settings.apiKey, vim.env.MOONSHOT_API_KEY, vim.env.KIMI_API_KEY }) do
+    if type(value) == "string" and #value >= 4 then
+      keys[#keys + 1] = value
+    end
+  end
+  return keys
+end
+
+---@param text string
+---@return string
+local function scrub(text)
+  for _, key in ipairs(secrets()) do
+    text = text:gsub(vim.pesc(key), "<redacted>")
+  end
+  return text
+end
+
+--- Run a command; returns the exit code and its output (stdout, then stderr), scrubbed.
+---@param cmd string[]
+---@param env table|nil
+---@param timeout integer  ms
+---@return integer code
+---@return string output
+local function run(cmd, env, timeout)
+  local ok, job = pcall(vim.system, cmd, { text = true, env = env })
+  if not ok then
+    return -1, scrub(tostring(job))
+  end
+  local result = job:wait(timeout)
+  if result.code == 124 and result.signal ~= 0 then
+    return -1, "timed out after " .. timeout / 1000 .. " s"
+  end
+  return result.code, scrub(vim.trim((result.stdout or "") .. "\n" .. (result.stderr or "")))
+end
+
+local function check_neovim()
+  health.start("kimi.nvim: Neovim")
+  local v = vim.version()
+  local version = string.format("Neovim %d.%d.%d", v.major, v.minor, v.patch)
+  if vim.fn.has("nvim-0.11") == 1 then
+    health.ok(version)
+  elseif vim.fn.has("nvim-0.10") == 1 then
+    health.ok(version .. " (0.11 or newer registers the server with vim.lsp.config)")
+  else
+    health.error(version .. " is too old", { "kimi.nvim needs Neovim 0.10 or newer" })
+  end
+  if not require("kimi.config").configured then
+    health.info("setup() was not called: commands use the defaults, buffers do not attach "
+      .. "until it is")
+  end
+end
+
+---@return table|nil status  kimi/status of the running client
+local function check_server(options)
+  health.start("kimi.nvim: server")
+  local cmd = options.cmd
+  local exe = vim.fn.exepath(cmd[1] or "")
+  if exe == "" then
+    health.error("server executable not found: " .. tostring(cmd[1]), {
+      "Install the server (pip install kimi-lsp) or set the cmd option, e.g. "
+        .. 'cmd = { "python", "-m", "kimi_lsp" }',
+    })
+    return nil
+  end
+  health.ok("server executable: " .. exe)
+  local code, output = run(vim.list_extend(vim.deepcopy(cmd), { "--version" }), nil, 15000)
+  if code == 0 then
+    health.ok("server version: " .. output)
+  else
+    health.error("`" .. table.concat(cmd, " ") .. " --version` failed: " .. output)
+  end
+  local client = vim.lsp.get_clients({ name = "kimi" })[1]
+  if not client then
+    health.info("the server is not running: it starts with the first matching buffer")
+    return nil
+  end
+  local response
+  if vim.fn.has("nvim-0.11") == 1 then
+    response = client:request_sync("kimi/status", vim.empty_dict(), 3000)
+  else
+    response = client.request_sync("kimi/status", vim.empty_dict(), 3000)
+  end
+  local status = response and response.result
+  if type(status) == "table" then
+    health.ok(string.format("running (client %d): model %s at %s", client.id,
+      tostring(status.model), tostring(status.baseUrl)))
+    if type(status.lastError) == "table" then
+      health.warn("last error: " .. scrub(tostring(status.lastError.message)))
+    end
+    return status
+  end
+  health.warn("the server is running but did not answer kimi/status")
+  return nil
+end
+
+local function check_key(options, status)
+  health.start("kimi.nvim: API key")
+  local from
+  if type(options.settings.apiKey) == "string" and options.settings.apiKey ~= "" then
+    from = "the apiKey setting"
+  else
+    for _, name in ipairs(KEY_VARIABLES) do
+      if (vim.env[name] or "") ~= "" then
+        from = "$" .. name
+        break
+      end
+    end
+  end
+  if from then
+    health.ok("API key configured (from " .. from .. ")")
+  elseif status and status.apiKeyConfigured then
+    health.ok("API key configured (the running server has one, e.g. from its settings file)")
+  else
+    health.error("API key missing", {
+      "set MOONSHOT_API_KEY (or KIMI_API_KEY) in the environment Neovim starts from",
+      "or settings = { apiKey = ... } in setup(), or apiKey in ~/.config/kimi-lsp/settings.json",
+    })
+  end
+end
+
+local function check_endpoint(options)
+  health.start("kimi.nvim: endpoint")
+  if not (options.health.online or vim.g.kimi_health_online) then
+    health.info("not checked: set health = { online = true } in setup(), or "
+      .. ":let g:kimi_health_online = 1, and run :checkhealth kimi again")
+    return
+  end
+  -- The doctor reads the environment: give it what the plugin passes the server.
+  local settings = options.settings
+  local env = {}
+  if settings.apiKey then
+    env.MOONSHOT_API_KEY = settings.apiKey
+  end
+  if settings.baseUrl then
+    env.KIMI_BASE_URL = settings.baseUrl
+  end
+  if settings.model then
+    env.KIMI_MODEL = settings.model
+  end
+  local cmd = vim.list_extend(vim.deepcopy(options.cmd), { "doctor", "--online" })
+  local _, output = run(cmd, env, 30000)
+  local found = false
+  for _, line in ipairs(vim.split(output, "\n", { plain = true })) do
+    local mark, rest = line:match("^(%S+)%s+endpoint%s+(.*)$")
+    if mark == "✓" then
+      found = true
+      health.ok("endpoint: " .. rest)
+    elseif mark == "✗" then
+      found = true
+      health.error("endpoint: " .. rest)
+    end
+  end
+  if not found then
+    health.error("`kimi-lsp doctor --online` did not report the endpoint: " .. output)
+  end
+end
+
+function M.check()
+  local options = require("kimi.config").options
+  check_neovim()
+  local status = check_server(options)
+  check_key(options, status)
+  check_endpoint(options)
+end
+
+return M

@@ -1,0 +1,240 @@
+--- Starting and finding the kimi-lsp client: vim.lsp.config/enable on 0.11, vim.lsp.start on
+--- 0.10; the handlers of the server's kimi/* notifications and the client-side commands.
+local config = require("kimi.config")
+local log = require("kimi.log")
+
+local M = {}
+
+M.NAME = "kimi"
+
+local has_011 = vim.fn.has("nvim-0.11") == 1
+
+--- Notification handlers, resolved lazily so that loading this module loads nothing else.
+---@type table<string, lsp.Handler>
+M.handlers = {
+  ["kimi/chatDelta"] = function(...)
+    require("kimi.chat").on_delta(...)
+  end,
+  ["kimi/editPreview"] = function(...)
+    require("kimi.edit").on_preview(...)
+  end,
+  ["kimi/editDropped"] = function(...)
+    require("kimi.edit").on_dropped(...)
+  end,
+  ["kimi/usage"] = function(...)
+    require("kimi.status").on_usage(...)
+  end,
+  ["kimi/refactorProgress"] = function(_, params)
+    if type(params) == "table" and params.message then
+      log.info("refactor: " .. tostring(params.message))
+    end
+  end,
+}
+
+--- Client-side handling of the commands the server's code actions carry: the ones that need
+--- the user (an instruction) or read better in the chat buffer. The rest (kimi.fix,
+--- kimi.docstring) run in the server, which applies the edit through workspace/applyEdit.
+---@type table<string, fun(command: lsp.Command, ctx: table)>
+M.commands = {
+  ["kimi.inlineEdit"] = function(command)
+    local args = command.arguments or {}
+    local bufnr = vim.uri_to_bufnr(args[1])
+    -- The action's range is the selection (or the cursor): edit the whole lines it touches.
+    local start, finish = args[2].start, args[2]["end"]
+    local last = finish.line
+    if finish.character == 0 and finish.line > start.line then
+      last = last - 1
+    end
+    local range = require("kimi.protocol").line_range(start.line + 1, last + 1)
+    vim.ui.input({ prompt = "Kimi edit: " }, function(instruction)
+      if instruction and vim.trim(instruction) ~= "" then
+        require("kimi.edit").start(bufnr, range, instruction)
+      end
+    end)
+  end,
+  ["kimi.explain"] = function(command)
+    local args = command.arguments or {}
+    require("kimi.chat").ask("/explain", { bufnr = vim.uri_to_bufnr(args[1]), range = args[2] })
+  end,
+  ["kimi.tests"] = function(command)
+    local args = command.arguments or {}
+    require("kimi.chat").ask("/tests", { bufnr = vim.uri_to_bufnr(args[1]) })
+  end,
+}
+
+---@param bufnr integer|nil
+---@return string
+local function root_dir(bufnr)
+  local markers = config.options.root_markers
+  local root = bufnr and vim.fs.root(bufnr, markers) or vim.fs.root(vim.fn.getcwd(), markers)
+  return root or vim.fn.getcwd()
+end
+
+--- The client configuration (without root_dir on 0.11, where root_markers find it).
+---@return table
+function M.client_config()
+  local options = config.options
+  local settings = config.server_settings()
+  return {
+    name = M.NAME,
+    cmd = vim.deepcopy(options.cmd),
+    filetypes = options.filetypes and vim.deepcopy(options.filetypes) or nil,
+    root_markers = vim.deepcopy(options.root_markers),
+    init_options = settings,
+    settings = { kimi = settings },
+    handlers = M.handlers,
+    commands = M.commands,
+    on_init = function(client)
+      require("kimi.status").refresh(client)
+    end,
+  }
+end
+
+local function wanted(bufnr)
+  if vim.bo[bufnr].buftype ~= "" or vim.api.nvim_buf_get_name(bufnr) == "" then
+    return false
+  end
+  local filetypes = config.options.filetypes
+  return filetypes == nil or vim.tbl_contains(filetypes, vim.bo[bufnr].filetype)
+end
+
+local group = vim.api.nvim_create_augroup("kimi.lsp", { clear = true })
+
+--- Register the client: buffers matching `filetypes` attach on their FileType event.
+function M.setup()
+  local options = config.options
+  vim.api.nvim_clear_autocmds({ group = group })
+  if has_011 then
+    vim.lsp.config(M.NAME, M.client_config())
+    if options.autostart then
+      vim.lsp.enable(M.NAME)
+    end
+    return
+  end
+  if options.autostart then
+    vim.api.nvim_create_autocmd("FileType", {
+      group = group,
+      callback = function(args)
+        if wanted(args.buf) then
+          M.start(args.buf)
+        end
+      end,
+    })
+    for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+      if vim.api.nvim_buf_is_loaded(bufnr) and vim.bo[bufnr].filetype ~= "" and wanted(bufnr) then
+        M.start(bufnr)
+      end
+    end
+  end
+end
+
+--- Start (or reuse) the client; attach `bufnr` when given.
+---@param bufnr integer|nil
+---@return integer|nil client_id
+function M.start(bufnr)
+  local cfg = M.client_config()
+  cfg.root_markers = nil
+  cfg.root_dir = root_dir(bufnr)
+  if bufnr then
+    return vim.lsp.start(cfg, { bufnr = bufnr })
+  end
+  if has_011 then
+    return vim.lsp.start(cfg, { attach = false })
+  end
+  return vim.lsp.start_client(cfg)
+end
+
+--- The kimi client attached to `bufnr`.
+---@param bufnr integer
+---@return vim.lsp.Client|nil
+function M.attached(bufnr)
+  return vim.lsp.get_clients({ name = M.NAME, bufnr = bufnr })[1]
+end
+
+--- Any running kimi client (the one attached to `bufnr` first).
+---@param bufnr? integer
+---@return vim.lsp.Client|nil
+function M.any(bufnr)
+  return (bufnr and M.attached(bufnr)) or vim.lsp.get_clients({ name = M.NAME })[1]
+end
+
+--- Call `callback(client)` once a client is initialized: the one attached to `bufnr`, any
+--- running one, or a new one (attached to `bufnr` when `attach` is set).
+---@param bufnr integer|nil
+---@param attach boolean
+---@param callback fun(client: vim.lsp.Client)
+function M.with_client(bufnr, attach, callback)
+  local client = attach and bufnr and M.attached(bufnr) or (not attach and M.any(bufnr)) or nil
+  local id = client and client.id
+  if not id then
+    local ok, started = pcall(M.start, attach and bufnr or nil)
+    if not ok or not started then
+      log.notify(
+        "could not start the server ("
+          .. table.concat(config.options.cmd, " ")
+          .. "): run :checkhealth kimi. "
+          .. tostring(ok and "" or started),
+        "error"
+      )
+      return
+    end
+    id = started
+  end
+  local waited = 0
+  local function poll()
+    local c = vim.lsp.get_client_by_id(id)
+    if not c or c:is_stopped() then
+      log.notify("the server stopped while starting: see :checkhealth kimi and :LspLog", "error")
+      return
+    end
+    if c.initialized then
+      callback(c)
+    elseif waited > 20000 then
+      log.notify("the server did not finish starting within 20 s", "error")
+    else
+      waited = waited + 20
+      vim.defer_fn(poll, 20)
+    end
+  end
+  poll()
+end
+
+--- Send a request; errors are shown with the server's sentence, cancellations are silent.
+---@param client vim.lsp.Client
+---@param method string
+---@param params table|nil
+---@param on_result fun(result: any, err: lsp.ResponseError|nil)
+---@param bufnr? integer
+---@return integer|nil request_id
+function M.request(client, method, params, on_result, bufnr)
+  local function handler(err, result)
+    if err then
+      log.rpc_error(err, method)
+    end
+    on_result(result, err)
+  end
+  local ok, id
+  if has_011 then
+    ok, id = client:request(method, params, handler, bufnr)
+  else
+    ok, id = client.request(method, params, handler, bufnr)
+  end
+  if not ok then
+    log.notify("could not send " .. method .. ": the server is not running", "error")
+    return nil
+  end
+  return id
+end
+
+--- Cancel a request: the server stops the upstream HTTP stream (protocol.md).
+---@param client vim.lsp.Client
+---@param id integer
+function M.cancel(client, id)
+  if has_011 then
+    client:cancel_request(id)
+  else
+    client.cancel_request(id)
+  end
+end
+
+return M

