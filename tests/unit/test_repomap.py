@@ -7,6 +7,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kimi_lsp.context import repomap
 from kimi_lsp.context.repomap import render_symbol, repo_map
 from kimi_lsp.context.symbols import Symbol
 
@@ -127,3 +128,22 @@ def test_never_longer_than_asked_and_independent_of_input_order(
     shuffled = files[:]
     rng.shuffle(shuffled)
     assert repo_map(shuffled + files[:1], outlines, limit) == text
+
+
+@settings(max_examples=200, deadline=None)
+@given(paths, st.integers(min_value=-1, max_value=6))
+def test_sizes_are_those_of_the_rendered_lines(files: list[str], cap: int) -> None:
+    names = ["a", "_b", "Long_name", "x", "_", "Zz"]
+    outlines = {
+        f: [sym(names[i % 6], "class" if i % 3 else "function") for i in range(len(f) % 7)]
+        for f in files
+    }
+    view = repomap._Map(files, outlines)
+    for rel in view.names:
+        for depth in (0, 3):
+            assert view.line_length(rel, depth, cap) == len(view.file_line(rel, depth, cap))
+    assert view.size(cap) == len("\n".join(view.lines(cap, set())))
+    rendered = "\n".join(view.lines(0, set(), signatures=True))
+    details = sum(len(line) for rel in view.names for line in view.details(rel))
+    assert view.details_fit(details) and not view.details_fit(details - 1)
+    assert len(rendered) >= details

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import sysconfig
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kimi_lsp.context.secrets import KINDS, MARKER, needs_head, redact, secret_file_reason
+from kimi_lsp.context import secrets
+from kimi_lsp.context.secrets import (
+    KINDS,
+    MARKER,
+    maybe_secret_file,
+    needs_head,
+    redact,
+    secret_file_reason,
+)
 
 # Fake values in real formats (AWS's and GitHub's documented examples and the like), built by
 # concatenation so this file itself does not look like it leaks keys.
@@ -328,3 +338,97 @@ def test_redact_never_raises_and_is_idempotent(text: str, extra: list[str], patt
             and secret not in "".join(map(MARKER.format, KINDS))
         ):
             assert secret not in once.text
+
+
+# --- the shared scans find what one scan per family finds ---------------------------------------
+
+
+def one_scan_per_family(buf: bytes) -> list[tuple[int, int, int, str]]:
+    """What `_spans` must return: each family's matches found by its own search loop."""
+    low = buf.lower()
+    spans = secrets._pem_spans(buf) if b"PRIVATE KEY" in buf else []
+    for rx, lowered, lead, check in secrets._PASSES:
+        subject = low if lowered else buf
+        pos = 0
+        while (m := rx.search(subject, pos)) is not None:
+            start = m.start() - len(lead)
+            span = None
+            if start >= 0 and subject.startswith(lead, start):
+                span = check(buf, m, start)
+            if span is None:
+                pos = m.start() + 1
+            else:
+                spans.append(span)
+                pos = m.end()
+    return spans
+
+
+# Anchors of every family, in several cases, and what stands around them.
+FRAGMENTS = [
+    *("AKIA", "ASIA", "akia", "ghp_", "gho_", "github_pat_", "xoxb-", "XOXP-", "sk-", "SK-"),
+    *("sk_live_", "rk_test_", "AIza", "npm_", "glpat-", "hf_", "pypi-AgE", "pypi-age", "eyJ"),
+    *("EYJ", "hooks.slack.com/services/", "hooks.slack.com/", "://", "https://u:", "@", "/"),
+    *("bearer ", "Bearer\t", "pass", "PASS", "passwd", "passphrase", "pwd", "secret", "Secret"),
+    *("token", "TOKEN", "key", "api_key", "api-key", "apiKey", "access_key", "privatekey"),
+    *("credential", "auth", "authorization", "Authorization: ", "PRIVATE KEY", "[REDACTED:token]"),
+    *("-----BEGIN RSA PRIVATE KEY-----", "-----END RSA PRIVATE KEY-----", PEM_BODY[:40]),
+    *(" = ", "=", ":", ": ", ":=", "=>", "==", '"', "'", "`", "\n", " ", "-", "_", ".", "]"),
+    *("(", "#", ",", "$", "{", "}", "a1B2c3D4e5F6g7H8i9J0", "ABCDEFGHIJ0123456789", "xyzw"),
+    *("Tr0ub4dor&3xyz", "9f8e7d6c5b4a39281706f5e4d3c2b1a0", "abcdefghijklmnopqrstuvwxyzABCDEFGH"),
+]
+NAMES = ["pass", "password", "pwd", "DB_PASSWD", "secret", "client_secret", "token", "authToken"]
+NAMES += ["api_key", "x-api-key", "accessKey", "private_key", "credential", "auth", "Authorization"]
+VALUES = ["Tr0ub4dor&3xyz", "9f8e7d6c5b4a39281706f5e4d3c2b1a0", "hunter2-Xq9!zz", "get()", "x"]
+assignments = st.tuples(
+    st.sampled_from(NAMES),
+    st.sampled_from(["", "_x", '"', "']"]),
+    st.sampled_from([" = ", "=", ": ", ":=", " => ", ": str = ", "=="]),
+    st.sampled_from(["", '"', "'", "`", "b'"]),
+    st.sampled_from(VALUES),
+).map("".join)
+fragments = st.lists(
+    st.sampled_from(FRAGMENTS) | st.sampled_from(PLANTED) | assignments | noise, max_size=24
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(fragments)
+def test_the_shared_scans_find_what_one_scan_per_family_finds(pieces: list[str]) -> None:
+    buf = "".join(pieces).encode("utf-8", "surrogatepass")
+    assert secrets._spans(buf) == one_scan_per_family(buf)
+
+
+def test_the_shared_scans_agree_on_the_samples_and_real_code() -> None:
+    samples = [line.format(secret) for line, secret, _ in SECRET_LINES]
+    samples += [*ORDINARY_LINES, PEM, PEM[:60], "\n".join(PLANTED)]
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    samples += [p.read_text("utf-8", "replace") for p in sorted(stdlib.glob("*.py"))[::10]]
+    for text in samples:
+        buf = text.encode("utf-8", "surrogatepass")
+        assert secrets._spans(buf) == one_scan_per_family(buf), text[:80]
+
+
+def test_every_family_is_found_by_a_shared_scan() -> None:
+    families = {index for _, _, fams in secrets._LOCATOR_TABLE for index, _, _ in fams}
+    assert families == {*range(len(secrets._PASSES)), secrets._PEM}
+
+
+# --- a cheap test before secret_file_reason ----------------------------------------------------
+
+NAME_PARTS = [
+    *(".env", ".ENV", ".envrc", ".env.example", "id_rsa", "ID_RSA", "id_ed25519", ".pub", ".pem"),
+    *(".key", ".P12", ".kdbx", ".ppk", ".tfstate", "-credentials.json", "credentials", ".json"),
+    *("service-account", ".netrc", "_netrc", ".npmrc", ".pypirc", "pip.conf", "config", ".docker"),
+    *("secrets.yml", ".htpasswd", ".vault-token", ".dockercfg", "main", ".py", "x", "-", "/"),
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(NAME_PARTS), min_size=1, max_size=4).map("".join))
+def test_no_secret_file_gets_past_the_cheap_test(rel: str) -> None:
+    name = rel.rsplit("/", 1)[-1]
+    for head in (None, b"", b"_authToken=abc\n"):
+        if secret_file_reason(rel, head) is not None:
+            assert maybe_secret_file(name), rel
+    for known, _ in SECRET_FILES:
+        assert maybe_secret_file(known.rsplit("/", 1)[-1])

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kimi_lsp.context import workspace
-from kimi_lsp.context.ignore import RuleSet
+from kimi_lsp.context.ignore import DEFAULTS, FileFilter, RuleSet, Source, decide, file_filter
 from kimi_lsp.context.workspace import WorkspaceIndex
 
 
@@ -521,3 +521,62 @@ def test_rule_set_matches_like_pathspec_on_files() -> None:
     for path in paths:
         rule = ours.match(path, path.rsplit("/", 1)[-1], False)
         assert (rule is not None and not rule.negated) == theirs.match_file(path), path
+
+
+# --- the walk's fast path: files no rule could exclude skip `decide` ---------------------------
+
+CASED = [*VOCABULARY, "*.PY", "Makefile", "/A.txt", "docs/*.MD", "*.Log", "!*.Log", "[A-Z]*.cfg"]
+NAMES = ["a.txt", "A.txt", "x.py", "x.PY", "keep.log", "x.Log", "Makefile", "makefile", "#x"]
+NAMES += ["!neg", "a.md", "R.cfg", "r.cfg", "tmp", "package-lock.json", "PACKAGE-LOCK.JSON"]
+DIRS = ["", "src", "src/deep", "docs", "sub", "sub/sub", "tmp", "other/docs"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(CASED), max_size=6),
+    st.lists(st.sampled_from(CASED), max_size=6),
+    st.lists(st.sampled_from(CASED), max_size=4),
+    st.sampled_from(["", "up/"]),
+)
+def test_a_file_the_filter_lets_by_matches_no_rule(
+    top: list[str], src: list[str], setting: list[str], above: str
+) -> None:
+    # The root's ignore file (or one above the root, whose patterns see `above` + rel), src's
+    # own, the defaults, and the exclude setting.
+    chains = {
+        "": (Source(RuleSet(top), "", above, "top"), Source(DEFAULTS, "", "", "")),
+    }
+    chains["src"] = (Source(RuleSet(src), "src", "", "src"), *chains[""])
+    exclude = RuleSet(setting) or None
+    for directory in DIRS:
+        chain = chains["src"] if directory.startswith("src") else chains[""]
+        quick = file_filter(exclude, chain)
+        for name in NAMES:
+            rel = f"{directory}/{name}" if directory else name
+            if quick.holds_in(directory) and not quick.may_exclude(name):
+                assert decide(exclude, chain, rel, name, False) == "", (rel, top, src, setting)
+
+
+TREE_FILES = [*TREE, "A.TXT", "X.PY", "Makefile", "docs/X.MD", "R.cfg", "lib/x.so", "Cargo.lock"]
+TREE_FILES += [".env", "cfg/.ENV.local", "certs/server.PEM", "id_rsa", "id_rsa.pub", "deep/.npmrc"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.sampled_from(CASED), max_size=6),
+    st.lists(st.sampled_from(CASED), max_size=6),
+    st.lists(st.sampled_from(CASED), max_size=3),
+)
+def test_the_fast_path_indexes_and_lists_what_decide_would(
+    top: list[str], src: list[str], setting: list[str]
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        make(root, {name: "token=abc\n" for name in TREE_FILES})
+        make(root, {".gitignore": "\n".join(top) + "\n", "src/.gitignore": "\n".join(src)})
+        fast = indexed(root, exclude=setting)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(FileFilter, "holds_in", lambda self, rel: False)
+            slow = indexed(root, exclude=setting)
+        assert fast.files() == slow.files()
+        assert fast.excluded() == slow.excluded()

@@ -138,7 +138,19 @@ class RuleSet:
     Plain names and `*.ext` patterns are looked up in dicts; the rest share one regex per kind.
     """
 
-    __slots__ = ("_name_rx", "_names", "_path_rx", "_paths", "_suffix_rules", "_suffixes", "rules")
+    __slots__ = (
+        "_file_dirs",
+        "_file_names",
+        "_file_prefixes",
+        "_file_suffixes",
+        "_name_rx",
+        "_names",
+        "_path_rx",
+        "_paths",
+        "_suffix_rules",
+        "_suffixes",
+        "rules",
+    )
 
     def __init__(self, lines: Iterable[str]) -> None:
         self.rules: list[Rule] = []
@@ -147,6 +159,12 @@ class RuleSet:
         self._suffix_rules: list[tuple[str, Rule]] = []
         name_rx: list[tuple[str, Rule]] = []
         path_rx: list[tuple[str, Rule]] = []
+        # What a file (not a directory) could match: names, suffixes, and the directories (exact,
+        # or that and everything below) where a path pattern could match one.
+        file_names: set[str] = set()
+        file_suffixes: list[str] = []
+        self._file_dirs: set[str] = set()
+        self._file_prefixes: list[str] = []
         for line in lines:
             parsed = _parse(line)
             if parsed is None:
@@ -161,17 +179,50 @@ class RuleSet:
             plain = _GLOB_CHARS.isdisjoint(glob)
             if not anchored and plain:
                 self._names.setdefault(glob, []).append(rule)
+                if not dir_only:
+                    file_names.add(glob)
             elif not anchored and glob.startswith("*") and _GLOB_CHARS.isdisjoint(glob[1:]):
                 self._suffix_rules.append((glob[1:], rule))
+                if not dir_only:
+                    file_suffixes.append(glob[1:])
             elif not anchored:
                 name_rx.append((_segment(glob), rule))
-            elif plain:
-                self._paths.setdefault(glob, []).append(rule)
             else:
-                path_rx.append((_path_regex(glob), rule))
+                if plain:
+                    self._paths.setdefault(glob, []).append(rule)
+                else:
+                    path_rx.append((_path_regex(glob), rule))
+                if not dir_only:
+                    self._add_file_dir(glob)
         self._suffixes = tuple(s for s, _ in self._suffix_rules)
         self._name_rx = _combine(name_rx)
         self._path_rx = _combine(path_rx)
+        self._file_names = frozenset(file_names)
+        self._file_suffixes = tuple(dict.fromkeys(file_suffixes))
+
+    def _add_file_dir(self, glob: str) -> None:
+        """Note where an anchored pattern could match a file: in one directory when its
+        directory part is literal, else anywhere under the literal directories it starts with."""
+        *dirs, last = glob.split("/")
+        literal: list[str] = []
+        for part in dirs:
+            if not _GLOB_CHARS.isdisjoint(part):
+                break
+            literal.append(part)
+        if len(literal) == len(dirs) and last != "**":
+            self._file_dirs.add("/".join(literal))
+        else:
+            self._file_prefixes.append("/".join(literal))
+
+    def file_rules_in(self, directory: str) -> bool:
+        """Whether an anchored pattern could match a file directly in `directory` (its path
+        relative to the rules' base, "" for the base itself)."""
+        if directory in self._file_dirs:
+            return True
+        return any(
+            not prefix or directory == prefix or directory.startswith(prefix + "/")
+            for prefix in self._file_prefixes
+        )
 
     @classmethod
     def from_file(cls, path: Path) -> RuleSet | None:
@@ -303,6 +354,70 @@ def decide(exclude: RuleSet | None, chain: Chain, rel: str, name: str, is_dir: b
                 return ""
             return source.reason or f"excluded by default ({rule.pattern})"
     return ""
+
+
+@dataclass(frozen=True, slots=True)
+class FileFilter:
+    """The file names the rules in force in a directory could exclude. A file whose lowercased
+    name is not in `names`, starts with none of `prefixes`, ends with none of `suffixes` and
+    whose name does not fully match `pattern` matches no rule (`decide` returns ""), so a walk
+    need not call `decide` for it; but only in a directory where `holds_in` is true (no anchored
+    pattern could match a file there). Lowercased, the test lets through a few names no rule
+    excludes (`decide` then says so), never one a rule does."""
+
+    names: frozenset[str]
+    prefixes: tuple[str, ...]
+    suffixes: tuple[str, ...]
+    pattern: re.Pattern[str] | None
+    anchored: tuple[tuple[RuleSet, str, str], ...]  # (rules, base, prefix) with anchored rules
+
+    def may_exclude(self, name: str) -> bool:
+        low = name.lower()
+        return (
+            low in self.names
+            or low.startswith(self.prefixes)
+            or low.endswith(self.suffixes)
+            or (self.pattern is not None and self.pattern.fullmatch(name) is not None)
+        )
+
+    def holds_in(self, rel: str) -> bool:
+        """Whether the name test is enough for the files directly in the directory `rel`."""
+        child = f"{rel}/x" if rel else "x"  # a file in the directory, placed for each source
+        for rules, base, prefix in self.anchored:
+            sub = child[len(base) + 1 :] if base else prefix + child
+            if rules.file_rules_in(sub.rpartition("/")[0]):
+                return False
+        return True
+
+    def including(
+        self, names: Iterable[str], prefixes: Iterable[str], suffixes: Iterable[str]
+    ) -> FileFilter:
+        """This filter letting through these (lowercase) names, prefixes and suffixes too."""
+        return FileFilter(
+            self.names | frozenset(names),
+            tuple(dict.fromkeys((*self.prefixes, *prefixes))),
+            tuple(dict.fromkeys((*self.suffixes, *suffixes))),
+            self.pattern,
+            self.anchored,
+        )
+
+
+def file_filter(exclude: RuleSet | None, chain: Chain) -> FileFilter:
+    """The filter for the files of a directory with these rules in force."""
+    sources = [(s.rules, s.base, s.prefix) for s in chain]
+    if exclude is not None:
+        sources.append((exclude, "", ""))
+    names: set[str] = set()
+    suffixes: dict[str, None] = {}
+    patterns: list[str] = []
+    for rules, _, _ in sources:
+        names.update(name.lower() for name in rules._file_names)
+        suffixes.update(dict.fromkeys(suffix.lower() for suffix in rules._file_suffixes))
+        if rules._name_rx is not None:
+            patterns.append(rules._name_rx[0].pattern)
+    pattern = re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+    anchored = tuple(item for item in sources if item[0]._file_dirs or item[0]._file_prefixes)
+    return FileFilter(frozenset(names), (), tuple(suffixes), pattern, anchored)
 
 
 def _posix_rel(path: str, start: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from .symbols import Symbol
 
@@ -42,16 +43,29 @@ class _Dir:
 
 
 def _tree(files: Sequence[str]) -> _Dir:
+    """The directory tree of `files` (sorted, distinct)."""
     root = _Dir("", 0)
-    for rel in sorted(set(files)):
-        node = root
-        node.count += 1
-        *parts, _ = rel.split("/")
-        for part in parts:
-            path = f"{node.path}{part}/"
-            node = node.dirs.setdefault(part, _Dir(path, node.depth + 1))
-            node.count += 1
+    by_path = {"": root}  # "a/b/" -> its node
+    for rel in files:
+        path = rel[: rel.rfind("/") + 1]
+        node = by_path.get(path)
+        if node is None:
+            node = root
+            for part in path.split("/")[:-1]:
+                child = node.dirs.get(part)
+                if child is None:
+                    child = node.dirs[part] = _Dir(f"{node.path}{part}/", node.depth + 1)
+                node = child
+            by_path[path] = node
         node.files.append(rel)
+    stack = [root]  # counts: parents after their children
+    order: list[_Dir] = []
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        stack.extend(node.dirs.values())
+    for node in reversed(order):
+        node.count = len(node.files) + sum(child.count for child in node.dirs.values())
     return root
 
 
@@ -59,20 +73,44 @@ class _Map:
     """Renders the tree with a cap on symbols per file and some directories collapsed."""
 
     def __init__(self, files: Sequence[str], outlines: Mapping[str, Sequence[Symbol]]) -> None:
-        self.root = _tree(files)
-        self.names: dict[str, list[str]] = {}
-        self.details: dict[str, list[str]] = {}
+        unique = list(dict.fromkeys(sorted(files)))  # sorted(set(files)), faster when sorted
+        self.root = _tree(unique)
+        self.names: dict[str, Sequence[str]] = {}
+        self.symbols: dict[str, Sequence[Symbol]] = {}  # of the files that have some
         self.sources: dict[str, bool] = {}
-        for rel in sorted(set(files)):
-            symbols = outlines.get(rel, ())
-            top = [s for s in symbols if s.depth == 0]  # public names first: they go first
-            top.sort(key=lambda s: s.name.startswith("_"))
-            self.names[rel] = [render_symbol(s) for s in top]
+        self.widths: dict[str, list[int]] = {}  # the lengths of the first n names, n = 0, 1, ...
+        for rel in unique:
+            symbols = outlines.get(rel)
+            if not symbols:
+                self.names[rel] = ()
+                self.sources[rel] = False
+                continue
+            self.symbols[rel] = symbols
+            public = [s for s in symbols if s.depth == 0 and not s.name.startswith("_")]
+            private = [s for s in symbols if s.depth == 0 and s.name.startswith("_")]
+            top = public + private  # public names first: they go first
+            names = [render_symbol(s) for s in top]
+            self.names[rel] = names
             self.sources[rel] = bool(top)
-            self.details[rel] = [INDENT * s.depth + s.signature for s in symbols if s.depth <= 1]
+            if names:
+                self.widths[rel] = [0, *accumulate(len(name) for name in names)]
+
+    def details(self, rel: str) -> list[str]:
+        """The headers of a file's top-level definitions and of those right inside them."""
+        symbols = self.symbols.get(rel, ())
+        return [INDENT * s.depth + s.signature for s in symbols if s.depth <= 1]
+
+    def details_fit(self, max_chars: int) -> bool:
+        """Whether all the files' details add up to at most `max_chars` characters."""
+        total = 0
+        for symbols in self.symbols.values():
+            total += sum(len(INDENT) * s.depth + len(s.signature) for s in symbols if s.depth <= 1)
+            if total > max_chars:
+                return False
+        return total <= max_chars
 
     def file_line(self, rel: str, depth: int, cap: int) -> str:
-        name = INDENT * depth + rel.rsplit("/", 1)[-1]
+        name = INDENT * depth + rel[rel.rfind("/") + 1 :]
         names = self.names[rel]
         if cap <= 0 or not names:
             return name
@@ -84,13 +122,15 @@ class _Map:
         out: list[str] = []
 
         def walk(node: _Dir) -> None:
-            for rel in node.files:
-                if signatures:
-                    out.append(INDENT * node.depth + rel.rsplit("/", 1)[-1])
-                    pad = INDENT * (node.depth + 1)
-                    out.extend(pad + detail for detail in self.details[rel])
-                else:
-                    out.append(self.file_line(rel, node.depth, cap))
+            if signatures:
+                indent = INDENT * node.depth
+                pad = indent + INDENT
+                for rel in node.files:
+                    out.append(indent + rel[rel.rfind("/") + 1 :])
+                    if rel in self.symbols:
+                        out.extend(pad + detail for detail in self.details(rel))
+            else:
+                out.extend(self.file_line(rel, node.depth, cap) for rel in node.files)
             for name in sorted(node.dirs):
                 child = node.dirs[name]
                 if child.path in collapsed:
@@ -108,13 +148,25 @@ class _Map:
         noun = "file" if node.count == 1 else "files"
         return f"{INDENT * (node.depth - 1)}{name}/ ({node.count} {noun})"
 
+    def line_length(self, rel: str, depth: int, cap: int) -> int:
+        """len(file_line(rel, depth, cap)), without rendering it."""
+        length = len(INDENT) * depth + len(rel) - rel.rfind("/") - 1
+        names = self.names[rel]
+        if cap <= 0 or not names:
+            return length
+        shown = min(cap, len(names))
+        length += 2 + self.widths[rel][shown] + 2 * (shown - 1)  # ": " and names with "; "
+        if len(names) > cap:
+            length += len("; … +") + len(str(len(names) - cap))
+        return length
+
     def size(self, cap: int) -> int:
         """Characters of `lines(cap, set())` joined, without rendering them."""
         total = 0
         stack = [self.root]
         while stack:
             node = stack.pop()
-            total += sum(len(self.file_line(rel, node.depth, cap)) + 1 for rel in node.files)
+            total += sum(self.line_length(rel, node.depth, cap) + 1 for rel in node.files)
             for name, child in node.dirs.items():
                 total += len(INDENT) * node.depth + len(name) + 2
                 stack.append(child)
@@ -125,7 +177,7 @@ class _Map:
         sizes: dict[str, tuple[int, _Dir]] = {}
 
         def visit(node: _Dir, header: int) -> int:
-            size = header + sum(len(self.file_line(r, node.depth, 0)) + 1 for r in node.files)
+            size = header + sum(self.line_length(r, node.depth, 0) + 1 for r in node.files)
             for name, child in node.dirs.items():
                 size += visit(child, len(INDENT) * node.depth + len(name) + 2)
             sizes[node.path] = (size, node)
@@ -147,7 +199,7 @@ def repo_map(files: Sequence[str], outlines: Mapping[str, Sequence[Symbol]], max
     if max_chars <= 0 or not files:
         return ""
     view = _Map(files, outlines)
-    if sum(len(line) for lines in view.details.values() for line in lines) <= max_chars:
+    if view.details_fit(max_chars):
         detailed = "\n".join(view.lines(0, set(), signatures=True))
         if len(detailed) <= max_chars:
             return detailed

@@ -35,6 +35,20 @@ _HEAD_SECRET = re.compile(
 )
 
 
+# Every file name `secret_file_reason` could flag, lowercased, is one of SECRET_NAMES, starts
+# with one of SECRET_PREFIXES or ends with one of SECRET_SUFFIXES: other files need no closer look.
+SECRET_NAMES = frozenset((*_EXACT, *_HEAD_NAMES, *(name for _, name in _IN_DIR)))
+SECRET_PREFIXES = _PREFIX_TUPLE
+SECRET_SUFFIXES = _SUFFIX_TUPLE
+
+
+def maybe_secret_file(name: str) -> bool:
+    """False when `secret_file_reason` is None for every file of this name, whatever its
+    directory and contents (a cheap test before calling it)."""
+    low = name.lower()
+    return low in SECRET_NAMES or low.startswith(SECRET_PREFIXES) or low.endswith(SECRET_SUFFIXES)
+
+
 def needs_head(rel_path: str) -> bool:
     """Whether `secret_file_reason` needs the file's first bytes to decide (`.npmrc` and kin)."""
     return rel_path[rel_path.rfind("/") + 1 :].lower() in _HEAD_NAMES
@@ -290,10 +304,10 @@ def _key_kind(buf: bytes, m: re.Match[bytes], start: int) -> _Span | None:
 
 _KEY_NAMES: tuple[bytes, ...] = (b"api_", b"api-", b"api", b"access_", b"access-", b"access")
 _KEY_NAMES += (b"private_", b"private-", b"private")
-# One pass per family, each anchored on a literal: CPython's `re` finds a literal at GB/s, but
-# tries every branch of an alternation at every position (one combined pattern of these ran at
-# 5-35 MB/s). An anchor that is a rare substring ("yJ" of "eyJ", "ken" of "token") scans fastest;
-# its `lead` (the bytes before the anchor) is checked after a hit.
+# One pattern per family, each starting with a literal anchor; its `lead` (the bytes before the
+# anchor) is checked after a hit. A family's matches are those a loop of `search` from the last
+# match's end (or the last rejected match's start + 1) finds; `_spans` finds the same ones with
+# fewer scans of the text (see _LOCATORS).
 # (pattern, on the lowercased text, lead, check)
 _PASSES: tuple[tuple[re.Pattern[bytes], bool, bytes, _Check], ...] = (
     (re.compile(rb"A[KS]IA[A-Z0-9]{16}"), False, b"", _whole("aws-access-key-id")),
@@ -350,22 +364,108 @@ _PASSES: tuple[tuple[re.Pattern[bytes], bool, bytes, _Check], ...] = (
 )
 
 
+# CPython's `re` finds a pattern's leading literal at GB/s, but tries every branch of an
+# alternation of different first characters at every position (one combined pattern of the
+# families ran at 5-35 MB/s). One scan per family costs ~21 scans of the text. Instead, families
+# share a scan for one literal they all hold at a fixed place (the "k" of "token", "key", "sk-",
+# "sk_live_", "hooks.slack.com"), each followed by what its match must hold there: a `locator`
+# `k(?:<token's>|<key's>|...)` hits only where some family may match, and there every family of
+# the scan is matched with its own pattern at its anchor. A scan of the lowercased text finds
+# the places of a case-sensitive family too (its lowercased matches), never fewer.
+# (literal, on the lowercased text, ((family index in _PASSES or _PEM, anchor - literal's start,
+# what follows the literal), ...))
+_PEM = -1  # "PRIVATE KEY" is in the text: look for private-key blocks
+_NAMED = rb"[\w.-]{0,50}[\"']?\]?[ \t]*[:=]"  # the name's rest and the start of an assignment
+_KEY_AFTER = b"|".join(b"(?<=" + name + b"key)" for name in _KEY_NAMES)
+_LOCATOR_TABLE: tuple[tuple[bytes, bool, tuple[tuple[int, int, bytes], ...]], ...] = (
+    (
+        b"A",
+        False,
+        (
+            (0, 0, rb"KIA[A-Z0-9]{16}|SIA[A-Z0-9]{16}"),
+            (5, 0, rb"Iza[0-9A-Za-z_-]{35}"),
+            (9, -4, rb"gE(?<=pypi-AgE)[A-Za-z0-9_-]{40}"),
+            (_PEM, -4, rb"TE KEY(?<=PRIVATE KEY)"),
+        ),
+    ),
+    (
+        b"k",
+        True,
+        (
+            (3, -3, rb"s(?<=hooks)\.slack\.com/(?:services|workflows|triggers)/[a-z0-9/_-]{20}"),
+            (4, 0, rb"-(?<=sk-)[a-z0-9_-]{20}"),
+            (10, 0, rb"_(?:live|test)_[0-9a-z]{16}"),
+            (17, 0, rb"en(?<=token)" + _NAMED),
+            (18, 0, rb"ey(?:" + _KEY_AFTER + rb")" + _NAMED),
+        ),
+    ),
+    (
+        b"p",
+        True,
+        ((6, 0, rb"m_(?<=npm_)[a-z0-9]{36}"), (14, 0, rb"ass" + _NAMED), (15, 1, rb"wd" + _NAMED)),
+    ),
+    (
+        b"g",
+        True,
+        (
+            (1, 0, rb"h[pousr]_[a-z0-9]{36}|ithub_pat_[a-z0-9_]{22}"),
+            (7, 1, rb"lpat-[a-z0-9_-]{20}"),
+        ),
+    ),
+    (b"h", True, ((8, 0, rb"f_[a-z0-9]{34}"), (20, -2, rb"(?<=auth)" + _NAMED))),
+    (b"cre", True, ((16, 0, rb"t(?<=secret)" + _NAMED), (19, 3, rb"dential" + _NAMED))),
+    (b"x", True, ((2, 0, rb"ox[abeprs]-[a-z0-9-]{10}"),)),
+    (b":", True, ((12, 0, rb"//[^\s:/?#@\"'`<>]*:[^\s@/?#\"'`<>]+@"),)),
+    (b"b", True, ((13, 0, rb"earer\s+[a-z0-9._~+/-]{16}"),)),
+    (b"y", True, ((11, 0, rb"j(?<=eyj)[a-z0-9_-]{8}"),)),
+)
+_LOCATORS = tuple(
+    (
+        re.compile(
+            re.escape(literal) + b"(?:" + b"|".join(b"(?:%s)" % f for _, _, f in fams) + b")"
+        ),
+        lowered,
+        tuple((index, offset) for index, offset, _ in fams),
+    )
+    for literal, lowered, fams in _LOCATOR_TABLE
+)
+
+
 def _spans(buf: bytes) -> list[_Span]:
     low = buf.lower()  # ASCII-only, so offsets stay those of `buf`
-    spans = _pem_spans(buf) if b"PRIVATE KEY" in buf else []
-    for rx, lowered, lead, check in _PASSES:
-        subject = low if lowered else buf
-        pos = 0
-        while (m := rx.search(subject, pos)) is not None:
-            start = m.start() - len(lead)
-            span = None
-            if start >= 0 and subject.startswith(lead, start):
-                span = check(buf, m, start)
-            if span is None:
-                pos = m.start() + 1  # a rejected match may hide a later one inside it
-            else:
-                spans.append(span)
-                pos = m.end()
+    found: dict[int, list[_Span]] = {}
+    pos: dict[int, int] = {}  # a family's next match starts here or later
+    pem = False
+    for locator, on_lower, families in _LOCATORS:
+        subject = low if on_lower else buf
+        i = 0
+        while (hit := locator.search(subject, i)) is not None:
+            i = hit.start()
+            for index, offset in families:
+                anchor = i + offset
+                if index == _PEM:
+                    pem = pem or (anchor >= 0 and buf.startswith(b"PRIVATE KEY", anchor))
+                    continue
+                if anchor < pos.get(index, 0) or anchor < 0:
+                    continue
+                rx, lowered, lead, check = _PASSES[index]
+                text = low if lowered else buf
+                m = rx.match(text, anchor)
+                if m is None:
+                    continue
+                start = anchor - len(lead)
+                span = None
+                if start >= 0 and text.startswith(lead, start):
+                    span = check(buf, m, start)
+                if span is None:
+                    pos[index] = anchor + 1  # a rejected match may hide a later one inside it
+                else:
+                    found.setdefault(index, []).append(span)
+                    pos[index] = m.end()
+            i += 1
+    spans = _pem_spans(buf) if pem else []
+    for index in sorted(found):  # in the order of _PASSES: it breaks ties between equal spans
+        spans += found[index]
     return spans
 
 

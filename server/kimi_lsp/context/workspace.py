@@ -9,10 +9,18 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
+from typing import NamedTuple
 
-from .ignore import Chain, RuleSet, decide, extend, root_chain
-from .secrets import needs_head, secret_file_reason
+from .ignore import Chain, FileFilter, RuleSet, decide, extend, file_filter, root_chain
+from .secrets import (
+    SECRET_NAMES,
+    SECRET_PREFIXES,
+    SECRET_SUFFIXES,
+    needs_head,
+    secret_file_reason,
+)
 
 MAX_EXCLUDED = 500  # excluded() lists at most this many files
 SNIFF_BYTES = 8192  # a NUL byte in these first bytes makes a file binary
@@ -24,17 +32,26 @@ LEAVES = "symlink leaving the workspace"
 BINARY = "binary file"
 _RULE_NAMES = (".gitignore", ".kimiignore", ".git")
 _Stat = Callable[[], os.stat_result]  # DirEntry.stat during a walk, os.stat otherwise
+_SCANDIR_FD = os.scandir in os.supports_fd  # not on Windows
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
-@dataclass(frozen=True, slots=True)
-class FileEntry:
-    """An indexed file: absolute path, posix path relative to its root, size and mtime."""
+class FileEntry(NamedTuple):
+    """An indexed file: absolute path, posix path relative to its root, size and mtime.
 
-    path: Path
+    A named tuple (immutable, and made three times faster than a frozen dataclass: a walk
+    makes one per file) holding the path as a string; `path` makes the Path on demand."""
+
+    file: str  # the absolute path, as a string
     rel: str
     root: Path
     size: int
     mtime_ns: int
+
+    @property
+    def path(self) -> Path:
+        """The absolute path."""
+        return Path(self.file)
 
 
 @dataclass(slots=True)
@@ -64,6 +81,7 @@ class WorkspaceIndex:
         resolved = {os.path.realpath(os.path.abspath(root)) for root in roots}
         self._roots = sorted(resolved, key=len, reverse=True)  # deepest first for root_of
         self._root_paths = {text: Path(text) for text in resolved}
+        self._sorted_roots = [self._root_paths[text] for text in sorted(resolved)]
         self._max_size = max_file_size
         self._lock = threading.Lock()
         self._exclude = RuleSet(exclude) or None
@@ -81,7 +99,7 @@ class WorkspaceIndex:
 
     @property
     def roots(self) -> list[Path]:
-        return [self._root_paths[text] for text in sorted(self._roots)]
+        return list(self._sorted_roots)
 
     def build(self) -> None:
         """Walk every root from scratch (blocking; stat only, no file reads but ignore files)."""
@@ -101,7 +119,10 @@ class WorkspaceIndex:
         """Every indexed file, sorted by (root, rel)."""
         snap = self._snap
         if snap.ordered is None:
-            snap.ordered = sorted(snap.entries.values(), key=lambda e: (str(e.root), e.rel))
+            if len(self._roots) == 1:
+                snap.ordered = sorted(snap.entries.values(), key=attrgetter("rel"))
+            else:
+                snap.ordered = sorted(snap.entries.values(), key=lambda e: (str(e.root), e.rel))
         return list(snap.ordered)
 
     def excluded(self) -> list[tuple[str, str]]:
@@ -191,38 +212,92 @@ class WorkspaceIndex:
         """Index the directory `start` (already known not excluded) and everything under it."""
         stack = [(start, start_rel, chain)]
         exclude = snap.exclude
+        indexed = snap.entries
+        root_path = self._root_paths[root]
+        max_size = self._max_size
+        filters: dict[int, tuple[Chain, FileFilter]] = {}  # by chain
+        new_entry = tuple.__new__
+        sep = os.sep
         while stack:
             directory, rel, chain = stack.pop()
+            # Listing an open directory makes `DirEntry.stat` look its name up there, not
+            # resolve the whole path again for each file.
+            fd = None
             try:
-                with os.scandir(directory) as it:
+                if _SCANDIR_FD:
+                    fd = os.open(directory, _DIR_FLAGS)
+                with os.scandir(directory if fd is None else fd) as it:
                     entries = list(it)
             except OSError:
+                if fd is not None:
+                    os.close(fd)
                 continue
-            names = {e.name for e in entries}
-            if rel:
-                if "pyvenv.cfg" in names:
-                    continue  # a virtualenv
-                chain = extend(chain, directory, rel, names)
-            snap.dirs[directory] = chain
-            dir_path = Path(directory)
-            prefix = rel + "/" if rel else ""
-            for e in entries:
-                name = e.name
-                if name == ".git":
-                    continue
-                child = prefix + name
-                try:
-                    if e.is_symlink():
-                        self._visit_link(snap, root, chain, e.path, child)
-                    elif e.is_dir(follow_symlinks=False):
-                        if e.path not in self._root_paths and not decide(
-                            exclude, chain, child, name, True
-                        ):
-                            stack.append((e.path, child, chain))
-                    elif e.is_file(follow_symlinks=False):
-                        self._visit_file(snap, root, chain, e.path, child, e.stat, dir_path)
-                except OSError:
-                    continue
+            try:
+                names = {e.name for e in entries}
+                if rel:
+                    if "pyvenv.cfg" in names:
+                        continue  # a virtualenv
+                    chain = extend(chain, directory, rel, names)
+                snap.dirs[directory] = chain
+                prefix = rel + "/" if rel else ""
+                at = directory + sep
+                # Most files match no rule and have no secret-like name: they skip
+                # `_visit_file` (the test below is `quick.may_exclude(name)`, inlined).
+                cached = filters.get(id(chain))
+                if cached is not None and cached[0] is chain:
+                    quick = cached[1]
+                else:
+                    quick = file_filter(exclude, chain)
+                    quick = quick.including(SECRET_NAMES, SECRET_PREFIXES, SECRET_SUFFIXES)
+                    filters[id(chain)] = (chain, quick)
+                slow = not quick.holds_in(rel)
+                q_names, q_prefixes, q_suffixes, q_pattern = (
+                    quick.names,
+                    quick.prefixes,
+                    quick.suffixes,
+                    quick.pattern,
+                )
+                for e in entries:
+                    name = e.name
+                    if name == ".git":
+                        continue
+                    try:
+                        if e.is_file(follow_symlinks=False):  # neither a symlink nor a directory
+                            low = name.lower()
+                            if (
+                                slow
+                                or low in q_names
+                                or low.startswith(q_prefixes)
+                                or low.endswith(q_suffixes)
+                                or (q_pattern is not None and q_pattern.fullmatch(name) is not None)
+                            ):
+                                self._visit_file(
+                                    snap, root, chain, at + name, prefix + name, e.stat
+                                )
+                                continue
+                            st = e.stat()
+                            path = at + name
+                            if st.st_size > max_size:
+                                self._exclude_entry(snap, path, prefix + name, LARGE)
+                            else:  # FileEntry(...), without its Python-level __new__
+                                indexed[path] = new_entry(
+                                    FileEntry,
+                                    (path, prefix + name, root_path, st.st_size, st.st_mtime_ns),
+                                )
+                        elif e.is_dir(follow_symlinks=False):
+                            child = prefix + name
+                            path = at + name
+                            if path not in self._root_paths and not decide(
+                                exclude, chain, child, name, True
+                            ):
+                                stack.append((path, child, chain))
+                        elif e.is_symlink():
+                            self._visit_link(snap, root, chain, at + name, prefix + name)
+                    except OSError:
+                        continue
+            finally:
+                if fd is not None:
+                    os.close(fd)
 
     def _visit_file(
         self,
@@ -232,7 +307,6 @@ class WorkspaceIndex:
         path: str,
         rel: str,
         stat_of: _Stat,
-        parent: Path | None = None,
     ) -> None:
         """Index a file unless it is secret (listed), ignored or too large (listed)."""
         name = rel[rel.rfind("/") + 1 :]
@@ -244,9 +318,7 @@ class WorkspaceIndex:
             if st.st_size > self._max_size:
                 self._exclude_entry(snap, path, rel, LARGE)
             else:
-                # Joining a name to its directory's Path is twice as fast as parsing the path.
-                full = Path(path) if parent is None else parent / name
-                entry = FileEntry(full, rel, self._root_paths[root], st.st_size, st.st_mtime_ns)
+                entry = FileEntry(path, rel, self._root_paths[root], st.st_size, st.st_mtime_ns)
                 snap.entries[path] = entry
 
     def _visit_link(self, snap: _Snapshot, root: str, chain: Chain, path: str, rel: str) -> None:
