@@ -580,3 +580,13 @@ def test_the_fast_path_indexes_and_lists_what_decide_would(
             slow = indexed(root, exclude=setting)
         assert fast.files() == slow.files()
         assert fast.excluded() == slow.excluded()
+
+
+def test_path_patterns_apply_under_their_first_directory_only() -> None:
+    rules = RuleSet(["/src/*.o", "docs/**/tmp", "[z-a]/bad/*.x", "/src/keep*.o"])
+    assert rules.match("src/a.o", "a.o", False) == rules.rules[0]
+    assert rules.match("src/keep1.o", "keep1.o", False) == rules.rules[3]
+    assert rules.match("docs/a/b/tmp", "tmp", True) == rules.rules[1]
+    for rel in ("lib/src/a.o", "a.o", "src", "x/docs/tmp", "z/bad/q.x"):
+        assert rules.match(rel, rel.rsplit("/", 1)[-1], False) is None
+    assert RuleSet(["/[z-a]/*.x"]).match("q/a.x", "a.x", False) is None  # malformed: ignored

@@ -145,6 +145,8 @@ class RuleSet:
         "_file_suffixes",
         "_name_rx",
         "_names",
+        "_path_heads",
+        "_path_items",
         "_path_rx",
         "_paths",
         "_suffix_rules",
@@ -159,6 +161,7 @@ class RuleSet:
         self._suffix_rules: list[tuple[str, Rule]] = []
         name_rx: list[tuple[str, Rule]] = []
         path_rx: list[tuple[str, Rule]] = []
+        heads: set[str] | None = set()  # the first segments of the path regexes' paths
         # What a file (not a directory) could match: names, suffixes, and the directories (exact,
         # or that and everything below) where a path pattern could match one.
         file_names: set[str] = set()
@@ -192,11 +195,19 @@ class RuleSet:
                     self._paths.setdefault(glob, []).append(rule)
                 else:
                     path_rx.append((_path_regex(glob), rule))
+                    head = glob.split("/", 1)[0]
+                    heads = None if heads is None or not _GLOB_CHARS.isdisjoint(head) else heads
+                    if heads is not None:
+                        heads.add(head)
                 if not dir_only:
                     self._add_file_dir(glob)
         self._suffixes = tuple(s for s, _ in self._suffix_rules)
         self._name_rx = _combine(name_rx)
-        self._path_rx = _combine(path_rx)
+        # Compiled when first needed: most paths cannot match (their first segment is none of
+        # `heads`), and `re` compiles a long alternation slowly.
+        self._path_items = path_rx
+        self._path_heads = None if heads is None else frozenset(heads)
+        self._path_rx: _Combined | None = None
         self._file_names = frozenset(file_names)
         self._file_suffixes = tuple(dict.fromkeys(file_suffixes))
 
@@ -255,7 +266,14 @@ class RuleSet:
             found = _last(self._paths[rel], is_dir)
             if found is not None and (best is None or found.index > best.index):
                 best = found
-        if self._path_rx is not None:
+        if self._path_items and (
+            self._path_heads is None or rel.partition("/")[0] in self._path_heads
+        ):
+            if self._path_rx is None:
+                self._path_rx = _combine(self._path_items)
+                if self._path_rx is None:  # every pattern is malformed
+                    self._path_items = []
+                    return best
             best = _better(best, self._path_rx, rel + "\0" if is_dir else rel)
         return best
 
