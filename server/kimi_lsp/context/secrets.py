@@ -402,17 +402,25 @@ _LOCATOR_TABLE: tuple[tuple[bytes, bool, tuple[tuple[int, int, bytes], ...]], ..
     (
         b"p",
         True,
-        ((6, 0, rb"m_(?<=npm_)[a-z0-9]{36}"), (14, 0, rb"ass" + _NAMED), (15, 1, rb"wd" + _NAMED)),
-    ),
-    (
-        b"g",
-        True,
         (
-            (1, 0, rb"h[pousr]_[a-z0-9]{36}|ithub_pat_[a-z0-9_]{22}"),
-            (7, 1, rb"lpat-[a-z0-9_-]{20}"),
+            (6, 0, rb"m_(?<=npm_)[a-z0-9]{36}"),
+            (7, -1, rb"at-(?<=glpat-)[a-z0-9_-]{20}"),
+            (14, 0, rb"ass" + _NAMED),
+            (15, 1, rb"wd" + _NAMED),
         ),
     ),
-    (b"h", True, ((8, 0, rb"f_[a-z0-9]{34}"), (20, -2, rb"(?<=auth)" + _NAMED))),
+    (
+        b"h",
+        True,
+        (
+            # Two places for one family: its anchors near one hit ("gh" one or three bytes
+            # before the "h") never both match, so it is still tried from left to right.
+            (1, -1, rb"[pousr]_(?<=gh[pousr]_)[a-z0-9]{36}"),
+            (1, -3, rb"ub_pat_(?<=github_pat_)[a-z0-9_]{22}"),
+            (8, 0, rb"f_[a-z0-9]{34}"),
+            (20, -2, rb"(?<=auth)" + _NAMED),
+        ),
+    ),
     (b"cre", True, ((16, 0, rb"t(?<=secret)" + _NAMED), (19, 3, rb"dential" + _NAMED))),
     (b"x", True, ((2, 0, rb"ox[abeprs]-[a-z0-9-]{10}"),)),
     (b":", True, ((12, 0, rb"//[^\s:/?#@\"'`<>]*:[^\s@/?#\"'`<>]+@"),)),
@@ -421,9 +429,7 @@ _LOCATOR_TABLE: tuple[tuple[bytes, bool, tuple[tuple[int, int, bytes], ...]], ..
 )
 _LOCATORS = tuple(
     (
-        re.compile(
-            re.escape(literal) + b"(?:" + b"|".join(b"(?:%s)" % f for _, _, f in fams) + b")"
-        ),
+        re.compile(re.escape(literal) + b"(?:" + b"|".join(f for _, _, f in fams) + b")"),
         lowered,
         tuple((index, offset) for index, offset, _ in fams),
     )
