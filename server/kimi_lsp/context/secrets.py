@@ -366,11 +366,13 @@ _PASSES: tuple[tuple[re.Pattern[bytes], bool, bytes, _Check], ...] = (
 
 # CPython's `re` finds a pattern's leading literal at GB/s, but tries every branch of an
 # alternation of different first characters at every position (one combined pattern of the
-# families ran at 5-35 MB/s). One scan per family costs ~21 scans of the text. Instead, families
-# share a scan for one literal they all hold at a fixed place (the "k" of "token", "key", "sk-",
-# "sk_live_", "hooks.slack.com"), each followed by what its match must hold there: a `locator`
-# `k(?:<token's>|<key's>|...)` hits only where some family may match, and there every family of
-# the scan is matched with its own pattern at its anchor. A scan of the lowercased text finds
+# families ran at 5-35 MB/s). One scan per family would be 21 scans of the text. Instead,
+# families share a scan for one literal they all hold at a fixed place (the "k" of "token",
+# "key", "sk-", "sk_live_", "hooks.slack.com"), each followed by what its match must hold there:
+# a `locator` `k(?:<token's>|<key's>|...)` hits only where some family may match, and there every
+# family of the scan is matched with its own pattern at its anchor: 9 scans. A scan costs about
+# one pass over the text plus a little per occurrence of its literal (the rarer the better); an
+# alternative that starts with a literal is skipped fast. A scan of the lowercased text finds
 # the places of a case-sensitive family too (its lowercased matches), never fewer.
 # (literal, on the lowercased text, ((family index in _PASSES or _PEM, anchor - literal's start,
 # what follows the literal), ...))
