@@ -34,7 +34,7 @@ KEY = "sk-test-fake"
 SOURCE = "def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n"
 # Two hunks against SOURCE: line 2 and line 6.
 PROPOSAL = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b * 1\n"
-SCENARIO_TIMEOUT = 45
+SCENARIO_TIMEOUT = 60
 CLEARED_ENV = ("MOONSHOT_API_KEY", "KIMI_API_KEY", "KIMI_BASE_URL", "KIMI_MODEL", "NVIM")
 
 
@@ -321,7 +321,7 @@ def test_chat_stop_cancels_the_upstream_stream(tmp_path: Path) -> None:
         data = run_scenario("chat_stop", tmp_path, fake).data
         first, second = fake.requests()
     assert data["outcome"] == "client_disconnected"
-    assert data["seconds"] < 2
+    assert data["seconds"] < 5  # seen while Neovim and the server run, not at exit
     assert data["events_sent"] < 150  # cut long before the end
     assert data["stopped_text"].endswith("_(stopped)_\n\n## You\n\n")
     assert data["grew"] is False
@@ -355,7 +355,7 @@ def test_checkhealth(tmp_path: Path) -> None:
 
 
 def test_edit_preview_follows_lines_added_above(tmp_path: Path) -> None:
-    reply = edit_reply("def mul(a, b):\n    return a * b * 1", chunk_delay=0.3)
+    reply = edit_reply("def mul(a, b):\n    return a * b * 1")
     with fake_api(tmp_path, [reply]) as fake:
         data = run_scenario("edit_rebased", tmp_path, fake).data
     assert data["hunks"] == 1

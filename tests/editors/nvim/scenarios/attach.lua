@@ -7,7 +7,7 @@ H.run(function()
   local bufnr, client = H.open("calc.py")
 
   vim.cmd("KimiStatus")
-  local note = H.wait(10000, function()
+  local note = H.wait(20000, function()
     return H.notified("kimi-lsp ")
   end, ":KimiStatus to show the status")
   local statusline = H.wait(5000, function()
@@ -16,7 +16,7 @@ H.run(function()
   end, "the statusline component to show the model")
 
   vim.cmd("KimiContext")
-  local float = H.wait(10000, function()
+  local float = H.wait(20000, function()
     for _, win in ipairs(vim.api.nvim_list_wins()) do
       if vim.api.nvim_win_get_config(win).relative ~= "" then
         return win

@@ -17,7 +17,7 @@ H.run(function()
   local chat = require("kimi.chat")
   vim.cmd("KimiChat Write a long answer please")
   local bufnr = chat.state.bufnr
-  H.wait(15000, function()
+  H.wait(20000, function()
     return H.text(bufnr):find("word2 ", 1, true)
   end, "the answer to start streaming")
   vim.api.nvim_set_current_win(vim.fn.bufwinid(bufnr))
@@ -31,7 +31,7 @@ H.run(function()
   local status = client:request_sync("kimi/status", vim.empty_dict(), 5000, source)
 
   vim.cmd("KimiChat Short one now")
-  H.wait(15000, function()
+  H.wait(20000, function()
     return not chat.busy() and H.text(bufnr):find("Back again.", 1, true)
   end, "the next answer after stopping")
   return {

@@ -6,16 +6,23 @@ H.run(function()
   H.setup()
   H.open("calc.py")
   local chat = require("kimi.chat")
+  -- What the buffer showed after each streamed piece of the answer (before the result).
+  local partial = false
+  local on_delta = chat.on_delta
+  chat.on_delta = function(err, params, ctx)
+    on_delta(err, params, ctx)
+    if params.kind == "content" and chat.busy() then
+      local text = H.text(chat.state.bufnr)
+      partial = partial or (text:find("The bug", 1, true) ~= nil and not text:find("`.", 1, true))
+    end
+  end
   vim.cmd("KimiChat What is wrong here?")
   local bufnr = chat.state.bufnr
-  local partial = false
-  H.wait(15000, function()
-    local text = H.text(bufnr)
-    if chat.busy() and text:find("The bug", 1, true) then
-      partial = true
-    end
-    return not chat.busy() and text:find("_\n\n## You\n\n$")
-  end, "the first answer", function() return H.text(bufnr) end)
+  H.wait(20000, function()
+    return not chat.busy() and H.text(bufnr):find("_\n\n## You\n\n$")
+  end, "the first answer", function()
+    return H.text(bufnr)
+  end)
   local first = H.text(bufnr)
   local conversation = chat.state.conversation_id
   local win = vim.fn.bufwinid(bufnr)
@@ -32,7 +39,7 @@ H.run(function()
   vim.api.nvim_set_current_win(win)
   vim.api.nvim_buf_set_lines(bufnr, -2, -1, false, { "And how do I fix it?" }) -- on the empty line
   H.keys("<CR>")
-  H.wait(15000, function()
+  H.wait(20000, function()
     local text = H.text(bufnr)
     return not chat.busy() and text:find("Use a plus.", 1, true) and text:find("## You\n\n$")
   end, "the second answer")

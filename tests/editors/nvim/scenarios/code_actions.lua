@@ -39,15 +39,16 @@ H.run(function()
     end,
   })
   local edit = require("kimi.edit")
-  H.wait(15000, function()
+  H.wait(20000, function()
     local state = edit.states[bufnr]
     return state and state.edits
   end, "the proposal of the code action")
   vim.cmd("KimiAcceptAll")
   local after_edit = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n"
-  H.wait(10000, function()
-    return H.text(bufnr) == after_edit
-  end, "the accepted edit in the buffer")
+  H.wait(20000, function()
+    return edit.states[bufnr] == nil
+  end, "the accepted proposal to be settled")
+  H.eq(H.text(bufnr), after_edit, "the buffer after accepting")
 
   -- "Kimi: fix …" runs in the server (apply mode): it sends workspace/applyEdit.
   local fix_diagnostic = {
@@ -64,9 +65,11 @@ H.run(function()
     end,
   })
   local after_fix = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b * 2\n"
-  H.wait(15000, function()
+  H.wait(20000, function()
     return H.text(bufnr) == after_fix
-  end, "the server's fix applied through workspace/applyEdit")
+  end, "the server's fix applied through workspace/applyEdit", function()
+    return H.text(bufnr)
+  end)
 
   return {
     titles = titles,

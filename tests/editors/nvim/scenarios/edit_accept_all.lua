@@ -6,7 +6,7 @@ H.run(function()
   local bufnr = H.open("calc.py")
   local state, seen = H.preview(1, 6, "tweak both functions")
   H.keys("gA")
-  H.wait(10000, function()
+  H.wait(20000, function()
     return require("kimi.edit").states[bufnr] == nil
   end, "the accepted proposal")
   return {

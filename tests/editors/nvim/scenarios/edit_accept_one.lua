@@ -9,7 +9,7 @@ H.run(function()
   local drawn = H.drawn(bufnr)
   vim.api.nvim_win_set_cursor(0, { 6, 0 })
   H.keys("ga")
-  H.wait(10000, function()
+  H.wait(20000, function()
     return require("kimi.edit").states[bufnr] == nil
   end, "the accepted hunk")
   return {

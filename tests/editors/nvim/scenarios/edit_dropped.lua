@@ -7,7 +7,7 @@ H.run(function()
   local bufnr = H.open("calc.py")
   H.preview(1, 6, "tweak both functions")
   vim.api.nvim_buf_set_lines(bufnr, 1, 2, false, { "    return a - b  # mine" })
-  H.wait(10000, function()
+  H.wait(20000, function()
     return require("kimi.edit").states[bufnr] == nil
   end, "kimi/editDropped to clear the preview")
   local note = H.notified("changed the lines")

@@ -88,7 +88,7 @@ end
 function H.open(name)
   vim.cmd.edit(vim.fn.fnameescape(H.workspace .. "/" .. name))
   local bufnr = vim.api.nvim_get_current_buf()
-  local client = H.wait(15000, function()
+  local client = H.wait(20000, function()
     local c = vim.lsp.get_clients({ name = "kimi", bufnr = bufnr })[1]
     return c and c.initialized and c or nil
   end, "the kimi client to attach and initialize")
@@ -133,23 +133,28 @@ function H.preview(first, last, instruction)
   local bufnr = vim.api.nvim_get_current_buf()
   local edit = require("kimi.edit")
   local ns = require("kimi.preview").ns
-  vim.cmd(string.format("%d,%dKimiEdit %s", first, last, instruction))
+  -- What the buffer showed after each streamed preview (before the result arrived).
   local seen = { streamed = 0, virt_lines = 0 }
-  local state = H.wait(15000, function()
-    local state = edit.states[bufnr]
-    if state and state.edits then
-      return state
-    end
-    local marks = vim.api.nvim_buf_get_extmarks(bufnr, ns, 0, -1, { details = true })
-    local lines = 0
-    for _, mark in ipairs(marks) do
-      lines = lines + #(mark[4].virt_lines or {})
-    end
-    if #marks > 0 then
+  local on_preview = edit.on_preview
+  edit.on_preview = function(err, params, ctx)
+    on_preview(err, params, ctx)
+    local current = edit.states[bufnr]
+    if current and not current.edits then
+      local marks = vim.api.nvim_buf_get_extmarks(bufnr, ns, 0, -1, { details = true })
+      local lines = 0
+      for _, mark in ipairs(marks) do
+        lines = lines + #(mark[4].virt_lines or {})
+      end
       seen.streamed = seen.streamed + 1
       seen.virt_lines = math.max(seen.virt_lines, lines)
     end
+  end
+  vim.cmd(string.format("%d,%dKimiEdit %s", first, last, instruction))
+  local state = H.wait(20000, function()
+    local current = edit.states[bufnr]
+    return current and current.edits and current
   end, "the proposal of :KimiEdit")
+  edit.on_preview = on_preview
   return state, seen
 end
 
