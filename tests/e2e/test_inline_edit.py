@@ -62,10 +62,22 @@ async def test_apply_mode_sends_one_minimal_versioned_edit(fake: FakeKimi, profi
     assert "fix the bug" in body["messages"][-2]["content"]
 
 
-async def test_preview_accept_some_and_reject(fake: FakeKimi, profile: str) -> None:
+def mirror(client: Any, text: str, params: Any, version: int) -> str:
+    """Do what an editor does with a workspace/applyEdit: change the buffer, send didChange."""
+    _, _, edits = text_edits(params)
+    text = apply_text_edits(text, edits)
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=URI, version=version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
+    return text
+
+
+async def test_preview_accept_some_then_the_rest_and_reject(fake: FakeKimi, profile: str) -> None:
     new = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b * 1\n"
-    fake.enqueue(Reply(content=new[len("```python\n") :] if False else new + "```"))
-    fake.enqueue(Reply(content=new + "```"))
+    fake.enqueue(Reply(content=new + "```"), Reply(content=new + "```"))
     async with session(profile, init_options=options(fake), env=ENV) as client:
         open_document(client, URI, SOURCE)
         params = {"textDocument": {"uri": URI}, "range": FUNCS, "instruction": "tweak",
@@ -77,16 +89,39 @@ async def test_preview_accept_some_and_reject(fake: FakeKimi, profile: str) -> N
             client, "kimi/acceptEdit", {"editId": proposal["editId"], "hunks": [1]}
         )
         assert accepted == {"applied": True}
-        [applied] = client.applied
-        _, _, edits = text_edits(applied)
+        _, _, edits = text_edits(client.applied[0])
         assert [e.new_text for e in edits] == [" * 1"]
+        text = mirror(client, SOURCE, client.applied[0], 2)
+        # The other hunk is still pending under its original index.
+        rest = await request(client, "kimi/acceptEdit", {"editId": proposal["editId"]})
+        assert rest == {"applied": True}
+        text = mirror(client, text, client.applied[1], 3)
+        assert text == new
         again = await request(client, "kimi/acceptEdit", {"editId": proposal["editId"]})
         assert again["applied"] is False and "no longer pending" in again["reason"]
 
         second = await request(client, "kimi/inlineEdit", params)
         rejected = await request(client, "kimi/rejectEdit", {"editId": second["editId"]})
         assert rejected == {"applied": False}
-        assert len(client.applied) == 1
+        assert len(client.applied) == 2
+
+
+async def test_preview_refused_when_the_user_typed_over_its_lines(fake: FakeKimi) -> None:
+    gate = f"slow-{uuid.uuid4().hex}"
+    fake.enqueue(Reply(content="return a + b\n```", gate=gate))
+    async with session("vscode", init_options=options(fake), env=ENV) as client:
+        open_document(client, URI, SOURCE)
+        call = asyncio.ensure_future(request(
+            client, "kimi/inlineEdit",
+            {"textDocument": {"uri": URI}, "range": LINE_1, "instruction": "fix",
+             "mode": "preview"},
+        ))  # fmt: skip
+        await fake.wait_for_in_flight(1)
+        change(client, URI, 2, (1, 13), (1, 14), "*")
+        fake.open_gate(gate)
+        with pytest.raises(JsonRpcException) as caught:
+            await call
+        assert caught.value.data["kind"] == "stale_document"
 
 
 async def test_typing_elsewhere_during_the_stream_is_rebased(fake: FakeKimi, profile: str) -> None:

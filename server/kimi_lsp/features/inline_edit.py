@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 from ..context.prompt import SYSTEM_PROMPTS, render
 from ..document_events import DocumentEvent
 from ..documents import Range
-from ..edits.diff import Hunk, diff_range
+from ..edits.diff import Hunk, apply_hunks, compute_hunks, diff_range
 from ..edits.extract import conform_to_range, extract_code
-from ..edits.pending import PendingEdits
-from ..errors import InvalidInputError
+from ..edits.pending import PendingEdit, PendingEdits
+from ..edits.rebase import spans_meet
+from ..errors import InvalidInputError, StaleDocumentError
 from ..model.types import ContentDelta, ModelRequest, StreamEvent
 from . import params as p
 from .apply import apply_hunks_to_document, edits_to_wire, to_lsp_edits
@@ -74,6 +75,9 @@ class InlineEdits:
     def __init__(self, server: KimiServer) -> None:
         self.server = server
         self.pending = PendingEdits()
+        # Hunk indices already accepted per pending edit: the rest stay pending, with the
+        # indices the client was given.
+        self.accepted: dict[str, set[int]] = {}
 
     async def run_raw(self, raw: Any) -> dict[str, Any]:
         return await self.run(parse_params(raw))
@@ -128,6 +132,7 @@ class InlineEdits:
         hunks = diff_range(snapshot, start, end, code)
         usage = result.usage.to_wire()
         if params.mode == "preview":
+            self._refuse_if_typed_over(params.uri, snapshot, (start, end))
             self.pending.add(params.uri, version, snapshot, (start, end), hunks, edit_id=edit_id)
             return self._answer(edit_id, params.uri, version, snapshot, hunks, False, usage)
         label = f"Kimi: {params.instruction[:60]}"
@@ -181,40 +186,75 @@ class InlineEdits:
         if pending is None:
             return {"applied": False, "reason": "This edit is no longer pending (it was "
                     "accepted, rejected, expired, or its lines were changed)."}  # fmt: skip
-        chosen = _choose(pending.hunks, body.get("hunks"))
+        done = self.accepted.setdefault(edit_id, set())
+        indices = _choose(pending.hunks, body.get("hunks"))
+        indices = [i for i in indices if i not in done]
+        if not indices:
+            return {"applied": False, "reason": "Those hunks were accepted already."}
+        chosen = [pending.hunks[i] for i in indices]
+        # Hunks accepted earlier are in the document now: they count as changes made since
+        # the snapshot, and never overlap the others (hunks are at least a character apart).
         applied = await apply_hunks_to_document(
             self.server, pending.uri, pending.snapshot, chosen, "Kimi: accept edit"
         )
-        if applied.applied:
+        if not applied.applied:
+            return {"applied": False, "reason": applied.reason}
+        done.update(indices)
+        if len(done) == len(pending.hunks):
             self.pending.pop(edit_id)
-            return {"applied": True}
-        return {"applied": False, "reason": applied.reason}
+            self.accepted.pop(edit_id, None)
+        return {"applied": True}
 
     def reject(self, raw: Any) -> dict[str, Any]:
         edit_id = p.string(p.obj(raw, "params"), "editId")
+        self.accepted.pop(edit_id, None)
         if self.pending.pop(edit_id) is None:
             return {"applied": False, "reason": "This edit is no longer pending."}
         return {"applied": False}
+
+    def _refuse_if_typed_over(self, uri: str, snapshot: str, span: tuple[int, int]) -> None:
+        document = self.server.documents.get(uri)
+        if document is None or document.text == snapshot:
+            return
+        user = compute_hunks(snapshot, document.text)
+        if any(spans_meet(span[0], span[1], u.start, u.end) for u in user):
+            raise StaleDocumentError(
+                "You edited these lines while Kimi was writing, so the proposal was discarded "
+                "(your typing is untouched). Run the edit again to include your changes."
+            )
 
     def document_changed(self, uri: str) -> None:
         document = self.server.documents.get(uri)
         if document is None or not self.pending.for_uri(uri):
             return
-        for dropped in self.pending.drop_touched(uri, document.text):
-            log.info("Pending edit %s dropped: its lines were edited", dropped.edit_id)
-            self.server.notify(
-                "kimi/editDropped",
-                {
-                    "editId": dropped.edit_id,
-                    "uri": uri,
-                    "reason": "You changed the lines of this proposal, so it was dropped.",
-                },
-            )
+        for pending in self.pending.for_uri(uri):
+            if self._user_touched(pending, document.text):
+                self.pending.pop(pending.edit_id)
+                self.accepted.pop(pending.edit_id, None)
+                log.info("Pending edit %s dropped: its lines were edited", pending.edit_id)
+                self.server.notify(
+                    "kimi/editDropped",
+                    {
+                        "editId": pending.edit_id,
+                        "uri": uri,
+                        "reason": "You changed the lines of this proposal, so it was dropped.",
+                    },
+                )
+
+    def _user_touched(self, pending: PendingEdit, current: str) -> bool:
+        """Whether the user (not an accepted hunk of this edit) changed the edit's range."""
+        accepted = [pending.hunks[i] for i in sorted(self.accepted.get(pending.edit_id, ()))]
+        base = apply_hunks(pending.snapshot, accepted) if accepted else pending.snapshot
+        if base == current:
+            return False
+        start, end = pending.range_offsets
+        end += sum(len(h.text) - (h.end - h.start) for h in accepted)
+        return any(spans_meet(start, end, u.start, u.end) for u in compute_hunks(base, current))
 
 
-def _choose(hunks: list[Hunk], indices: Any) -> list[Hunk]:
+def _choose(hunks: list[Hunk], indices: Any) -> list[int]:
     if indices is None:
-        return list(hunks)
+        return list(range(len(hunks)))
     if not isinstance(indices, list) or not all(
         isinstance(i, int) and not isinstance(i, bool) for i in indices
     ):
@@ -224,7 +264,7 @@ def _choose(hunks: list[Hunk], indices: Any) -> list[Hunk]:
         raise InvalidInputError(
             f"Hunk index {bad[0]} does not exist: this edit has {len(hunks)} hunk(s)."
         )
-    return [hunks[i] for i in sorted(set(indices))]
+    return sorted(set(indices))
 
 
 def _wire_range(rng: Range) -> dict[str, Any]:
@@ -253,7 +293,8 @@ def register(server: KimiServer) -> None:
     server.document_events.subscribe(DocumentEvent.CHANGED, edits.document_changed)
 
     def closed(uri: str) -> None:
-        edits.pending.drop_uri(uri)
+        for dropped in edits.pending.drop_uri(uri):
+            edits.accepted.pop(dropped.edit_id, None)
 
     server.document_events.subscribe(DocumentEvent.CLOSED, closed)
 
