@@ -65,7 +65,15 @@ end, {
 
 command("KimiRefactor", function(o)
   require("kimi.refactor").command(o)
-end, { nargs = "*", desc = "Kimi: multi-file refactor (not available yet)" })
+end, { nargs = "*", desc = "Kimi: multi-file refactor, shown as a preview" })
+
+command("KimiRefactorApply", function()
+  require("kimi.refactor").apply()
+end, { desc = "Kimi: apply the refactor's proposal" })
+
+command("KimiRefactorDiscard", function()
+  require("kimi.refactor").discard()
+end, { desc = "Kimi: drop the refactor's proposal (or stop it)" })
 
 command("KimiLog", function()
   vim.cmd.edit(vim.fn.fnameescape(require("kimi.log").file()))

@@ -34,6 +34,8 @@ KEY = "sk-test-fake"
 SOURCE = "def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n"
 # Two hunks against SOURCE: line 2 and line 6.
 PROPOSAL = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b * 1\n"
+# Two hunks against SOURCE, the first one a line longer: line 2 and line 6.
+GROWING = "def add(a, b):\n    s = a + b\n    return s\n\n\ndef mul(a, b):\n    return a * b * 1\n"
 SCENARIO_TIMEOUT = 60
 CLEARED_ENV = ("MOONSHOT_API_KEY", "KIMI_API_KEY", "KIMI_BASE_URL", "KIMI_MODEL", "NVIM")
 
@@ -102,12 +104,18 @@ class Fake:
 
 
 @contextlib.contextmanager
-def fake_api(tmp_path: Path, script: list[dict[str, Any]]) -> Iterator[Fake]:
+def fake_api(
+    tmp_path: Path, script: list[dict[str, Any]], module: str | None = None
+) -> Iterator[Fake]:
+    """The fake API with a JSON script, or the launcher `module` (given the key) instead."""
     script_file = tmp_path / "script.json"
     script_file.write_text(json.dumps(script), encoding="utf-8")
+    command = [sys.executable, "-m", "tests.fake_kimi", "--port", "0", "--script",
+               str(script_file), "--key", KEY]  # fmt: skip
+    if module is not None:
+        command = [sys.executable, "-m", module, KEY]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fake_kimi", "--port", "0", "--script", str(script_file),
-         "--key", KEY],
+        command,
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         start_new_session=True,
     )  # fmt: skip
@@ -142,12 +150,18 @@ class Run:
 
 
 def run_scenario(
-    name: str, tmp_path: Path, fake: Fake | None, env: dict[str, str] | None = None
+    name: str,
+    tmp_path: Path,
+    fake: Fake | None,
+    env: dict[str, str] | None = None,
+    files: dict[str, str] | None = None,
 ) -> Run:
     assert NVIM is not None
     workspace = tmp_path / "workspace"
     (workspace / ".git").mkdir(parents=True, exist_ok=True)
-    (workspace / "calc.py").write_text(SOURCE, encoding="utf-8")
+    for rel, text in (files or {"calc.py": SOURCE}).items():
+        (workspace / rel).parent.mkdir(parents=True, exist_ok=True)
+        (workspace / rel).write_text(text, encoding="utf-8")
     home = tmp_path / "home"
     result_file = tmp_path / "result.json"
     marker = uuid.uuid4().hex
@@ -211,10 +225,15 @@ def test_setup_attach_and_status(tmp_path: Path) -> None:
     assert data["client_name"] == "kimi"
     assert "kimi-k2.6" in data["status_message"] and "API key: configured" in data["status_message"]
     assert data["statusline"].startswith("Kimi kimi-k2.6")
-    assert {"KimiChat", "KimiEdit", "KimiStatus", "KimiContext", "KimiRefactor"} <= set(
-        data["commands"]
-    )
-    assert "not available yet" in data["refactor_message"]
+    assert {
+        "KimiChat",
+        "KimiEdit",
+        "KimiStatus",
+        "KimiContext",
+        "KimiRefactor",
+        "KimiRefactorApply",
+    } <= set(data["commands"])
+    assert "no Kimi refactor to apply" in data["refactor_message"]
     assert "calc.py" in data["context_float"]
     assert data["undocumented"] == []  # every :Kimi… command has a tag in doc/kimi.txt
     assert "INSTALLATION" in data["help_line"]
@@ -245,13 +264,19 @@ def assert_streamed(data: dict[str, Any]) -> None:
 
 
 def test_edit_preview_accept_one_hunk(tmp_path: Path) -> None:
-    with fake_api(tmp_path, [edit_reply(PROPOSAL)]) as fake:
+    with fake_api(tmp_path, [edit_reply(GROWING)]) as fake:
         data = run_scenario("edit_accept_one", tmp_path, fake).data
         [request] = fake.requests()
     assert_streamed(data)
     assert data["hunks"] == 2
-    assert data["drawn"] == {"removed": [2, 6], "added": ["return a + b", "return a * b * 1"]}
-    assert data["text"] == SOURCE.replace("a * b", "a * b * 1")  # only the hunk under the cursor
+    assert data["drawn"] == {
+        "removed": [2, 6], "added": ["s = a + b", "return s", "return a * b * 1"],
+    }  # fmt: skip
+    # The first hunk is in, the other one still offered, two rows lower (it followed the text).
+    assert data["text_one"] == SOURCE.replace("    return a - b\n", "    s = a + b\n    return s\n")
+    assert data["still"] is True
+    assert data["after_one"] == {"removed": [7], "added": ["return a * b * 1"]}
+    assert data["text"] == GROWING
     assert data["marks"] == 0 and data["maps"] == 0
     assert request["body"]["messages"][-1] == {
         "role": "assistant", "content": "```python\n", "partial": True,
@@ -361,3 +386,33 @@ def test_edit_preview_follows_lines_added_above(tmp_path: Path) -> None:
     assert data["hunks"] == 1
     assert data["drawn"] == {"removed": [8], "added": ["return a * b * 1"]}  # 6 + 2 new lines
     assert data["text"] == "import math\n\n" + SOURCE.replace("a * b", "a * b * 1")
+
+
+REFACTOR_FILES = {
+    "pkg/__init__.py": "",
+    "pkg/config.py": "class Config:\n    debug = False\n",
+    "pkg/app.py": "from pkg.config import Config\n\n\ndef make() -> Config:\n    return Config()\n",
+}
+
+
+def test_refactor_preview_then_apply(tmp_path: Path) -> None:
+    with fake_api(tmp_path, [], module="tests.editors.nvim.refactor_fake") as fake:
+        data = run_scenario("refactor", tmp_path, fake, files=REFACTOR_FILES).data
+        requests = fake.requests()
+    assert len(requests) >= 3  # the planner (twice: a search, then the plan) and the workers
+    assert data["progress"] > 0 and data["progress_notes"] > 0  # shown while the agent worked
+    assert data["qf_title"] == "Kimi refactor: rename Config to Settings"
+    assert [(item["file"], item["text"]) for item in data["qf"]] == [
+        ("pkg/app.py", "Kimi refactor: 2 change(s), +3 -3 lines"),
+        ("pkg/config.py", "Kimi refactor: 1 change(s), +1 -1 lines"),
+    ]
+    diff = data["diff"]
+    assert "+++ b/pkg/app.py" in diff and "+++ b/pkg/config.py" in diff
+    assert "-class Config:\n+class Settings:" in diff
+    assert data["diff_filetype"] == "diff"
+    assert data["unchanged_before_apply"] is True  # the preview changes nothing
+    for rel in ("pkg/config.py", "pkg/app.py"):
+        assert data["buffers"][rel] == REFACTOR_FILES[rel].replace("Config", "Settings")
+        assert data["files"][rel] == REFACTOR_FILES[rel].replace("Config", "Settings")
+    assert data["diff_closed"] is True and data["state"] is False
+    assert data["discarded"] == {"state": False, "notified": True}

@@ -19,6 +19,7 @@ local M = {}
 ---@field edits lsp.TextEdit[]|nil  the result's hunks, against the snapshot
 ---@field shown table<integer, boolean>  hunks still offered (reject_hunk hides one)
 ---@field drawn kimi.DrawnHunk[]
+---@field accepted table<integer, boolean>|nil  hunks the server applied already
 ---@field busy boolean            an accept/reject is on its way
 ---@field saved_maps table[]      the buffer's own mappings our keymaps shadow
 
@@ -284,26 +285,80 @@ local function ready(bufnr)
   return state
 end
 
+--- The hunks still offered, as 0-based indices for kimi/acceptEdit.
+local function offered(state)
+  local hunks = {}
+  for i = 1, #state.edits do
+    if state.shown[i] then
+      hunks[#hunks + 1] = i - 1
+    end
+  end
+  return hunks
+end
+
+--- After the server applied some hunks: the others moved with the text (their extmarks
+--- followed it). Re-anchor the remaining edits where they are now and draw them again.
 ---@param state kimi.EditState
----@param hunks integer[]|nil  0-based indices; nil = all
----@param done fun(applied: boolean)|nil
+---@param before table<integer, integer>  each drawn hunk's first row before the apply
+local function rebase(state, before)
+  local base = shifted(state.edits, shift(state))
+  local moved = {}
+  for i, edit in ipairs(base) do
+    local delta = 0
+    if state.shown[i] then
+      for _, hunk in ipairs(state.drawn) do
+        if hunk.index == i and before[i] then
+          local first = preview.rows(state.bufnr, hunk)
+          delta = first and (first - before[i]) or 0
+        end
+      end
+    end
+    moved[i] = shifted({ edit }, delta)[1]
+  end
+  state.edits = moved
+  local pos = vim.api.nvim_buf_get_extmark_by_id(state.bufnr, anchors, state.anchor, {})
+  state.anchor_row = pos[1] or state.anchor_row -- the edits are where they are now
+  redraw(state)
+end
+
+---@param state kimi.EditState
+---@param hunks integer[]  0-based indices (the server keeps the others pending)
+---@param done fun()|nil
 local function accept(state, hunks, done)
   local client = client_of(state)
   if not client then
     M.clear(state.bufnr)
     return
   end
+  local before = {}
+  for _, hunk in ipairs(state.drawn) do
+    before[hunk.index] = preview.rows(state.bufnr, hunk)
+  end
   state.busy = true
   local params = { editId = state.edit_id, hunks = hunks }
   require("kimi.lsp").request(client, "kimi/acceptEdit", params, function(result, err)
     state.busy = false
-    if err then
+    if err or M.states[state.bufnr] ~= state then
       return
     end
     if type(result) == "table" and result.applied then
-      M.clear(state.bufnr)
+      state.accepted = state.accepted or {}
+      for _, i in ipairs(hunks) do
+        state.shown[i + 1] = false
+        state.accepted[i + 1] = true
+      end
+      if #offered(state) == 0 then
+        M.clear(state.bufnr)
+        if vim.tbl_count(state.accepted) < #state.edits then
+          -- Hunks dropped with reject_hunk are still pending on the server: let it forget them.
+          require("kimi.lsp").request(client, "kimi/rejectEdit", { editId = state.edit_id },
+            function() end)
+        end
+      else
+        rebase(state, before)
+      end
       if done then
-        done(true)
+        done()
       end
       return
     end
@@ -315,8 +370,8 @@ local function accept(state, hunks, done)
   end, state.bufnr)
 end
 
---- Accept the hunk under the cursor. The server settles a proposal in one decision, so the
---- other hunks are discarded.
+--- Accept the hunk under the cursor. The other hunks stay offered (and pending on the
+--- server under their original indices).
 ---@param bufnr? integer
 function M.accept_hunk(bufnr)
   local state = ready(bufnr)
@@ -328,16 +383,7 @@ function M.accept_hunk(bufnr)
     log.notify("no Kimi hunk under the cursor.", "warn")
     return
   end
-  local others = 0
-  for i, shown in pairs(state.shown) do
-    others = others + ((shown and i ~= index) and 1 or 0)
-  end
-  accept(state, { index - 1 }, function()
-    if others > 0 then
-      log.notify(string.format("hunk %d applied; the %d other hunk(s) were discarded.",
-        index, others), "info")
-    end
-  end)
+  accept(state, { index - 1 })
 end
 
 --- Accept every hunk still offered.
@@ -347,15 +393,7 @@ function M.accept_all(bufnr)
   if not state then
     return
   end
-  local hunks, all = {}, true
-  for i = 1, #state.edits do
-    if state.shown[i] then
-      hunks[#hunks + 1] = i - 1
-    else
-      all = false
-    end
-  end
-  accept(state, not all and hunks or nil)
+  accept(state, offered(state))
 end
 
 --- Stop offering the hunk under the cursor (the rest stay pending).

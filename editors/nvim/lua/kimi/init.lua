@@ -36,10 +36,11 @@ function M.edit(first, last, instruction)
   require("kimi.edit").start(vim.api.nvim_get_current_buf(), range, instruction)
 end
 
---- Stop whatever Kimi is writing: the chat answer and edits in progress.
+--- Stop whatever Kimi is writing: the chat answer, edits and a refactor in progress.
 function M.stop()
   require("kimi.chat").stop()
   require("kimi.edit").stop_all()
+  require("kimi.refactor").stop()
 end
 
 return M

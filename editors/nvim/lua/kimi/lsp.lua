@@ -24,10 +24,8 @@ M.handlers = {
   ["kimi/usage"] = function(...)
     require("kimi.status").on_usage(...)
   end,
-  ["kimi/refactorProgress"] = function(_, params)
-    if type(params) == "table" and params.message then
-      log.info("refactor: " .. tostring(params.message))
-    end
+  ["kimi/refactorProgress"] = function(...)
+    require("kimi.refactor").on_progress(...)
   end,
 }
 

@@ -1,5 +1,6 @@
 -- setup() + attach: the server starts for a Python file; :KimiStatus shows the model, the
--- statusline component too; :KimiContext opens the manifest; :KimiRefactor is a stub.
+-- statusline component too; :KimiContext opens the manifest; :KimiRefactorApply with no
+-- proposal says so.
 local H = dofile(vim.fs.dirname(debug.getinfo(1, "S").source:sub(2)) .. "/harness.lua")
 
 H.run(function()
@@ -27,8 +28,8 @@ H.run(function()
     vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(float), 0, -1, false), "\n")
   vim.api.nvim_win_close(float, true)
 
-  vim.cmd("KimiRefactor rename add to plus")
-  local refactor = H.notified("KimiRefactor")
+  vim.cmd("KimiRefactorApply")
+  local refactor = H.notified("no Kimi refactor to apply")
 
   -- :help kimi: the help file builds tags without errors and documents every command.
   local root = vim.fn.tempname()

@@ -1,0 +1,67 @@
+"""The fake Kimi API scripted for a refactor: `python -m tests.editors.nvim.refactor_fake KEY`.
+
+The refactor agent's requests need a callable reply (the planner, then one worker per file),
+which the fake's JSON script cannot express; this serves the fake from a thread with that
+callable as its default reply, prints `READY <base url>` like `python -m tests.fake_kimi`, and
+runs until SIGTERM. The replies follow tests/e2e/test_refactor.py: rename Config to Settings in
+pkg/config.py and pkg/app.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import sys
+import threading
+from typing import Any
+
+from kimi_lsp.agent.fanout import PLAN_PROMPT
+from tests.fake_kimi import FakeKimi, Reply, ToolCall
+
+EDITS: dict[str, dict[str, Any]] = {
+    "pkg/config.py": {"old": "class Config:", "new": "class Settings:"},
+    "pkg/app.py": {"old": "Config", "new": "Settings", "replace_all": True},
+}
+PLAN = {
+    "plan": "Rename Config to Settings.",
+    "files": [{"path": rel, "change": "rename"} for rel in EDITS],
+}
+
+
+def respond(body: dict[str, Any]) -> Reply:
+    messages = body["messages"]
+    if messages[0]["content"] == PLAN_PROMPT:
+        if not any(m["role"] == "tool" for m in messages):
+            return Reply(
+                reasoning="look around", tool_calls=[ToolCall("search", {"pattern": "Config"})]
+            )
+        return Reply(reasoning="plan", content=json.dumps(PLAN))
+    found = re.search(r"^# Your file: (\S+)$", messages[1]["content"], re.MULTILINE)
+    rel = found.group(1) if found else ""
+    if rel not in EDITS:
+        return Reply(content=f"unexpected worker file {rel!r}")
+    return Reply(
+        reasoning=f"edit {rel}",
+        tool_calls=[
+            ToolCall("replace_in_file", {"path": rel, **EDITS[rel]}),
+            ToolCall("finish", {"summary": f"renamed in {rel}"}),
+        ],
+    )
+
+
+def main(argv: list[str]) -> int:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    fake = FakeKimi(api_keys=tuple(argv[1:2]) or None).start_in_thread()
+    fake.set_default(respond)
+    print(f"READY {fake.base_url}", flush=True)
+    try:
+        stop.wait()
+    finally:
+        fake.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
