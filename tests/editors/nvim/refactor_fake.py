@@ -23,9 +23,12 @@ EDITS: dict[str, dict[str, Any]] = {
     "pkg/config.py": {"old": "class Config:", "new": "class Settings:"},
     "pkg/app.py": {"old": "Config", "new": "Settings", "replace_all": True},
 }
+# A file the refactor creates (the edit to a uri that does not exist yet).
+CREATED = {"pkg/compat.py": "from pkg.config import Settings\n\nConfig = Settings\n"}
 PLAN = {
     "plan": "Rename Config to Settings.",
-    "files": [{"path": rel, "change": "rename"} for rel in EDITS],
+    "files": [{"path": rel, "change": "rename"} for rel in EDITS]
+    + [{"path": rel, "change": "create"} for rel in CREATED],
 }
 
 
@@ -39,12 +42,16 @@ def respond(body: dict[str, Any]) -> Reply:
         return Reply(reasoning="plan", content=json.dumps(PLAN))
     found = re.search(r"^# Your file: (\S+)$", messages[1]["content"], re.MULTILINE)
     rel = found.group(1) if found else ""
-    if rel not in EDITS:
+    if rel in CREATED:
+        call = ToolCall("create_file", {"path": rel, "content": CREATED[rel]})
+    elif rel in EDITS:
+        call = ToolCall("replace_in_file", {"path": rel, **EDITS[rel]})
+    else:
         return Reply(content=f"unexpected worker file {rel!r}")
     return Reply(
         reasoning=f"edit {rel}",
         tool_calls=[
-            ToolCall("replace_in_file", {"path": rel, **EDITS[rel]}),
+            call,
             ToolCall("finish", {"summary": f"renamed in {rel}"}),
         ],
     )

@@ -404,15 +404,19 @@ def test_refactor_preview_then_apply(tmp_path: Path) -> None:
     assert data["qf_title"] == "Kimi refactor: rename Config to Settings"
     assert [(item["file"], item["text"]) for item in data["qf"]] == [
         ("pkg/app.py", "Kimi refactor: 2 change(s), +3 -3 lines"),
+        ("pkg/compat.py", "Kimi refactor: new file, 3 lines"),
         ("pkg/config.py", "Kimi refactor: 1 change(s), +1 -1 lines"),
     ]
     diff = data["diff"]
     assert "+++ b/pkg/app.py" in diff and "+++ b/pkg/config.py" in diff
     assert "-class Config:\n+class Settings:" in diff
+    assert "--- /dev/null\n+++ b/pkg/compat.py\n@@ -0,0 +1,3 @@\n+from pkg.config" in diff
     assert data["diff_filetype"] == "diff"
     assert data["unchanged_before_apply"] is True  # the preview changes nothing
     for rel in ("pkg/config.py", "pkg/app.py"):
         assert data["buffers"][rel] == REFACTOR_FILES[rel].replace("Config", "Settings")
         assert data["files"][rel] == REFACTOR_FILES[rel].replace("Config", "Settings")
+    created = "from pkg.config import Settings\n\nConfig = Settings\n"  # a new file
+    assert data["buffers"]["pkg/compat.py"] == data["files"]["pkg/compat.py"] == created
     assert data["diff_closed"] is True and data["state"] is False
     assert data["discarded"] == {"state": False, "notified": True}

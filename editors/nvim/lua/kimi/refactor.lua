@@ -12,6 +12,7 @@ local M = {}
 ---@field request_id integer|nil  while the agent works
 ---@field result table|nil        the kimi/refactor answer
 ---@field base table<string, string>  uri -> the text the diff was made against
+---@field created table<string, boolean>  uris of the files the refactor creates
 ---@field diff_buf integer|nil
 ---@field title string            the quickfix list's title
 
@@ -43,6 +44,16 @@ local function current_text(uri)
   return "", false
 end
 
+--- A new file's text arrives as an insertion ending in a newline into an empty buffer, which
+--- leaves an empty last line: drop it (the buffer's final newline is implied).
+---@param bufnr integer
+local function trim_created(bufnr)
+  local count = vim.api.nvim_buf_line_count(bufnr)
+  if count > 1 and vim.api.nvim_buf_get_lines(bufnr, count - 1, count, false)[1] == "" then
+    vim.api.nvim_buf_set_lines(bufnr, count - 1, count, false, {})
+  end
+end
+
 --- `text` with `edits` applied (in a throwaway scratch buffer, as apply_workspace_edit would).
 ---@param text string
 ---@param edits lsp.TextEdit[]
@@ -56,6 +67,9 @@ local function apply_to(text, edits, encoding)
   end
   vim.api.nvim_buf_set_lines(scratch, 0, -1, false, lines)
   vim.lsp.util.apply_text_edits(edits, scratch, encoding)
+  if text == "" then
+    trim_created(scratch)
+  end
   local out = vim.api.nvim_buf_get_lines(scratch, 0, -1, false)
   vim.api.nvim_buf_delete(scratch, { force = true })
   if #out == 1 and out[1] == "" then
@@ -104,12 +118,13 @@ local function show(state, encoding)
     diff[#diff + 1] = "# " .. line
   end
   diff[#diff + 1] = "# :KimiRefactorApply applies, :KimiRefactorDiscard drops it."
-  state.base = {}
+  state.base, state.created = {}, {}
   for _, uri in ipairs(result.files or {}) do
     local old, exists = current_text(uri)
     local edits = edits_of(result.edit, uri)
     local new = apply_to(old, edits, encoding)
     state.base[uri] = old
+    state.created[uri] = not exists or nil
     local hunks = vim.diff(old, new, { result_type = "indices" }) --[[@as integer[][] ]]
     local added, removed, lnum = 0, 0, 1
     for i, h in ipairs(hunks) do
@@ -180,6 +195,7 @@ function M.start(instruction)
       client_id = client.id,
       instruction = instruction,
       base = {},
+      created = {},
       title = "Kimi refactor: " .. instruction,
     }
     M.current = state
@@ -251,6 +267,9 @@ function M.apply()
   end
   local encoding = client and client.offset_encoding or "utf-16"
   vim.lsp.util.apply_workspace_edit(state.result.edit, encoding)
+  for uri in pairs(state.created) do
+    trim_created(vim.uri_to_bufnr(uri))
+  end
   M.current = nil
   close_diff(state)
   local qf = vim.fn.getqflist({ title = 0 })

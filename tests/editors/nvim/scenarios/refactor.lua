@@ -1,6 +1,7 @@
 -- :KimiRefactor rename Config to Settings: progress is shown while the agent works, the
 -- proposal becomes a quickfix list (one entry per file) and a unified diff, nothing changes
--- until :KimiRefactorApply, which edits both files' buffers (saved here with :wall).
+-- until :KimiRefactorApply, which edits both files' buffers and creates pkg/compat.py (saved
+-- here with :wall).
 -- Then a second refactor is stopped with :KimiRefactorDiscard.
 local H = dofile(vim.fs.dirname(debug.getinfo(1, "S").source:sub(2)) .. "/harness.lua")
 
@@ -35,13 +36,13 @@ H.run(function()
 
   vim.cmd("KimiRefactorApply")
   local buffers, files = {}, {}
-  for _, rel in ipairs({ "pkg/config.py", "pkg/app.py" }) do
+  for _, rel in ipairs({ "pkg/config.py", "pkg/app.py", "pkg/compat.py" }) do
     local bufnr = vim.fn.bufnr(H.workspace .. "/" .. rel)
     H.check(bufnr ~= -1, rel .. " has no buffer after the apply")
     buffers[rel] = H.text(bufnr)
   end
   vim.cmd("silent wall")
-  for _, rel in ipairs({ "pkg/config.py", "pkg/app.py" }) do
+  for _, rel in ipairs({ "pkg/config.py", "pkg/app.py", "pkg/compat.py" }) do
     files[rel] = table.concat(vim.fn.readfile(H.workspace .. "/" .. rel), "\n") .. "\n"
   end
   local diff_closed = not vim.api.nvim_buf_is_valid(diff_buf)
