@@ -16,6 +16,7 @@ PrefixMode = Literal["partial", "prefix", "none"]
 DEFAULT_BASE_URL = "https://api.moonshot.ai/v1"
 DEFAULT_MODEL = "kimi-k2.6"
 API_KEY_ENV_VARS = ("MOONSHOT_API_KEY", "KIMI_API_KEY")
+PROMPT_SAFETY_MARGIN = 1_024  # tokens kept free: differences between our count and the API's
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,10 @@ class Settings:
     redact_secrets: bool = True
     tokenizer_path: str | None = None
     max_file_size_bytes: int = 1_000_000
+
+    def prompt_budget(self) -> int:
+        """protocol.md's budget: contextWindow − maxOutputTokens − the safety margin."""
+        return max(0, self.context_window - self.max_output_tokens - PROMPT_SAFETY_MARGIN)
 
     def describe(self) -> dict[str, Any]:
         """The settings as wire-shaped JSON with the API key reduced to whether it is set."""

@@ -15,7 +15,6 @@ from pygls.lsp.server import LanguageServer
 
 from . import __version__
 from .config import Resolved, Settings
-from .context.tokens import TokenCounter
 from .document_events import DocumentEvents
 from .documents import DocumentStore
 from .logs import LogSetup
@@ -26,6 +25,7 @@ from .settings_store import SettingsStore
 from .transport import LockedWriter, read_stdin, stdout_writer
 
 if TYPE_CHECKING:
+    from .context.tokens import TokenCounter
     from .model.client import ModelClient
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class KimiServer(LanguageServer):
         self.dispatcher = Dispatcher(self.protocol)
         self.documents = DocumentStore(PositionEncoding.UTF16)
         self._model: ModelClient | None = None
-        self.tokens = TokenCounter(env=self.env)
+        self._tokens: TokenCounter | None = None
         self.settings_store = SettingsStore(env=self.env)
         self.settings_store.on_change(self._settings_changed)
         self.document_events = DocumentEvents()
@@ -68,7 +68,8 @@ class KimiServer(LanguageServer):
             self.logs.filter.set_secrets({resolved.settings.api_key})
         if self._model is not None:
             self._model.update_settings(resolved.settings)
-        self.tokens.configure(resolved.settings.tokenizer_path, resolved.settings.model)
+        if self._tokens is not None:
+            self._tokens.configure(resolved.settings.tokenizer_path, resolved.settings.model)
 
     @property
     def model(self) -> ModelClient:
@@ -78,6 +79,16 @@ class KimiServer(LanguageServer):
 
             self._model = ModelClient(self.settings, on_usage=self._usage_reported)
         return self._model
+
+    @property
+    def tokens(self) -> TokenCounter:
+        """The token counter (its module and BPE are loaded on first use, not at start-up)."""
+        if self._tokens is None:
+            from .context.tokens import TokenCounter
+
+            settings = self.settings
+            self._tokens = TokenCounter(settings.tokenizer_path, model=settings.model, env=self.env)
+        return self._tokens
 
     def calibrate(self, messages: list[dict[str, Any]], result: ModelResult) -> None:
         """Teach the fallback tokenizer the API's real count of a request we sent."""
@@ -112,6 +123,8 @@ class KimiServer(LanguageServer):
 
         self._warming = threading.Thread(target=warm, name="kimi-warm-up", daemon=True)
         self._warming.start()
+        if self.context is not None:
+            self.context.warm()
 
     async def token_counter(self) -> TokenCounter:
         """The token counter, its BPE loaded off the event loop on first use."""
@@ -159,7 +172,9 @@ class KimiServer(LanguageServer):
         self.command(name)(via_pygls)
 
     def tokenizer_name(self) -> str:
-        return self.tokens.info.name
+        if self._tokens is None or not self._tokens.loaded:
+            return "not loaded yet (loads at the first request that counts tokens)"
+        return self._tokens.info.name
 
     def usage_summary(self) -> dict[str, Any]:
         if self._model is not None:

@@ -15,7 +15,7 @@ if str(ROOT) not in sys.path:  # `tests.fake_kimi` lives at the repository root
     sys.path.insert(0, str(ROOT))
 
 from kimi_lsp.config import Settings  # noqa: E402
-from kimi_lsp.model import ModelClient  # noqa: E402
+from kimi_lsp.model.client import ModelClient  # noqa: E402
 from tests.fake_kimi import TEST_KEY, FakeKimi  # noqa: E402
 
 

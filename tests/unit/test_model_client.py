@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from kimi_lsp.config import Pricing, Settings
-from kimi_lsp.model import (
+from kimi_lsp.model.params import FORBIDDEN
+from kimi_lsp.model.types import (
     Completed,
     ContentDelta,
     ModelRequest,
@@ -18,7 +19,6 @@ from kimi_lsp.model import (
     ToolCallDelta,
     UsageTotals,
 )
-from kimi_lsp.model.params import FORBIDDEN
 from tests.fake_kimi import TEST_KEY, FakeKimi, Reply, ToolCall
 
 from .conftest import MakeModelClient
@@ -251,7 +251,7 @@ async def test_short_prefix_is_stripped_only_after_the_endpoint_was_seen_repeati
 async def test_usage_is_counted_once_and_priced(model_fake: FakeKimi) -> None:
     pricing = Pricing(input_per_million=2.0, cached_input_per_million=0.5, output_per_million=8.0)
     seen: list[tuple[ModelResult, UsageTotals]] = []
-    from kimi_lsp.model import ModelClient
+    from kimi_lsp.model.client import ModelClient
 
     client = ModelClient(
         Settings(api_key=TEST_KEY, base_url=model_fake.base_url, pricing=pricing),

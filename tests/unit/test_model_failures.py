@@ -14,7 +14,8 @@ import pytest
 
 from kimi_lsp.config import Settings
 from kimi_lsp.errors import ErrorKind, RequestFailedError
-from kimi_lsp.model import ContentDelta, ModelClient, ModelRequest
+from kimi_lsp.model.client import ModelClient
+from kimi_lsp.model.types import ContentDelta, ModelRequest
 from tests.fake_kimi import TEST_KEY, ErrorReply, FakeKimi, Fault, Reply
 
 from .conftest import MakeModelClient, SleepRecorder

@@ -14,8 +14,9 @@ import pytest
 
 from kimi_lsp.config import Pricing, Settings
 from kimi_lsp.errors import ErrorKind, RequestFailedError
-from kimi_lsp.model import ModelClient, ModelRequest, ReasoningDelta, ToolCallDelta
+from kimi_lsp.model.client import ModelClient
 from kimi_lsp.model.params import FORBIDDEN
+from kimi_lsp.model.types import ModelRequest, ReasoningDelta, ToolCallDelta
 
 from .conftest import SleepRecorder
 

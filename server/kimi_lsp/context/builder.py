@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ..config import PROMPT_SAFETY_MARGIN
 from .plan import ContextPlan, Purpose, Section
 from .prompt import PROJECT_HEADER, REQUEST_HEADER
 from .tokens import MESSAGE_OVERHEAD, REQUEST_OVERHEAD
@@ -14,7 +15,6 @@ from .tokens import MESSAGE_OVERHEAD, REQUEST_OVERHEAD
 # Tokens added per section for the seams between blocks: BPE merges at a seam can only
 # change the count by a token or two, so this keeps the sum an upper bound of the whole.
 SEAM_TOKENS = 2
-SAFETY_MARGIN = 1_024  # out of the window: differences between our count and the API's
 SUPPORTING_FILE_SHARE = 0.25  # no single supporting file takes more of the budget than this
 CURRENT_WINDOW_SHARE = 0.6  # a current file too big to send whole gets a window this large
 MAX_IMPORTERS = 12
@@ -72,7 +72,7 @@ class ContextRequest:
 
 def budget_for(context_window: int, max_output_tokens: int) -> int:
     """protocol.md: contextWindow − maxOutputTokens − the safety margin."""
-    return max(0, context_window - max_output_tokens - SAFETY_MARGIN)
+    return max(0, context_window - max_output_tokens - PROMPT_SAFETY_MARGIN)
 
 
 _BACKTICKS = re.compile(r"`{3,}")

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from ..chat.commands import LOCAL, Slash, parse
 from ..chat.conversations import Conversation, ConversationStore, cache_root, workspace_key
 from ..chat.turn import history_messages, run_turn
-from ..context.builder import budget_for
 from ..context.plan import ContextPlan
 from ..context.prompt import SYSTEM_PROMPTS, render
 from ..documents import Range
@@ -69,8 +68,7 @@ class ChatService:
         return self._store
 
     def budget(self) -> int:
-        settings = self.server.settings
-        return budget_for(settings.context_window, settings.max_output_tokens)
+        return self.server.settings.prompt_budget()
 
     async def messages(
         self, conversation: Conversation, question: str, params: ChatParams

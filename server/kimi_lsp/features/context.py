@@ -9,17 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from ..context.builder import ContextRequest, OpenDocument, budget_for
-from ..context.engine import ContextEngine, Redactor, uri_to_path
-from ..context.languages import language_of
 from ..context.plan import ContextPlan, Purpose
-from ..context.prompt import SYSTEM_PROMPTS
 from ..document_events import DocumentEvent
 from ..documents import Position, Range
 from ..errors import ErrorKind, InvalidInputError, RequestFailedError
 from . import params as p
 
 if TYPE_CHECKING:
+    from ..context.builder import OpenDocument
+    from ..context.engine import ContextEngine
     from ..server import KimiServer
 
 log = logging.getLogger(__name__)
@@ -43,23 +41,42 @@ class ContextService:
 
     def __init__(self, server: KimiServer) -> None:
         self.server = server
-        self.engine = ContextEngine(server.tokens)
+        self._engine: ContextEngine | None = None
         self._build: asyncio.Task[None] | None = None
+        self._deep: asyncio.Task[None] | None = None
         self._indexed = asyncio.Event()
+
+    @property
+    def engine(self) -> ContextEngine:
+        """The engine, imported and built on first use (not on the start-up path)."""
+        if self._engine is None:
+            from ..context.engine import ContextEngine
+
+            self._engine = ContextEngine(self.server.tokens)
+        return self._engine
 
     # -- index lifecycle --------------------------------------------------------------
     def start(self) -> None:
-        """(Re)build the index for the current roots and settings, off the event loop."""
+        """(Re)walk the workspace for the current roots and settings, off the event loop.
+
+        The walk is cheap (milliseconds, a few MB); the import graph and search index, which
+        read every file, are built when the user first asks for something (`warm`)."""
+        from ..context.engine import uri_to_path
+
         settings = self.server.settings
         roots = [path for uri in self.server.workspace_roots() if (path := uri_to_path(uri))]
+        deep_wanted = self._deep is not None
         self.engine.configure(roots, settings.exclude, settings.max_file_size_bytes)
-        if self._build is not None:
-            self._build.cancel()
+        for task in (self._build, self._deep):
+            if task is not None:
+                task.cancel()
+        self._deep = None
         self._indexed.clear()
-        self._build = self.server.dispatcher.spawn(self._build_all())
+        self._build = self.server.dispatcher.spawn(self._walk())
+        if deep_wanted:
+            self.warm()
 
-    async def _build_all(self) -> None:
-        await self.server.token_counter()
+    async def _walk(self) -> None:
         try:
             await asyncio.to_thread(self.engine.build_index)
         finally:
@@ -69,16 +86,29 @@ class ContextService:
             len(self.engine.index.files()),
             self.engine.timings.get("index", 0) * 1000,
         )
+
+    def warm(self) -> None:
+        """Start building the import graph and search index (once), in the background."""
+        if self._deep is None:
+            self._deep = self.server.dispatcher.spawn(self._build_deep())
+
+    async def _build_deep(self) -> None:
+        await self.ready()
         await asyncio.to_thread(self.engine.build_deep)
         log.info("Import graph and search index ready in %.1f s", self.engine.timings["deep"])
 
     async def refresh(self, uris: list[str]) -> None:
+        from ..context.engine import uri_to_path
+
         paths = [path for uri in uris if (path := uri_to_path(uri))]
         if paths:
             await asyncio.to_thread(self.engine.refresh, paths)
 
     # -- planning ---------------------------------------------------------------------
     def _open_document(self, uri: str) -> OpenDocument | None:
+        from ..context.builder import OpenDocument
+        from ..context.languages import language_of
+
         document = self.server.documents.get(uri)
         if document is None:
             return None
@@ -87,6 +117,10 @@ class ContextService:
         return OpenDocument(uri, rel, document.text, language)
 
     def _disk_document(self, uri: str) -> OpenDocument | None:
+        from ..context.builder import OpenDocument
+        from ..context.engine import uri_to_path
+        from ..context.languages import language_of
+
         path = uri_to_path(uri)
         if path is None:
             return None
@@ -107,6 +141,11 @@ class ContextService:
     async def plan(
         self, purpose: Purpose, focus: Focus, instruction: str, reserved_tokens: int = 0
     ) -> ContextPlan:
+        from ..context.builder import ContextRequest
+        from ..context.engine import Redactor, uri_to_path
+        from ..context.prompt import SYSTEM_PROMPTS
+
+        self.warm()
         await self.server.token_counter()
         # The first request after start-up waits for the walk (tens of ms), not for the
         # import graph and search index, which join when ready.
@@ -157,7 +196,7 @@ class ContextService:
             secret_reason=secret,
         )
         settings = self.server.settings
-        budget = budget_for(settings.context_window, settings.max_output_tokens)
+        budget = settings.prompt_budget()
         redactor = Redactor(settings.api_key, settings.redact_secrets)
         try:
             return await asyncio.to_thread(

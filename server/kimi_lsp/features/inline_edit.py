@@ -11,18 +11,15 @@ from typing import TYPE_CHECKING, Any
 from ..context.prompt import SYSTEM_PROMPTS, render
 from ..document_events import DocumentEvent
 from ..documents import Range
-from ..edits.diff import Hunk, apply_hunks, compute_hunks, diff_range
-from ..edits.extract import conform_to_range, extract_code
-from ..edits.pending import PendingEdit, PendingEdits
-from ..edits.rebase import spans_meet
 from ..errors import InvalidInputError, StaleDocumentError
 from ..model.types import ContentDelta, ModelRequest, StreamEvent
 from . import params as p
-from .apply import apply_hunks_to_document, edits_to_wire, to_lsp_edits
 from .context import Focus, parse_focus
 from .progress import Progress
 
 if TYPE_CHECKING:
+    from ..edits.diff import Hunk
+    from ..edits.pending import PendingEdit, PendingEdits
     from ..server import KimiServer
 
 log = logging.getLogger(__name__)
@@ -74,15 +71,28 @@ class InlineEdits:
 
     def __init__(self, server: KimiServer) -> None:
         self.server = server
-        self.pending = PendingEdits()
+        self._pending: PendingEdits | None = None
         # Hunk indices already accepted per pending edit: the rest stay pending, with the
         # indices the client was given.
         self.accepted: dict[str, set[int]] = {}
+
+    @property
+    def pending(self) -> PendingEdits:
+        """Preview mode's store (the edits modules load with the first edit, not at start-up)."""
+        if self._pending is None:
+            from ..edits.pending import PendingEdits
+
+            self._pending = PendingEdits()
+        return self._pending
 
     async def run_raw(self, raw: Any) -> dict[str, Any]:
         return await self.run(parse_params(raw))
 
     async def run(self, params: EditParams) -> dict[str, Any]:
+        from ..edits.diff import diff_range
+        from ..edits.extract import conform_to_range, extract_code
+        from .apply import apply_hunks_to_document
+
         server = self.server
         document = server.documents.get(params.uri)
         if document is None:
@@ -152,6 +162,8 @@ class InlineEdits:
         language: str,
         final: bool = False,
     ) -> None:
+        from ..edits.extract import extract_code
+
         text = reply if final else extract_code(reply, prefix=prefix, language=language)
         self.server.notify(
             "kimi/editPreview", {"editId": edit_id, "uri": uri, "range": wire_range, "text": text}
@@ -168,6 +180,7 @@ class InlineEdits:
         usage: dict[str, Any],
     ) -> dict[str, Any]:
         from ..documents import TextDocument
+        from .apply import edits_to_wire, to_lsp_edits
 
         shadow = TextDocument(uri, "", version, snapshot, self.server.documents.encoding)
         return {
@@ -180,6 +193,8 @@ class InlineEdits:
         }
 
     async def accept(self, raw: Any) -> dict[str, Any]:
+        from .apply import apply_hunks_to_document
+
         body = p.obj(raw, "params")
         edit_id = p.string(body, "editId")
         pending = self.pending.get(edit_id)
@@ -213,6 +228,9 @@ class InlineEdits:
         return {"applied": False}
 
     def _refuse_if_typed_over(self, uri: str, snapshot: str, span: tuple[int, int]) -> None:
+        from ..edits.diff import compute_hunks
+        from ..edits.rebase import spans_meet
+
         document = self.server.documents.get(uri)
         if document is None or document.text == snapshot:
             return
@@ -225,7 +243,7 @@ class InlineEdits:
 
     def document_changed(self, uri: str) -> None:
         document = self.server.documents.get(uri)
-        if document is None or not self.pending.for_uri(uri):
+        if document is None or self._pending is None or not self.pending.for_uri(uri):
             return
         for pending in self.pending.for_uri(uri):
             if self._user_touched(pending, document.text):
@@ -243,6 +261,9 @@ class InlineEdits:
 
     def _user_touched(self, pending: PendingEdit, current: str) -> bool:
         """Whether the user (not an accepted hunk of this edit) changed the edit's range."""
+        from ..edits.diff import apply_hunks, compute_hunks
+        from ..edits.rebase import spans_meet
+
         accepted = [pending.hunks[i] for i in sorted(self.accepted.get(pending.edit_id, ()))]
         base = apply_hunks(pending.snapshot, accepted) if accepted else pending.snapshot
         if base == current:
@@ -293,6 +314,8 @@ def register(server: KimiServer) -> None:
     server.document_events.subscribe(DocumentEvent.CHANGED, edits.document_changed)
 
     def closed(uri: str) -> None:
+        if edits._pending is None:
+            return
         for dropped in edits.pending.drop_uri(uri):
             edits.accepted.pop(dropped.edit_id, None)
 

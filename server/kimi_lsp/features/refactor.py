@@ -8,13 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from ..context.builder import budget_for
 from ..documents import TextDocument
-from ..edits.diff import compute_hunks
-from ..edits.rebase import rebase
 from ..errors import InvalidInputError, StaleDocumentError
 from . import params as p
-from .apply import to_lsp_edits
 from .progress import Progress
 
 if TYPE_CHECKING:
@@ -94,7 +90,7 @@ class Refactors:
                 read_base=read_base,
                 context=engine.repo_map_text(20_000) or None,
                 counter=await server.token_counter(),
-                window_budget=budget_for(settings.context_window, settings.max_output_tokens),
+                window_budget=settings.prompt_budget(),
             )
         finally:
             progress.end()
@@ -145,6 +141,10 @@ class Refactors:
     ) -> tuple[types.WorkspaceEdit, list[str]]:
         """One edit over all files: text edits (versioned, rebased onto the user's typing for
         open documents) and file creations, all annotated to need confirmation."""
+        from ..edits.diff import compute_hunks
+        from ..edits.rebase import rebase
+        from .apply import to_lsp_edits
+
         server = self.server
         engine = server.context.engine
         encoding = server.documents.encoding

@@ -6,7 +6,6 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 
 MAX_RETRY_AFTER = 600.0
 """A `Retry-After` beyond this is treated as this (the deadline usually ends the wait sooner)."""
@@ -51,6 +50,8 @@ def parse_retry_after(headers: Mapping[str, str] | None, now: float | None = Non
     except ValueError:
         pass
     try:
+        from email.utils import parsedate_to_datetime  # rare: an HTTP-date Retry-After
+
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
