@@ -106,37 +106,37 @@ async def test_preview_accept_some_then_the_rest_and_reject(fake: FakeKimi, prof
         assert len(client.applied) == 2
 
 
-async def test_preview_refused_when_the_user_typed_over_its_lines(fake: FakeKimi) -> None:
+async def edit_while_typing(
+    client: Any,
+    fake: FakeKimi,
+    typing: tuple[tuple[int, int], tuple[int, int], str],
+    mode: str = "apply",
+) -> Any:
+    """Start an inline edit of LINE_1, type while the model is held, then let it answer."""
     gate = f"slow-{uuid.uuid4().hex}"
     fake.enqueue(Reply(content="return a + b\n```", gate=gate))
+    call = asyncio.ensure_future(request(
+        client, "kimi/inlineEdit",
+        {"textDocument": {"uri": URI}, "range": LINE_1, "instruction": "fix", "mode": mode},
+    ))  # fmt: skip
+    await fake.wait_for_in_flight(1)
+    change(client, URI, 2, *typing)
+    fake.open_gate(gate)
+    return await call
+
+
+async def test_preview_refused_when_the_user_typed_over_its_lines(fake: FakeKimi) -> None:
     async with session("vscode", init_options=options(fake), env=ENV) as client:
         open_document(client, URI, SOURCE)
-        call = asyncio.ensure_future(request(
-            client, "kimi/inlineEdit",
-            {"textDocument": {"uri": URI}, "range": LINE_1, "instruction": "fix",
-             "mode": "preview"},
-        ))  # fmt: skip
-        await fake.wait_for_in_flight(1)
-        change(client, URI, 2, (1, 13), (1, 14), "*")
-        fake.open_gate(gate)
         with pytest.raises(JsonRpcException) as caught:
-            await call
+            await edit_while_typing(client, fake, ((1, 13), (1, 14), "*"), mode="preview")
         assert caught.value.data["kind"] == "stale_document"
 
 
 async def test_typing_elsewhere_during_the_stream_is_rebased(fake: FakeKimi, profile: str) -> None:
-    gate = f"slow-{uuid.uuid4().hex}"
-    fake.enqueue(Reply(content="return a + b\n```", gate=gate))
     async with session(profile, init_options=options(fake), env=ENV) as client:
         open_document(client, URI, SOURCE)
-        call = asyncio.ensure_future(request(
-            client, "kimi/inlineEdit",
-            {"textDocument": {"uri": URI}, "range": LINE_1, "instruction": "fix"},
-        ))  # fmt: skip
-        await fake.wait_for_in_flight(1)
-        change(client, URI, 2, (0, 0), (0, 0), "import math\n")  # the user types above
-        fake.open_gate(gate)
-        result = await call
+        result = await edit_while_typing(client, fake, ((0, 0), (0, 0), "import math\n"))
         assert result["applied"] is True
         [params] = client.applied
         _, version, edits = text_edits(params)
@@ -150,19 +150,10 @@ async def test_typing_elsewhere_during_the_stream_is_rebased(fake: FakeKimi, pro
 async def test_typing_over_the_range_refuses_and_keeps_the_text(
     fake: FakeKimi, profile: str
 ) -> None:
-    gate = f"slow-{uuid.uuid4().hex}"
-    fake.enqueue(Reply(content="return a + b\n```", gate=gate))
     async with session(profile, init_options=options(fake), env=ENV) as client:
         open_document(client, URI, SOURCE)
-        call = asyncio.ensure_future(request(
-            client, "kimi/inlineEdit",
-            {"textDocument": {"uri": URI}, "range": LINE_1, "instruction": "fix"},
-        ))  # fmt: skip
-        await fake.wait_for_in_flight(1)
-        change(client, URI, 2, (1, 13), (1, 14), "*")  # the user edits the same spot
-        fake.open_gate(gate)
         with pytest.raises(JsonRpcException) as caught:
-            await call
+            await edit_while_typing(client, fake, ((1, 13), (1, 14), "*"))
         assert caught.value.data["kind"] == "stale_document"
         assert "nothing was applied" in caught.value.message
         assert client.applied == []
