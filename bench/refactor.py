@@ -87,7 +87,8 @@ async def measure(concurrency: int) -> dict[str, Any]:
         engine = ContextEngine(counter)
         engine.configure([root], (), 1_000_000)
         engine.build_index()
-        async with FakeKimi() as fake:
+        # The fake runs on its own thread and event loop, as a remote API would not share ours.
+        with FakeKimi().start_in_thread() as fake:
             fake.set_default(responder(rels))
             settings = Settings(api_key="sk-test-fake", base_url=fake.base_url, max_retries=0,
                                 max_concurrent_requests=concurrency)  # fmt: skip

@@ -76,7 +76,10 @@ class Dispatcher:
     # -- input ------------------------------------------------------------------------
     def feed(self, data: bytes) -> None:
         for body in self._parser.feed(data):
-            self.dispatch(body)
+            try:
+                self.dispatch(body)
+            except Exception:  # one bad message must never take the rest of the read with it
+                log.exception("Handling a message failed; continuing with the next one")
 
     def dispatch(self, body: bytes) -> None:
         try:

@@ -24,3 +24,24 @@ def test_failing_feature_is_isolated(caplog: pytest.LogCaptureFixture) -> None:
     assert server.failed_features == {"broken": "feature exploded"}
     assert "test/ok" in server.dispatcher.requests
     assert "continues without it" in caplog.text
+
+
+def test_a_failing_message_does_not_drop_the_rest_of_the_read(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import json
+
+    server = create_server(env={})
+    seen: list[int] = []
+
+    def dispatch(body: bytes) -> None:
+        number = json.loads(body)["n"]
+        seen.append(number)
+        if number == 1:
+            raise RuntimeError("boom")
+
+    server.dispatcher.dispatch = dispatch  # type: ignore[method-assign]
+    bodies = [json.dumps({"n": n}).encode() for n in (1, 2)]
+    server.dispatcher.feed(b"".join(b"Content-Length: %d\r\n\r\n%s" % (len(b), b) for b in bodies))
+    assert seen == [1, 2]
+    assert "continuing with the next one" in caplog.text

@@ -72,9 +72,9 @@ class Progress:
         self._send({"kind": "report", "message": message})
 
     def end(self, message: str = "") -> None:
+        # A create request still in flight is left to finish (cancelling it would make pygls
+        # fail on the client's late answer); `_create` sees `_ended` and sends nothing.
         self._ended = True
-        if self._pending is not None and not self._pending.done():
-            self._pending.cancel()
         if self.token is None:
             return
         self._server.progress_tasks.pop(self.token, None)
