@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument(
         "--online", action="store_true", help="also call the API endpoint to check it answers"
     )
+    doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
     chat = sub.add_parser("chat", help="ask kimi a question; the answer streams to stdout")
     chat.add_argument("message", help="the question (slash commands are for editors)")
     chat.add_argument("--file", type=Path, help="include this file as context")
@@ -61,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "doctor":
         from .doctor import run_doctor
 
-        return run_doctor(online=args.online, out=sys.stdout)
+        return run_doctor(online=args.online, out=sys.stdout, as_json=args.json)
     if args.command == "context":
         from .cli_context import run_context_cli
 

@@ -51,16 +51,21 @@ def check_endpoint(settings: Settings, timeout: float = 10.0) -> tuple[bool, str
     return True, f"the endpoint answers and lists {settings.model}"
 
 
-def run_doctor(online: bool, out: TextIO) -> int:
-    """Print the report; exit 0 when everything needed is in place, 1 otherwise."""
+def run_doctor(online: bool, out: TextIO, as_json: bool = False) -> int:
+    """Print the report (or, with `as_json`, one JSON object of checks for tools such as
+    Neovim's :checkhealth); exit 0 when everything needed is in place, 1 otherwise."""
     store = SettingsStore()
     resolved = store.current
     settings = resolved.settings
     problems = list(resolved.problems)
     ok = True
+    checks: list[dict[str, object]] = []
 
     def line(mark: str, label: str, text: str) -> None:
-        out.write(f"{mark} {label:<13} {text}\n")
+        status = {"✓": "ok", "✗": "error", "!": "warning"}.get(mark, "info")
+        checks.append({"check": label, "status": status, "message": text})
+        if not as_json:
+            out.write(f"{mark} {label:<13} {text}\n")
 
     line(" ", "version", f"kimi-lsp {__version__}")
     line(" ", "python", f"{platform.python_version()} ({platform.python_implementation()})")
@@ -96,9 +101,8 @@ def run_doctor(online: bool, out: TextIO) -> int:
     for problem in problems:
         ok = False
         line("!", "setting", problem)
-    out.write("All good.\n" if ok else "Problems found (see ✗ and ! above).\n")
+    if as_json:
+        out.write(json.dumps({"ok": ok, "checks": checks}, ensure_ascii=False, indent=2) + "\n")
+    else:
+        out.write("All good.\n" if ok else "Problems found (see ✗ and ! above).\n")
     return 0 if ok else 1
-
-
-def settings_json(settings: Settings) -> str:
-    return json.dumps(settings.describe(), indent=2)

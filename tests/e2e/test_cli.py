@@ -126,3 +126,19 @@ def test_chat_api_error_is_one_readable_line(fake: FakeKimi) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("kimi-lsp: ") and "recharge" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_doctor_json_for_tools(fake: FakeKimi) -> None:
+    import json
+
+    env = {"MOONSHOT_API_KEY": KEY, "KIMI_BASE_URL": fake.base_url}
+    result = run("doctor", "--online", "--json", env=env)
+    assert result.returncode == 0, result.stdout
+    report = json.loads(result.stdout)
+    statuses = {c["check"]: c["status"] for c in report["checks"]}
+    assert report["ok"] is True
+    assert statuses["api key"] == "ok" and statuses["endpoint"] == "ok"
+    assert KEY not in result.stdout
+    missing = json.loads(run("doctor", "--json").stdout)
+    assert missing["ok"] is False
+    assert {c["check"]: c["status"] for c in missing["checks"]}["api key"] == "error"
