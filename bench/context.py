@@ -8,7 +8,6 @@ import cProfile
 import io
 import json
 import os
-import platform
 import pstats
 import statistics
 import subprocess
@@ -18,9 +17,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # script or module: find the helper
+from _machine import machine_info as shared_machine_info
 
 BENCH_FILE = Path(__file__).resolve()
 REPO_ROOT = BENCH_FILE.parent.parent
@@ -411,26 +412,8 @@ def cpu_busy(seconds: float = 0.5) -> float | None:
 
 
 def machine_info() -> dict[str, Any]:
-    cpu = platform.processor() or "unknown"
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as fh:
-        for line in fh:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-
-    def version(dist: str) -> str:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            return "not installed"
-
     return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "python": platform.python_version(),
-        "tiktoken": version("tiktoken"),
-        "kimi_lsp": version("kimi-lsp"),
+        **shared_machine_info("tiktoken", "kimi-lsp"),
         "stdlib": str(stdlib_root()),
         "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
         "cpu_busy_before": cpu_busy(),

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import platform
 import shlex
 import shutil
 import statistics
@@ -16,12 +14,12 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # script or module: find the helper
 from _lspclient import LspClient, Response, notification, process_tree_memory
+from _machine import machine_info as shared_machine_info
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -301,29 +299,7 @@ def run_once(
 
 def machine_info() -> dict[str, Any]:
     """CPU model, core counts, Python and pygls versions."""
-    cpu = platform.processor() or "unknown"
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as fh:
-        for line in fh:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-
-    def version(dist: str) -> str:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            return "not installed"
-
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "usable_cores": len(os.sched_getaffinity(0)),
-        "python": platform.python_version(),
-        "executable": sys.executable,
-        "pygls": version("pygls"),
-        "lsprotocol": version("lsprotocol"),
-        "kimi_lsp": version("kimi-lsp"),
-    }
+    return shared_machine_info("pygls", "lsprotocol", "kimi-lsp")
 
 
 _MEDIAN_KEYS = (
