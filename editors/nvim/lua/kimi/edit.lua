@@ -370,20 +370,30 @@ local function accept(state, hunks, done)
   end, state.bufnr)
 end
 
---- Accept the hunk under the cursor. The other hunks stay offered (and pending on the
---- server under their original indices).
+--- The preview state and the (1-based) hunk under the cursor, or nil after telling the user.
 ---@param bufnr? integer
-function M.accept_hunk(bufnr)
+---@return table|nil, integer|nil
+local function hunk_under_cursor(bufnr)
   local state = ready(bufnr)
   if not state then
-    return
+    return nil, nil
   end
   local index = hunk_at_cursor(state)
   if not index then
     log.notify("no Kimi hunk under the cursor.", "warn")
-    return
+    return nil, nil
   end
-  accept(state, { index - 1 })
+  return state, index
+end
+
+--- Accept the hunk under the cursor. The other hunks stay offered (and pending on the
+--- server under their original indices).
+---@param bufnr? integer
+function M.accept_hunk(bufnr)
+  local state, index = hunk_under_cursor(bufnr)
+  if state then
+    accept(state, { index - 1 })
+  end
 end
 
 --- Accept every hunk still offered.
@@ -399,13 +409,8 @@ end
 --- Stop offering the hunk under the cursor (the rest stay pending).
 ---@param bufnr? integer
 function M.reject_hunk(bufnr)
-  local state = ready(bufnr)
+  local state, index = hunk_under_cursor(bufnr)
   if not state then
-    return
-  end
-  local index = hunk_at_cursor(state)
-  if not index then
-    log.notify("no Kimi hunk under the cursor.", "warn")
     return
   end
   state.shown[index] = false
