@@ -211,3 +211,13 @@ def apply_text_edits(text: str, edits: list[Any]) -> str:
     for edit in sorted(edits, key=lambda e: offset(e.range.start), reverse=True):
         text = text[: offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end) :]
     return text
+
+
+def git_workspace(root: Path, files: dict[str, str]) -> Path:
+    """A workspace folder with a `.git` marker and the given files (relative paths)."""
+    (root / ".git").mkdir(parents=True)
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root

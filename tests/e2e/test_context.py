@@ -10,7 +10,7 @@ import pytest
 
 from tests.fake_kimi import FakeKimi, Reply
 
-from .harness import open_document, request, session
+from .harness import git_workspace, open_document, request, session
 
 KEY = "sk-test-fake"
 ENV_SECRET = "DATABASE_PASSWORD=Zq8#kL2!vN5pR9sT"
@@ -19,24 +19,21 @@ GITHUB_TOKEN = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
-    root = tmp_path / "proj"
-    (root / "pkg").mkdir(parents=True)
-    (root / ".git").mkdir()
-    (root / "pkg" / "__init__.py").write_text("")
-    (root / "pkg" / "geometry.py").write_text(
-        "class Vector:\n    def __init__(self, x, y):\n        self.x = x\n        self.y = y\n\n"
-        "    def norm_squared(self):\n        return self.x * self.x + self.y * self.y\n"
+    return git_workspace(
+        tmp_path / "proj",
+        {
+            "pkg/__init__.py": "",
+            "pkg/geometry.py": "class Vector:\n    def __init__(self, x, y):\n"
+            "        self.x = x\n        self.y = y\n\n"
+            "    def norm_squared(self):\n        return self.x * self.x + self.y * self.y\n",
+            "pkg/physics.py": "from pkg.geometry import Vector\n\n\n"
+            "def speed(v: Vector) -> float:\n    return v.norm_squared() ** 0.5\n",
+            ".env": ENV_SECRET + "\n",
+            "settings.py": f'GITHUB_TOKEN = "{GITHUB_TOKEN}"\nDEBUG = True\n',
+            "build/generated.py": "GENERATED = 1\n",
+            ".gitignore": "build/\n",
+        },
     )
-    (root / "pkg" / "physics.py").write_text(
-        "from pkg.geometry import Vector\n\n\ndef speed(v: Vector) -> float:\n"
-        "    return v.norm_squared() ** 0.5\n"
-    )
-    (root / ".env").write_text(ENV_SECRET + "\n")
-    (root / "settings.py").write_text(f'GITHUB_TOKEN = "{GITHUB_TOKEN}"\nDEBUG = True\n')
-    (root / "build").mkdir()
-    (root / "build" / "generated.py").write_text("GENERATED = 1\n")
-    (root / ".gitignore").write_text("build/\n")
-    return root
 
 
 def physics_uri(root: Path) -> str:

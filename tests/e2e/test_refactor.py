@@ -15,7 +15,7 @@ from pygls.exceptions import JsonRpcException
 from kimi_lsp.agent.fanout import PLAN_PROMPT
 from tests.fake_kimi import FakeKimi, Reply, ToolCall
 
-from .harness import apply_text_edits, open_document, request, session
+from .harness import apply_text_edits, git_workspace, open_document, request, session
 
 KEY = "sk-test-fake"
 ENV = {"MOONSHOT_API_KEY": KEY}
@@ -36,15 +36,15 @@ def fresh(fresh_fake: FakeKimi) -> None:
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
-    root = tmp_path / "proj"
-    (root / "pkg").mkdir(parents=True)
-    (root / ".git").mkdir()
-    (root / "pkg" / "config.py").write_text("class Config:\n    debug = False\n")
-    (root / "pkg" / "app.py").write_text(
-        "from pkg.config import Config\n\n\ndef make() -> Config:\n    return Config()\n"
+    return git_workspace(
+        tmp_path / "proj",
+        {
+            "pkg/config.py": "class Config:\n    debug = False\n",
+            "pkg/app.py": "from pkg.config import Config\n\n\ndef make() -> Config:\n"
+            "    return Config()\n",
+            ".env": "SECRET_TOKEN=do-not-send-me-0123456789\n",
+        },
     )
-    (root / ".env").write_text("SECRET_TOKEN=do-not-send-me-0123456789\n")
-    return root
 
 
 def own_file(body: dict[str, Any]) -> str | None:
