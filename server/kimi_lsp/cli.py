@@ -54,6 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
     context.add_argument("--purpose", choices=["chat", "edit", "refactor"], default="chat")
     context.add_argument("--budget", type=int, help="prompt token budget (default from settings)")
     context.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    edit = sub.add_parser(
+        "edit", help="rewrite lines of FILE as instructed; prints a unified diff (or --apply)"
+    )
+    edit.add_argument(
+        "target", metavar="FILE:START-END", help="the file and its lines (1-based, inclusive)"
+    )
+    edit.add_argument("instruction", help="what to change, e.g. 'add type hints'")
+    edit.add_argument("--apply", action="store_true", help="write the change to the file")
     return parser
 
 
@@ -73,6 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .cli_chat import run_chat_cli
 
         return run_chat_cli(args.message, args.file, args.json)
+    if args.command == "edit":
+        from .cli_edit import run_edit_cli
+
+        return run_edit_cli(args.target, args.instruction, args.apply)
     return serve(args)
 
 

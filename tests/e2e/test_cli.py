@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -142,3 +143,83 @@ def test_doctor_json_for_tools(fake: FakeKimi) -> None:
     missing = json.loads(run("doctor", "--json").stdout)
     assert missing["ok"] is False
     assert {c["check"]: c["status"] for c in missing["checks"]}["api key"] == "error"
+
+
+def _edit_env(fake: FakeKimi) -> dict[str, str]:
+    return {"MOONSHOT_API_KEY": KEY, "KIMI_BASE_URL": fake.base_url}
+
+
+def test_edit_prints_a_unified_diff_and_leaves_the_file(fake: FakeKimi, tmp_path: Path) -> None:
+    from tests.fake_kimi import Reply
+
+    source = tmp_path / "calc.py"
+    text = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n"
+    source.write_text(text)
+    fake.enqueue(Reply(content="def sub(a: int, b: int) -> int:\n    return a - b\n```\n"))
+    result = run("edit", f"{source}:5-6", "add type hints", env=_edit_env(fake))
+    assert result.returncode == 0, result.stderr
+    assert f"--- a/{source}" in result.stdout and f"+++ b/{source}" in result.stdout
+    assert "-def sub(a, b):" in result.stdout
+    assert "+def sub(a: int, b: int) -> int:" in result.stdout
+    assert "add(a, b)" not in result.stdout.replace("@@", "")  # only the hunk's context
+    assert "output tokens" in result.stderr
+    assert source.read_text() == text
+    body = fake.chat_requests[-1].body
+    assert body["messages"][-1]["role"] == "assistant"  # the fence prefix (partial mode)
+    assert "lines 5-6" in json.dumps(body)
+
+
+def test_edit_apply_writes_only_the_range(fake: FakeKimi, tmp_path: Path) -> None:
+    from tests.fake_kimi import Reply
+
+    source = tmp_path / "calc.py"
+    source.write_text("x = 1\ny = 2\nz = 3\n")
+    fake.enqueue(Reply(content="y = 20\n```"))
+    result = run("edit", f"{source}:2", "make it 20", "--apply", env=_edit_env(fake))
+    assert result.returncode == 0, result.stderr
+    assert source.read_text() == "x = 1\ny = 20\nz = 3\n"
+    assert "applied 1 change" in result.stderr and result.stdout == ""
+
+
+def test_edit_refuses_a_reply_that_breaks_the_syntax(fake: FakeKimi, tmp_path: Path) -> None:
+    from tests.fake_kimi import Reply
+
+    source = tmp_path / "calc.py"
+    source.write_text("def f():\n    return 1\n")
+    fake.enqueue(Reply(content="def f(:\n    return 1\n```"))
+    result = run("edit", f"{source}:1-2", "rename", "--apply", env=_edit_env(fake))
+    assert result.returncode == 1
+    assert result.stderr.startswith("kimi-lsp: Not applied") and "Traceback" not in result.stderr
+    assert source.read_text() == "def f():\n    return 1\n"
+
+
+def test_edit_bad_targets_are_readable(tmp_path: Path) -> None:
+    source = tmp_path / "a.py"
+    source.write_text("a = 1\n")
+    env = {"MOONSHOT_API_KEY": KEY}
+    cases = {
+        str(source): "is not FILE:START-END",
+        f"{source}:3-1": "is not a line range",
+        f"{source}:1-9": "runs past its end",
+        f"{tmp_path / 'missing.py'}:1": "is not a file",
+    }
+    for target, message in cases.items():
+        result = run("edit", target, "anything", env=env)
+        assert result.returncode == 1, target
+        assert message in result.stderr and "Traceback" not in result.stderr, result.stderr
+    (tmp_path / ".env").write_text("TOKEN=abc\n")
+    result = run("edit", f"{tmp_path / '.env'}:1", "anything", env=env)
+    assert result.returncode == 1 and "secret file" in result.stderr
+
+
+def test_edit_without_key_and_api_errors(fake: FakeKimi, tmp_path: Path) -> None:
+    from tests.fake_kimi import Fault
+
+    source = tmp_path / "a.py"
+    source.write_text("a = 1\n")
+    result = run("edit", f"{source}:1", "anything")
+    assert result.returncode == 1 and "MOONSHOT_API_KEY" in result.stderr
+    fake.enqueue(Fault.quota())
+    result = run("edit", f"{source}:1", "anything", "--apply", env=_edit_env(fake))
+    assert result.returncode == 1 and "recharge" in result.stderr
+    assert source.read_text() == "a = 1\n"

@@ -34,6 +34,7 @@ def plan_for_file(
     budget: int | None = None,
     reserved_tokens: int = 0,
     deep: bool = True,
+    selection: tuple[int, int] | None = None,
 ) -> ContextPlan:
     """Index the workspace around `path` and plan a request focused on it (blocking)."""
     counter.load()
@@ -56,6 +57,7 @@ def plan_for_file(
         instruction=instruction,
         system_prompt=SYSTEM_PROMPTS[purpose],
         current=current,
+        selection=selection,
         cursor_line=line,
         reserved_tokens=reserved_tokens,
         secret_reason=secret,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ..context.prompt import SYSTEM_PROMPTS, render
 from ..document_events import DocumentEvent
 from ..documents import Range
+from ..edits.instruction import edit_prompt, opening
 from ..errors import InvalidInputError, StaleDocumentError
 from ..model.types import ContentDelta, ModelRequest, StreamEvent
 from . import params as p
@@ -50,20 +51,6 @@ def parse_params(raw: Any) -> EditParams:
         work_done_token=body.get("workDoneToken"),
         diagnostics=parse_focus(body).diagnostics,
     )
-
-
-def edit_prompt(instruction: str, where: str) -> str:
-    return (
-        f"Rewrite the selection ({where}) as instructed below. Reply with the complete "
-        "replacement for exactly the selected text, in one fenced code block, keeping its "
-        f"indentation. Instruction: {instruction}"
-    )
-
-
-def opening(language: str, original: str, starts_line: bool) -> str:
-    """The assistant prefix that forces the reply's shape: a fence and the indentation."""
-    indent = original[: len(original) - len(original.lstrip(" \t"))] if starts_line else ""
-    return f"```{language}\n{indent}"
 
 
 class InlineEdits:

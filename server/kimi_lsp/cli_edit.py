@@ -1,0 +1,177 @@
+"""`kimi-lsp edit FILE:START-END INSTRUCTION [--apply]`: an inline edit from the terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import os
+import re
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from .context.engine import Redactor
+from .context.languages import language_of
+from .context.prompt import SYSTEM_PROMPTS, render
+from .context.secrets import secret_file_reason
+from .context.standalone import plan_for_file
+from .context.tokens import TokenCounter
+from .edits.diff import apply_hunks, diff_range
+from .edits.extract import conform_to_range, extract_code
+from .edits.instruction import edit_prompt, opening
+from .edits.validate import edit_breaks
+from .errors import ErrorKind, InvalidInputError, KimiError, RequestFailedError
+from .model.types import ModelRequest
+from .settings_store import SettingsStore
+
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+_TARGET = re.compile(r"^(?P<path>.+):(?P<start>\d+)(?:-(?P<end>\d+))?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A file and a 1-based, inclusive line range in it."""
+
+    path: Path
+    first: int
+    last: int
+
+
+def parse_target(target: str) -> Target:
+    """`src/app.py:3-9` (or `src/app.py:3`) -> Target; a readable error otherwise."""
+    match = _TARGET.match(target)
+    if match is None:
+        raise InvalidInputError(
+            f"{target!r} is not FILE:START-END: give the lines to edit, e.g. app.py:3-9."
+        )
+    first = int(match["start"])
+    last = int(match["end"] or first)
+    if first < 1 or last < first:
+        raise InvalidInputError(f"{first}-{last} is not a line range: lines start at 1.")
+    return Target(Path(match["path"]), first, last)
+
+
+def line_offsets(text: str, first: int, last: int) -> tuple[int, int]:
+    """Offsets of lines first..last (1-based, inclusive), line breaks included."""
+    lines = _LINES.findall(text)
+    if last > len(lines):
+        raise InvalidInputError(
+            f"The file has {len(lines)} lines; {first}-{last} runs past its end."
+        )
+    start = sum(len(line) for line in lines[: first - 1])
+    end = start + sum(len(line) for line in lines[first - 1 : last])
+    return start, end
+
+
+def unified(path: Path, old: str, new: str) -> str:
+    """A unified diff of the whole file, paths as given."""
+    name = str(path)
+    diff = difflib.unified_diff(
+        old.splitlines(keepends=True),
+        new.splitlines(keepends=True),
+        fromfile=f"a/{name}",
+        tofile=f"b/{name}",
+    )
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in diff
+    )
+
+
+def write_if_unchanged(path: Path, snapshot: str, new: str) -> None:
+    """Replace the file atomically, unless someone changed it since it was read."""
+    if path.read_text(encoding="utf-8") != snapshot:
+        raise RequestFailedError(
+            ErrorKind.STALE_DOCUMENT,
+            f"{path} changed while kimi was writing the edit; nothing was written. Run it again.",
+        )
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".kimi")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(new)
+        os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_source(path: Path) -> str:
+    if not path.is_file():
+        raise InvalidInputError(f"{path} is not a file.")
+    data = path.read_bytes()
+    if b"\0" in data[:8192]:
+        raise InvalidInputError(f"{path} looks binary: kimi edits text files only.")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError(f"{path} is not UTF-8 text: kimi edits UTF-8 files only.") from None
+
+
+async def _edit(target: Target, instruction: str, apply: bool, out: TextIO, err: TextIO) -> int:
+    from .model.client import ModelClient
+
+    if not instruction.strip():
+        raise InvalidInputError("The edit instruction is empty: say what to change.")
+    settings = SettingsStore().current.settings
+    snapshot = read_source(target.path)
+    secret = secret_file_reason(target.path.resolve().as_posix(), snapshot[:512].encode())
+    if secret is not None:
+        raise InvalidInputError(f"{target.path} is not sent to the model: {secret}.")
+    start, end = line_offsets(snapshot, target.first, target.last)
+    original = snapshot[start:end]
+    language = language_of(target.path.name)
+    redact = Redactor(settings.api_key, settings.redact_secrets)
+    prompt = edit_prompt(redact(instruction)[0], f"lines {target.first}-{target.last}")
+    model = ModelClient(settings)
+    try:
+        plan = await asyncio.to_thread(
+            plan_for_file,
+            target.path,
+            target.first - 1,
+            "edit",
+            prompt,
+            settings,
+            TokenCounter(),
+            selection=(start, end),
+        )
+        messages = render(plan, SYSTEM_PROMPTS["edit"], prompt)
+        prefix = opening(language, original, start == 0 or snapshot[start - 1] in "\r\n")
+        result = await model.complete(
+            ModelRequest(messages=messages, purpose="edit", prefix=prefix)
+        )
+    finally:
+        await model.aclose()
+    code = extract_code(result.reply, prefix=prefix if result.continued else "", language=language)
+    hunks = diff_range(snapshot, start, end, conform_to_range(code, original))
+    new = apply_hunks(snapshot, hunks)
+    usage = result.usage
+    cost = (
+        f"[{usage.prompt_tokens} prompt tokens ({usage.cached_tokens} cached), "
+        f"{usage.completion_tokens} output tokens, {usage.cost:.4f} {usage.currency}]\n"
+    )
+    if new == snapshot:
+        err.write("kimi-lsp: the proposal does not change anything.\n" + cost)
+        return 0
+    broken = edit_breaks(language, snapshot, new)
+    if broken is not None:
+        raise RequestFailedError(ErrorKind.BAD_RESPONSE, f"Not applied: {broken}.")
+    if apply:
+        write_if_unchanged(target.path, snapshot, new)
+        err.write(f"kimi-lsp: applied {len(hunks)} change(s) to {target.path}.\n" + cost)
+    else:
+        out.write(unified(target.path, snapshot, new))
+        err.write(cost)
+    return 0
+
+
+def run_edit_cli(target: str, instruction: str, apply: bool) -> int:
+    try:
+        return asyncio.run(_edit(parse_target(target), instruction, apply, sys.stdout, sys.stderr))
+    except KimiError as exc:
+        sys.stderr.write(f"kimi-lsp: {exc.message}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("\nkimi-lsp: cancelled; nothing was written.\n")
+        return 130
