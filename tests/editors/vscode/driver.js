@@ -1,0 +1,104 @@
+// The browser side of the VS Code end-to-end tests: opens code-server's workbench in Debian's
+// headless chromium (driven by playwright-core, never a downloaded browser), which starts the
+// extension host that runs the mocha suites. Then it serves the suites' requests, written as
+// files into the driver folder: req-NNN.json -> ack-NNN.json.
+//   {kind: "screenshot", name}            -> a PNG in the artifacts folder
+//   {kind: "click", role?, name, exact?}  -> clicks the first visible match (e.g. the "Apply" button)
+//   {kind: "keys", keys: ["Control+S"]}   -> presses keys in the focused element
+//   {kind: "visible", selector}           -> whether a CSS selector is visible
+//
+//   node driver.js CONFIG.json   (written by test_vscode.py)
+"use strict";
+
+const fs = require("fs");
+const path = require("path");
+
+const config = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+const { chromium } = require(path.join(config.nodeModules, "playwright-core"));
+
+const log = (...args) => console.log(new Date().toISOString(), ...args);
+
+function writeJson(file, data) {
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(data));
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+async function handle(page, action) {
+  switch (action.kind) {
+    case "screenshot": {
+      const file = path.join(config.artifacts, `${action.name}.png`);
+      await page.screenshot({ path: file });
+      return { path: file };
+    }
+    case "click": {
+      const target = action.role
+        ? page.getByRole(action.role, { name: action.name, exact: Boolean(action.exact) })
+        : page.getByText(action.name, { exact: Boolean(action.exact) });
+      const visible = target.filter({ visible: true }).first();
+      await visible.waitFor({ state: "visible", timeout: action.timeout || 15000 });
+      await visible.click({ timeout: 5000 });
+      return {};
+    }
+    case "keys": {
+      for (const key of action.keys) await page.keyboard.press(key);
+      return {};
+    }
+    case "visible": {
+      return { visible: await page.locator(action.selector).first().isVisible() };
+    }
+    default:
+      throw new Error(`unknown driver action ${JSON.stringify(action)}`);
+  }
+}
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: config.chromium,
+    headless: true,
+    args: [
+      "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+    ],
+  });
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const consoleLog = fs.createWriteStream(path.join(config.driverDir, "browser-console.log"));
+  page.on("console", (m) => consoleLog.write(`[${m.type()}] ${m.text()}\n`));
+  page.on("pageerror", (e) => consoleLog.write(`[pageerror] ${e.stack || e}\n`));
+  log(`opening ${config.url}`);
+  await page.goto(config.url, { timeout: 60000 });
+  await page.locator(".monaco-workbench").waitFor({ state: "visible", timeout: 60000 });
+  log("workbench visible");
+  writeJson(path.join(config.driverDir, "workbench-ready.json"), { ok: true });
+
+  const done = new Set();
+  for (;;) {
+    for (const name of fs.readdirSync(config.driverDir).sort()) {
+      const m = /^req-(\d+)\.json$/.exec(name);
+      if (!m || done.has(name)) continue;
+      done.add(name);
+      const action = JSON.parse(fs.readFileSync(path.join(config.driverDir, name), "utf8"));
+      log(`request ${m[1]}: ${JSON.stringify(action)}`);
+      let answer;
+      try {
+        answer = { ok: true, ...(await handle(page, action)) };
+      } catch (err) {
+        answer = { ok: false, error: String((err && err.stack) || err) };
+        // A picture of the moment it failed says more than the error.
+        await page.screenshot({ path: path.join(config.artifacts, `failed-${m[1]}.png`) }).catch(() => {});
+      }
+      writeJson(path.join(config.driverDir, `ack-${m[1]}.json`), answer);
+    }
+    if (fs.existsSync(config.results)) {
+      await page.screenshot({ path: path.join(config.artifacts, "final.png") }).catch(() => {});
+      log("results written: closing the browser");
+      await browser.close();
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+main().catch((err) => {
+  log(`driver failed: ${(err && err.stack) || err}`);
+  process.exit(1);
+});

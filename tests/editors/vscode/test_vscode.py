@@ -1,0 +1,252 @@
+"""The VS Code extension (editors/vscode) in real VS Code, with the real server and fake API.
+
+One code-server session (VS Code 1.100 from npm, driven by Debian's headless chromium) runs
+every mocha suite of editors/vscode/test/e2e/suite inside the real extension host: the packaged
+.vsix, vscode-languageclient and the kimi-lsp server from this venv, talking to the fake Kimi API
+(served from this process, scripted by the suites through its control endpoints). Each pytest
+test below then checks one suite's mocha results, or what the fake and the logs saw.
+
+The screenshots the suites ask for are saved in $KIMI_LSP_ARTIFACTS/vscode (default
+tests/editors/vscode/artifacts/); the path is printed.
+
+Setup (apt chromium, code-server, playwright-core, mocha, the .vsix): tests/editors/vscode/
+setup.sh, which tests/run.sh calls and this module calls again (quick when cached).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import string
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kimi_lsp.agent.fanout import PLAN_PROMPT
+from tests.editors.vscode.session import HERE, Session, SessionError, Tools, run_session
+from tests.fake_kimi import FakeKimi, Reply, ToolCall
+
+SUITES = [
+    "harness.test.js",
+    "activation.test.js",
+    "codeActions.test.js",
+    "inlineEdit.test.js",
+    "chat.test.js",
+    "refactor.test.js",
+    "secrets.test.js",
+]
+SESSION_TIMEOUT = 300  # seconds for every suite together (about a minute when all is well)
+
+SOURCE = "def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n"
+REFACTOR_FILES = {
+    "pkg/__init__.py": "",
+    "pkg/config.py": "class Config:\n    debug = False\n",
+    "pkg/app.py": "from pkg.config import Config\n\n\ndef make() -> Config:\n    return Config()\n",
+}
+DOTENV_SECRET = "sk-dotenv-" + "Q" * 40
+
+
+def make_key() -> str:
+    """A real-looking Moonshot key, new for every run (so finding it anywhere is meaningful)."""
+    alphabet = string.ascii_letters + string.digits
+    return "sk-" + "".join(secrets.choice(alphabet) for _ in range(48))
+
+
+# -- the fake's answers to the refactor agent (the suites script everything else) -----------
+
+REFACTOR_EDITS: dict[str, dict[str, Any]] = {
+    "pkg/config.py": {"old": "class Config:", "new": "class Settings:"},
+    "pkg/app.py": {"old": "Config", "new": "Settings", "replace_all": True},
+}
+REFACTOR_PLAN = {
+    "plan": "Rename Config to Settings.",
+    "files": [{"path": rel, "change": "rename"} for rel in REFACTOR_EDITS],
+}
+
+
+def default_reply(body: dict[str, Any]) -> Reply:
+    """What the fake answers when a suite queued nothing: the refactor planner and workers,
+    else a reply that says it was not scripted (so a test that forgot to script fails)."""
+    messages = body["messages"]
+    if messages and messages[0].get("content") == PLAN_PROMPT:
+        if not any(m["role"] == "tool" for m in messages):
+            return Reply(reasoning="look", tool_calls=[ToolCall("search", {"pattern": "Config"})])
+        return Reply(reasoning="plan", content=json.dumps(REFACTOR_PLAN))
+    found = re.search(r"^# Your file: (\S+)$", str(messages[1].get("content", "")), re.M)
+    rel = found.group(1) if found and len(messages) > 1 else ""
+    if rel in REFACTOR_EDITS:
+        return Reply(
+            reasoning=f"edit {rel}",
+            tool_calls=[
+                ToolCall("replace_in_file", {"path": rel, **REFACTOR_EDITS[rel]}),
+                ToolCall("finish", {"summary": f"renamed in {rel}"}),
+            ],
+        )
+    return Reply(content="(the fake API was not scripted for this request)")
+
+
+# -- fixtures -------------------------------------------------------------------------------
+
+
+def server_command() -> list[str]:
+    """The kimi-lsp of the running interpreter's environment (the code under test)."""
+    beside = Path(sys.executable).parent / "kimi-lsp"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return [str(beside)]
+    found = shutil.which("kimi-lsp")
+    return [found] if found else [sys.executable, "-m", "kimi_lsp"]
+
+
+def artifacts_dir() -> Path:
+    root = os.environ.get("KIMI_LSP_ARTIFACTS")
+    folder = Path(root) / "vscode" if root else HERE / "artifacts"
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def make_workspace(root: Path) -> Path:
+    workspace = root / "workspace"
+    files = {
+        "calc.py": SOURCE,
+        "notes.md": "# Notes\n\nNothing secret here.\n",
+        ".env": f"OPENAI_API_KEY={DOTENV_SECRET}\n",
+        ".gitignore": "__pycache__/\n",
+        **REFACTOR_FILES,
+    }
+    for rel, text in files.items():
+        (workspace / rel).parent.mkdir(parents=True, exist_ok=True)
+        (workspace / rel).write_text(text, encoding="utf-8")
+    subprocess.run(["git", "init", "-q", str(workspace)], check=True, timeout=30)
+    return workspace
+
+
+@pytest.fixture(scope="module")
+def key() -> str:
+    return make_key()
+
+
+@pytest.fixture(scope="module")
+def fake(key: str) -> Iterator[FakeKimi]:
+    """Accepts only the session's key: a request carrying anything else gets a 401."""
+    server = FakeKimi(api_keys=(key,)).start_in_thread()
+    server.set_default(default_reply)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory, fake: FakeKimi, key: str) -> Session:
+    """Runs every suite once; a failure of the session itself (not of a test) fails every test
+    with code-server's, the driver's and the extension host's logs."""
+    tools = Tools.install()
+    root = tmp_path_factory.mktemp("vscode")
+    run = Session(root=root, workspace=make_workspace(root), artifacts=artifacts_dir(), key=key)
+    suites = (
+        os.environ.get("KIMI_E2E_SUITES", "").split(",")
+        if os.environ.get("KIMI_E2E_SUITES")
+        else SUITES
+    )
+    settings = {
+        "kimi.baseUrl": fake.base_url,
+        "kimi.server.command": server_command()[0],
+        "kimi.server.args": server_command()[1:],
+        "kimi-lsp.trace.server": "verbose",
+        "kimi.trace.server": "verbose",
+        "workbench.startupEditor": "none",
+        "workbench.tips.enabled": False,
+        "workbench.enableExperiments": False,
+        "security.workspace.trust.enabled": False,
+        "telemetry.telemetryLevel": "off",
+        "extensions.autoUpdate": False,
+        "extensions.autoCheckUpdates": False,
+        "extensions.ignoreRecommendations": True,
+        "update.mode": "none",
+        "git.enabled": False,
+        "editor.inlineSuggest.enabled": False,
+        "editor.codeLens": True,
+    }
+    suite_config = {
+        "fakeRoot": fake.base_url.removesuffix("/v1"),
+        "key": run.key,
+        "source": SOURCE,
+        "refactorFiles": REFACTOR_FILES,
+        "testTimeoutMs": 60000,
+    }
+    print(f"\nVS Code session in {root}; screenshots in {run.artifacts}")
+    try:
+        run_session(tools, run, suites, settings, suite_config, timeout=SESSION_TIMEOUT)
+    except SessionError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    print(f"VS Code session: {run.seconds:.1f} s; screenshots in {run.artifacts}")
+    return run
+
+
+def suite_results(run: Session, suite: str) -> list[dict[str, Any]]:
+    if "crash" in run.results:
+        pytest.fail(f"the mocha runner crashed:\n{run.results['crash']}\n{run.log_tails()}")
+    return [t for t in run.results["tests"] if t["file"] == suite]
+
+
+# -- the tests ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suite", SUITES)
+def test_suite_passes_in_the_extension_host(session: Session, suite: str) -> None:
+    if os.environ.get("KIMI_E2E_SUITES") and suite not in os.environ["KIMI_E2E_SUITES"]:
+        pytest.fail(f"{suite} was left out by KIMI_E2E_SUITES")
+    tests = suite_results(session, suite)
+    assert tests, f"{suite} ran no test (did it load?)\n{session.log_tails()}"
+    failed = [t for t in tests if t["state"] != "passed"]
+    report = "\n\n".join(f"✗ {t['title']} ({t['state']})\n{t['error']}" for t in failed)
+    assert not failed, f"{len(failed)} of {len(tests)} failed in {suite}:\n\n{report}\n\n" + (
+        session.log_tails()
+    )
+
+
+def test_nothing_left_running(session: Session) -> None:
+    assert session.leftovers == [], "processes survived the session:\n" + "\n".join(
+        session.leftovers
+    )
+
+
+def test_screenshots_were_taken(session: Session) -> None:
+    for name in ("chat-streamed", "inline-diff-preview", "refactor-preview"):
+        png = session.artifacts / f"{name}.png"
+        assert png.is_file(), f"no screenshot {png}"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+def test_the_key_reaches_the_api_only(session: Session, fake: FakeKimi) -> None:
+    """The key set through kimi-lsp.setApiKey (SecretStorage) is what the server sends, and
+    it is written nowhere: settings, output channel, LSP trace, VS Code's logs, the workspace."""
+    chats = fake.chat_requests
+    assert chats, "the fake API received no chat request"
+    headers = {r.headers.get("authorization") for r in chats}
+    assert headers == {f"Bearer {session.key}"}
+    assert session.facts.get("logText"), "the suite did not report the output channel's text"
+    assert session.key not in session.facts["logText"]
+    searched = [session.user_data, session.workspace, session.root / "home", session.logs]
+    hits = []
+    for folder in searched:
+        for path in folder.rglob("*"):
+            if path.is_file() and session.key.encode() in path.read_bytes():
+                hits.append(str(path.relative_to(session.root)))
+    assert hits == [], f"the API key was written to {hits}"
+    # The files searched include the LSP trace: it went to the output channel's log.
+    traced = [
+        p
+        for p in (session.user_data / "logs").rglob("*.log")
+        if "kimi" in p.name.lower() and "kimi/status" in p.read_text(errors="replace")
+    ]
+    assert traced, "no output-channel log with the LSP trace was found to search"
