@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import os
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 
 STALL_TIMEOUT = 60.0
 CONNECT_TIMEOUT = 10.0
+STALL_ENV = "KIMI_LSP_STALL_SECONDS"  # tuning (and fast fault tests): the stall timeout
+RETRY_BASE_ENV = "KIMI_LSP_RETRY_BASE_SECONDS"  # tuning: the first retry's backoff ceiling
 
 EventCallback = Callable[[StreamEvent], Awaitable[None] | None]
 UsageCallback = Callable[[ModelResult, UsageTotals], None]
@@ -69,15 +72,17 @@ class ModelClient:
         http_client_factory: Callable[[], Any] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         on_usage: UsageCallback | None = None,
-        stall_timeout: float = STALL_TIMEOUT,
+        stall_timeout: float | None = None,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
         self._settings = settings
         self._http_client_factory = http_client_factory
         self._sleep = sleep
         self._on_usage = on_usage
-        self.stall_timeout = stall_timeout
-        self.retry_policy = retry_policy or RetryPolicy()
+        self.stall_timeout = (
+            stall_timeout if stall_timeout is not None else _env_seconds(STALL_ENV, STALL_TIMEOUT)
+        )
+        self.retry_policy = retry_policy or RetryPolicy(base=_env_seconds(RETRY_BASE_ENV, 0.5))
         self._limiter = FairLimiter(settings.max_concurrent_requests)
         self._sdk: _Sdk | None = None
         self._retired: list[_Sdk] = []
@@ -359,3 +364,12 @@ class ModelClient:
         if finish == "length" and not reply.strip() and not result.tool_calls:
             raise errors.reasoning_only(call.max_output_tokens)
         return result
+
+
+def _env_seconds(name: str, default: float) -> float:
+    """A positive number of seconds from the environment, else `default`."""
+    try:
+        value = float(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return value if 0 < value < 86_400 else default

@@ -1,0 +1,1 @@
+"""Hardening: fault matrix, secrets audit, fuzz, soak."""
