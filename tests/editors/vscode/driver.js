@@ -3,8 +3,13 @@
 // extension host that runs the mocha suites. Then it serves the suites' requests, written as
 // files into the driver folder: req-NNN.json -> ack-NNN.json.
 //   {kind: "screenshot", name}            -> a PNG in the artifacts folder
-//   {kind: "click", role?, name, exact?}  -> clicks the first visible match (e.g. the "Apply" button)
+//   {kind: "click", selector?, role?, name, exact?} -> clicks the first visible match (a CSS
+//                                            selector with that text, a role and name, or a text)
+//   {kind: "type", selector, text, press?} -> fills a visible input (e.g. the quick input box)
 //   {kind: "keys", keys: ["Control+S"]}   -> presses keys in the focused element
+//   {kind: "wait", selector, timeout?}    -> waits until a CSS selector is visible
+//   {kind: "hidden", selector, timeout?}  -> waits until nothing matching is visible
+//   {kind: "texts", selector}             -> the inner texts of every match
 //   {kind: "visible", selector}           -> whether a CSS selector is visible
 //
 //   node driver.js CONFIG.json   (written by test_vscode.py)
@@ -31,17 +36,41 @@ async function handle(page, action) {
       return { path: file };
     }
     case "click": {
-      const target = action.role
-        ? page.getByRole(action.role, { name: action.name, exact: Boolean(action.exact) })
-        : page.getByText(action.name, { exact: Boolean(action.exact) });
+      let target;
+      if (action.selector) {
+        target = page.locator(action.selector);
+        if (action.name) target = target.filter({ hasText: action.name });
+      } else if (action.role) {
+        target = page.getByRole(action.role, { name: action.name, exact: Boolean(action.exact) });
+      } else {
+        target = page.getByText(action.name, { exact: Boolean(action.exact) });
+      }
       const visible = target.filter({ visible: true }).first();
       await visible.waitFor({ state: "visible", timeout: action.timeout || 15000 });
       await visible.click({ timeout: 5000 });
       return {};
     }
+    case "type": {
+      const input = page.locator(action.selector).filter({ visible: true }).first();
+      await input.waitFor({ state: "visible", timeout: action.timeout || 15000 });
+      await input.fill(action.text);
+      if (action.press) await input.press(action.press);
+      return {};
+    }
     case "keys": {
       for (const key of action.keys) await page.keyboard.press(key);
       return {};
+    }
+    case "wait": {
+      await page.locator(action.selector).first().waitFor({ state: "visible", timeout: action.timeout || 15000 });
+      return {};
+    }
+    case "hidden": {
+      await page.locator(action.selector).first().waitFor({ state: "hidden", timeout: action.timeout || 15000 });
+      return {};
+    }
+    case "texts": {
+      return { texts: await page.locator(action.selector).allInnerTexts() };
     }
     case "visible": {
       return { visible: await page.locator(action.selector).first().isVisible() };
@@ -77,7 +106,8 @@ async function main() {
       if (!m || done.has(name)) continue;
       done.add(name);
       const action = JSON.parse(fs.readFileSync(path.join(config.driverDir, name), "utf8"));
-      log(`request ${m[1]}: ${JSON.stringify(action)}`);
+      // Without `text`: the suites type the API key through this.
+      log(`request ${m[1]}: ${JSON.stringify({ ...action, text: action.text && "…" })}`);
       let answer;
       try {
         answer = { ok: true, ...(await handle(page, action)) };

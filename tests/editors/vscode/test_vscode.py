@@ -161,7 +161,6 @@ def session(tmp_path_factory: pytest.TempPathFactory, fake: FakeKimi, key: str) 
         "kimi.baseUrl": fake.base_url,
         "kimi.server.command": server_command()[0],
         "kimi.server.args": server_command()[1:],
-        "kimi-lsp.trace.server": "verbose",
         "kimi.trace.server": "verbose",
         "workbench.startupEditor": "none",
         "workbench.tips.enabled": False,
@@ -246,7 +245,12 @@ def test_the_key_reaches_the_api_only(session: Session, fake: FakeKimi) -> None:
     # The files searched include the LSP trace: it went to the output channel's log.
     traced = [
         p
-        for p in (session.user_data / "logs").rglob("*.log")
-        if "kimi" in p.name.lower() and "kimi/status" in p.read_text(errors="replace")
+        for p in session.user_data.rglob("*.log")
+        if "kimi/status" in p.read_text(errors="replace")
     ]
-    assert traced, "no output-channel log with the LSP trace was found to search"
+    assert traced, "no output-channel log with the LSP trace (kimi.trace.server) was searched"
+
+
+def test_secret_files_never_reach_the_api(session: Session, fake: FakeKimi) -> None:
+    bodies = [r.raw_body.decode("utf-8", "replace") for r in fake.chat_requests]
+    assert bodies and not [b for b in bodies if DOTENV_SECRET in b]

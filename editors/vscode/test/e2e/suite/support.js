@@ -36,6 +36,15 @@ async function waitFor(what, probe, timeoutMs = 20000, everyMs = 50) {
   }
 }
 
+/** `kimi/status` from the running server (after a restart too). */
+async function status() {
+  const kimi = await api();
+  await kimi.ready();
+  const client = kimi.client();
+  assert.ok(client, "no language client");
+  return client.sendRequest("kimi/status", {});
+}
+
 let apiPromise;
 /** The kimi-lsp extension's test API, activated and with its server ready. */
 function api() {
@@ -146,6 +155,6 @@ function report(key, value) {
 }
 
 module.exports = {
-  api, config, driver, editReply, fake, openFile, report, resetFile, screenshot, sleep, waitFor,
+  api, config, driver, status, editReply, fake, openFile, report, resetFile, screenshot, sleep, waitFor,
   workspaceUri,
 };

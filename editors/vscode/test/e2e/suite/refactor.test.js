@@ -1,0 +1,54 @@
+// Refactor: kimi-lsp.refactor previews the multi-file edit in VS Code's Refactor Preview (the
+// edit's change annotation needs confirmation); nothing changes until "Apply" is pressed.
+"use strict";
+
+const assert = require("assert");
+const fs = require("fs");
+const vscode = require("vscode");
+const { api, config, driver, fake, report, screenshot, waitFor, workspaceUri } = require("./support");
+
+const RENAMED = Object.fromEntries(
+  Object.entries(config.refactorFiles).map(([rel, text]) => [rel, text.replace(/Config/g, "Settings")]));
+const PANEL_ROW = ".bulk-edit-panel .monaco-list-row";
+
+async function texts() {
+  const out = {};
+  for (const rel of Object.keys(config.refactorFiles)) {
+    out[rel] = (await vscode.workspace.openTextDocument(workspaceUri(rel))).getText();
+  }
+  return out;
+}
+
+suite("refactor", () => {
+  suiteSetup(() => api());
+
+  test("the refactor is previewed, then applied with the preview's Apply button", async () => {
+    const before = (await fake.requests()).length;
+    let settled = false;
+    const run = Promise.resolve(
+      vscode.commands.executeCommand("kimi-lsp.refactor", { instruction: "rename Config to Settings" }),
+    ).finally(() => { settled = true; });
+    run.catch(() => {}); // awaited below
+
+    await driver({ kind: "wait", selector: PANEL_ROW, timeout: 60000 }, 70000);
+    assert.deepStrictEqual(await texts(), config.refactorFiles, "changed before Apply");
+    for (const rel of Object.keys(config.refactorFiles)) {
+      assert.strictEqual(fs.readFileSync(workspaceUri(rel).fsPath, "utf8"), config.refactorFiles[rel]);
+    }
+    assert.strictEqual(settled, false, "the command finished while the preview waits for the user");
+    const rows = await driver({ kind: "texts", selector: PANEL_ROW });
+    report("refactorPreviewRows", rows.texts);
+    assert.ok(rows.texts.some((t) => t.includes("config.py")), JSON.stringify(rows.texts));
+    assert.ok(rows.texts.some((t) => t.includes("app.py")), JSON.stringify(rows.texts));
+    await screenshot("refactor-preview");
+
+    await driver({ kind: "click", selector: ".bulk-edit-panel .buttons .monaco-button", name: "Apply" });
+    await run;
+    await waitFor("the renamed files", async () =>
+      JSON.stringify(await texts()) === JSON.stringify(RENAMED), 15000);
+    await driver({ kind: "hidden", selector: PANEL_ROW, timeout: 10000 });
+    const requests = (await fake.requests()).slice(before);
+    assert.ok(requests.length >= 3, `${requests.length} model calls (planner twice, then workers)`);
+    await vscode.workspace.saveAll(false);
+  });
+});
