@@ -18,12 +18,28 @@ from .model.types import ContentDelta, ReasoningDelta, StreamEvent
 from .settings_store import SettingsStore
 
 
+class _OpenLines:
+    """Whether the streamed reasoning (stderr) or answer (stdout) is mid-line."""
+
+    reasoning_open = False
+    answer_open = False
+
+    def close(self, out: TextIO, err: TextIO) -> None:
+        if self.answer_open:
+            out.write("\n")
+            out.flush()
+        if self.reasoning_open:
+            err.write("\n")
+        self.answer_open = self.reasoning_open = False
+
+
 async def _chat(message: str, file: Path | None, as_json: bool, out: TextIO, err: TextIO) -> int:
     settings = SettingsStore().current.settings
     from .model.client import ModelClient
 
     model = ModelClient(settings)
     counter = TokenCounter()
+    lines = _OpenLines()
     try:
         if file is not None and not file.is_file():
             raise KimiError(f"{file} is not a file.")
@@ -35,25 +51,25 @@ async def _chat(message: str, file: Path | None, as_json: bool, out: TextIO, err
             raise KimiError(str(exc)) from None
         messages = render(plan, SYSTEM_PROMPTS["chat"], message)
         conversation = Conversation(id="cli")
-        reasoning_open = False
 
         def show(event: StreamEvent) -> None:
-            nonlocal reasoning_open
             if as_json:
                 return
             if isinstance(event, ReasoningDelta):
-                reasoning_open = True
+                lines.reasoning_open = True
                 err.write(event.text)
                 err.flush()
-            elif isinstance(event, ContentDelta):
-                if reasoning_open:
+            elif isinstance(event, ContentDelta) and event.text:
+                if lines.reasoning_open:
                     err.write("\n")
-                    reasoning_open = False
+                    lines.reasoning_open = False
                 out.write(event.text)
                 out.flush()
+                lines.answer_open = not event.text.endswith("\n")
 
         result, _ = await run_turn(model, messages, conversation, message, show)
     except KimiError as exc:
+        lines.close(out, err)  # the error starts its own line, after a broken-off stream too
         err.write(f"kimi-lsp: {exc.message}\n")
         return 1
     finally:
