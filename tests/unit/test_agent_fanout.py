@@ -162,6 +162,78 @@ async def test_all_workers_failing_raises_the_error(
         await run_refactor(make_model_client(), engine, "x")
 
 
+def streamed_plan(files: list[str], text: str = "Rename Config to Settings.") -> list[str]:
+    """The plan's JSON cut so each file entry is its own chunk."""
+    entries = [json.dumps({"path": rel, "change": "rename Config"}) for rel in files]
+    return [json.dumps({"plan": text})[:-1] + ', "files": [', *[e + "," for e in entries], "]}"]
+
+
+async def test_workers_start_while_the_plan_still_streams(
+    model_fake: FakeKimi, make_model_client: MakeModelClient, tmp_path: Path
+) -> None:
+    engine, _ = make_workspace(tmp_path)
+    chunks = streamed_plan(list(EDITS))
+    chunks[-2] = chunks[-2].removesuffix(",")
+
+    def respond(body: dict[str, Any]) -> Reply:
+        if body["messages"][0]["content"] == PLAN_PROMPT:
+            # role, the head, two entries; then the stream stalls before the third entry.
+            return Fault.stall(after=4, reply=Reply(content=chunks))
+        return Reply(reasoning="held", gate="plan-stream-workers-held")
+
+    model_fake.set_default(respond)
+    task = asyncio.create_task(
+        run_refactor(
+            make_model_client(max_concurrent_requests=4), engine, "rename", max_concurrency=4
+        )
+    )
+    await model_fake.wait_for_in_flight(3)  # the plan, still streaming, and two workers
+    plan, *workers = model_fake.chat_requests
+    assert plan.outcome == "in_progress"
+    assert sorted(own_file(w.body) or "" for w in workers) == ["src/app.py", "src/config.py"]
+    header = workers[0].body["messages"][1]["content"]
+    assert header.startswith("# Instruction\nrename\n\n# Plan\nRename Config to Settings.")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await model_fake.wait_for_idle()
+    assert {r.outcome for r in model_fake.chat_requests} == {"client_disconnected"}
+
+
+async def test_early_workers_of_a_turn_that_was_not_the_answer_are_dropped(
+    model_fake: FakeKimi, make_model_client: MakeModelClient, tmp_path: Path
+) -> None:
+    engine, ws = make_workspace(tmp_path)
+    before = (ws / "src/app.py").read_text()
+    first = streamed_plan(["src/app.py"])  # a plan-shaped text beside a tool call
+    final = json.dumps({"plan": "Rename in the docs.", "files": ["docs/guide.md"]})
+
+    def respond(body: dict[str, Any]) -> Reply:
+        if body["messages"][0]["content"] == PLAN_PROMPT:
+            if not has_tool_results(body):
+                return Reply(
+                    content=[*first[:-1], first[-1].removesuffix(",")],
+                    tool_calls=[ToolCall("search", {"pattern": "Config"})],
+                )
+            return Reply(reasoning="plan", content=final)
+        rel = own_file(body)
+        assert rel is not None
+        return Reply(
+            reasoning=f"edit {rel}",
+            tool_calls=[
+                ToolCall("replace_in_file", {"path": rel, **EDITS[rel]}),
+                ToolCall("finish", {"summary": f"renamed in {rel}"}),
+            ],
+        )
+
+    model_fake.set_default(respond)
+    outcome = await run_refactor(make_model_client(), engine, "rename", max_concurrency=4)
+    assert outcome.mode == "fanout" and outcome.files == ["docs/guide.md"]
+    assert list(outcome.changes) == ["docs/guide.md"]
+    assert (ws / "src/app.py").read_text() == before
+    assert "planned twice" not in "\n".join(outcome.notes)
+
+
 def test_parse_plan_accepts_fences_and_prose_only_around_json() -> None:
     plan = parse_plan('Here:\n```json\n{"plan": "p", "files": ["a.py", {"path": "b.py"}]}\n```')
     assert plan is not None and [f.rel for f in plan.files] == ["a.py", "b.py"]

@@ -10,10 +10,11 @@ from typing import Any
 
 from ..context.prompt import SYSTEM_PROMPTS
 from ..errors import KimiError
-from ..model.types import UsageTotals
+from ..model.types import ContentDelta, StreamEvent, UsageTotals
 from .confine import EngineLike, Refused, normalize
 from .loop import AgentOutcome, CounterLike, ModelLike, ProgressCallback, run_agent
 from .overlay import Change, Overlay
+from .plan_stream import PlanStream
 from .tools import ToolBox
 
 MAX_PLANNED_FILES = 100
@@ -162,48 +163,19 @@ async def run_refactor(
     plan_overlay = Overlay(base)
     planner = ToolBox(engine, plan_overlay, api_key, read_only=True)
     messages = [{"role": "system", "content": PLAN_PROMPT}, {"role": "user", "content": request}]
-    progress("Planning the refactor")
-    planned = await run_agent(
-        model, messages, planner, max_steps=plan_steps, on_progress=on_progress, **opts
-    )
-    _add(usage, planned.usage_total)
-    plan = parse_plan(planned.summary) if planned.stopped_reason == "answered" else None
-    if plan is None:
-        progress("The plan was not usable: refactoring in one run")
-        single = ToolBox(engine, plan_overlay, api_key, edit_scope=_scope(scope_files))
-        follow_up = [*planned.messages, {"role": "user", "content": SINGLE_FOLLOW_UP}]
-        outcome = await run_agent(
-            model, follow_up, single, max_steps=single_steps, on_progress=on_progress, **opts
-        )
-        _add(usage, outcome.usage_total)
-        notes = [_stopped(outcome, "the refactor")] if outcome.stopped_reason == "max_steps" else []
-        steps = planned.steps + outcome.steps
-        return RefactorOutcome(
-            outcome.summary, outcome.changed, [], usage, "single", notes=notes, steps=steps
-        )
-
-    files, notes = _resolve(plan, scope_files)
-    if not files:
-        return RefactorOutcome(
-            plan.text or "The plan names no file to change.",
-            {},
-            [],
-            usage,
-            "plan",
-            plan.text,
-            notes=notes,
-            steps=planned.steps,
-        )
-    header = _worker_header(instruction, plan, files)
+    resolver = _Resolver(scope_files)
     semaphore = asyncio.Semaphore(max(1, max_concurrency))
+    started: dict[str, asyncio.Task[AgentOutcome | KimiError | None]] = {}
+    streamed = PlanStream()
+    streamed_step = 0
 
-    async def worker(item: PlannedFile) -> AgentOutcome | None:
+    async def worker(item: PlannedFile, header: str) -> AgentOutcome | None:
         async with semaphore:
             overlay = Overlay(base)
             box = ToolBox(engine, overlay, api_key, edit_scope={item.rel})
             body = _own_file(box, item)
             if body is None:
-                notes.append(f"{item.rel}: skipped, the file cannot be read")
+                resolver.notes.append(f"{item.rel}: skipped, the file cannot be read")
                 return None
             user = f"{header}\n\n# Your file: {item.rel}\nChange: {item.change or '(see plan)'}"
             work = [
@@ -221,15 +193,89 @@ async def run_refactor(
                 **opts,
             )
 
-    async def guarded(item: PlannedFile) -> AgentOutcome | KimiError | None:
+    async def guarded(item: PlannedFile, header: str) -> AgentOutcome | KimiError | None:
         try:
-            return await worker(item)
+            return await worker(item, header)
         except KimiError as error:
             return error
 
     async with asyncio.TaskGroup() as group:
-        tasks = [group.create_task(guarded(item)) for item in files]
-    results = [task.result() for task in tasks]
+
+        def start(item: PlannedFile, plan_text: str) -> None:
+            header = _worker_header(instruction, plan_text)
+            started[item.rel] = group.create_task(guarded(item, header))
+
+        def discard() -> None:
+            """Cancel the early starts: they came from a turn that was not the answer."""
+            nonlocal resolver
+            for task in started.values():
+                task.cancel()
+            started.clear()
+            resolver = _Resolver(scope_files)
+
+        def on_event(step: int, event: StreamEvent) -> None:
+            # Workers start while the plan still streams: each file entry as soon as it is
+            # complete (a real plan of 20 files streams for seconds).
+            nonlocal streamed, streamed_step
+            if not isinstance(event, ContentDelta):
+                return
+            if step != streamed_step:
+                discard()
+                streamed, streamed_step = PlanStream(), step
+            for entry in streamed.feed(event.text):
+                item = resolver.add(PlannedFile(entry.path, entry.change))
+                if item is not None and streamed.plan is not None:
+                    start(item, streamed.plan)
+
+        progress("Planning the refactor")
+        planned = await run_agent(
+            model,
+            messages,
+            planner,
+            max_steps=plan_steps,
+            on_progress=on_progress,
+            on_event=on_event,
+            **opts,
+        )
+        _add(usage, planned.usage_total)
+        plan = parse_plan(planned.summary) if planned.stopped_reason == "answered" else None
+        head = len(streamed.files) if plan is not None and _same_start(plan, streamed) else 0
+        if streamed_step != planned.steps or head == 0 or plan is None:
+            discard()  # the early starts came from another turn or read differently
+            head = 0
+        if plan is not None:
+            for raw in plan.files[head:]:
+                item = resolver.add(raw)
+                if item is not None:
+                    start(item, plan.text)
+    notes = resolver.notes
+    if plan is None:
+        progress("The plan was not usable: refactoring in one run")
+        single = ToolBox(engine, plan_overlay, api_key, edit_scope=_scope(scope_files))
+        follow_up = [*planned.messages, {"role": "user", "content": SINGLE_FOLLOW_UP}]
+        outcome = await run_agent(
+            model, follow_up, single, max_steps=single_steps, on_progress=on_progress, **opts
+        )
+        _add(usage, outcome.usage_total)
+        notes = [_stopped(outcome, "the refactor")] if outcome.stopped_reason == "max_steps" else []
+        steps = planned.steps + outcome.steps
+        return RefactorOutcome(
+            outcome.summary, outcome.changed, [], usage, "single", notes=notes, steps=steps
+        )
+
+    files = [item for item in resolver.files if not started[item.rel].cancelled()]
+    if not files:
+        return RefactorOutcome(
+            plan.text or "The plan names no file to change.",
+            {},
+            [],
+            usage,
+            "plan",
+            plan.text,
+            notes=notes,
+            steps=planned.steps,
+        )
+    results = [started[item.rel].result() for item in files]
     errors = [r for r in results if isinstance(r, KimiError)]
     if errors and len(errors) == len(results):
         raise errors[0]
@@ -267,34 +313,57 @@ def _scope(scope_files: Collection[str] | None) -> set[str] | None:
     return scope
 
 
-def _resolve(
-    plan: Plan, scope_files: Collection[str] | None
-) -> tuple[list[PlannedFile], list[str]]:
-    """The plan's files as rels, deduplicated (first entry wins), confined and in scope."""
-    scope = _scope(scope_files)
-    files: dict[str, PlannedFile] = {}
-    notes: list[str] = []
-    for item in plan.files:
+class _Resolver:
+    """The plan's files as rels, one at a time: deduplicated (first entry wins), confined,
+    in scope and at most `MAX_PLANNED_FILES`; what was refused goes to `notes`."""
+
+    def __init__(self, scope_files: Collection[str] | None) -> None:
+        self.scope = _scope(scope_files)
+        self.files: list[PlannedFile] = []
+        self.seen: set[str] = set()
+        self.notes: list[str] = []
+
+    @staticmethod
+    def rel_of(item: PlannedFile) -> str | None:
+        try:
+            return normalize(item.rel)
+        except Refused:
+            return None
+
+    def add(self, item: PlannedFile) -> PlannedFile | None:
+        """The entry to start a worker for, or None (refused, out of scope, a repeat)."""
         try:
             rel = normalize(item.rel)
         except Refused as why:
-            notes.append(f"the plan's path {item.rel!r} was refused: {why}")
-            continue
-        if scope is not None and rel not in scope:
-            notes.append(f"{rel} is outside the requested files: not changed")
-        elif rel in files:
-            notes.append(f"{rel} is planned twice: one worker edits it")
-        elif len(files) >= MAX_PLANNED_FILES:
-            notes.append(f"{rel}: more than {MAX_PLANNED_FILES} files planned; not changed")
+            self.notes.append(f"the plan's path {item.rel!r} was refused: {why}")
+            return None
+        if self.scope is not None and rel not in self.scope:
+            self.notes.append(f"{rel} is outside the requested files: not changed")
+        elif rel in self.seen:
+            self.notes.append(f"{rel} is planned twice: one worker edits it")
+        elif len(self.files) >= MAX_PLANNED_FILES:
+            self.notes.append(f"{rel}: more than {MAX_PLANNED_FILES} files planned; not changed")
         else:
-            files[rel] = PlannedFile(rel, item.change)
-    return list(files.values()), notes
+            self.seen.add(rel)
+            resolved = PlannedFile(rel, item.change)
+            self.files.append(resolved)
+            return resolved
+        return None
 
 
-def _worker_header(instruction: str, plan: Plan, files: list[PlannedFile]) -> str:
-    """What every worker shares, byte-identical (a cacheable prefix)."""
-    listing = "\n".join(f"- {f.rel}: {f.change}" if f.change else f"- {f.rel}" for f in files)
-    return f"# Instruction\n{instruction}\n\n# Plan\n{plan.text}\n\n# Files in the plan\n{listing}"
+def _worker_header(instruction: str, plan_text: str) -> str:
+    """What every worker shares, byte-identical (a cacheable prefix). The list of files is
+    not in it: workers start while the plan's list still streams."""
+    return f"# Instruction\n{instruction}\n\n# Plan\n{plan_text}"
+
+
+def _same_start(plan: Plan, streamed: PlanStream) -> bool:
+    """Whether the streamed reading is the start of the final plan (it always is for the
+    canonical shape; anything else discards the early starts)."""
+    if not streamed.files or plan.text != streamed.plan:
+        return False
+    head = [(f.rel, f.change) for f in plan.files[: len(streamed.files)]]
+    return head == [(f.path, f.change) for f in streamed.files]
 
 
 def _own_file(box: ToolBox, item: PlannedFile) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..model.client import EventCallback
-from ..model.types import ModelRequest, ModelResult, ToolCall, UsageTotals
+from ..model.types import ModelRequest, ModelResult, StreamEvent, ToolCall, UsageTotals
 from .overlay import Change
 from .schemas import FINISH, BadArguments, parse_arguments
 from .tools import ToolBox
@@ -18,6 +19,7 @@ from .tools import ToolBox
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, str | None], None]
+StepEventCallback = Callable[[int, StreamEvent], None]
 COMPACT_TARGET = 0.75  # compaction goes down to this share of the budget (not every step)
 ERROR_PREFIX = "Error:"
 
@@ -57,6 +59,7 @@ async def run_agent(
     counter: CounterLike | None = None,
     window_budget: int | None = None,
     label: str | None = None,
+    on_event: StepEventCallback | None = None,
 ) -> AgentOutcome:
     """Call the model with the toolbox's tools until it answers without tool calls, calls
     `finish` with every other call of its turn succeeding, or `max_steps` model calls were made.
@@ -64,7 +67,7 @@ async def run_agent(
     `messages` (system + user, at least) are copied, never mutated. Model errors propagate;
     so does cancellation, at once (tools run in a thread; an abandoned one only touches the
     run's overlay). `window_budget` (input tokens, counted by `counter`) triggers compaction of
-    the oldest tool results."""
+    the oldest tool results. `on_event` sees every streamed event with its step number."""
     history = [dict(m) for m in messages]
     tools = toolbox.schemas()
     tools_tokens = _tools_tokens(counter, tools) if counter is not None else 0
@@ -81,7 +84,10 @@ async def run_agent(
             compacted += compact(history, counter, window_budget - tools_tokens)
         progress(f"step {step}: thinking")
         request = ModelRequest(list(history), purpose="refactor", tools=tools, tool_choice="auto")
-        result = await model.complete(request)
+        if on_event is None:
+            result = await model.complete(request)
+        else:
+            result = await model.complete(request, functools.partial(on_event, step))
         usage.add(result.usage)
         history.append(result.assistant_message())
         if not result.tool_calls:
