@@ -7,6 +7,7 @@ import contextvars
 import inspect
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -57,6 +58,8 @@ class Dispatcher:
         self._parser = FrameParser()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.initialized = False
+        # `_to_pygls` answers and logs malformed messages itself, in one line.
+        logging.getLogger("pygls.protocol.json_rpc").addFilter(_no_deserialize_traceback)
 
     # -- registration -----------------------------------------------------------------
     def notification(self, method: str) -> Callable[[NotificationHandler], NotificationHandler]:
@@ -88,6 +91,8 @@ class Dispatcher:
             log.error("Received a message that is not valid JSON: %s", exc)
             self._send_error(None, -32700, f"Parse error: the message is not valid JSON ({exc}).")
             return
+        if b"\\ud" in body or b"\\uD" in body:  # only a JSON escape can make a lone surrogate
+            message = _without_lone_surrogates(message)
         if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
             self._send_error(None, -32600, "Invalid request: expected a JSON-RPC 2.0 object.")
             return
@@ -95,6 +100,12 @@ class Dispatcher:
         has_id = "id" in message
         params = message.get("params")
         if isinstance(method, str):
+            if has_id and not _valid_id(message["id"]):
+                # JSON-RPC: an id that cannot be echoed back is answered with a null id.
+                self._send_error(
+                    None, -32600, "Invalid request: the id must be a number or a string."
+                )
+                return
             if self.protocol._shutdown and method != "exit":
                 if has_id:
                     self._send_error(message["id"], -32600, "The server is shutting down.")
@@ -109,6 +120,9 @@ class Dispatcher:
                         return
                     self._start_request(message["id"], method, handler)
                     return
+            elif method == "$/cancelRequest" and not _cancels_an_id(params):
+                log.warning("Ignored a $/cancelRequest without a valid request id")
+                return
             elif method in self.notifications:
                 self._run_notification(method, self.notifications[method], params)
                 return
@@ -117,18 +131,29 @@ class Dispatcher:
     def _route_request(self, method: str, params: Any) -> Callable[[], Awaitable[Any]] | None:
         if method in self.requests:
             return partial(self.requests[method], params)
-        if method == "workspace/executeCommand" and isinstance(params, dict):
-            command = self.commands.get(params.get("command"))  # type: ignore[arg-type]
-            if command is not None:
-                arguments = params.get("arguments")
-                if arguments is None:
-                    arguments = []
-                if not isinstance(arguments, list):
-                    return partial(_raise, InvalidInputError("Command arguments must be a list."))
-                return partial(command, arguments)
+        if method == "workspace/executeCommand":
+            # Every command is ours (add_command): answer bad ones here, where pygls would
+            # log a traceback for each.
+            if not isinstance(params, dict):
+                return partial(_raise, InvalidInputError("Expected params to be an object."))
+            name = params.get("command")
+            command = self.commands.get(name) if isinstance(name, str) else None
+            if command is None:
+                known = ", ".join(sorted(self.commands))
+                problem = InvalidInputError(f"Unknown command: this server's commands are {known}.")
+                return partial(_raise, problem)
+            arguments = params.get("arguments")
+            if arguments is None:
+                arguments = []
+            if not isinstance(arguments, list):
+                return partial(_raise, InvalidInputError("Command arguments must be a list."))
+            return partial(command, arguments)
         return None
 
     def _to_pygls(self, message: dict[str, Any], method: str | None, has_id: bool) -> None:
+        if method is not None:
+            # JSON-RPC lets a request or notification omit `params`; pygls's types require it.
+            message.setdefault("params", None)
         try:
             structured = self.protocol.structure_message(message)
         except JsonRpcException as exc:
@@ -194,6 +219,35 @@ class Dispatcher:
         )
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """`value` with lone surrogates as U+FFFD: they cannot be encoded as UTF-8 (prompts, files),
+    and U+FFFD takes as many code units in every position encoding, so positions still hold."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item) for item in value]
+    return value
+
+
+def _no_deserialize_traceback(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith("Unable to deserialize message")
+
+
+def _cancels_an_id(params: Any) -> bool:
+    return isinstance(params, dict) and "id" in params and _valid_id(params["id"])
+
+
+def _valid_id(msg_id: Any) -> bool:
+    return msg_id is None or (
+        isinstance(msg_id, int | float | str) and not isinstance(msg_id, bool)
+    )
+
+
 async def _raise(exc: Exception) -> Any:
     raise exc
 
@@ -201,17 +255,33 @@ async def _raise(exc: Exception) -> Any:
 async def _translated(method: str, handler: Callable[[], Awaitable[Any]]) -> Any:
     try:
         return await handler()
-    except KimiError as exc:
-        if exc.kind is not None and exc.kind is not ErrorKind.STALE_DOCUMENT:
-            log.warning("%s failed (%s): %s", method, exc.kind, exc.message)
-        raise to_jsonrpc_error(exc) from None
     except (JsonRpcException, asyncio.CancelledError):
         raise
     except Exception as exc:
+        typed = _typed_error(exc)
+        if typed is not None:
+            if typed.kind is not None and typed.kind is not ErrorKind.STALE_DOCUMENT:
+                log.warning("%s failed (%s): %s", method, typed.kind, typed.message)
+            raise to_jsonrpc_error(typed) from None
         log.exception("%s failed unexpectedly", method)
         raise JsonRpcInternalError(
             message=f"Internal error in {method}: {_first_line(exc)} (details in the server log)."
         ) from exc
+
+
+def _typed_error(exc: Exception) -> KimiError | None:
+    """The KimiError behind `exc`: itself, or the first of a TaskGroup's group when every
+    error it holds is one (a group hiding a bug is not unwrapped)."""
+    if isinstance(exc, KimiError):
+        return exc
+    if isinstance(exc, ExceptionGroup):
+        typed, rest = exc.split(KimiError)
+        while rest is None and isinstance(typed, ExceptionGroup):
+            first = typed.exceptions[0]
+            if isinstance(first, KimiError):
+                return first
+            typed = first
+    return None
 
 
 async def _logged(method: str, awaitable: Awaitable[Any]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable
@@ -53,16 +54,20 @@ class FrameParser:
         return bodies
 
 
+# The last Content-Length field of a header block, wherever its line starts: after a frame
+# whose length was too short, the rest of its body precedes the next header, and matching
+# only at a line start would lose every following message.
+_LENGTH_FIELD = re.compile(rb"content-length[ \t]*:[ \t]*(\d+)[ \t]*(?:\r\n|$)", re.IGNORECASE)
+
+
 def _content_length(header: bytes) -> int | None:
-    for line in header.split(b"\r\n"):
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            try:
-                length = int(value.strip())
-            except ValueError:
-                return None
-            return length if length >= 0 else None
-    return None
+    matches = list(_LENGTH_FIELD.finditer(header))
+    if not matches:
+        return None
+    found = matches[-1]
+    if found.start() and header[found.start() - 1 : found.start()] != b"\n":
+        log.error("Skipping %d bytes of garbage before a message header", found.start())
+    return int(found.group(1))
 
 
 class LockedWriter:

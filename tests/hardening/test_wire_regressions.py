@@ -1,0 +1,141 @@
+"""Regression tests for the defects the protocol fuzzer found, one focused test each."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from pygls.exceptions import JsonRpcException
+
+from kimi_lsp.errors import ErrorKind, RequestFailedError
+from kimi_lsp.rpc import _translated
+from kimi_lsp.transport import FrameParser
+from tests.fake_kimi import FakeKimi, Fault, Reply
+
+from .servers import raw_server, running_fake
+from .wire import RawServer, encode
+
+STATUS = {"jsonrpc": "2.0", "id": 1, "method": "kimi/status"}
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeKimi]:
+    with running_fake() as handle:
+        yield handle
+
+
+@pytest.fixture(scope="module")
+def server(fake: FakeKimi) -> Iterator[RawServer]:
+    with raw_server(fake) as handle:
+        yield handle
+
+
+def test_a_frame_with_a_short_length_does_not_lose_the_messages_after_it() -> None:
+    body = json.dumps(STATUS).encode()
+    parser = FrameParser()
+    bodies = parser.feed(b"Content-Length: %d\r\n\r\n" % (len(body) - 4) + body)
+    bodies += parser.feed(encode(STATUS) + encode(STATUS))
+    assert bodies[1:] == [body, body]
+
+
+def test_junk_and_case_in_headers_still_find_the_length() -> None:
+    body = json.dumps(STATUS).encode()
+    parser = FrameParser()
+    data = b"garbage" + b"content-LENGTH:%d\r\n\r\n" % len(body) + body
+    data += b"Content-Length: oops\r\n\r\n" + body + encode(STATUS)
+    assert parser.feed(data) == [body, body]
+
+
+def test_a_request_id_that_is_a_list_is_answered_not_dropped(server: RawServer) -> None:
+    server.send({"jsonrpc": "2.0", "id": [7], "method": "kimi/status"})
+    server.send({"jsonrpc": "2.0", "id": {"a": 1}, "method": "workspace/executeCommand"})
+    server.wait_until(lambda: len(server.responses.get(None, [])) >= 2)
+    for answer in server.responses[None][:2]:
+        assert answer["error"]["code"] == -32600
+        assert "id must be" in answer["error"]["message"]
+    assert server.call("kimi/status", None)["version"]
+    assert not server.tracebacks()
+
+
+def test_a_cancel_with_an_unhashable_id_is_ignored_quietly(server: RawServer) -> None:
+    server.notify("$/cancelRequest", {"id": [1, 2]})
+    server.notify("$/cancelRequest", {"id": {"x": 1}})
+    assert server.call("kimi/status", None)["version"]
+    assert not server.tracebacks()
+
+
+@pytest.mark.parametrize("command", ["kimi.nope", ["kimi.chat"], None, 5])
+def test_unknown_or_mistyped_commands_get_a_readable_invalid_params(
+    server: RawServer, command: object
+) -> None:
+    answer = server.wait(
+        server.request("workspace/executeCommand", {"command": command, "arguments": []})
+    )
+    assert answer["error"]["code"] == -32602
+    assert "kimi.status" in answer["error"]["message"]
+    assert not server.tracebacks()
+
+
+def test_a_request_without_params_to_an_unknown_method_is_method_not_found(
+    server: RawServer,
+) -> None:
+    answer = server.wait(server.request("kimi/noSuchThing", None))
+    assert answer["error"]["code"] == -32601
+    assert not server.tracebacks()
+
+
+def test_lone_surrogates_in_a_document_and_a_message_reach_the_model(
+    server: RawServer, fake: FakeKimi
+) -> None:
+    uri = "file:///regress/surrogate.py"
+    text = 'x = "\ud800"\ny = 1\n'
+    server.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}},
+    )
+    fake.enqueue(Reply(content="fine"))
+    chat = server.call(
+        "kimi/chat", {"message": "why \udc00?", "textDocument": {"uri": uri}}, timeout=20
+    )
+    assert chat["content"] == "fine"
+    sent = fake.last_request.raw_body.decode("utf-8")
+    assert "\\ufffd" in sent or "\ufffd" in sent
+    fake.enqueue(Reply(content="```python\ny = 2\n```"))
+    edit = server.call(
+        "kimi/inlineEdit",
+        {"textDocument": {"uri": uri}, "instruction": "two", "mode": "preview",
+         "range": {"start": {"line": 1, "character": 0}, "end": {"line": 2, "character": 0}}},
+        timeout=20,
+    )  # fmt: skip
+    assert [e["newText"] for e in edit["edits"]] == ["2"]
+    # U+FFFD takes the lone surrogate's one UTF-16 unit: positions still match the client's.
+    state = server.call("kimi/documentState", {"textDocument": {"uri": uri}})
+    assert state["text"] == text.replace("\ud800", "\ufffd")
+    assert not server.tracebacks()
+
+
+def test_a_model_error_inside_the_refactor_task_group_is_request_failed(
+    server: RawServer, fake: FakeKimi
+) -> None:
+    fake.clear_queue()
+    fake.enqueue(Fault.auth())
+    answer = server.wait(server.request("kimi/refactor", {"instruction": "rename x"}), 20)
+    assert answer["error"]["code"] == -32803, answer
+    assert answer["error"]["data"]["kind"] == "auth"
+
+
+async def test_the_boundary_unwraps_a_group_of_typed_errors_only() -> None:
+    async def typed() -> None:
+        raise ExceptionGroup("tg", [RequestFailedError(ErrorKind.QUOTA, "Out of credit.")])
+
+    async def mixed() -> None:
+        raise ExceptionGroup("tg", [RequestFailedError(ErrorKind.QUOTA, "x"), KeyError("k")])
+
+    with pytest.raises(JsonRpcException) as caught:
+        await _translated("kimi/x", typed)
+    assert caught.value.code == -32803
+    assert caught.value.message == "Out of credit."
+    with pytest.raises(JsonRpcException) as internal:
+        await _translated("kimi/x", mixed)
+    assert internal.value.code == -32603
