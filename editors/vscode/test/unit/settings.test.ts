@@ -1,0 +1,80 @@
+// Unit tests of what reaches the server as settings (never the API key) and how it is started.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { findExecutable, launchCommand, launchFingerprint } from "../../src/pure/launch";
+import { SERVER_SETTING_KEYS, serverSettings, userValue, withoutSecrets, type Inspected } from "../../src/pure/settings";
+
+function inspector(values: Record<string, Inspected>) {
+  return (key: string) => values[key];
+}
+
+test("only user-set values are sent, the most specific scope winning", () => {
+  const out = serverSettings(
+    inspector({
+      model: { defaultValue: "kimi-k2.6", globalValue: "kimi-k2.5" },
+      baseUrl: { defaultValue: "https://api.moonshot.ai/v1" },
+      thinking: { defaultValue: "auto", globalValue: "enabled", workspaceValue: "disabled" },
+      pricing: { defaultValue: { inputPerMillion: 0.95 }, globalValue: { currency: "CNY" } },
+      exclude: { defaultValue: [], workspaceFolderValue: ["dist/"] },
+    }),
+  );
+  assert.deepEqual(out, { model: "kimi-k2.5", thinking: "disabled", pricing: { currency: "CNY" }, exclude: ["dist/"] });
+});
+
+test("the API key never appears, whatever the user put in settings.json", () => {
+  const all: Record<string, Inspected> = {
+    apiKey: { globalValue: "sk-secret-1" },
+    model: { globalValue: "kimi-k2.6" },
+    pricing: { globalValue: { apiKey: "sk-secret-2", currency: "USD" } },
+  };
+  const out = serverSettings(inspector(all));
+  const text = JSON.stringify(out);
+  assert.ok(!text.includes("sk-secret"), text);
+  assert.ok(!text.includes("apiKey"), text);
+  assert.ok(!(SERVER_SETTING_KEYS as readonly string[]).includes("apiKey"));
+  const section = { apiKey: "sk-secret-3", model: "m", server: { command: "x" }, nested: [{ apiKey: "sk-secret-4" }] };
+  assert.ok(!JSON.stringify(withoutSecrets(section)).includes("sk-secret"));
+});
+
+test("client-only settings (server.*, trace.*) are not sent", () => {
+  const out = serverSettings((key) => ({ globalValue: `v-${key}` }));
+  assert.deepEqual(Object.keys(out).sort(), [...SERVER_SETTING_KEYS].sort());
+  assert.ok(!("server" in out) && !("trace" in out));
+});
+
+test("userValue ignores defaults and nulls", () => {
+  assert.equal(userValue({ defaultValue: 1 }), undefined);
+  assert.equal(userValue({ defaultValue: 1, globalValue: null }), undefined);
+  assert.equal(userValue({ globalValue: 0 }), 0);
+  assert.equal(userValue(undefined), undefined);
+});
+
+test("the launch command: the command, or <python> -m kimi_lsp", () => {
+  assert.deepEqual(launchCommand({ command: "kimi-lsp", args: ["--log-level", "DEBUG"], pythonPath: "" }), {
+    command: "kimi-lsp",
+    args: ["--log-level", "DEBUG"],
+  });
+  assert.deepEqual(launchCommand({ command: "ignored", args: [], pythonPath: "/venv/bin/python" }), {
+    command: "/venv/bin/python",
+    args: ["-m", "kimi_lsp"],
+  });
+  assert.deepEqual(launchCommand({ command: "  ", args: [], pythonPath: " " }), { command: "kimi-lsp", args: [] });
+});
+
+test("the fingerprint changes with the key but does not contain it", () => {
+  const s = { command: "kimi-lsp", args: [], pythonPath: "" };
+  const a = launchFingerprint(s, "sk-aaaaaaaa");
+  assert.notEqual(a, launchFingerprint(s, "sk-bbbbbbbb"));
+  assert.equal(a, launchFingerprint(s, "sk-aaaaaaaa"));
+  assert.ok(!a.includes("sk-"));
+});
+
+test("findExecutable looks on PATH, or takes a path as is", () => {
+  const exists = new Set(["/usr/bin/kimi-lsp", "/opt/py/bin/python", "/work/tools/run"]);
+  const isExe = (f: string) => exists.has(f);
+  assert.equal(findExecutable("kimi-lsp", { PATH: "/bin:/usr/bin" }, isExe, "linux"), "/usr/bin/kimi-lsp");
+  assert.equal(findExecutable("kimi-lsp", { PATH: "/bin" }, isExe, "linux"), undefined);
+  assert.equal(findExecutable("/opt/py/bin/python", {}, isExe, "linux"), "/opt/py/bin/python");
+  assert.equal(findExecutable("tools/run", {}, isExe, "linux", "/work"), "/work/tools/run");
+});
