@@ -1,0 +1,47 @@
+// The API key in VS Code's SecretStorage: set, clear, read, and a change event (never logged, never a setting).
+
+import * as vscode from "vscode";
+
+const SECRET = "kimi-lsp.apiKey";
+
+export class ApiKeyStore implements vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<void>();
+  private readonly subscription: vscode.Disposable;
+  readonly onDidChange = this.emitter.event;
+
+  constructor(private readonly secrets: vscode.SecretStorage) {
+    this.subscription = secrets.onDidChange((e) => {
+      if (e.key === SECRET) this.emitter.fire();
+    });
+  }
+
+  get(): Thenable<string | undefined> {
+    return this.secrets.get(SECRET);
+  }
+
+  /** Ask for the key (password box) and store it; returns whether one was stored. */
+  async prompt(): Promise<boolean> {
+    const key = await vscode.window.showInputBox({
+      title: "Kimi: Set API Key",
+      prompt: "Your Moonshot API key (platform.moonshot.ai or .cn). Stored in VS Code's secret storage.",
+      placeHolder: "sk-…",
+      password: true,
+      ignoreFocusOut: true,
+      validateInput: (value) => (value.trim() ? undefined : "The key is empty."),
+    });
+    if (!key?.trim()) return false;
+    await this.secrets.store(SECRET, key.trim());
+    vscode.window.showInformationMessage("Kimi: API key stored; the server restarts with it.");
+    return true;
+  }
+
+  async clear(): Promise<void> {
+    await this.secrets.delete(SECRET);
+    vscode.window.showInformationMessage("Kimi: API key removed from VS Code's secret storage.");
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.emitter.dispose();
+  }
+}

@@ -1,0 +1,283 @@
+// Owns the language client: starts the server with the launch settings and the API key, restarts it, and re-installs handlers.
+
+import * as fs from "node:fs";
+import * as vscode from "vscode";
+import {
+  DidChangeConfigurationNotification,
+  LanguageClient,
+  RevealOutputChannelOn,
+  State,
+  TransportKind,
+  type LanguageClientOptions,
+  type Middleware,
+  type ServerOptions,
+} from "vscode-languageclient/node";
+import { findExecutable, launchCommand, launchFingerprint, type LaunchSettings } from "../pure/launch";
+import { serverSettings, withoutSecrets, type Inspected } from "../pure/settings";
+import type { ApiKeyStore } from "./apiKey";
+import type { KimiLog } from "./outputLog";
+
+type Handler = (params: any) => void;
+
+export type HostState = "starting" | "running" | "stopped" | "failed";
+
+function isExecutable(file: string): boolean {
+  try {
+    const stat = fs.statSync(file);
+    if (!stat.isFile()) return false;
+    if (process.platform === "win32") return true;
+    fs.accessSync(file, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The user-set `kimi.*` server settings (defaults left to the server, the API key never included). */
+export function currentServerSettings(): Record<string, unknown> {
+  const config = vscode.workspace.getConfiguration("kimi");
+  return serverSettings((key) => config.inspect(key) as Inspected | undefined);
+}
+
+function readLaunchSettings(): LaunchSettings {
+  const config = vscode.workspace.getConfiguration("kimi.server");
+  const args = config.get<unknown>("args", []);
+  return {
+    command: config.get<string>("command", "kimi-lsp") ?? "kimi-lsp",
+    args: Array.isArray(args) ? args.map(String) : [],
+    pythonPath: config.get<string>("pythonPath", "") ?? "",
+  };
+}
+
+export class ClientHost implements vscode.Disposable {
+  private current: LanguageClient | undefined;
+  private readonly handlers = new Map<string, Set<Handler>>();
+  private readonly stateEmitter = new vscode.EventEmitter<HostState>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private fingerprint = "";
+  private readyPromise!: Promise<void>;
+  private settleReady!: { resolve: () => void; reject: (e: unknown) => void };
+  private queue: Promise<void> = Promise.resolve();
+  private disposed = false;
+  state: HostState = "stopped";
+  readonly onDidChangeState = this.stateEmitter.event;
+
+  constructor(
+    private readonly log: KimiLog,
+    private readonly apiKeys: ApiKeyStore,
+    /** Extra middleware (the server commands' routing), built with this host. */
+    private readonly extraMiddleware: (host: ClientHost) => Middleware,
+  ) {
+    this.resetReady();
+    this.disposables.push(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration("kimi.server")) {
+          void this.restartIfChanged("the kimi.server settings changed");
+        }
+      }),
+      apiKeys.onDidChange(() => void this.restartIfChanged("the API key changed")),
+    );
+  }
+
+  private resetReady(): void {
+    this.readyPromise = new Promise<void>((resolve, reject) => {
+      this.settleReady = { resolve, reject };
+    });
+    this.readyPromise.catch(() => undefined); // a failed start is reported to the user, not as unhandled
+  }
+
+  private setState(state: HostState): void {
+    this.state = state;
+    this.stateEmitter.fire(state);
+  }
+
+  /** Resolves once a language client is running (rejects if the start failed). */
+  ready(): Promise<void> {
+    return this.readyPromise;
+  }
+
+  client(): LanguageClient | undefined {
+    return this.current;
+  }
+
+  /** The running client, or an error the caller shows (commands need a server). */
+  async running(): Promise<LanguageClient> {
+    if (this.state === "starting") {
+      await this.ready().catch(() => undefined);
+    }
+    const client = this.current;
+    if (!client || client.state !== State.Running) {
+      throw new Error("The Kimi server is not running (see the Kimi output; 'Kimi: Restart Server' starts it again).");
+    }
+    return client;
+  }
+
+  /** Listen to a server notification, on this client and every restarted one. */
+  onNotification(method: string, handler: Handler): vscode.Disposable {
+    let set = this.handlers.get(method);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(method, set);
+      this.current?.onNotification(method, (params) => this.dispatch(method, params));
+    }
+    set.add(handler);
+    return new vscode.Disposable(() => set.delete(handler));
+  }
+
+  private dispatch(method: string, params: unknown): void {
+    for (const handler of this.handlers.get(method) ?? []) {
+      try {
+        handler(params);
+      } catch (error) {
+        this.log.error(`Handling ${method} failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  }
+
+  start(): Promise<void> {
+    return this.enqueue(() => this.doStart());
+  }
+
+  restart(reason = "restart requested"): Promise<void> {
+    return this.enqueue(async () => {
+      this.log.info(`Restarting the Kimi server: ${reason}.`);
+      await this.doStop();
+      await this.doStart();
+    });
+  }
+
+  private async restartIfChanged(reason: string): Promise<void> {
+    const key = await this.apiKeys.get();
+    if (launchFingerprint(readLaunchSettings(), key) !== this.fingerprint) {
+      await this.restart(reason);
+    }
+  }
+
+  stop(): Promise<void> {
+    return this.enqueue(() => this.doStop());
+  }
+
+  private enqueue(work: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async doStop(): Promise<void> {
+    const client = this.current;
+    this.current = undefined;
+    if (this.state === "running" || this.state === "failed") this.resetReady();
+    if (client) {
+      try {
+        if (client.state !== State.Stopped) await client.stop(3000);
+      } catch (error) {
+        this.log.warn(`Stopping the server: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      await client.dispose().catch(() => undefined);
+    }
+    this.setState("stopped");
+  }
+
+  private async doStart(): Promise<void> {
+    if (this.disposed) return;
+    if (this.current) return;
+    this.setState("starting");
+    const launch = readLaunchSettings();
+    const key = await this.apiKeys.get();
+    this.fingerprint = launchFingerprint(launch, key);
+    const { command, args } = launchCommand(launch);
+    const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const found = findExecutable(command, process.env, isExecutable, process.platform, cwd);
+    if (!found) {
+      this.fail(`cannot find '${command}'${launch.pythonPath ? "" : " on PATH"}`, new Error(`spawn ${command} ENOENT`));
+      return;
+    }
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    if (key) env.MOONSHOT_API_KEY = key; // only here: never in settings, initializationOptions or logs
+    const serverOptions: ServerOptions = {
+      command,
+      args,
+      transport: TransportKind.stdio,
+      options: { env, cwd },
+    };
+    const client = new LanguageClient("kimi", "Kimi", serverOptions, this.clientOptions());
+    for (const method of this.handlers.keys()) {
+      client.onNotification(method, (params) => this.dispatch(method, params));
+    }
+    client.onDidChangeState((e) => {
+      if (this.current !== client) return;
+      if (e.newState === State.Running) this.setState("running");
+      else if (e.newState === State.Stopped && this.state === "running") this.setState("stopped");
+    });
+    this.current = client;
+    this.log.info(`Starting the Kimi server: ${[command, ...args, "--stdio"].join(" ")}${key ? " (API key from VS Code's secret storage)" : ""}`);
+    try {
+      await client.start();
+      this.setState("running");
+      this.settleReady.resolve();
+    } catch (error) {
+      if (this.current === client) this.current = undefined;
+      await client.dispose().catch(() => undefined);
+      this.fail(`it did not start`, error);
+    }
+  }
+
+  private fail(what: string, error: unknown): void {
+    const detail = error instanceof Error ? error.message : String(error);
+    this.log.error(`The Kimi server could not be started (${what}): ${detail}`);
+    this.setState("failed");
+    this.settleReady.reject(new Error(`The Kimi server could not be started: ${detail}`));
+    const fix = "Install it with 'pip install kimi-lsp' (or pipx), or set kimi.server.command / kimi.server.pythonPath.";
+    void vscode.window
+      .showErrorMessage(`Kimi: the language server could not be started (${what}). ${fix}`, "Open Settings", "Show Log")
+      .then((choice) => {
+        if (choice === "Open Settings") {
+          void vscode.commands.executeCommand("workbench.action.openSettings", "kimi.server");
+        } else if (choice === "Show Log") {
+          this.log.show();
+        }
+      });
+  }
+
+  private clientOptions(): LanguageClientOptions {
+    const extra = this.extraMiddleware(this);
+    const middleware: Middleware = {
+      ...extra,
+      workspace: {
+        ...extra.workspace,
+        // The server pulls the `kimi` section: answer with the user's values only, no client-only keys.
+        configuration: async (params, token, next) => {
+          const result = await next(params, token);
+          if (!Array.isArray(result)) return result;
+          return params.items.map((item, i) =>
+            item.section === "kimi" ? currentServerSettings() : withoutSecrets(result[i]),
+          );
+        },
+        // Pushed settings carry the same object (and never an apiKey someone put in settings.json).
+        didChangeConfiguration: async () => {
+          const client = this.current;
+          if (!client) return;
+          await client.sendNotification(DidChangeConfigurationNotification.type, {
+            settings: { kimi: currentServerSettings() },
+          });
+        },
+      },
+    };
+    return {
+      documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
+      synchronize: { configurationSection: "kimi" },
+      initializationOptions: () => currentServerSettings(),
+      outputChannel: this.log,
+      traceOutputChannel: this.log,
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+      middleware,
+    };
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.disposables.forEach((d) => d.dispose());
+    void this.doStop();
+    this.stateEmitter.dispose();
+  }
+}
