@@ -1,0 +1,33 @@
+// The extension's API (returned by activate): what the end-to-end tests drive and observe.
+
+import type { LanguageClient } from "vscode-languageclient/node";
+
+export interface KimiApi {
+  /** Resolves once the language client is running. */
+  ready(): Promise<void>;
+  client(): LanguageClient | undefined;
+  /** Everything written to the "Kimi" output channel so far. */
+  logText(): string;
+  chat: {
+    /** Like typing in the view + Enter; resolves with the kimi/chat result. */
+    send(message: string): Promise<unknown>;
+    /** Like pressing Stop. */
+    stop(): void;
+    transcript(): { role: "user" | "assistant"; content: string; reasoning?: string; cost?: string; error?: string }[];
+    /** Shows the chat view. */
+    reveal(): Promise<void>;
+  };
+  edits: {
+    pending(): {
+      editId: string;
+      uri: string;
+      hunks: {
+        index: number;
+        range: { start: { line: number; character: number }; end: { line: number; character: number } };
+        newText: string;
+      }[];
+    }[];
+  };
+  /** The current status bar text. */
+  statusText(): string;
+}

@@ -1,0 +1,438 @@
+// Inline edits in preview: kimi/inlineEdit streamed as a live diff, then each hunk accepted or rejected (kimi/acceptEdit, kimi/rejectEdit).
+
+import * as vscode from "vscode";
+import type { Activity } from "../host/activity";
+import type { ClientHost } from "../host/clientHost";
+import type { LastEditor } from "../host/lastEditor";
+import { describeError } from "../pure/errors";
+import { PendingEdit, lineHunk, movePosition, type Change, type Hunk, type Range as PlainRange, type TextEdit } from "../pure/hunks";
+import { streamHunks, type LineHunk } from "../pure/previewDiff";
+import { EditDecorations } from "./editDecorations";
+
+/** One edit of one document, from the request to the last accepted or rejected hunk. */
+interface Session {
+  uri: string;
+  document: vscode.TextDocument;
+  /** Where the edited range starts now (follows lines added or removed above it). */
+  start: { line: number; character: number };
+  original: string[];
+  editId?: string;
+  streamText?: string;
+  cancel?: vscode.CancellationTokenSource;
+  /** Changes made while the model wrote, by document version: replayed onto the result's hunks. */
+  changes: { version: number; changes: Change[] }[];
+  pending?: PendingEdit;
+  /** An accept is on its way: kimi/editDropped caused by it is not the user's doing. */
+  accepting: number;
+}
+
+interface EditResult {
+  editId: string;
+  uri: string;
+  version: number;
+  edits: TextEdit[];
+  applied?: boolean;
+  reason?: string;
+}
+
+function plain(range: vscode.Range): PlainRange {
+  return {
+    start: { line: range.start.line, character: range.start.character },
+    end: { line: range.end.line, character: range.end.character },
+  };
+}
+
+function toChanges(event: vscode.TextDocumentChangeEvent): Change[] {
+  return event.contentChanges.map((c) => ({ range: plain(c.range), text: c.text }));
+}
+
+/** The whole lines a selection covers: an edit of complete lines diffs and previews cleanly. */
+export function wholeLines(document: vscode.TextDocument, selection: vscode.Range): vscode.Range {
+  const first = selection.start.line;
+  let last = selection.end.line;
+  if (selection.end.character === 0 && last > first) last--;
+  if (last + 1 < document.lineCount) return new vscode.Range(first, 0, last + 1, 0);
+  return new vscode.Range(first, 0, last, document.lineAt(last).text.length);
+}
+
+export class InlineEdits implements vscode.Disposable {
+  private readonly sessions = new Map<string, Session>();
+  private readonly decorations = new EditDecorations();
+  private readonly changedEmitter = new vscode.EventEmitter<void>();
+  /** Fires when a session starts, changes or ends (CodeLenses, context keys). */
+  readonly onDidChange = this.changedEmitter.event;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly host: ClientHost,
+    private readonly activity: Activity,
+    private readonly lastEditor: LastEditor,
+  ) {
+    this.disposables.push(
+      this.decorations,
+      this.changedEmitter,
+      host.onNotification("kimi/editPreview", (p) => this.onPreview(p)),
+      host.onNotification("kimi/editDropped", (p) => this.onDropped(p)),
+      vscode.workspace.onDidChangeTextDocument((e) => this.onDocumentChanged(e)),
+      vscode.workspace.onDidCloseTextDocument((d) => this.end(d.uri.toString())),
+      vscode.window.onDidChangeVisibleTextEditors(() => this.redrawAll()),
+      vscode.window.onDidChangeActiveTextEditor(() => this.updateContext()),
+      vscode.window.onDidChangeTextEditorSelection(() => this.updateContext()),
+      host.onDidChangeState((state) => {
+        if (state !== "running") for (const uri of [...this.sessions.keys()]) this.end(uri);
+      }),
+    );
+    this.updateContext();
+  }
+
+  /** Sessions with a result (for the test API and the CodeLenses). */
+  pendingEdits(): { editId: string; uri: string; hunks: Hunk[] }[] {
+    const out: { editId: string; uri: string; hunks: Hunk[] }[] = [];
+    for (const session of this.sessions.values()) {
+      if (session.pending) out.push({ editId: session.pending.editId, uri: session.uri, hunks: session.pending.offered() });
+    }
+    return out;
+  }
+
+  sessionFor(uri: string): { editId?: string; streaming: boolean; hunks: Hunk[] } | undefined {
+    const s = this.sessions.get(uri);
+    if (!s) return undefined;
+    return { editId: s.editId, streaming: !s.pending, hunks: s.pending?.offered() ?? [] };
+  }
+
+  /** kimi-lsp.editSelection: ask for an instruction, then edit the selected lines (or the cursor's line). */
+  async editSelection(arg?: { instruction?: string; uri?: string; range?: PlainRange }): Promise<void> {
+    let document: vscode.TextDocument | undefined;
+    let range: vscode.Range;
+    if (arg?.uri && arg.range) {
+      document = await vscode.workspace.openTextDocument(vscode.Uri.parse(arg.uri));
+      const r = arg.range;
+      range = wholeLines(document, new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character));
+    } else {
+      const editor = this.lastEditor.get();
+      if (!editor) {
+        void vscode.window.showWarningMessage("Kimi: open a file and select the lines to edit.");
+        return;
+      }
+      document = editor.document;
+      range = wholeLines(document, editor.selection);
+    }
+    let instruction = arg?.instruction;
+    if (instruction === undefined) {
+      const lines = range.end.line - range.start.line + (range.end.character > 0 ? 1 : 0);
+      instruction = await vscode.window.showInputBox({
+        title: "Kimi: Edit Selection",
+        prompt: `What should change in ${lines === 1 ? "this line" : `these ${lines} lines`}?`,
+        placeHolder: "e.g. add type hints, handle the empty case, translate the comments",
+        ignoreFocusOut: true,
+      });
+    }
+    if (!instruction?.trim()) return;
+    await this.start(document, range, instruction.trim());
+  }
+
+  private async start(document: vscode.TextDocument, range: vscode.Range, instruction: string): Promise<void> {
+    const uri = document.uri.toString();
+    if (this.sessions.has(uri)) await this.rejectAll(uri);
+    const original: string[] = [];
+    const lastLine = range.end.character === 0 && range.end.line > range.start.line ? range.end.line - 1 : range.end.line;
+    for (let line = range.start.line; line <= Math.min(lastLine, document.lineCount - 1); line++) {
+      original.push(document.lineAt(line).text);
+    }
+    const cancel = new vscode.CancellationTokenSource();
+    const session: Session = {
+      uri,
+      document,
+      start: { line: range.start.line, character: 0 },
+      original,
+      cancel,
+      changes: [],
+      accepting: 0,
+    };
+    this.sessions.set(uri, session);
+    this.draw(session);
+    this.changed();
+    const params = { textDocument: { uri }, range: plain(range), instruction, mode: "preview" };
+    try {
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: "Kimi: editing…", cancellable: true },
+        async (_progress, token) => {
+          token.onCancellationRequested(() => cancel.cancel());
+          const client = await this.host.running();
+          return (await this.activity.track(
+            Promise.resolve(client.sendRequest("kimi/inlineEdit", params, cancel.token)),
+          )) as EditResult;
+        },
+      );
+      if (this.sessions.get(uri) !== session) {
+        // Stopped or replaced meanwhile: the server may still hold it.
+        if (result?.editId) void this.sendReject(result.editId);
+        return;
+      }
+      session.cancel = undefined;
+      this.onResult(session, result);
+    } catch (error) {
+      session.cancel = undefined;
+      if (this.sessions.get(uri) === session) this.end(uri);
+      const described = describeError(error);
+      if (!described.cancelled) void vscode.window.showErrorMessage(`Kimi edit: ${described.text}`);
+    } finally {
+      cancel.dispose();
+    }
+  }
+
+  private onResult(session: Session, result: EditResult): void {
+    session.editId = result.editId;
+    const edits = result.edits ?? [];
+    if (edits.length === 0) {
+      this.end(session.uri);
+      void this.sendReject(result.editId);
+      void vscode.window.showInformationMessage("Kimi: the proposal changes nothing.");
+      return;
+    }
+    const pending = new PendingEdit(result.editId, session.uri, edits);
+    // The user may have typed while the model wrote: move the hunks along (the server rebases the same way).
+    for (const entry of session.changes) {
+      if (entry.version > result.version) pending.applyChanges(entry.changes);
+    }
+    session.changes = [];
+    session.pending = pending;
+    this.draw(session);
+    this.changed();
+    const editor = vscode.window.visibleTextEditors.find((e) => e.document === session.document);
+    const first = pending.offered()[0];
+    if (editor && first) {
+      editor.revealRange(new vscode.Range(first.range.start.line, 0, first.range.start.line, 0), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    }
+  }
+
+  private onPreview(params: { editId?: string; uri?: string; text?: string }): void {
+    const session = params?.uri ? this.sessions.get(params.uri) : undefined;
+    if (!session || session.pending || typeof params.text !== "string") return;
+    if (session.editId && params.editId !== session.editId) return;
+    session.editId = params.editId;
+    session.streamText = params.text;
+    this.draw(session);
+  }
+
+  private onDropped(params: { editId?: string; uri?: string; reason?: string }): void {
+    const session = params?.uri ? this.sessions.get(params.uri) : undefined;
+    if (!session || !session.pending || session.pending.editId !== params.editId || session.accepting > 0) return;
+    this.end(session.uri);
+    void vscode.window.showWarningMessage(`Kimi: ${params.reason ?? "the proposal was dropped."}`);
+  }
+
+  private onDocumentChanged(event: vscode.TextDocumentChangeEvent): void {
+    const session = this.sessions.get(event.document.uri.toString());
+    if (!session || event.contentChanges.length === 0) return;
+    const changes = toChanges(event);
+    if (session.pending) {
+      session.pending.applyChanges(changes);
+    } else {
+      session.changes.push({ version: event.document.version, changes });
+      for (const change of changes) session.start = movePosition(session.start, change, true).position;
+    }
+    this.draw(session);
+    this.changed();
+  }
+
+  private draw(session: Session): void {
+    const document = session.document;
+    if (session.pending) {
+      const lines = this.lines(document);
+      const hunks: LineHunk[] = session.pending.offered().map((h) => lineHunk(lines, h));
+      this.decorations.draw(document, hunks);
+      return;
+    }
+    const hunks = session.streamText === undefined ? [] : streamHunks(session.start.line, session.original, session.streamText);
+    this.decorations.draw(document, hunks, { line: Math.min(session.start.line, document.lineCount - 1), text: "Kimi is writing…" });
+  }
+
+  private lines(document: vscode.TextDocument): string[] {
+    const lines: string[] = [];
+    for (let i = 0; i < document.lineCount; i++) lines.push(document.lineAt(i).text);
+    return lines;
+  }
+
+  private redrawAll(): void {
+    for (const session of this.sessions.values()) this.draw(session);
+  }
+
+  private end(uri: string): void {
+    const session = this.sessions.get(uri);
+    if (!session) return;
+    this.sessions.delete(uri);
+    session.cancel?.cancel();
+    this.decorations.clear(session.document);
+    this.changed();
+  }
+
+  private changed(): void {
+    this.changedEmitter.fire();
+    this.updateContext();
+  }
+
+  private updateContext(): void {
+    const editor = vscode.window.activeTextEditor;
+    const session = editor ? this.sessions.get(editor.document.uri.toString()) : undefined;
+    void vscode.commands.executeCommand("setContext", "kimi.hasPendingEdit", !!session?.pending && session.pending.offered().length > 0);
+    void vscode.commands.executeCommand("setContext", "kimi.editStreaming", !!session && !session.pending);
+  }
+
+  private async sendReject(editId: string): Promise<void> {
+    try {
+      const client = await this.host.running();
+      await client.sendRequest("kimi/rejectEdit", { editId });
+    } catch {
+      // The server forgets pending edits on its own after a while.
+    }
+  }
+
+  /** The session for an explicit editId, else for the active editor (or the only one). */
+  private target(editId?: string): Session | undefined {
+    if (editId) return [...this.sessions.values()].find((s) => s.editId === editId);
+    const editor = this.lastEditor.get();
+    const session = editor ? this.sessions.get(editor.document.uri.toString()) : undefined;
+    if (session) return session;
+    return this.sessions.size === 1 ? [...this.sessions.values()][0] : undefined;
+  }
+
+  /** The offered hunk nearest the cursor of the editor showing the session. */
+  private hunkAtCursor(session: Session): Hunk | undefined {
+    const offered = session.pending?.offered() ?? [];
+    const editor = vscode.window.visibleTextEditors.find((e) => e.document === session.document);
+    if (!editor) return offered[0];
+    const line = editor.selection.active.line;
+    let best: Hunk | undefined;
+    let distance = Infinity;
+    for (const hunk of offered) {
+      const d = line < hunk.range.start.line ? hunk.range.start.line - line : line > hunk.range.end.line ? line - hunk.range.end.line : 0;
+      if (d < distance) {
+        best = hunk;
+        distance = d;
+      }
+    }
+    return best;
+  }
+
+  private ready(editId?: string): Session | undefined {
+    const session = this.target(editId);
+    if (!session) {
+      void vscode.window.showWarningMessage("Kimi: there is no proposal to accept or reject here.");
+      return undefined;
+    }
+    if (!session.pending) {
+      void vscode.window.showWarningMessage("Kimi is still writing: wait for the proposal, or Reject All to stop it.");
+      return undefined;
+    }
+    return session;
+  }
+
+  async acceptHunk(editId?: string, index?: number): Promise<boolean> {
+    const session = this.ready(editId);
+    if (!session?.pending) return false;
+    const hunk = index !== undefined ? session.pending.hunk(index) : this.hunkAtCursor(session);
+    if (!hunk || hunk.state !== "offered") return false;
+    return this.accept(session, [hunk.index]);
+  }
+
+  async acceptAll(editId?: string): Promise<boolean> {
+    const session = this.ready(editId);
+    if (!session?.pending) return false;
+    return this.accept(session, session.pending.offered().map((h) => h.index));
+  }
+
+  private async accept(session: Session, indices: number[]): Promise<boolean> {
+    const pending = session.pending as PendingEdit;
+    const started = pending.beginAccept(indices);
+    if (started.length === 0) return false;
+    session.accepting++;
+    this.draw(session);
+    this.changed();
+    let applied = false;
+    let reason: string | undefined;
+    try {
+      const client = await this.host.running();
+      const result = (await client.sendRequest("kimi/acceptEdit", { editId: pending.editId, hunks: started })) as {
+        applied?: boolean;
+        reason?: string;
+      };
+      applied = !!result?.applied;
+      reason = result?.reason;
+    } catch (error) {
+      reason = describeError(error).text;
+    } finally {
+      session.accepting--;
+    }
+    pending.finishAccept(started, applied);
+    if (!applied) {
+      void vscode.window.showWarningMessage(`Kimi: not applied — ${reason ?? "the edit was refused"}`);
+      if (reason && /no longer pending/i.test(reason)) {
+        this.end(session.uri);
+        return false;
+      }
+    }
+    await this.settleIfDone(session);
+    if (this.sessions.get(session.uri) === session) {
+      this.draw(session);
+      this.changed();
+    }
+    return applied;
+  }
+
+  async rejectHunk(editId?: string, index?: number): Promise<boolean> {
+    const session = this.ready(editId);
+    if (!session?.pending) return false;
+    const hunk = index !== undefined ? session.pending.hunk(index) : this.hunkAtCursor(session);
+    if (!hunk || !session.pending.rejectLocally(hunk.index)) return false;
+    await this.settleIfDone(session);
+    if (this.sessions.get(session.uri) === session) {
+      this.draw(session);
+      this.changed();
+    }
+    return true;
+  }
+
+  /** Nothing left to offer: end the session, telling the server about hunks nobody accepted. */
+  private async settleIfDone(session: Session): Promise<void> {
+    const pending = session.pending;
+    if (!pending || !pending.settled()) return;
+    this.end(session.uri);
+    if (pending.serverStillPending()) await this.sendReject(pending.editId);
+  }
+
+  /** Reject the whole proposal, or stop it while the model is still writing. */
+  async rejectAll(editIdOrUri?: string): Promise<void> {
+    const session = editIdOrUri && this.sessions.has(editIdOrUri) ? this.sessions.get(editIdOrUri) : this.target(editIdOrUri);
+    if (!session) {
+      void vscode.window.showWarningMessage("Kimi: there is no proposal here.");
+      return;
+    }
+    const editId = session.pending?.editId ?? session.editId;
+    const streaming = !session.pending;
+    this.end(session.uri);
+    if (!streaming && editId) await this.sendReject(editId);
+  }
+
+  /** The document text with every offered hunk applied (for the diff view). */
+  proposedText(uri: string): string | undefined {
+    const session = this.sessions.get(uri);
+    if (!session?.pending) return undefined;
+    const document = session.document;
+    let text = document.getText();
+    const hunks = [...session.pending.offered()].sort(
+      (a, b) => b.range.start.line - a.range.start.line || b.range.start.character - a.range.start.character,
+    );
+    for (const h of hunks) {
+      const start = document.offsetAt(new vscode.Position(h.range.start.line, h.range.start.character));
+      const end = document.offsetAt(new vscode.Position(h.range.end.line, h.range.end.character));
+      text = text.slice(0, start) + h.newText + text.slice(end);
+    }
+    return text;
+  }
+
+  dispose(): void {
+    for (const uri of [...this.sessions.keys()]) this.end(uri);
+    this.disposables.forEach((d) => d.dispose());
+  }
+}

@@ -1,0 +1,126 @@
+// Entry point: wires the language client, chat, inline edits, refactor, context and status, and returns the test API.
+
+import * as vscode from "vscode";
+import type { KimiApi } from "./api";
+import { ChatSession } from "./chat/chatSession";
+import { CHAT_VIEW_ID, ChatViewProvider } from "./chat/chatView";
+import { EditLenses } from "./edit/editLenses";
+import { InlineEdits } from "./edit/inlineEdits";
+import { ContextView } from "./features/contextView";
+import { Refactor } from "./features/refactor";
+import { commandMiddleware, type CommandTargets } from "./features/serverCommands";
+import { Activity } from "./host/activity";
+import { ApiKeyStore } from "./host/apiKey";
+import { ClientHost } from "./host/clientHost";
+import { LastEditor } from "./host/lastEditor";
+import { KimiLog } from "./host/outputLog";
+import { describeError } from "./pure/errors";
+import { StatusBar } from "./ui/statusBar";
+
+let host: ClientHost | undefined;
+
+export function activate(context: vscode.ExtensionContext): KimiApi {
+  const log = new KimiLog("Kimi");
+  const activity = new Activity();
+  const apiKeys = new ApiKeyStore(context.secrets);
+  const lastEditor = new LastEditor();
+  let targets: CommandTargets | undefined;
+  const clientHost = new ClientHost(log, apiKeys, (h) => commandMiddleware(h, activity, () => targets as CommandTargets));
+  host = clientHost;
+  const chat = new ChatSession(clientHost, activity, lastEditor);
+  const chatView = new ChatViewProvider(context.extensionUri, chat, lastEditor, clientHost);
+  const edits = new InlineEdits(clientHost, activity, lastEditor);
+  const lenses = new EditLenses(edits);
+  const refactor = new Refactor(clientHost, activity);
+  const contextView = new ContextView(clientHost, lastEditor);
+  const status = new StatusBar(clientHost, activity);
+
+  const chatFrom = async (message: string, focus: { uri?: string; range?: unknown }) => {
+    await chatView.reveal();
+    return chat.send(message, focus as never).catch(() => undefined);
+  };
+  targets = {
+    editSelection: (arg) => edits.editSelection(arg),
+    chat: chatFrom,
+    showContext: (arg) => contextView.show(arg),
+    refactor: (arg) => refactor.run(arg),
+    showStatus: async () => vscode.commands.executeCommand("kimi-lsp.showStatus"),
+  };
+
+  const command = (id: string, run: (...args: any[]) => unknown) =>
+    vscode.commands.registerCommand(id, async (...args: any[]) => {
+      try {
+        return await run(...args);
+      } catch (error) {
+        void vscode.window.showErrorMessage(`Kimi: ${describeError(error).text}`);
+        return undefined;
+      }
+    });
+
+  context.subscriptions.push(
+    log,
+    activity,
+    apiKeys,
+    lastEditor,
+    clientHost,
+    chat,
+    chatView,
+    edits,
+    lenses,
+    refactor,
+    contextView,
+    status,
+    vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, chatView, { webviewOptions: { retainContextWhenHidden: true } }),
+    command("kimi-lsp.restart", () => clientHost.restart("restart requested")),
+    command("kimi-lsp.showLog", () => log.show()),
+    command("kimi-lsp.openSettings", () => vscode.commands.executeCommand("workbench.action.openSettings", "@ext:kimi-lsp.kimi-lsp")),
+    command("kimi-lsp.setApiKey", () => apiKeys.prompt()),
+    command("kimi-lsp.clearApiKey", () => apiKeys.clear()),
+    command("kimi-lsp.openChat", () => chatView.reveal()),
+    command("kimi-lsp.newChat", async () => {
+      chat.newConversation();
+      await chatView.reveal();
+    }),
+    command("kimi-lsp.stopChat", () => chat.stop()),
+    command("kimi-lsp.explainSelection", () => chatFrom("/explain", chat.editorFocus())),
+    command("kimi-lsp.editSelection", (arg?: { instruction?: string }) => edits.editSelection(arg && typeof arg === "object" && !(arg instanceof vscode.Uri) ? arg : undefined)),
+    command("kimi-lsp.acceptHunk", (editId?: string, index?: number) => edits.acceptHunk(editId, index)),
+    command("kimi-lsp.rejectHunk", (editId?: string, index?: number) => edits.rejectHunk(editId, index)),
+    command("kimi-lsp.acceptAll", (editId?: string) => edits.acceptAll(editId)),
+    command("kimi-lsp.rejectAll", (editId?: string) => edits.rejectAll(editId)),
+    command("kimi-lsp.showEditDiff", (uri?: string) => lenses.showDiff(uri)),
+    command("kimi-lsp.refactor", (arg?: { instruction?: string }) => refactor.run(arg && typeof arg === "object" && !(arg instanceof vscode.Uri) ? arg : undefined)),
+    command("kimi-lsp.showContext", (arg?: { purpose?: "chat" | "edit" | "refactor" }) => contextView.show(arg && typeof arg === "object" && !(arg instanceof vscode.Uri) ? arg : undefined)),
+  );
+
+  void clientHost.start();
+
+  return {
+    ready: () => clientHost.ready(),
+    client: () => clientHost.client(),
+    logText: () => log.text(),
+    chat: {
+      send: (message: string) => chat.send(message),
+      stop: () => chat.stop(),
+      transcript: () => chat.transcript.snapshot(),
+      reveal: () => chatView.reveal(),
+    },
+    edits: {
+      pending: () =>
+        edits.pendingEdits().map((p) => ({
+          editId: p.editId,
+          uri: p.uri,
+          hunks: p.hunks.map((h) => ({
+            index: h.index,
+            range: { start: { ...h.range.start }, end: { ...h.range.end } },
+            newText: h.newText,
+          })),
+        })),
+    },
+    statusText: () => status.text(),
+  };
+}
+
+export async function deactivate(): Promise<void> {
+  await host?.stop();
+}

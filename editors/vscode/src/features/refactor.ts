@@ -1,0 +1,107 @@
+// kimi-lsp.refactor: kimi/refactor in preview mode with progress, then the WorkspaceEdit through VS Code's refactor preview.
+
+import * as vscode from "vscode";
+import type { WorkspaceEdit as ProtocolWorkspaceEdit } from "vscode-languageclient/node";
+import type { Activity } from "../host/activity";
+import type { ClientHost } from "../host/clientHost";
+import { describeError } from "../pure/errors";
+import { usageLine, type Usage } from "../pure/format";
+
+interface RefactorResult {
+  refactorId: string;
+  edit: ProtocolWorkspaceEdit;
+  files: string[];
+  summary: string;
+  usage?: Usage;
+  applied?: boolean;
+}
+
+export interface RefactorArgs {
+  instruction?: string;
+  scope?: { uris?: string[]; glob?: string };
+  /** Apply without VS Code's refactor preview (for scripts and tests). */
+  apply?: boolean;
+}
+
+/** Drop needsConfirmation from the edit's change annotations (the preview is skipped). */
+function confirmed(edit: ProtocolWorkspaceEdit): ProtocolWorkspaceEdit {
+  if (!edit.changeAnnotations) return edit;
+  const annotations = Object.fromEntries(
+    Object.entries(edit.changeAnnotations).map(([id, a]) => [id, { ...a, needsConfirmation: false }]),
+  );
+  return { ...edit, changeAnnotations: annotations };
+}
+
+function changeCount(edit: ProtocolWorkspaceEdit): number {
+  return (edit.documentChanges?.length ?? 0) + Object.keys(edit.changes ?? {}).length;
+}
+
+export class Refactor implements vscode.Disposable {
+  private progress: vscode.Progress<{ message?: string }> | undefined;
+  private readonly subscription: vscode.Disposable;
+
+  constructor(
+    private readonly host: ClientHost,
+    private readonly activity: Activity,
+  ) {
+    this.subscription = host.onNotification("kimi/refactorProgress", (p: { message?: string; uri?: string; step?: number }) => {
+      if (!this.progress || !p) return;
+      const file = p.uri ? ` — ${vscode.workspace.asRelativePath(vscode.Uri.parse(p.uri))}` : "";
+      this.progress.report({ message: `${p.message ?? ""}${file}` });
+    });
+  }
+
+  async run(args?: RefactorArgs): Promise<{ refactorId: string; files: string[]; summary: string; applied: boolean } | undefined> {
+    let instruction = args?.instruction;
+    if (instruction === undefined) {
+      instruction = await vscode.window.showInputBox({
+        title: "Kimi: Refactor",
+        prompt: "Describe the change across the workspace; you review every file before anything is written.",
+        placeHolder: "e.g. rename Config.load to Config.from_file and update the callers",
+        ignoreFocusOut: true,
+      });
+    }
+    if (!instruction?.trim()) return undefined;
+    const params: Record<string, unknown> = { instruction: instruction.trim(), mode: "preview" };
+    if (args?.scope) params.scope = args.scope;
+    let result: RefactorResult;
+    try {
+      result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: "Kimi: refactoring", cancellable: true },
+        async (progress, token) => {
+          this.progress = progress;
+          progress.report({ message: "planning…" });
+          try {
+            const client = await this.host.running();
+            return (await this.activity.track(Promise.resolve(client.sendRequest("kimi/refactor", params, token)))) as RefactorResult;
+          } finally {
+            this.progress = undefined;
+          }
+        },
+      );
+    } catch (error) {
+      const described = describeError(error);
+      if (!described.cancelled) void vscode.window.showErrorMessage(`Kimi refactor: ${described.text}`);
+      return undefined;
+    }
+    const cost = result.usage ? ` (${usageLine(result.usage)})` : "";
+    if (!result.edit || changeCount(result.edit) === 0) {
+      void vscode.window.showInformationMessage(`Kimi: no changes proposed. ${result.summary ?? ""}${cost}`);
+      return { refactorId: result.refactorId, files: [], summary: result.summary, applied: false };
+    }
+    const client = await this.host.running();
+    const edit = await client.protocol2CodeConverter.asWorkspaceEdit(args?.apply ? confirmed(result.edit) : result.edit);
+    const applied = await vscode.workspace.applyEdit(edit, { isRefactoring: true });
+    const files = result.files?.length ?? 0;
+    if (applied) {
+      void vscode.window.showInformationMessage(`Kimi refactor: ${files} file(s) changed. ${result.summary ?? ""}${cost}`);
+    } else {
+      void vscode.window.showInformationMessage(`Kimi refactor: not applied. ${result.summary ?? ""}${cost}`);
+    }
+    return { refactorId: result.refactorId, files: result.files ?? [], summary: result.summary, applied };
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+  }
+}
