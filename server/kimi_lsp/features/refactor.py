@@ -88,7 +88,7 @@ class Refactors:
                 max_concurrency=settings.max_concurrent_requests,
                 on_progress=on_progress,
                 read_base=read_base,
-                context=engine.repo_map_text(20_000) or None,
+                context=server.redact(engine.repo_map_text(20_000)) or None,
                 counter=await server.token_counter(),
                 window_budget=settings.prompt_budget(),
             )
