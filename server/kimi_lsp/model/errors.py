@@ -60,10 +60,13 @@ class ErrorContext:
 
 
 def scrub(text: str, secret: str | None) -> str:
-    """Remove the key (and anything key-shaped) from a text shown to the user or logged."""
+    """Remove the key (and anything key-shaped or secret-looking, which an endpoint may echo
+    back) from a text shown to the user or logged."""
+    from ..context.secrets import redact
+
     if secret:
         text = text.replace(secret, "[REDACTED]")
-    return _KEY_SHAPES.sub("[REDACTED]", text)
+    return _KEY_SHAPES.sub("[REDACTED]", redact(text).text)
 
 
 def missing_key() -> ConfigError:
