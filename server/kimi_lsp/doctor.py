@@ -40,7 +40,10 @@ def check_endpoint(settings: Settings, timeout: float = 10.0) -> tuple[bool, str
             "api.moonshot.cn are not interchangeable: check the key matches the base URL."
         )
     if response.status_code >= 400:
-        return False, f"the endpoint answered HTTP {response.status_code}: {response.text[:200]}"
+        from .model.errors import scrub  # an error body may echo the key
+
+        text = scrub(response.text, settings.api_key)[:200]
+        return False, f"the endpoint answered HTTP {response.status_code}: {text}"
     try:
         ids = [m.get("id") for m in response.json().get("data", [])]
     except (ValueError, AttributeError):
