@@ -181,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--check", action="store_true")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[4, 8])
+    parser.add_argument("--quick", action="store_true", help="only c = 4 (the default setting)")
     parser.add_argument("--serve-fake", choices=["streamed", "at-once"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_fake:
@@ -189,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     # first code-action menu starts); its ~0.3 s import is not part of the fan-out.
     import openai  # noqa: F401
 
+    if args.quick:
+        args.concurrency = [4]
     rows = [
         asyncio.run(measure(c, streamed)) for streamed in (True, False) for c in args.concurrency
     ]
