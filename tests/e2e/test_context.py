@@ -137,3 +137,30 @@ def test_cli_context_offline(workspace: Path) -> None:
         capture_output=True, text=True, env=server_env(), timeout=60, check=False,
     )  # fmt: skip
     assert readable.returncode == 0 and "of 3000 tokens" in readable.stdout
+
+
+async def test_an_open_secret_file_never_reaches_the_model(fake: FakeKimi, workspace: Path) -> None:
+    from pygls.exceptions import JsonRpcException
+
+    fake.reset()
+    fake.enqueue(Reply(content="I cannot see that file."))
+    env_uri = (workspace / ".env").as_uri()
+    everything = {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}}
+    options = {"baseUrl": fake.base_url, "maxRetries": 0}
+    async with session(
+        "vscode", init_options=options, env={"MOONSHOT_API_KEY": KEY}, root=workspace
+    ) as client:
+        open_document(client, env_uri, ENV_SECRET + "\n")
+        chat = {"message": "what is this?", "textDocument": {"uri": env_uri}, "range": everything}
+        await request(client, "kimi/chat", chat)
+        manifest = await request(
+            client, "kimi/context", {"textDocument": {"uri": env_uri}, "range": everything}
+        )
+        edit = {"textDocument": {"uri": env_uri}, "range": everything, "instruction": "tidy"}
+        with pytest.raises(JsonRpcException, match="secret file") as refused:
+            await request(client, "kimi/inlineEdit", edit)
+        assert "cannot edit" in refused.value.message
+    assert "Zq8#kL2" not in json.dumps([r.body for r in fake.chat_requests])
+    assert len(fake.chat_requests) == 1  # the edit never called the model
+    assert not [s for s in manifest["sections"] if s["kind"] in ("selection", "current_file")]
+    assert any(e["uri"] == env_uri for e in manifest["excluded"])

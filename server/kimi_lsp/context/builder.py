@@ -238,8 +238,8 @@ def build_plan(
         )
     packer = _Packer(counter, redact, budget - fixed)
     current = request.current
-    if current is not None and request.selection is not None:
-        _selection(packer, request, current)
+    if current is not None and request.selection is not None and not request.secret_reason:
+        _selection(packer, request, current)  # a secret file's selection is never sent
     if current is not None:
         if request.secret_reason:
             packer.skipped.append((current.uri, request.secret_reason))

@@ -165,6 +165,12 @@ class ContextService:
                     + ": open it first."
                 )
             secret = self.engine.secret_reason(focus.uri)
+            if secret is not None and purpose == "edit":
+                name = focus.uri.rsplit("/", 1)[-1]
+                raise InvalidInputError(
+                    f"{name} is a {secret}: kimi never sends secret files to the model, "
+                    "so it cannot edit this one."
+                )
             document = self.server.documents.get(focus.uri)
             if focus.range is not None and document is not None:
                 selection = document.range_to_offsets(focus.range)
