@@ -32,7 +32,7 @@ export function activate(context: vscode.ExtensionContext): KimiApi {
   const edits = new InlineEdits(clientHost, activity, lastEditor);
   const lenses = new EditLenses(edits);
   const refactor = new Refactor(clientHost, activity);
-  const contextView = new ContextView(clientHost, lastEditor);
+  const contextView = new ContextView(clientHost, lastEditor, context.extensionUri);
   const status = new StatusBar(clientHost, activity);
 
   const chatFrom = async (message: string, focus: { uri?: string; range?: unknown }) => {

@@ -24,6 +24,12 @@ interface Session {
   pending?: PendingEdit;
   /** An accept is on its way: kimi/editDropped caused by it is not the user's doing. */
   accepting: number;
+  /**
+   * The server forgot the edit because of our own accept (it can take the change its
+   * workspace/applyEdit caused for the user's typing): the rest is applied here, from the
+   * hunks' tracked ranges, exactly as the server would have.
+   */
+  orphaned?: boolean;
 }
 
 interface EditResult {
@@ -217,7 +223,12 @@ export class InlineEdits implements vscode.Disposable {
 
   private onDropped(params: { editId?: string; uri?: string; reason?: string }): void {
     const session = params?.uri ? this.sessions.get(params.uri) : undefined;
-    if (!session || !session.pending || session.pending.editId !== params.editId || session.accepting > 0) return;
+    if (!session || !session.pending || session.pending.editId !== params.editId) return;
+    if (session.accepting > 0) {
+      // Sent before the answer to our kimi/acceptEdit: the change was the accepted hunk itself.
+      session.orphaned = true;
+      return;
+    }
     this.end(session.uri);
     void vscode.window.showWarningMessage(`Kimi: ${params.reason ?? "the proposal was dropped."}`);
   }
@@ -352,13 +363,21 @@ export class InlineEdits implements vscode.Disposable {
     let applied = false;
     let reason: string | undefined;
     try {
-      const client = await this.host.running();
-      const result = (await client.sendRequest("kimi/acceptEdit", { editId: pending.editId, hunks: started })) as {
-        applied?: boolean;
-        reason?: string;
-      };
-      applied = !!result?.applied;
-      reason = result?.reason;
+      if (session.orphaned) {
+        applied = await this.applyLocally(session, started);
+        if (!applied) reason = "VS Code refused the change";
+      } else {
+        const client = await this.host.running();
+        const result = (await client.sendRequest("kimi/acceptEdit", { editId: pending.editId, hunks: started })) as {
+          applied?: boolean;
+          reason?: string;
+        };
+        applied = !!result?.applied;
+        reason = result?.reason;
+        if (!applied && session.orphaned && reason && /no longer pending/i.test(reason)) {
+          applied = await this.applyLocally(session, started);
+        }
+      }
     } catch (error) {
       reason = describeError(error).text;
     } finally {
@@ -393,12 +412,25 @@ export class InlineEdits implements vscode.Disposable {
     return true;
   }
 
+  /** Apply hunks from their tracked ranges (one undo step), for an edit the server no longer holds. */
+  private async applyLocally(session: Session, indices: number[]): Promise<boolean> {
+    const pending = session.pending as PendingEdit;
+    const edit = new vscode.WorkspaceEdit();
+    for (const index of indices) {
+      const hunk = pending.hunk(index);
+      if (!hunk || hunk.touched) return false;
+      const r = hunk.range;
+      edit.replace(session.document.uri, new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character), hunk.newText);
+    }
+    return vscode.workspace.applyEdit(edit);
+  }
+
   /** Nothing left to offer: end the session, telling the server about hunks nobody accepted. */
   private async settleIfDone(session: Session): Promise<void> {
     const pending = session.pending;
     if (!pending || !pending.settled()) return;
     this.end(session.uri);
-    if (pending.serverStillPending()) await this.sendReject(pending.editId);
+    if (pending.serverStillPending() && !session.orphaned) await this.sendReject(pending.editId);
   }
 
   /** Reject the whole proposal, or stop it while the model is still writing. */
@@ -411,7 +443,7 @@ export class InlineEdits implements vscode.Disposable {
     const editId = session.pending?.editId ?? session.editId;
     const streaming = !session.pending;
     this.end(session.uri);
-    if (!streaming && editId) await this.sendReject(editId);
+    if (!streaming && editId && !session.orphaned) await this.sendReject(editId);
   }
 
   /** The document text with every offered hunk applied (for the diff view). */

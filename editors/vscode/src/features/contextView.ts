@@ -1,28 +1,26 @@
-// kimi-lsp.showContext: the kimi/context manifest for the cursor, as a markdown document opened in the preview.
+// kimi-lsp.showContext: the kimi/context manifest for the cursor, rendered as a table in a script-free webview panel.
 
+import * as crypto from "node:crypto";
 import * as vscode from "vscode";
 import type { ClientHost } from "../host/clientHost";
 import type { LastEditor } from "../host/lastEditor";
 import { describeError } from "../pure/errors";
-import { manifestMarkdown, type Manifest } from "../pure/manifest";
+import { lineSpan, manifestMarkdown, type Manifest } from "../pure/manifest";
+import { renderMarkdown } from "../pure/markdown";
 
-export const CONTEXT_SCHEME = "kimi-lsp-context";
-
-export class ContextView implements vscode.TextDocumentContentProvider, vscode.Disposable {
-  private readonly contents = new Map<string, string>();
-  private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
-  readonly onDidChange = this.emitter.event;
-  private readonly registration: vscode.Disposable;
+export class ContextView implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private markdown = "";
 
   constructor(
     private readonly host: ClientHost,
     private readonly lastEditor: LastEditor,
-  ) {
-    this.registration = vscode.workspace.registerTextDocumentContentProvider(CONTEXT_SCHEME, this);
-  }
+    private readonly extensionUri: vscode.Uri,
+  ) {}
 
-  provideTextDocumentContent(uri: vscode.Uri): string {
-    return this.contents.get(uri.toString()) ?? "# Kimi context\n\nRun **Kimi: Show Context** again.\n";
+  /** The manifest last shown, as markdown (what the panel renders). */
+  text(): string {
+    return this.markdown;
   }
 
   /** Fetch the manifest for the editor's cursor (or selection) and show it; returns the manifest. */
@@ -44,7 +42,7 @@ export class ContextView implements vscode.TextDocumentContentProvider, vscode.D
       params.position = { line: s.active.line, character: s.active.character };
       if (!s.isEmpty) {
         params.range = { start: { line: s.start.line, character: s.start.character }, end: { line: s.end.line, character: s.end.character } };
-        where += `:${s.start.line + 1}-${s.end.line + 1}`;
+        where += `:${lineSpan({ start: s.start, end: s.end })}`;
       } else {
         where += `:${s.active.line + 1}`;
       }
@@ -58,20 +56,31 @@ export class ContextView implements vscode.TextDocumentContentProvider, vscode.D
       return undefined;
     }
     const roots = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.toString());
-    const doc = vscode.Uri.from({ scheme: CONTEXT_SCHEME, path: `/Kimi context (${purpose}).md` });
-    this.contents.set(doc.toString(), manifestMarkdown(manifest, `\`${where}\``, roots));
-    this.emitter.fire(doc);
-    try {
-      await vscode.commands.executeCommand("markdown.showPreview", doc);
-    } catch {
-      const text = await vscode.workspace.openTextDocument(doc);
-      await vscode.window.showTextDocument(text, { preview: true });
-    }
+    this.markdown = manifestMarkdown(manifest, `\`${where}\``, roots);
+    this.render(purpose);
     return manifest;
   }
 
+  private render(purpose: string): void {
+    if (!this.panel) {
+      this.panel = vscode.window.createWebviewPanel("kimi-lsp.context", "Kimi Context", { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
+        enableScripts: false,
+        localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, "media")],
+      });
+      this.panel.onDidDispose(() => (this.panel = undefined));
+    }
+    const webview = this.panel.webview;
+    this.panel.title = `Kimi Context (${purpose})`;
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, "media", "chat.css"));
+    const nonce = crypto.randomBytes(16).toString("base64");
+    webview.html = `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource} 'nonce-${nonce}';">
+<link rel="stylesheet" href="${style}"><title>Kimi Context</title></head>
+<body class="document"><div class="content">${renderMarkdown(this.markdown).html}</div></body></html>`;
+    this.panel.reveal(vscode.ViewColumn.Beside, true);
+  }
+
   dispose(): void {
-    this.registration.dispose();
-    this.emitter.dispose();
+    this.panel?.dispose();
   }
 }

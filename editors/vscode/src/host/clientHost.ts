@@ -1,6 +1,7 @@
 // Owns the language client: starts the server with the launch settings and the API key, restarts it, and re-installs handlers.
 
 import * as fs from "node:fs";
+import * as readline from "node:readline";
 import * as vscode from "vscode";
 import {
   DidChangeConfigurationNotification,
@@ -13,6 +14,7 @@ import {
   type ServerOptions,
 } from "vscode-languageclient/node";
 import { findExecutable, launchCommand, launchFingerprint, type LaunchSettings } from "../pure/launch";
+import { stderrLevel } from "../pure/serverLog";
 import { serverSettings, withoutSecrets, type Inspected } from "../pure/settings";
 import type { ApiKeyStore } from "./apiKey";
 import type { KimiLog } from "./outputLog";
@@ -270,6 +272,18 @@ export class ClientHost implements vscode.Disposable {
       outputChannel: this.log,
       traceOutputChannel: this.log,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
+      stdioOptions: {
+        stdout: () => undefined, // stdout carries the protocol
+        stderr: (input, channel) => {
+          readline.createInterface({ input, crlfDelay: Infinity, terminal: false }).on("line", (line) => {
+            if (!line.trim()) return;
+            const level = stderrLevel(line);
+            if (level === "debug") channel.debug(line);
+            else if (level === "trace") channel.trace(line);
+            else channel.error(line);
+          });
+        },
+      },
       middleware,
     };
   }

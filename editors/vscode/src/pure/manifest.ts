@@ -46,7 +46,8 @@ export function lineSpan(range: NonNullable<ManifestSection["range"]>): string {
 /** The manifest for a person; lines are 1-based. */
 export function manifestMarkdown(manifest: Manifest, where: string, roots: readonly string[] = []): string {
   const purpose = manifest.purpose ?? "chat";
-  const percent = manifest.budget > 0 ? Math.round((100 * manifest.totalTokens) / manifest.budget) : 0;
+  const share = manifest.budget > 0 ? (100 * manifest.totalTokens) / manifest.budget : 0;
+  const percent = share > 0 && share < 1 ? "<1" : `${Math.round(share)}`;
   const lines = [
     `# Kimi context (${purpose})`,
     "",

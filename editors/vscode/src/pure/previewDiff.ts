@@ -39,6 +39,7 @@ export function streamHunks(firstLine: number, original: readonly string[], prop
 const GHOST_LIMIT = 160;
 
 function ghost(text: string): string {
+  if (!text.trim()) return "(blank line)";
   const visible = text.replace(/\t/g, "    ");
   return visible.length > GHOST_LIMIT ? visible.slice(0, GHOST_LIMIT - 1) + "…" : visible;
 }

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { findExecutable, launchCommand, launchFingerprint } from "../../src/pure/launch";
+import { stderrLevel } from "../../src/pure/serverLog";
 import { SERVER_SETTING_KEYS, serverSettings, userValue, withoutSecrets, type Inspected } from "../../src/pure/settings";
 
 function inspector(values: Record<string, Inspected>) {
@@ -77,4 +78,12 @@ test("findExecutable looks on PATH, or takes a path as is", () => {
   assert.equal(findExecutable("kimi-lsp", { PATH: "/bin" }, isExe, "linux"), undefined);
   assert.equal(findExecutable("/opt/py/bin/python", {}, isExe, "linux"), "/opt/py/bin/python");
   assert.equal(findExecutable("tools/run", {}, isExe, "linux", "/work"), "/work/tools/run");
+});
+
+test("server stderr: its log records are not repeated, anything else is an error", () => {
+  assert.equal(stderrLevel("2026-11-29 09:46:34,860 INFO kimi_lsp.features.lifecycle: Initialized"), "trace");
+  assert.equal(stderrLevel("2026-11-29 09:46:34,860 WARNING kimi_lsp.context.tokens: x"), "trace");
+  assert.equal(stderrLevel("2026-11-29 09:46:34,860 DEBUG kimi_lsp.rpc: y"), "debug");
+  assert.equal(stderrLevel("Traceback (most recent call last):"), "error");
+  assert.equal(stderrLevel("usage: kimi-lsp [-h]"), "error");
 });
