@@ -91,7 +91,7 @@ test("the context manifest as markdown", () => {
     "`src/a.py:3`",
     ["file:///w"],
   );
-  assert.ok(md.includes("1,200 of 228,352 tokens (1% of the budget)"), md);
+  assert.ok(md.includes("1,200 of 228,352 tokens (<1% of the budget)"), md);
   assert.ok(md.includes("kimi (exact counts)"), md);
   assert.ok(md.includes("| 1 | current_file | src/a.py:1-40 | 1,000 | the file \\| you are in |  |"), md);
   assert.ok(md.includes("| 2 | repo_map | — | 200 | overview | yes |"), md);
