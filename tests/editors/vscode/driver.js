@@ -6,6 +6,8 @@
 //   {kind: "click", selector?, role?, name, exact?} -> clicks the first visible match (a CSS
 //                                            selector with that text, a role and name, or a text)
 //   {kind: "type", selector, text, press?} -> fills a visible input (e.g. the quick input box)
+//   {kind: "checked", selector}           -> the checked state of every visible checkbox matching
+//   {kind: "check", selector}             -> ticks every visible unticked checkbox matching
 //   {kind: "keys", keys: ["Control+S"]}   -> presses keys in the focused element
 //   {kind: "wait", selector, timeout?}    -> waits until a CSS selector is visible
 //   {kind: "hidden", selector, timeout?}  -> waits until nothing matching is visible
@@ -56,6 +58,19 @@ async function handle(page, action) {
       await input.fill(action.text);
       if (action.press) await input.press(action.press);
       return {};
+    }
+    case "checked": {
+      const boxes = page.locator(action.selector).filter({ visible: true });
+      return { checked: await boxes.evaluateAll((els) => els.map((el) => el.checked)) };
+    }
+    case "check": {
+      // Ticks every unticked match, one at a time (the tree re-renders after each).
+      for (let i = 0; i < 50; i++) {
+        const unticked = page.locator(`${action.selector}:not(:checked)`).filter({ visible: true });
+        if ((await unticked.count()) === 0) return {};
+        await unticked.first().click({ timeout: 5000 });
+      }
+      throw new Error(`still unticked boxes matching ${action.selector} after 50 clicks`);
     }
     case "keys": {
       for (const key of action.keys) await page.keyboard.press(key);

@@ -222,21 +222,24 @@ class Session:
     def driver_dir(self) -> Path:
         return self.root / "driver"
 
-    def log_tails(self, lines: int = 60) -> str:
-        """The end of every log the session wrote: code-server, the browser driver, the
-        extension host and its output channels."""
-        files = sorted(self.logs.glob("*.log"))
-        files += sorted((self.user_data / "logs").rglob("*.log"))
-        files += sorted(self.driver_dir.glob("*.log"))
-        wanted = ("code-server", "driver", "exthost", "remoteagent", "kimi", "console", "server")
+    def log_tails(self, lines: int = 40) -> str:
+        """The end of the logs that explain a failure: code-server, the browser driver and
+        console, the extension host and the Kimi output channel (with the LSP trace)."""
+        logs = self.user_data / "logs"
+        files = [
+            self.logs / "code-server.log",
+            self.logs / "driver.log",
+            *sorted(logs.rglob("remoteexthost.log")),
+            *sorted(logs.rglob("Kimi.log")),
+            self.driver_dir / "browser-console.log",
+        ]
         out = []
         for path in files:
-            if not any(w in path.as_posix().lower() for w in wanted):
-                continue
             try:
                 text = path.read_text(encoding="utf-8", errors="replace").splitlines()
             except OSError:
                 continue
+            text = [line for line in text if "DEBUG" not in line and "[debug]" not in line]
             if text:
                 out.append(f"--- {path.relative_to(self.root)} (last {lines} lines) ---")
                 out.extend(text[-lines:])
@@ -267,7 +270,7 @@ def _environment(session: Session, extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def _code_server(tools: Tools, session: Session, env: dict[str, str], *args: str) -> list[str]:
+def _code_server(tools: Tools, session: Session, *args: str) -> list[str]:
     return [
         str(tools.code_server), "--user-data-dir", str(session.user_data),
         "--extensions-dir", str(session.root / "extensions"), *args,
@@ -278,7 +281,7 @@ def install_extensions(tools: Tools, session: Session, env: dict[str, str]) -> N
     helper = build_helper_vsix(session.root / "kimi-lsp-e2e.vsix")
     for vsix in (tools.vsix, helper):
         proc = subprocess.run(
-            _code_server(tools, session, env, "--install-extension", str(vsix), "--force"),
+            _code_server(tools, session, "--install-extension", str(vsix), "--force"),
             env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
             start_new_session=True,
         )  # fmt: skip
@@ -345,9 +348,9 @@ def run_session(
         logs.append(server_log)
         server = subprocess.Popen(
             _code_server(
-                tools, session, env, "--bind-addr", f"127.0.0.1:{port}", "--auth", "none",
+                tools, session, "--bind-addr", f"127.0.0.1:{port}", "--auth", "none",
                 "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust",
-                "--disable-getting-started-override", "--log", "debug", str(session.workspace),
+                "--disable-getting-started-override", str(session.workspace),
             ),
             env=env, cwd=session.workspace, stdin=subprocess.DEVNULL, stdout=server_log,
             stderr=subprocess.STDOUT, start_new_session=True,

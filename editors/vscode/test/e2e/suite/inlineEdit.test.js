@@ -11,6 +11,17 @@ const PROPOSAL = config.source.replace("return a - b", "return a + b").replace("
 const FIRST_ONLY = config.source.replace("return a - b", "return a + b");
 const SECOND_ONLY = config.source.replace("return a * b", "return a * b * 1");
 
+/** `text` with the hunks' edits applied (LSP ranges, last first). */
+function applyHunks(text, hunks) {
+  const lines = text.split("\n");
+  const offset = (p) => lines.slice(0, p.line).reduce((n, l) => n + l.length + 1, 0) + p.character;
+  let out = text;
+  for (const h of [...hunks].sort((a, b) => offset(b.range.start) - offset(a.range.start))) {
+    out = out.slice(0, offset(h.range.start)) + h.newText + out.slice(offset(h.range.end));
+  }
+  return out;
+}
+
 async function propose(instruction) {
   const kimi = await api();
   const { doc, editor } = await openFile("calc.py");
@@ -41,12 +52,14 @@ suite("inline edit preview", () => {
     const { kimi, doc, edit, request } = await propose("tweak both functions");
     assert.ok(edit.uri.endsWith("/calc.py"), edit.uri);
     assert.deepStrictEqual(edit.hunks.map((h) => h.index), [0, 1]);
-    assert.deepStrictEqual(edit.hunks.map((h) => h.newText.trim()), ["return a + b", "return a * b * 1"]);
+    assert.deepStrictEqual(edit.hunks.map((h) => h.range.start.line), [1, 5]); // lines 2 and 6
+    assert.strictEqual(applyHunks(config.source, edit.hunks), PROPOSAL); // together: the proposal
     const last = request.body.messages[request.body.messages.length - 1];
     assert.deepStrictEqual(last, { role: "assistant", content: "```python\n", partial: true });
     assert.ok(JSON.stringify(request.body.messages).includes("tweak both functions"));
 
     // What a person sees: the proposal drawn over the text, with Accept/Reject lenses.
+    vscode.window.activeTextEditor.selection = new vscode.Selection(0, 0, 0, 0);
     await driver({ kind: "wait", selector: ".codelens-decoration a", timeout: 15000 });
     await screenshot("inline-diff-preview");
 

@@ -9,7 +9,10 @@ const { api, config, driver, fake, report, screenshot, waitFor, workspaceUri } =
 
 const RENAMED = Object.fromEntries(
   Object.entries(config.refactorFiles).map(([rel, text]) => [rel, text.replace(/Config/g, "Settings")]));
-const PANEL_ROW = ".bulk-edit-panel .monaco-list-row";
+const PANEL = ".bulk-edit-panel";
+const PANEL_ROW = `${PANEL} .monaco-list-row`;
+// The checkbox of each file row (change rows are .textedit, group rows .category).
+const FILE_BOXES = `${PANEL} .monaco-tl-contents:not(.textedit):not(.category) > input.edit-checkbox`;
 
 async function texts() {
   const out = {};
@@ -40,9 +43,16 @@ suite("refactor", () => {
     report("refactorPreviewRows", rows.texts);
     assert.ok(rows.texts.some((t) => t.includes("config.py")), JSON.stringify(rows.texts));
     assert.ok(rows.texts.some((t) => t.includes("app.py")), JSON.stringify(rows.texts));
+    // VS Code lists changes whose annotation needs confirmation unchecked: the person ticks each
+    // file (or change), then presses Apply. Recorded for the report, ticked like a person does.
+    const boxes = await driver({ kind: "checked", selector: `${PANEL} input.edit-checkbox` });
+    report("refactorPreviewCheckedAtFirst", boxes.checked);
+    await driver({ kind: "check", selector: FILE_BOXES });
+    const ticked = await driver({ kind: "checked", selector: `${PANEL} input.edit-checkbox` });
+    assert.ok(ticked.checked.length >= 5 && ticked.checked.every(Boolean), JSON.stringify(ticked));
     await screenshot("refactor-preview");
 
-    await driver({ kind: "click", selector: ".bulk-edit-panel .buttons .monaco-button", name: "Apply" });
+    await driver({ kind: "click", selector: `${PANEL} .buttons .monaco-button`, name: "Apply" });
     await run;
     await waitFor("the renamed files", async () =>
       JSON.stringify(await texts()) === JSON.stringify(RENAMED), 15000);

@@ -114,7 +114,11 @@ async function driver(action, timeoutMs = 30000) {
   return answer;
 }
 
-const screenshot = (name) => driver({ kind: "screenshot", name });
+/** A screenshot of the whole window, without the toasts of earlier steps over it. */
+async function screenshot(name) {
+  await vscode.commands.executeCommand("notifications.clearAll");
+  return driver({ kind: "screenshot", name });
+}
 
 function workspaceUri(rel) {
   return vscode.Uri.file(path.join(config.workspace, rel));
