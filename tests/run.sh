@@ -41,7 +41,12 @@ ruff format --check server tests bench
 step "mypy"
 mypy
 
-# 3. The test suite (unit, end-to-end over stdio against the fake API, editors).
+# 3. Real VS Code for tests/editors/vscode: chromium (apt), code-server, playwright-core and
+#    mocha (npm, cached like the venv), and the extension's .vsix built from editors/vscode.
+step "VS Code end-to-end setup"
+bash "$repo/tests/editors/vscode/setup.sh"
+
+# 4. The test suite (unit, end-to-end over stdio against the fake API, editors).
 step "pytest"
 set +e
 pytest "$@"

@@ -91,8 +91,13 @@ elif [ -f "$ext_dir/package.json" ]; then
             | sha256sum | cut -c1-16) $ext_dir"
   if [ ! -f "$vsix" ] || [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
     say "building the extension in $ext_dir"
-    if [ -f "$ext_dir/package-lock.json" ]; then
+    deps_stamp="$cache/vscode-ext-deps-stamp"
+    deps_want="$(cat "$ext_dir/package.json" "$ext_dir/package-lock.json" 2>/dev/null | sha256sum | cut -c1-16)"
+    if [ -d "$ext_dir/node_modules" ] && [ "$(cat "$deps_stamp" 2>/dev/null || true)" = "$deps_want" ]; then
+      : # the dependencies of this lock file are installed
+    elif [ -f "$ext_dir/package-lock.json" ]; then
       (cd "$ext_dir" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed in $ext_dir"
+      echo "$deps_want" > "$deps_stamp"
     else
       (cd "$ext_dir" && npm install --no-audit --no-fund --loglevel=error) \
         || die "npm install failed in $ext_dir"
