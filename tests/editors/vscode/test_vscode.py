@@ -254,3 +254,27 @@ def test_the_key_reaches_the_api_only(session: Session, fake: FakeKimi) -> None:
 def test_secret_files_never_reach_the_api(session: Session, fake: FakeKimi) -> None:
     bodies = [r.raw_body.decode("utf-8", "replace") for r in fake.chat_requests]
     assert bodies and not [b for b in bodies if DOTENV_SECRET in b]
+
+
+def test_stop_closed_the_upstream_stream(session: Session, fake: FakeKimi) -> None:
+    """What the fake saw of api.chat.stop(): the slow answer's stream closed by the client,
+    long before its end, and the next question answered in full."""
+    asked = [
+        r
+        for r in fake.chat_requests
+        if "Write a long answer." in json.dumps(r.body["messages"][-1])
+    ]
+    assert [r.outcome for r in asked] == ["client_disconnected"]
+    assert asked[0].events_sent < 250
+    assert fake.stats.streams_client_closed >= 1
+    after = [r for r in fake.chat_requests if r.seq > asked[0].seq]
+    assert after and after[0].outcome == "completed"
+
+
+def test_refactor_preview_report(session: Session) -> None:
+    """VS Code lists the refactor's changes (needsConfirmation) unchecked: printed for people,
+    and the preview listed both files."""
+    rows = session.facts.get("refactorPreviewRows", [])
+    print(f"\nrefactor preview rows: {rows}")
+    print(f"checked when shown: {session.facts.get('refactorPreviewCheckedAtFirst')}")
+    assert any("config.py" in r for r in rows) and any("app.py" in r for r in rows)
