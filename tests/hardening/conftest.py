@@ -18,3 +18,14 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     path = matrix.output_path()
     path.write_text("# Fault matrix\n\n" + table, encoding="utf-8")
     terminalreporter.write_line(f"written to {path}")
+
+
+def pytest_addoption(parser: Any) -> None:
+    """`--soak-long`: the soak test at full size (as KIMI_SOAK=full does)."""
+    parser.addoption("--soak-long", action="store_true", help="run the soak test at full size")
+
+
+def pytest_configure(config: Any) -> None:
+    config.addinivalue_line(
+        "markers", "serial: spawns servers and measures time or memory; never run in parallel"
+    )

@@ -82,6 +82,7 @@ class RawServer:
         self.stderr_lines: list[str] = []
         self.configuration: dict[str, Any] = {}
         self.on_request: ServerRequestHandler | None = None
+        self.handler_errors: list[str] = []
         self.on_notification: Callable[[str, Any], None] | None = None
         self._cond = threading.Condition()
         self._next_id = 0
@@ -242,7 +243,13 @@ class RawServer:
         if method == "workspace/configuration":
             result = [self.configuration for _ in (params or {}).get("items", [])]
         elif self.on_request is not None:
-            result = self.on_request(method, params)
+            try:
+                result = self.on_request(method, params)
+            except Exception as exc:  # reported by the test; the reader must go on
+                self.handler_errors.append(f"{method}: {exc!r}")
+                error = {"code": -32603, "message": f"test client failed: {exc!r}"}
+                self.send({"jsonrpc": "2.0", "id": msg_id, "error": error})
+                return
         elif method == "workspace/applyEdit":
             result = {"applied": True}
         self.send({"jsonrpc": "2.0", "id": msg_id, "result": result})
