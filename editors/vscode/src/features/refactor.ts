@@ -91,6 +91,12 @@ export class Refactor implements vscode.Disposable {
     }
     const client = await this.host.running();
     const edit = await client.protocol2CodeConverter.asWorkspaceEdit(args?.apply ? confirmed(result.edit) : result.edit);
+    if (!args?.apply) {
+      // VS Code leaves changes that need confirmation unticked in its Refactor Preview: say so.
+      void vscode.window.showInformationMessage(
+        `Kimi refactor: ${result.files?.length ?? 0} file(s) proposed. In the Refactor Preview, tick what to apply (the file's box ticks all its changes), then Apply.`,
+      );
+    }
     const applied = await vscode.workspace.applyEdit(edit, { isRefactoring: true });
     const files = result.files?.length ?? 0;
     if (applied) {
