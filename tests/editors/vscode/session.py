@@ -377,6 +377,20 @@ def run_session(
         )  # fmt: skip
         procs.append(driver)
 
+        started_file = Path(f"{results_file}.started")
+
+        def helper_started() -> bool:
+            for proc, name in ((server, "code-server"), (driver, "the browser driver")):
+                if proc.poll() is not None:
+                    raise SessionError(f"{name} exited ({proc.returncode}) before the suites began")
+            return started_file.exists()
+
+        # Fails early (not after the whole timeout) when the extension host never ran the helper.
+        wait_until(
+            f"the helper extension {HELPER_ID} to start the suites in the extension host",
+            helper_started, timeout=120, every=0.2,
+        )  # fmt: skip
+
         def finished() -> bool:
             if results_file.exists():
                 return True
