@@ -51,5 +51,9 @@ export function describeError(error: unknown): DescribedError {
   if (retry !== undefined) {
     text += ` (retry in ${Math.ceil(retry)} s)`;
   }
+  if (kind === "auth" || /api key/i.test(message)) {
+    // The server's sentence names the environment variable; in VS Code the key has a command.
+    text += " In VS Code: run 'Kimi: Set API Key'.";
+  }
   return { kind, title, message, cancelled: false, text };
 }

@@ -64,7 +64,7 @@ test("the transcript: deltas stream in, the result is the truth, errors are kept
   ]);
   const j = t.ask("again");
   t.fail(j, { code: -32803, message: "Kimi API key missing.", data: { kind: "auth" } });
-  assert.equal(t.snapshot()[3].error, "API key rejected: Kimi API key missing.");
+  assert.equal(t.snapshot()[3].error, "API key rejected: Kimi API key missing. In VS Code: run 'Kimi: Set API Key'.");
   assert.equal(t.conversationId, "c1");
 });
 
