@@ -149,7 +149,10 @@ def fake(key: str) -> Iterator[FakeKimi]:
 def session(tmp_path_factory: pytest.TempPathFactory, fake: FakeKimi, key: str) -> Session:
     """Runs every suite once; a failure of the session itself (not of a test) fails every test
     with code-server's, the driver's and the extension host's logs."""
-    tools = Tools.install()
+    try:
+        tools = Tools.install()
+    except SessionError as exc:
+        pytest.fail(str(exc), pytrace=False)
     root = tmp_path_factory.mktemp("vscode")
     run = Session(root=root, workspace=make_workspace(root), artifacts=artifacts_dir(), key=key)
     suites = (
