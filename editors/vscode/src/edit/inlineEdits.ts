@@ -238,7 +238,13 @@ export class InlineEdits implements vscode.Disposable {
     if (!session || event.contentChanges.length === 0) return;
     const changes = toChanges(event);
     if (session.pending) {
-      session.pending.applyChanges(changes);
+      const touched = session.pending.applyChanges(changes);
+      if (session.orphaned && touched.length > 0 && session.accepting === 0) {
+        // The server no longer watches this edit: drop it here, as it would have.
+        this.end(session.uri);
+        void vscode.window.showWarningMessage("Kimi: you changed the lines of this proposal, so it was dropped.");
+        return;
+      }
     } else {
       session.changes.push({ version: event.document.version, changes });
       for (const change of changes) session.start = movePosition(session.start, change, true).position;
