@@ -104,10 +104,14 @@ async def session(
     client.registrations = []  # type: ignore[attr-defined]
     client.applied = []  # type: ignore[attr-defined]
     client.apply_result = True  # type: ignore[attr-defined]
+    # Called with each applyEdit before it is answered (an editor that sends didChange first).
+    client.on_apply = None  # type: ignore[attr-defined]
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
         client.applied.append(params)  # type: ignore[attr-defined]
+        if client.on_apply is not None:  # type: ignore[attr-defined]
+            client.on_apply(params)  # type: ignore[attr-defined]
         if client.apply_result:  # type: ignore[attr-defined]
             return types.ApplyWorkspaceEditResult(applied=True)
         return types.ApplyWorkspaceEditResult(applied=False, failure_reason="refused by test")

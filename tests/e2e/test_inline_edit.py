@@ -106,6 +106,34 @@ async def test_preview_accept_some_then_the_rest_and_reject(fake: FakeKimi, prof
         assert len(client.applied) == 2
 
 
+async def test_partial_accept_survives_a_didchange_sent_before_the_answer(
+    fake: FakeKimi,
+) -> None:
+    # VS Code applies the edit and sends its didChange before answering workspace/applyEdit:
+    # the server must not take the accepted hunk for the user's typing and drop the rest.
+    new = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b * 1\n"
+    fake.enqueue(Reply(content=new + "```"))
+    async with session("vscode", init_options=options(fake), env=ENV) as client:
+        open_document(client, URI, SOURCE)
+        state = {"text": SOURCE, "version": 1}
+
+        def editor(params: Any) -> None:
+            state["version"] += 1
+            state["text"] = mirror(client, state["text"], params, state["version"])
+
+        client.on_apply = editor
+        params = {"textDocument": {"uri": URI}, "range": FUNCS, "instruction": "tweak",
+                  "mode": "preview"}  # fmt: skip
+        proposal = await request(client, "kimi/inlineEdit", params)
+        first = {"editId": proposal["editId"], "hunks": [0]}
+        assert await request(client, "kimi/acceptEdit", first) == {"applied": True}
+        assert await request(client, "kimi/status", None)  # the didChange was handled
+        assert client.kimi.of("kimi/editDropped") == []
+        rest = await request(client, "kimi/acceptEdit", {"editId": proposal["editId"]})
+        assert rest == {"applied": True}
+        assert state["text"] == new
+
+
 async def edit_while_typing(
     client: Any,
     fake: FakeKimi,

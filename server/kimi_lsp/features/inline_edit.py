@@ -62,6 +62,8 @@ class InlineEdits:
         # Hunk indices already accepted per pending edit: the rest stay pending, with the
         # indices the client was given.
         self.accepted: dict[str, set[int]] = {}
+        # Hunk indices whose workspace/applyEdit is on its way, per pending edit.
+        self.inflight: dict[str, set[int]] = {}
 
     @property
     def pending(self) -> PendingEdits:
@@ -196,9 +198,18 @@ class InlineEdits:
         chosen = [pending.hunks[i] for i in indices]
         # Hunks accepted earlier are in the document now: they count as changes made since
         # the snapshot, and never overlap the others (hunks are at least a character apart).
-        applied = await apply_hunks_to_document(
-            self.server, pending.uri, pending.snapshot, chosen, "Kimi: accept edit"
-        )
+        # While the editor applies these, its didChange (which may come before its answer)
+        # is ours, not the user's typing.
+        inflight = self.inflight.setdefault(edit_id, set())
+        inflight.update(indices)
+        try:
+            applied = await apply_hunks_to_document(
+                self.server, pending.uri, pending.snapshot, chosen, "Kimi: accept edit"
+            )
+        finally:
+            inflight.difference_update(indices)
+            if not inflight:
+                self.inflight.pop(edit_id, None)
         if not applied.applied:
             return {"applied": False, "reason": applied.reason}
         done.update(indices)
@@ -247,11 +258,20 @@ class InlineEdits:
                 )
 
     def _user_touched(self, pending: PendingEdit, current: str) -> bool:
-        """Whether the user (not an accepted hunk of this edit) changed the edit's range."""
+        """Whether the user (not an accepted hunk of this edit) changed the edit's range;
+        hunks being applied may or may not be in `current` yet."""
+        done = self.accepted.get(pending.edit_id, set())
+        inflight = self.inflight.get(pending.edit_id)
+        if inflight and not self._touched_since(pending, current, done | inflight):
+            return False
+        return self._touched_since(pending, current, done)
+
+    @staticmethod
+    def _touched_since(pending: PendingEdit, current: str, indices: set[int]) -> bool:
         from ..edits.diff import apply_hunks, compute_hunks
         from ..edits.rebase import spans_meet
 
-        accepted = [pending.hunks[i] for i in sorted(self.accepted.get(pending.edit_id, ()))]
+        accepted = [pending.hunks[i] for i in sorted(indices)]
         base = apply_hunks(pending.snapshot, accepted) if accepted else pending.snapshot
         if base == current:
             return False
