@@ -164,7 +164,16 @@ class Dispatcher:
                     message["id"], -32602, f"Invalid params for {method}: {_first_line(cause)}"
                 )
             return
+        if has_id:
+            self.protocol.handle_message(structured)
+            return
+        # pygls files each notification it runs under a fresh id in its request table and
+        # never removes it: drop those entries when their handlers finish.
+        futures = self.protocol._request_futures
+        before = set(futures)
         self.protocol.handle_message(structured)
+        for key in futures.keys() - before:
+            futures[key].add_done_callback(partial(_forget, futures, key))
 
     # -- execution --------------------------------------------------------------------
     def _run_notification(self, method: str, handler: NotificationHandler, params: Any) -> None:
@@ -236,6 +245,10 @@ def _without_lone_surrogates(value: Any) -> Any:
 
 def _no_deserialize_traceback(record: logging.LogRecord) -> bool:
     return not str(record.msg).startswith("Unable to deserialize message")
+
+
+def _forget(futures: dict[Any, Any], key: Any, _: object) -> None:
+    futures.pop(key, None)
 
 
 def _cancels_an_id(params: Any) -> bool:

@@ -243,6 +243,7 @@ def _feature_modules() -> list[tuple[str, Feature]]:
         chat,
         code_actions,
         context,
+        debug,
         inline_edit,
         lifecycle,
         progress,
@@ -261,6 +262,7 @@ def _feature_modules() -> list[tuple[str, Feature]]:
         ("inline_edit", inline_edit.register),
         ("code_actions", code_actions.register),
         ("refactor", refactor.register),
+        ("debug", debug.register),
     ]
 
 

@@ -139,3 +139,14 @@ async def test_the_boundary_unwraps_a_group_of_typed_errors_only() -> None:
     with pytest.raises(JsonRpcException) as internal:
         await _translated("kimi/x", mixed)
     assert internal.value.code == -32603
+
+
+def test_notifications_pygls_runs_leave_nothing_in_its_request_table(server: RawServer) -> None:
+    for _ in range(50):
+        server.notify("$/setTrace", {"value": "off"})
+        server.notify(
+            "workspace/didChangeWorkspaceFolders", {"event": {"added": [], "removed": []}}
+        )
+    stats = server.call("kimi/debugStats", None)
+    assert stats["requestsInFlight"] == 0, stats
+    assert stats["openStreams"] == 0 and stats["progressBars"] == 0

@@ -73,13 +73,17 @@ class ConversationStore:
 
     def get_or_create(self, conversation_id: str | None) -> Conversation:
         if conversation_id is None:
-            conversation = Conversation(id=uuid.uuid4().hex[:12])
-            self._live[conversation.id] = conversation
-            return conversation
+            return self._keep(Conversation(id=uuid.uuid4().hex[:12]))
         if conversation_id in self._live:
-            return self._live[conversation_id]
-        conversation = self._load(conversation_id) or Conversation(id=conversation_id)
-        self._live[conversation_id] = conversation
+            return self._keep(self._live.pop(conversation_id))
+        return self._keep(self._load(conversation_id) or Conversation(id=conversation_id))
+
+    def _keep(self, conversation: Conversation) -> Conversation:
+        """Hold the most recently used conversations in memory, as many as are kept on disk
+        (the others are read back from disk when asked for)."""
+        self._live[conversation.id] = conversation
+        while len(self._live) > MAX_CONVERSATIONS:
+            del self._live[next(iter(self._live))]
         return conversation
 
     def clear(self, conversation_id: str) -> None:

@@ -90,6 +90,7 @@ class ModelClient:
         self._endpoint_repeats_prefix = False
         self.totals = UsageTotals(currency=settings.pricing.currency)
         self.last_error: dict[str, Any] | None = None
+        self.open_streams = 0  # HTTP streams not yet closed (kimi/debugStats)
 
     # ------------------------------------------------------------------ settings, SDK client
 
@@ -286,6 +287,7 @@ class ModelClient:
             stream = await self._bounded(
                 sdk.client.chat.completions.create(**call.kwargs), deadline, False, settings
             )
+            self.open_streams += 1
             while True:
                 try:
                     chunk = await self._bounded(
@@ -304,6 +306,7 @@ class ModelClient:
             log.debug("ignored a failure after the end of the answer: %s", type(exc).__name__)
         finally:
             if stream is not None:
+                self.open_streams -= 1
                 try:
                     await stream.close()
                 except Exception:

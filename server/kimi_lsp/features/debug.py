@@ -1,0 +1,38 @@
+"""kimi/debugStats: live counts of what the server holds, to find leaks (an addition)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..server import KimiServer
+
+
+def debug_stats(server: KimiServer) -> dict[str, Any]:
+    """Counts that return to their idle values when nothing is running (this request aside)."""
+    current = asyncio.current_task()
+    tasks = [t for t in asyncio.all_tasks() if not t.done() and t is not current]
+    edits = server.inline_edits
+    chat = server.chat
+    return {
+        "tasks": len(tasks),
+        "requestsInFlight": len(
+            [f for f in server.protocol._request_futures.values() if id(f) != id(current)]
+        ),
+        "backgroundTasks": len(server.dispatcher._tasks),
+        "openStreams": server._model.open_streams if server._model is not None else 0,
+        "pendingEdits": len(edits.pending) if edits is not None and edits._pending else 0,
+        "acceptedEdits": len(edits.accepted) if edits is not None else 0,
+        "progressBars": len(server.progress_tasks),
+        "openDocuments": len(server.documents),
+        "conversations": len(chat.store._live) if chat is not None and chat._store else 0,
+        "threads": threading.active_count(),
+    }
+
+
+def register(server: KimiServer) -> None:
+    @server.dispatcher.request("kimi/debugStats")
+    async def stats(params: Any) -> dict[str, Any]:
+        return debug_stats(server)
