@@ -5,6 +5,7 @@ import type { KimiApi } from "./api";
 import { ChatSession } from "./chat/chatSession";
 import { CHAT_VIEW_ID, ChatViewProvider } from "./chat/chatView";
 import { EditLenses } from "./edit/editLenses";
+import { EditReview } from "./edit/editReview";
 import { InlineEdits } from "./edit/inlineEdits";
 import { ContextView } from "./features/contextView";
 import { Refactor } from "./features/refactor";
@@ -30,6 +31,7 @@ export function activate(context: vscode.ExtensionContext): KimiApi {
   const chat = new ChatSession(clientHost, activity, lastEditor);
   const chatView = new ChatViewProvider(context.extensionUri, chat, lastEditor, clientHost);
   const edits = new InlineEdits(clientHost, activity, lastEditor);
+  const review = new EditReview(edits, clientHost, lastEditor);
   const lenses = new EditLenses(edits);
   const refactor = new Refactor(clientHost, activity);
   const contextView = new ContextView(clientHost, lastEditor, context.extensionUri);
@@ -84,10 +86,10 @@ export function activate(context: vscode.ExtensionContext): KimiApi {
     command("kimi-lsp.stopChat", () => chat.stop()),
     command("kimi-lsp.explainSelection", () => chatFrom("/explain", chat.editorFocus())),
     command("kimi-lsp.editSelection", (arg?: { instruction?: string }) => edits.editSelection(arg && typeof arg === "object" && !(arg instanceof vscode.Uri) ? arg : undefined)),
-    command("kimi-lsp.acceptHunk", (editId?: string, index?: number) => edits.acceptHunk(editId, index)),
-    command("kimi-lsp.rejectHunk", (editId?: string, index?: number) => edits.rejectHunk(editId, index)),
-    command("kimi-lsp.acceptAll", (editId?: string) => edits.acceptAll(editId)),
-    command("kimi-lsp.rejectAll", (editId?: string) => edits.rejectAll(editId)),
+    command("kimi-lsp.acceptHunk", (editId?: string, index?: number) => review.acceptHunk(editId, index)),
+    command("kimi-lsp.rejectHunk", (editId?: string, index?: number) => review.rejectHunk(editId, index)),
+    command("kimi-lsp.acceptAll", (editId?: string) => review.acceptAll(editId)),
+    command("kimi-lsp.rejectAll", (editId?: string) => review.rejectAll(editId)),
     command("kimi-lsp.showEditDiff", (uri?: string) => lenses.showDiff(uri)),
     command("kimi-lsp.refactor", (arg?: { instruction?: string }) => refactor.run(arg && typeof arg === "object" && !(arg instanceof vscode.Uri) ? arg : undefined)),
     command("kimi-lsp.showContext", (arg?: { purpose?: "chat" | "edit" | "refactor" }) => contextView.show(arg && typeof arg === "object" && !(arg instanceof vscode.Uri) ? arg : undefined)),

@@ -1,68 +1,18 @@
-// Inline edits in preview: kimi/inlineEdit streamed as a live diff, then each hunk accepted or rejected (kimi/acceptEdit, kimi/rejectEdit).
+// Inline edits in preview: kimi/inlineEdit streamed as a live diff, the proposal's hunks drawn and kept in step with the document.
 
 import * as vscode from "vscode";
 import type { Activity } from "../host/activity";
 import type { ClientHost } from "../host/clientHost";
 import type { LastEditor } from "../host/lastEditor";
 import { describeError } from "../pure/errors";
-import { PendingEdit, lineHunk, movePosition, type Change, type Hunk, type Range as PlainRange, type TextEdit } from "../pure/hunks";
+import { PendingEdit, lineHunk, movePosition, type Hunk, type Range as PlainRange } from "../pure/hunks";
 import { streamHunks, type LineHunk } from "../pure/previewDiff";
 import { EditDecorations } from "./editDecorations";
-
-/** One edit of one document, from the request to the last accepted or rejected hunk. */
-interface Session {
-  uri: string;
-  document: vscode.TextDocument;
-  /** Where the edited range starts now (follows lines added or removed above it). */
-  start: { line: number; character: number };
-  original: string[];
-  editId?: string;
-  streamText?: string;
-  cancel?: vscode.CancellationTokenSource;
-  /** Changes made while the model wrote, by document version: replayed onto the result's hunks. */
-  changes: { version: number; changes: Change[] }[];
-  pending?: PendingEdit;
-  /** An accept is on its way: kimi/editDropped caused by it is not the user's doing. */
-  accepting: number;
-  /**
-   * The server forgot the edit because of our own accept (it can take the change its
-   * workspace/applyEdit caused for the user's typing): the rest is applied here, from the
-   * hunks' tracked ranges, exactly as the server would have.
-   */
-  orphaned?: boolean;
-}
-
-interface EditResult {
-  editId: string;
-  uri: string;
-  version: number;
-  edits: TextEdit[];
-  applied?: boolean;
-  reason?: string;
-}
-
-function plain(range: vscode.Range): PlainRange {
-  return {
-    start: { line: range.start.line, character: range.start.character },
-    end: { line: range.end.line, character: range.end.character },
-  };
-}
-
-function toChanges(event: vscode.TextDocumentChangeEvent): Change[] {
-  return event.contentChanges.map((c) => ({ range: plain(c.range), text: c.text }));
-}
-
-/** The whole lines a selection covers: an edit of complete lines diffs and previews cleanly. */
-export function wholeLines(document: vscode.TextDocument, selection: vscode.Range): vscode.Range {
-  const first = selection.start.line;
-  let last = selection.end.line;
-  if (selection.end.character === 0 && last > first) last--;
-  if (last + 1 < document.lineCount) return new vscode.Range(first, 0, last + 1, 0);
-  return new vscode.Range(first, 0, last, document.lineAt(last).text.length);
-}
+import { plain, toChanges, wholeLines, type EditResult, type Session } from "./session";
 
 export class InlineEdits implements vscode.Disposable {
-  private readonly sessions = new Map<string, Session>();
+  /** By document URI; shared with EditReview. */
+  readonly sessions = new Map<string, Session>();
   private readonly decorations = new EditDecorations();
   private readonly changedEmitter = new vscode.EventEmitter<void>();
   /** Fires when a session starts, changes or ends (CodeLenses, context keys). */
@@ -139,7 +89,8 @@ export class InlineEdits implements vscode.Disposable {
 
   private async start(document: vscode.TextDocument, range: vscode.Range, instruction: string): Promise<void> {
     const uri = document.uri.toString();
-    if (this.sessions.has(uri)) await this.rejectAll(uri);
+    const previous = this.sessions.get(uri);
+    if (previous) await this.discard(previous);
     const original: string[] = [];
     const lastLine = range.end.character === 0 && range.end.line > range.start.line ? range.end.line - 1 : range.end.line;
     for (let line = range.start.line; line <= Math.min(lastLine, document.lineCount - 1); line++) {
@@ -253,7 +204,7 @@ export class InlineEdits implements vscode.Disposable {
     this.changed();
   }
 
-  private draw(session: Session): void {
+  draw(session: Session): void {
     const document = session.document;
     if (session.pending) {
       const lines = this.lines(document);
@@ -275,7 +226,8 @@ export class InlineEdits implements vscode.Disposable {
     for (const session of this.sessions.values()) this.draw(session);
   }
 
-  private end(uri: string): void {
+  /** Forget the session of `uri` and erase its drawing (the server is told separately). */
+  end(uri: string): void {
     const session = this.sessions.get(uri);
     if (!session) return;
     this.sessions.delete(uri);
@@ -284,7 +236,7 @@ export class InlineEdits implements vscode.Disposable {
     this.changed();
   }
 
-  private changed(): void {
+  changed(): void {
     this.changedEmitter.fire();
     this.updateContext();
   }
@@ -296,7 +248,7 @@ export class InlineEdits implements vscode.Disposable {
     void vscode.commands.executeCommand("setContext", "kimi.editStreaming", !!session && !session.pending);
   }
 
-  private async sendReject(editId: string): Promise<void> {
+  async sendReject(editId: string): Promise<void> {
     try {
       const client = await this.host.running();
       await client.sendRequest("kimi/rejectEdit", { editId });
@@ -305,147 +257,8 @@ export class InlineEdits implements vscode.Disposable {
     }
   }
 
-  /** The session for an explicit editId, else for the active editor (or the only one). */
-  private target(editId?: string): Session | undefined {
-    if (editId) return [...this.sessions.values()].find((s) => s.editId === editId);
-    const editor = this.lastEditor.get();
-    const session = editor ? this.sessions.get(editor.document.uri.toString()) : undefined;
-    if (session) return session;
-    return this.sessions.size === 1 ? [...this.sessions.values()][0] : undefined;
-  }
-
-  /** The offered hunk nearest the cursor of the editor showing the session. */
-  private hunkAtCursor(session: Session): Hunk | undefined {
-    const offered = session.pending?.offered() ?? [];
-    const editor = vscode.window.visibleTextEditors.find((e) => e.document === session.document);
-    if (!editor) return offered[0];
-    const line = editor.selection.active.line;
-    let best: Hunk | undefined;
-    let distance = Infinity;
-    for (const hunk of offered) {
-      const d = line < hunk.range.start.line ? hunk.range.start.line - line : line > hunk.range.end.line ? line - hunk.range.end.line : 0;
-      if (d < distance) {
-        best = hunk;
-        distance = d;
-      }
-    }
-    return best;
-  }
-
-  private ready(editId?: string): Session | undefined {
-    const session = this.target(editId);
-    if (!session) {
-      void vscode.window.showWarningMessage("Kimi: there is no proposal to accept or reject here.");
-      return undefined;
-    }
-    if (!session.pending) {
-      void vscode.window.showWarningMessage("Kimi is still writing: wait for the proposal, or Reject All to stop it.");
-      return undefined;
-    }
-    return session;
-  }
-
-  async acceptHunk(editId?: string, index?: number): Promise<boolean> {
-    const session = this.ready(editId);
-    if (!session?.pending) return false;
-    const hunk = index !== undefined ? session.pending.hunk(index) : this.hunkAtCursor(session);
-    if (!hunk || hunk.state !== "offered") return false;
-    return this.accept(session, [hunk.index]);
-  }
-
-  async acceptAll(editId?: string): Promise<boolean> {
-    const session = this.ready(editId);
-    if (!session?.pending) return false;
-    return this.accept(session, session.pending.offered().map((h) => h.index));
-  }
-
-  private async accept(session: Session, indices: number[]): Promise<boolean> {
-    const pending = session.pending as PendingEdit;
-    const started = pending.beginAccept(indices);
-    if (started.length === 0) return false;
-    session.accepting++;
-    this.draw(session);
-    this.changed();
-    let applied = false;
-    let reason: string | undefined;
-    try {
-      if (session.orphaned) {
-        applied = await this.applyLocally(session, started);
-        if (!applied) reason = "VS Code refused the change";
-      } else {
-        const client = await this.host.running();
-        const result = (await client.sendRequest("kimi/acceptEdit", { editId: pending.editId, hunks: started })) as {
-          applied?: boolean;
-          reason?: string;
-        };
-        applied = !!result?.applied;
-        reason = result?.reason;
-        if (!applied && session.orphaned && reason && /no longer pending/i.test(reason)) {
-          applied = await this.applyLocally(session, started);
-        }
-      }
-    } catch (error) {
-      reason = describeError(error).text;
-    } finally {
-      session.accepting--;
-    }
-    pending.finishAccept(started, applied);
-    if (!applied) {
-      void vscode.window.showWarningMessage(`Kimi: not applied — ${reason ?? "the edit was refused"}`);
-      if (reason && /no longer pending/i.test(reason)) {
-        this.end(session.uri);
-        return false;
-      }
-    }
-    await this.settleIfDone(session);
-    if (this.sessions.get(session.uri) === session) {
-      this.draw(session);
-      this.changed();
-    }
-    return applied;
-  }
-
-  async rejectHunk(editId?: string, index?: number): Promise<boolean> {
-    const session = this.ready(editId);
-    if (!session?.pending) return false;
-    const hunk = index !== undefined ? session.pending.hunk(index) : this.hunkAtCursor(session);
-    if (!hunk || !session.pending.rejectLocally(hunk.index)) return false;
-    await this.settleIfDone(session);
-    if (this.sessions.get(session.uri) === session) {
-      this.draw(session);
-      this.changed();
-    }
-    return true;
-  }
-
-  /** Apply hunks from their tracked ranges (one undo step), for an edit the server no longer holds. */
-  private async applyLocally(session: Session, indices: number[]): Promise<boolean> {
-    const pending = session.pending as PendingEdit;
-    const edit = new vscode.WorkspaceEdit();
-    for (const index of indices) {
-      const hunk = pending.hunk(index);
-      if (!hunk || hunk.touched) return false;
-      const r = hunk.range;
-      edit.replace(session.document.uri, new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character), hunk.newText);
-    }
-    return vscode.workspace.applyEdit(edit);
-  }
-
-  /** Nothing left to offer: end the session, telling the server about hunks nobody accepted. */
-  private async settleIfDone(session: Session): Promise<void> {
-    const pending = session.pending;
-    if (!pending || !pending.settled()) return;
-    this.end(session.uri);
-    if (pending.serverStillPending() && !session.orphaned) await this.sendReject(pending.editId);
-  }
-
-  /** Reject the whole proposal, or stop it while the model is still writing. */
-  async rejectAll(editIdOrUri?: string): Promise<void> {
-    const session = editIdOrUri && this.sessions.has(editIdOrUri) ? this.sessions.get(editIdOrUri) : this.target(editIdOrUri);
-    if (!session) {
-      void vscode.window.showWarningMessage("Kimi: there is no proposal here.");
-      return;
-    }
+  /** Drop a session: stop the request if the model is still writing, else tell the server. */
+  async discard(session: Session): Promise<void> {
     const editId = session.pending?.editId ?? session.editId;
     const streaming = !session.pending;
     this.end(session.uri);
