@@ -47,6 +47,7 @@ export function activate(context: vscode.ExtensionContext): KimiApi {
     showContext: (arg) => contextView.show(arg),
     refactor: (arg) => refactor.run(arg),
     showStatus: async () => vscode.commands.executeCommand("kimi-lsp.showStatus"),
+    watchApply: (work) => edits.watchApply(work),
   };
 
   const command = (id: string, run: (...args: any[]) => unknown) =>

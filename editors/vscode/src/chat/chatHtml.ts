@@ -12,7 +12,7 @@ export function chatHtml(webview: vscode.Webview, extensionUri: vscode.Uri): str
     `style-src ${webview.cspSource}`,
     `script-src 'nonce-${nonce}'`,
     `font-src ${webview.cspSource}`,
-    `img-src ${webview.cspSource} https: data:`,
+    `img-src ${webview.cspSource}`,
   ].join("; ");
   return `<!DOCTYPE html>
 <html lang="en">

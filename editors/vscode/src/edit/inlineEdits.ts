@@ -91,11 +91,7 @@ export class InlineEdits implements vscode.Disposable {
     const uri = document.uri.toString();
     const previous = this.sessions.get(uri);
     if (previous) await this.discard(previous);
-    const original: string[] = [];
-    const lastLine = range.end.character === 0 && range.end.line > range.start.line ? range.end.line - 1 : range.end.line;
-    for (let line = range.start.line; line <= Math.min(lastLine, document.lineCount - 1); line++) {
-      original.push(document.lineAt(line).text);
-    }
+    const original = this.rangeLines(document, range);
     const cancel = new vscode.CancellationTokenSource();
     const session: Session = {
       uri,
@@ -163,8 +159,42 @@ export class InlineEdits implements vscode.Disposable {
     }
   }
 
-  private onPreview(params: { editId?: string; uri?: string; text?: string }): void {
-    const session = params?.uri ? this.sessions.get(params.uri) : undefined;
+  /** Server commands (code actions) that edit in apply mode and are running now. */
+  private watching = 0;
+
+  /** Draw the stream of edits the server applies itself while `work` (a code action's command) runs. */
+  async watchApply<T>(work: () => Promise<T>): Promise<T> {
+    this.watching++;
+    try {
+      return await work();
+    } finally {
+      this.watching--;
+      for (const session of [...this.sessions.values()]) if (session.applyMode) this.end(session.uri);
+    }
+  }
+
+  private watched(params: { uri?: string; range?: PlainRange }): Session | undefined {
+    if (this.watching === 0 || !params.uri || !params.range) return undefined;
+    const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === params.uri);
+    if (!document) return undefined;
+    const r = params.range;
+    const range = new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
+    const session: Session = {
+      uri: params.uri,
+      document,
+      start: { line: range.start.line, character: 0 },
+      original: this.rangeLines(document, range),
+      changes: [],
+      accepting: 0,
+      applyMode: true,
+    };
+    this.sessions.set(params.uri, session);
+    this.changed();
+    return session;
+  }
+
+  private onPreview(params: { editId?: string; uri?: string; range?: PlainRange; text?: string }): void {
+    const session = params?.uri ? (this.sessions.get(params.uri) ?? this.watched(params)) : undefined;
     if (!session || session.pending || typeof params.text !== "string") return;
     if (session.editId && params.editId !== session.editId) return;
     session.editId = params.editId;
@@ -187,6 +217,10 @@ export class InlineEdits implements vscode.Disposable {
   private onDocumentChanged(event: vscode.TextDocumentChangeEvent): void {
     const session = this.sessions.get(event.document.uri.toString());
     if (!session || event.contentChanges.length === 0) return;
+    if (session.applyMode) {
+      this.end(session.uri); // the server applied it (or the user typed): nothing more to draw
+      return;
+    }
     const changes = toChanges(event);
     if (session.pending) {
       const touched = session.pending.applyChanges(changes);
@@ -214,6 +248,16 @@ export class InlineEdits implements vscode.Disposable {
     }
     const hunks = session.streamText === undefined ? [] : streamHunks(session.start.line, session.original, session.streamText);
     this.decorations.draw(document, hunks, { line: Math.min(session.start.line, document.lineCount - 1), text: "Kimi is writing…" });
+  }
+
+  /** The lines a range covers (an end at column 0 belongs to the line before). */
+  private rangeLines(document: vscode.TextDocument, range: vscode.Range): string[] {
+    const lines: string[] = [];
+    const last = range.end.character === 0 && range.end.line > range.start.line ? range.end.line - 1 : range.end.line;
+    for (let line = range.start.line; line <= Math.min(last, document.lineCount - 1); line++) {
+      lines.push(document.lineAt(line).text);
+    }
+    return lines;
   }
 
   private lines(document: vscode.TextDocument): string[] {

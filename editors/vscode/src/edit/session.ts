@@ -24,6 +24,8 @@ export interface Session {
    * hunks' tracked ranges, exactly as the server would have.
    */
   orphaned?: boolean;
+  /** Only watched: an edit the server applies itself (a code action's command); no result here. */
+  applyMode?: boolean;
 }
 
 export interface EditResult {

@@ -13,6 +13,8 @@ export interface CommandTargets {
   showContext(arg: { uri?: string; position?: any }): Promise<unknown>;
   refactor(arg: { instruction?: string }): Promise<unknown>;
   showStatus(): Promise<unknown>;
+  /** Draw the live diff of an edit the server applies itself while `work` runs. */
+  watchApply<T>(work: () => Promise<T>): Promise<T>;
 }
 
 const TITLES: Record<string, string> = {
@@ -53,9 +55,9 @@ export function commandMiddleware(host: ClientHost, activity: Activity, targets:
         async (_progress, token) => {
           try {
             const client = await host.running();
-            return await activity.track(
-              Promise.resolve(client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args }, token)),
-            );
+            const run = () =>
+              activity.track(Promise.resolve(client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args }, token)));
+            return await (command in TITLES ? t.watchApply(run) : run());
           } catch (error) {
             const described = describeError(error);
             if (!described.cancelled) void vscode.window.showErrorMessage(`Kimi: ${described.text}`);
