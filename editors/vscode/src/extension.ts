@@ -2,7 +2,7 @@
 
 import * as vscode from "vscode";
 import type { KimiApi } from "./api";
-import { ChatSession } from "./chat/chatSession";
+import { ChatSession, type ChatFocus } from "./chat/chatSession";
 import { CHAT_VIEW_ID, ChatViewProvider } from "./chat/chatView";
 import { EditLenses } from "./edit/editLenses";
 import { EditReview } from "./edit/editReview";
@@ -37,9 +37,10 @@ export function activate(context: vscode.ExtensionContext): KimiApi {
   const contextView = new ContextView(clientHost, lastEditor, context.extensionUri);
   const status = new StatusBar(clientHost, activity);
 
-  const chatFrom = async (message: string, focus: { uri?: string; range?: unknown }) => {
+  // Questions from code actions and commands: shown in the chat view, errors in its transcript.
+  const chatFrom = async (message: string, focus: ChatFocus) => {
     await chatView.reveal();
-    return chat.send(message, focus as never).catch(() => undefined);
+    return chat.send(message, focus).catch(() => undefined);
   };
   targets = {
     editSelection: (arg) => edits.editSelection(arg),
