@@ -168,12 +168,15 @@ class Dispatcher:
             self.protocol.handle_message(structured)
             return
         # pygls files each notification it runs under a fresh id in its request table and
-        # never removes it: drop those entries when their handlers finish.
+        # never removes it: drop those entries when their handlers finish (on a later turn:
+        # pygls cancels them while iterating the table at shutdown, and a thread future runs
+        # its callbacks right there, or in a worker thread).
         futures = self.protocol._request_futures
         before = set(futures)
         self.protocol.handle_message(structured)
         for key in futures.keys() - before:
-            futures[key].add_done_callback(partial(_forget, futures, key))
+            loop = asyncio.get_running_loop()
+            futures[key].add_done_callback(partial(_forget_later, loop, futures, key))
 
     # -- execution --------------------------------------------------------------------
     def _run_notification(self, method: str, handler: NotificationHandler, params: Any) -> None:
@@ -247,8 +250,10 @@ def _no_deserialize_traceback(record: logging.LogRecord) -> bool:
     return not str(record.msg).startswith("Unable to deserialize message")
 
 
-def _forget(futures: dict[Any, Any], key: Any, _: object) -> None:
-    futures.pop(key, None)
+def _forget_later(
+    loop: asyncio.AbstractEventLoop, futures: dict[Any, Any], key: Any, _: object
+) -> None:
+    loop.call_soon_threadsafe(futures.pop, key, None)
 
 
 def _cancels_an_id(params: Any) -> bool:

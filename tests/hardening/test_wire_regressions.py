@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -13,8 +14,8 @@ from kimi_lsp.rpc import _translated
 from kimi_lsp.transport import FrameParser
 from tests.fake_kimi import FakeKimi, Fault, Reply
 
-from .servers import raw_server, running_fake
-from .wire import RawServer, encode
+from .servers import raw_server, running_fake, settings_for
+from .wire import NO_ANSWER, RawServer, encode
 
 STATUS = {"jsonrpc": "2.0", "id": 1, "method": "kimi/status"}
 
@@ -150,3 +151,26 @@ def test_notifications_pygls_runs_leave_nothing_in_its_request_table(server: Raw
     stats = server.call("kimi/debugStats", None)
     assert stats["requestsInFlight"] == 0, stats
     assert stats["openStreams"] == 0 and stats["progressBars"] == 0
+
+
+def test_shutdown_while_initialized_still_waits_for_the_client(fake: FakeKimi) -> None:
+    """pygls cancels its futures while iterating its table; forgetting notification entries
+    right then broke shutdown ("dictionary changed size during iteration")."""
+    server = RawServer("vscode")
+    asked = threading.Event()
+
+    def hold(method: str, params: object) -> object:
+        asked.set()
+        return NO_ANSWER  # client/registerCapability never answered: `initialized` waits
+
+    server.on_request = hold
+    try:
+        server.initialize(settings_for(fake))
+        assert asked.wait(10)
+        answer = server.wait(server.request("shutdown", None))
+        assert answer.get("error") is None and answer["result"] is None, answer
+        server.notify("exit", None)
+        assert server.process.wait(timeout=10) == 0
+        assert not server.tracebacks(), "".join(server.stderr_lines)
+    finally:
+        server.close()

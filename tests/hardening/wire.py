@@ -18,6 +18,7 @@ from pytest_lsp import client_capabilities
 from tests.e2e.harness import PROFILES, server_env
 
 ServerRequestHandler = Callable[[str, Any], Any]
+NO_ANSWER = object()  # returned by `on_request`: leave the server's request unanswered
 
 
 def frame(body: bytes) -> bytes:
@@ -252,4 +253,5 @@ class RawServer:
                 return
         elif method == "workspace/applyEdit":
             result = {"applied": True}
-        self.send({"jsonrpc": "2.0", "id": msg_id, "result": result})
+        if result is not NO_ANSWER:
+            self.send({"jsonrpc": "2.0", "id": msg_id, "result": result})
