@@ -21,6 +21,7 @@ from .context.tokens import TokenCounter
 from .edits.diff import apply_hunks, diff_range
 from .edits.extract import conform_to_range, extract_code
 from .edits.instruction import edit_prompt, opening
+from .edits.unredact import restore_secrets
 from .edits.validate import edit_breaks
 from .errors import ErrorKind, InvalidInputError, KimiError, RequestFailedError
 from .model.types import ModelRequest
@@ -144,7 +145,10 @@ async def _edit(target: Target, instruction: str, apply: bool, out: TextIO, err:
     finally:
         await model.aclose()
     code = extract_code(result.reply, prefix=prefix if result.continued else "", language=language)
-    hunks = diff_range(snapshot, start, end, conform_to_range(code, original))
+    code = restore_secrets(
+        conform_to_range(code, original), original, settings.api_key, settings.redact_secrets
+    )
+    hunks = diff_range(snapshot, start, end, code)
     new = apply_hunks(snapshot, hunks)
     usage = result.usage
     cost = (

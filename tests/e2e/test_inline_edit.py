@@ -387,3 +387,23 @@ async def test_edit_selection_without_an_instruction_says_what_is_needed(fake: F
                 types.ExecuteCommandParams(command="kimi.inlineEdit", arguments=[URI, LINE_1])
             )
     assert fake.chat_requests == []
+
+
+async def test_an_edit_keeps_the_secrets_the_model_never_saw(fake: FakeKimi) -> None:
+    token = "ghp_" + "Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Jh1Gf0Ed9Cb8"
+    source = f'TOKEN = "{token}"\n\n\ndef f():\n    return 1\n'
+    # The model saw the token as a marker and echoes it while changing another line.
+    reply = 'TOKEN = "[REDACTED:github-token]"\n\n\ndef f() -> int:\n    return 1\n```'
+    fake.enqueue(Reply(content=reply))
+    everything = {"start": {"line": 0, "character": 0}, "end": {"line": 5, "character": 0}}
+    async with session("vscode", init_options=options(fake), env=ENV) as client:
+        open_document(client, URI, source)
+        result = await request(
+            client, "kimi/inlineEdit",
+            {"textDocument": {"uri": URI}, "range": everything, "instruction": "annotate"},
+        )  # fmt: skip
+        assert result["applied"] is True
+        _, _, edits = text_edits(client.applied[0])
+        assert apply_text_edits(source, edits) == source.replace("f():", "f() -> int:")
+    assert token not in str(fake.chat_requests[-1].body)
+    assert "[REDACTED:github-token]" in str(fake.chat_requests[-1].body)

@@ -118,6 +118,32 @@ async def test_two_file_rename_is_one_annotated_edit(
     assert any("is a secret file" in b for b in bodies)
 
 
+async def test_a_failed_worker_applies_nothing_and_says_so(fake: FakeKimi, workspace: Path) -> None:
+    from tests.fake_kimi import Fault
+
+    healthy = responder()
+
+    def respond(body: dict[str, Any]) -> Any:
+        if own_file(body) == "pkg/app.py":
+            return Fault.quota()
+        return healthy(body)
+
+    fake.set_default(respond)
+    async with session("vscode", init_options=options(fake), env=ENV, root=workspace) as client:
+        result = await request(
+            client, "kimi/refactor", {"instruction": "rename Config", "mode": "apply"}
+        )
+        assert result["applied"] is False and client.applied == []
+        assert "pkg/app.py: the worker failed" in result["summary"]
+        assert "Nothing was applied because 1 of the planned files" in result["summary"]
+        assert result["files"] == [(workspace / "pkg" / "config.py").as_uri()]  # the rest
+        preview = await request(
+            client, "kimi/refactor", {"instruction": "rename Config", "mode": "preview"}
+        )
+        assert "Nothing was applied" not in preview["summary"]
+        assert "pkg/app.py: the worker failed" in preview["summary"]
+
+
 async def test_preview_returns_the_edit_without_applying(fake: FakeKimi, workspace: Path) -> None:
     fake.set_default(responder())
     async with session("vscode", init_options=options(fake), env=ENV, root=workspace) as client:

@@ -72,6 +72,7 @@ class RefactorOutcome:
     files: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     steps: int = 0
+    failed: list[str] = field(default_factory=list)  # planned files whose worker failed
 
 
 def parse_plan(text: str) -> Plan | None:
@@ -280,11 +281,13 @@ async def run_refactor(
     if errors and len(errors) == len(results):
         raise errors[0]
     done: list[tuple[str, dict[str, Change]]] = []
+    failed: list[str] = []
     lines = [plan.text] if plan.text else []
     steps = planned.steps
     for item, result in zip(files, results, strict=True):
         if isinstance(result, KimiError):
             notes.append(f"{item.rel}: the worker failed: {result.message}")
+            failed.append(item.rel)
         elif result is not None:
             _add(usage, result.usage_total)
             steps += result.steps
@@ -297,7 +300,7 @@ async def run_refactor(
     rels = [item.rel for item in files]
     summary = "\n".join(lines)
     return RefactorOutcome(
-        summary, changes, conflicts, usage, "fanout", plan.text, rels, notes, steps
+        summary, changes, conflicts, usage, "fanout", plan.text, rels, notes, steps, failed
     )
 
 

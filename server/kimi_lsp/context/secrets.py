@@ -7,7 +7,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # --- secret files ---------------------------------------------------------------------------
 
@@ -123,11 +123,13 @@ MIN_PASSWORD_LENGTH = 8
 
 @dataclass(frozen=True, slots=True)
 class Redaction:
-    """Redacted text, how many secrets were replaced, and their kinds (sorted, distinct)."""
+    """Redacted text, how many secrets were replaced, and their kinds (sorted, distinct).
+    `values` maps each kind to the strings its markers replaced, in the text's order."""
 
     text: str
     count: int
     kinds: tuple[str, ...]
+    values: dict[str, list[str]] = field(default_factory=dict)
 
 
 # A span to replace: (start, end, priority, kind); on an equal start the lower priority wins.
@@ -485,11 +487,13 @@ def redact(text: str, extra: Iterable[str] = (), patterns: bool = True) -> Redac
     """
     count = 0
     kinds: set[str] = set()
+    values: dict[str, list[str]] = {}
     marker = MARKER.format("configured-secret")
     # Longest first; never a string a marker could contain or overlap (redaction stays idempotent).
     usable = {s for s in extra if len(s) >= MIN_EXTRA_LENGTH and not _in_markers(s)}
     for secret in sorted(usable, key=lambda s: (-len(s), s)):
         if secret in text:
+            values.setdefault("configured-secret", []).extend([secret] * text.count(secret))
             count += text.count(secret)
             text = text.replace(secret, marker)
             kinds.add("configured-secret")
@@ -504,9 +508,10 @@ def redact(text: str, extra: Iterable[str] = (), patterns: bool = True) -> Redac
                 if start < last:
                     continue  # inside a span already replaced
                 out += (buf[last:start], MARKER.format(kind).encode())
+                values.setdefault(kind, []).append(buf[start:end].decode("utf-8", "surrogatepass"))
                 last = end
                 count += 1
                 kinds.add(kind)
             out.append(buf[last:])
             text = b"".join(out).decode("utf-8", "surrogatepass")
-    return Redaction(text, count, tuple(sorted(kinds)))
+    return Redaction(text, count, tuple(sorted(kinds)), values)

@@ -80,6 +80,7 @@ class InlineEdits:
     async def run(self, params: EditParams) -> dict[str, Any]:
         from ..edits.diff import diff_range
         from ..edits.extract import conform_to_range, extract_code
+        from ..edits.unredact import restore_secrets
         from .apply import apply_hunks_to_document
 
         server = self.server
@@ -127,7 +128,10 @@ class InlineEdits:
             result.reply, prefix=prefix if result.continued else "", language=language
         )
         code = conform_to_range(code, original)
+        # The preview keeps the markers the model saw; the edit gets the real values back.
         self._preview(edit_id, params.uri, wire_range, "", code, language, final=True)
+        settings = server.settings
+        code = restore_secrets(code, original, settings.api_key, settings.redact_secrets)
         hunks = diff_range(snapshot, start, end, code)
         usage = result.usage.to_wire()
         if params.mode == "preview":

@@ -98,8 +98,16 @@ class Refactors:
         summary = outcome.summary
         if outcome.conflicts:
             summary += "\n\nConflicts: " + "; ".join(outcome.conflicts)
+        if outcome.notes:
+            summary += "\n\nNot done as planned:\n" + "\n".join(f"- {n}" for n in outcome.notes)
+        if outcome.failed and mode == "apply":
+            # Half a rename breaks the code: the rest waits for the user to review it.
+            summary += (
+                f"\n\nNothing was applied because {len(outcome.failed)} of the planned files "
+                "could not be changed; run it again, or use preview mode to apply the rest."
+            )
         applied = False
-        if mode == "apply" and files:
+        if mode == "apply" and files and not outcome.failed:
             response = await server.workspace_apply_edit_async(
                 types.ApplyWorkspaceEditParams(edit=edit, label=f"Kimi: {instruction[:60]}")
             )
