@@ -420,3 +420,17 @@ def test_refactor_preview_then_apply(tmp_path: Path) -> None:
     assert data["buffers"]["pkg/compat.py"] == data["files"]["pkg/compat.py"] == created
     assert data["diff_closed"] is True and data["state"] is False
     assert data["discarded"] == {"state": False, "notified": True}
+
+
+def test_versioned_edits_refuse_a_stale_buffer(tmp_path: Path) -> None:
+    with fake_api(tmp_path, []) as fake:
+        data = run_scenario("versioned_edits", tmp_path, fake).data
+    assert data["advertised"] is True
+    assert data["current"]["applied"] is True, data
+    assert data["versions"][1] > data["versions"][0]
+    assert data["after_current"].startswith("# current\n")
+    assert data["stale"] == {
+        "applied": False,
+        "failureReason": "the buffer changed after kimi computed this edit",
+    }
+    assert data["text"] == data["after_current"]  # the stale edit changed nothing

@@ -29,6 +29,42 @@ M.handlers = {
   end,
 }
 
+--- workspace/applyEdit for the kimi client: Neovim applies a versioned TextDocumentEdit whose
+--- buffer moved on with a "newer than edits" message and still answers `applied = true`; here a
+--- stale edit is refused, so the server knows and nothing lands at stale offsets.
+---@param err lsp.ResponseError|nil
+---@param params lsp.ApplyWorkspaceEditParams
+---@param ctx lsp.HandlerContext
+M.handlers["workspace/applyEdit"] = function(err, params, ctx)
+  local edit = params and params.edit or {}
+  for _, change in ipairs(edit.documentChanges or {}) do
+    local document = change.textDocument
+    local version = document and document.version
+    if type(version) == "number" then -- 0 too: the first version Neovim sends
+      local bufnr = vim.uri_to_bufnr(document.uri)
+      local current = vim.api.nvim_buf_is_loaded(bufnr) and vim.lsp.util.buf_versions[bufnr]
+      if current and current > version then
+        return {
+          applied = false,
+          failureReason = "the buffer changed after kimi computed this edit",
+        }
+      end
+    end
+  end
+  return vim.lsp.handlers["workspace/applyEdit"](err, params, ctx)
+end
+
+--- What the client tells the server it can do: the defaults, plus versioned edits
+--- (`documentChanges`), which the handler above checks before anything is applied.
+---@return lsp.ClientCapabilities
+function M.capabilities()
+  local capabilities = vim.lsp.protocol.make_client_capabilities()
+  capabilities.workspace = capabilities.workspace or {}
+  capabilities.workspace.workspaceEdit = capabilities.workspace.workspaceEdit or {}
+  capabilities.workspace.workspaceEdit.documentChanges = true
+  return capabilities
+end
+
 --- Client-side handling of the commands the server's code actions carry: the ones that need
 --- the user (an instruction) or read better in the chat buffer. The rest (kimi.fix,
 --- kimi.docstring) run in the server, which applies the edit through workspace/applyEdit.
@@ -80,6 +116,7 @@ function M.client_config()
     root_markers = vim.deepcopy(options.root_markers),
     init_options = settings,
     settings = { kimi = settings },
+    capabilities = M.capabilities(),
     handlers = M.handlers,
     commands = M.commands,
     on_init = function(client)
