@@ -86,6 +86,24 @@ def test_a_request_without_params_to_an_unknown_method_is_method_not_found(
     assert not server.tracebacks()
 
 
+@pytest.mark.parametrize(
+    ("context", "code"),
+    [([10**30, False], -32602), ({"diagnostics": 7}, None), ({"diagnostics": "ab"}, None)],
+)
+def test_a_code_action_context_of_the_wrong_shape_is_invalid_params_not_a_crash(
+    server: RawServer, context: object, code: int | None
+) -> None:
+    where = {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 1}}
+    params = {"textDocument": {"uri": "file:///fuzz/x.py"}, "range": where, "context": context}
+    answer = server.wait(server.request("textDocument/codeAction", params))
+    if code is None:
+        assert isinstance(answer["result"], list)  # wrong diagnostics: listed without them
+    else:
+        assert answer["error"]["code"] == code
+        assert answer["error"]["message"] == "Expected context to be an object."
+    assert not server.tracebacks()
+
+
 def test_lone_surrogates_in_a_document_and_a_message_reach_the_model(
     server: RawServer, fake: FakeKimi
 ) -> None:

@@ -92,8 +92,9 @@ def register(server: KimiServer) -> None:
         uri = p.document_uri(body)
         rng = p.obj(body.get("range"), "range")
         p.range_(rng)
-        context = body.get("context") or {}
-        diagnostics = [d for d in context.get("diagnostics") or [] if isinstance(d, dict)]
+        context = p.obj(body["context"], "context") if body.get("context") is not None else {}
+        listed = context.get("diagnostics")
+        diagnostics = [d for d in listed if isinstance(d, dict)] if isinstance(listed, list) else []
         only = context.get("only")
         only = [str(o) for o in only] if isinstance(only, list) else None
         server.warm_up()
