@@ -126,7 +126,22 @@ class Dispatcher:
             elif method in self.notifications:
                 self._run_notification(method, self.notifications[method], params)
                 return
+        elif has_id and self._stale_response(message["id"]):
+            return
         self._to_pygls(message, method if isinstance(method, str) else None, has_id)
+
+    def _stale_response(self, msg_id: Any) -> bool:
+        """A client's answer to a request of ours that nobody waits for any more (its caller
+        was cancelled, or the id is unknown): pygls would raise setting a cancelled future."""
+        if not _valid_id(msg_id):
+            return False
+        futures = self.protocol._request_futures
+        future = futures.get(msg_id)
+        if future is not None and not future.done():
+            return False
+        futures.pop(msg_id, None)
+        log.debug("Ignored the client's answer to request %r: nothing waits for it", msg_id)
+        return True
 
     def _route_request(self, method: str, params: Any) -> Callable[[], Awaitable[Any]] | None:
         if method in self.requests:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -61,6 +62,13 @@ class Ids:
 
     def junk(self) -> str:
         return f"junk-{next(self._counter)}"
+
+
+def run_seed(name: str) -> int:
+    """The seed of a randomized run: `name` from the environment; in CI (CI=true) a fixed one,
+    so a red CI replays; elsewhere a new one each run, printed on failure to replay it."""
+    fixed = 20261129 if os.environ.get("CI", "").lower() in ("1", "true", "yes") else None
+    return env_int(name, fixed if fixed is not None else random.randrange(2**32))
 
 
 def env_int(name: str, default: int) -> int:

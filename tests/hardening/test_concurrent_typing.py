@@ -12,7 +12,7 @@ import pytest
 
 from tests.fake_kimi import FakeKimi, Reply
 
-from .servers import env_int, raw_server, running_fake
+from .servers import env_int, raw_server, run_seed, running_fake
 from .typing_client import Edit, Editor, merged, offset, rebase
 from .wire import RawServer
 
@@ -162,7 +162,7 @@ def fake() -> Any:
 
 
 def test_typing_while_inline_edits_stream_never_loses_a_keystroke(fake: FakeKimi) -> None:
-    base = env_int("KIMI_TYPING_SEED", random.randrange(2**32))
+    base = run_seed("KIMI_TYPING_SEED")
     started = time.monotonic()
     outcomes: Counter[str] = Counter()
     with raw_server(fake) as server:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import time
 from typing import Any
 
@@ -13,7 +12,7 @@ from hypothesis import strategies as st
 from tests.fake_kimi import FakeKimi
 
 from .fuzz_messages import OPEN_URI, SANITY_URI, Frame, messages
-from .servers import Ids, env_int, raw_server, running_fake
+from .servers import Ids, env_int, raw_server, run_seed, running_fake
 from .wire import RawServer
 
 pytestmark = pytest.mark.serial
@@ -115,7 +114,7 @@ def describe(frames: list[Frame]) -> str:
 
 def test_fuzzed_messages_never_kill_hang_or_leak() -> None:
     started = time.monotonic()
-    base_seed = env_int("KIMI_FUZZ_SEED", random.randrange(2**32))
+    base_seed = run_seed("KIMI_FUZZ_SEED")
     with running_fake() as fake, raw_server(fake) as server:
         open_documents(server)
         fuzzer = Fuzzer(server)

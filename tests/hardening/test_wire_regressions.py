@@ -104,6 +104,14 @@ def test_a_code_action_context_of_the_wrong_shape_is_invalid_params_not_a_crash(
     assert not server.tracebacks()
 
 
+def test_answers_nobody_waits_for_are_dropped_quietly(server: RawServer) -> None:
+    # The client answers a request of ours whose caller was cancelled, or one we never sent.
+    server.send({"jsonrpc": "2.0", "id": "never-sent", "result": None})
+    server.send({"jsonrpc": "2.0", "id": 424242, "error": {"code": -1, "message": "late"}})
+    assert server.call("kimi/status", None)["version"]
+    assert not server.tracebacks()
+
+
 def test_lone_surrogates_in_a_document_and_a_message_reach_the_model(
     server: RawServer, fake: FakeKimi
 ) -> None:

@@ -45,3 +45,19 @@ def test_a_failing_message_does_not_drop_the_rest_of_the_read(
     server.dispatcher.feed(b"".join(b"Content-Length: %d\r\n\r\n%s" % (len(b), b) for b in bodies))
     assert seen == [1, 2]
     assert "continuing with the next one" in caplog.text
+
+
+def test_an_answer_to_a_cancelled_request_of_ours_is_dropped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import json
+    from concurrent.futures import Future
+
+    server = create_server(env={})
+    future: Future[object] = Future()
+    future.cancel()  # e.g. the applyEdit of an inline edit the user cancelled meanwhile
+    server.protocol._request_futures["ours-1"] = future
+    body = json.dumps({"jsonrpc": "2.0", "id": "ours-1", "result": {"applied": True}}).encode()
+    server.dispatcher.feed(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+    assert "ours-1" not in server.protocol._request_futures
+    assert "InvalidStateError" not in caplog.text and "failed" not in caplog.text
