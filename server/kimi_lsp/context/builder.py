@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -27,8 +27,10 @@ class Counter(Protocol):
     def count(self, text: str) -> int: ...
 
 
-class BatchCounter(Counter, Protocol):
-    def many(self, texts: Sequence[str]) -> list[int]: ...
+class StartingCounter(Counter, Protocol):
+    """A counter that can count in the background: `start` returns what waits for the count."""
+
+    def start(self, text: str) -> Callable[[], int]: ...
 
 
 class Sources(Protocol):
@@ -118,11 +120,12 @@ class _Packer:
     sections: list[Section] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     used: set[str] = field(default_factory=set)
-    known: dict[str, int] = field(default_factory=dict)  # counts prefetched in a batch
+    known: dict[str, int] = field(default_factory=dict)  # counts already known
+    started: dict[str, Callable[[], int]] = field(default_factory=dict)  # counts under way
     rendered: dict[tuple[str, str], tuple[str, int, str]] = field(default_factory=dict)
 
     def render(self, title: str, body: str, language: str) -> tuple[str, int, str]:
-        """(redacted body, redactions, block text), memoised for prefetch-then-add."""
+        """(redacted body, redactions, block text), memoised for start-then-add."""
         key = (title, body)
         hit = self.rendered.get(key)
         if hit is None:
@@ -133,14 +136,22 @@ class _Packer:
 
     def _count(self, text: str) -> int:
         known = self.known.get(text)
-        return known if known is not None else self.counter.count(text)
+        if known is None:
+            waiting = self.started.pop(text, None)
+            known = waiting() if waiting is not None else self.counter.count(text)
+            self.known[text] = known
+        return known
 
-    def prefetch(self, texts: Iterable[str]) -> None:
-        """Count the candidate blocks in one call (the counter caches across requests)."""
-        todo = [t for t in texts if t not in self.known]
-        many = getattr(self.counter, "many", None)
-        counts = many(todo) if many is not None else [self.counter.count(t) for t in todo]
-        self.known.update(zip(todo, counts, strict=True))
+    def start(self, text: str) -> None:
+        """Begin counting a block the packer will look at soon: on the counter's threads when
+        it can (tiktoken releases the GIL, so rendering goes on meanwhile), else right now."""
+        if text in self.known or text in self.started:
+            return
+        start = getattr(self.counter, "start", None)
+        if start is not None:
+            self.started[text] = start(text)
+        else:
+            self.known[text] = self.counter.count(text)
 
     def fits_estimate(self, text: str) -> bool:
         # A token is at most ~8 bytes of ordinary text: a cheap lower bound of the count.
@@ -240,6 +251,12 @@ def build_plan(
     current = request.current
     if current is not None and request.selection is not None and not request.secret_reason:
         _selection(packer, request, current)  # a secret file's selection is never sent
+    shown = current is not None and not request.secret_reason
+    if current is not None and shown:
+        # Count the whole current file while the supporting files are read and rendered.
+        packer.start(packer.render(_current_title(current), current.text, current.language)[2])
+    supporting = _Supporting(packer, request, sources)
+    supporting.fill(packer.remaining - (len(current.text) // 4 if current and shown else 0))
     if current is not None:
         if request.secret_reason:
             packer.skipped.append((current.uri, request.secret_reason))
@@ -247,8 +264,8 @@ def build_plan(
             _current_file(packer, request, current, sources, budget)
     if request.diagnostics:
         packer.add("diagnostics", "Diagnostics", "\n".join(request.diagnostics), "in range")
-    cap = int(budget * SUPPORTING_FILE_SHARE)
-    _supporting(packer, request, sources, cap)
+    supporting.fill(packer.remaining)  # the current file may have taken less than guessed
+    supporting.pack(int(budget * SUPPORTING_FILE_SHARE))
     repo_chars = min(packer.remaining, budget // 10) * 3
     if repo_chars > 200:
         repo = sources.repo_map(repo_chars)
@@ -294,7 +311,7 @@ def _current_file(
     total_lines = current.text.count("\n") + 1
     whole = packer.add(
         "current_file",
-        f"Current file: {name}",
+        _current_title(current),
         current.text,
         "the file being edited",
         language=current.language,
@@ -330,13 +347,29 @@ def _current_file(
         packer.add("outline", f"Outline of {name}", outline, "the rest of the current file")
 
 
-def _supporting(packer: _Packer, request: ContextRequest, sources: Sources, cap: int) -> None:
-    """Imports, importers, open documents, related and nearby files, in that priority."""
-    current = request.current
-    rel = current.rel if current else None
-    seen: set[str] = {rel} if rel else set()
+def _current_title(current: OpenDocument) -> str:
+    return f"Current file: {current.rel or current.uri}"
 
-    def candidates() -> Iterator[tuple[str, str, str, OpenDocument | None]]:
+
+class _Supporting:
+    """Imports, importers, open documents, related and nearby files, in that priority: read,
+    rendered and their counts started as far as they can plausibly fit (`fill`), then packed
+    one by one in priority order (`pack`)."""
+
+    def __init__(self, packer: _Packer, request: ContextRequest, sources: Sources) -> None:
+        self.packer = packer
+        self.request = request
+        self.sources = sources
+        current = request.current
+        self.rel = current.rel if current else None
+        self.seen: set[str] = {self.rel} if self.rel else set()
+        self.chosen: list[tuple[str, str, str, str, str, str]] = []
+        self.estimate = 0
+        self._candidates = self._candidates_in_order()
+
+    def _candidates_in_order(self) -> Iterator[tuple[str, str, str, OpenDocument | None]]:
+        request, sources, rel = self.request, self.sources, self.rel
+        current = request.current
         if current is not None and rel is not None:
             for other in sources.imports(rel, current.text, current.language):
                 yield "import", other, f"imported by {rel}", None
@@ -346,51 +379,52 @@ def _supporting(packer: _Packer, request: ContextRequest, sources: Sources, cap:
             yield "recent", doc.rel or doc.uri, "recently used open document", doc
         query = _query_text(request)
         if query:
-            for other, score in sources.related(query, MAX_RELATED, seen):
+            for other, score in sources.related(query, MAX_RELATED, self.seen):
                 reason = f"shares rare identifiers with the selection (score {score:.1f})"
                 yield "related", other, reason, None
         for other in sources.nearby(rel)[:MAX_NEARBY]:
             yield "nearby", other, "in the same directory", None
 
-    # Materialise the candidates that can plausibly fit, count them in one call (unchanged
-    # blocks come from the cache), then pack them one by one in priority order.
-    # (A counting thread does not help: tiktoken's encode_ordinary holds the GIL.)
-    chosen: list[tuple[str, str, str, str, str, str]] = []
-
-    def rendered() -> Iterator[str]:
-        estimate = 0
-        for kind, other, reason, doc in candidates():
-            if other in seen:
+    def fill(self, room: int) -> None:
+        """Take candidates until their estimated tokens pass `room` (the generator resumes
+        where it stopped when there is more room later)."""
+        packer = self.packer
+        while self.estimate <= room * 1.05:
+            item = next(self._candidates, None)
+            if item is None:
+                return
+            kind, other, reason, doc = item
+            if other in self.seen:
                 continue
-            seen.add(other)
+            self.seen.add(other)
             if doc is not None:
                 text, language, uri = doc.text, doc.language, doc.uri
             else:
-                loaded = sources.text(other)
+                loaded = self.sources.text(other)
                 if loaded is None:
                     continue
-                text, language, uri = loaded, sources.language(other), sources.uri(other)
+                text = loaded
+                language, uri = self.sources.language(other), self.sources.uri(other)
             title = f"{'Open file' if doc else 'File'}: {other}"
-            chosen.append((kind, title, text, reason, language, uri))
-            yield packer.render(title, text, language)[2]
-            estimate += len(text) // 4
-            if estimate > packer.remaining * 1.05:
-                return
+            self.chosen.append((kind, title, text, reason, language, uri))
+            packer.start(packer.render(title, text, language)[2])
+            self.estimate += len(text) // 4
 
-    packer.prefetch(rendered())
-    for kind, title, text, reason, language, uri in chosen:
-        if packer.remaining < 64:
-            break
-        packer.add(
-            kind,
-            title,
-            text,
-            reason,
-            language=language,
-            uri=uri,
-            lines=(0, text.count("\n") + 1),
-            cap=cap,
-        )
+    def pack(self, cap: int) -> None:
+        packer = self.packer
+        for kind, title, text, reason, language, uri in self.chosen:
+            if packer.remaining < 64:
+                break
+            packer.add(
+                kind,
+                title,
+                text,
+                reason,
+                language=language,
+                uri=uri,
+                lines=(0, text.count("\n") + 1),
+                cap=cap,
+            )
 
 
 def _query_text(request: ContextRequest) -> str:
