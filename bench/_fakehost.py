@@ -61,15 +61,32 @@ async def _line(self: SseWriter, text: str) -> bool:
     return ok
 
 
+# The event loop's timers wake up late here (epoll's timeouts: asyncio.sleep(0.2) took 206-210
+# ms where time.sleep(0.2) took 201): the last stretch of every wait sleeps on a thread.
+_COARSE_MARGIN = 0.02
+
+
+async def _precise_sleep(seconds: float) -> None:
+    deadline = time.perf_counter() + seconds
+    if seconds > _COARSE_MARGIN:
+        await asyncio.sleep(seconds - _COARSE_MARGIN)
+    rest = deadline - time.perf_counter()
+    if rest > 0:
+        await asyncio.to_thread(time.sleep, rest)
+
+
 async def _sleep(self: Connection, seconds: float) -> bool:
     due: float | None = getattr(self, "_bench_next", None)
-    if seconds <= 0 or due is None:  # before the first event (`delay`): the fake's own wait
+    if seconds <= 0:
         return await _original_sleep(self, seconds)
+    if due is None:  # before the first event (`delay`)
+        await _precise_sleep(seconds)
+        return self.gone.is_set()
     due += seconds
     self._bench_next = due  # type: ignore[attr-defined]
     wait = due - time.perf_counter()
     if wait > 0:
-        await asyncio.sleep(wait)
+        await _precise_sleep(wait)
     return self.gone.is_set()
 
 
@@ -85,7 +102,9 @@ def install_hooks() -> None:
     - pacing is absolute: content chunk i is due at `start + (i + 1) / R` instead of `1 / R`
       after the previous write, so the rate does not drift with timer overshoot. The event
       loop's timers have ~1 ms granularity (epoll), so above ~1000 chunks/s chunks leave in
-      small bursts (each still timestamped); a fake that fell behind catches up at once.
+      small bursts (each still timestamped); a fake that fell behind catches up at once;
+    - every wait ends on time: the loop's own timers wake up several ms late on this machine,
+      so the last stretch of each wait sleeps on a thread.
     """
     SseWriter.start = _start  # type: ignore[method-assign]
     SseWriter.line = _line  # type: ignore[method-assign]
