@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
 from ..errors import KimiError
-from . import errors
+from . import errors, sse
 from .assemble import Assembler
 from .errors import ErrorContext, ModelRequestError
 from .limiter import FairLimiter
@@ -282,11 +282,13 @@ class ModelClient:
     ) -> AsyncGenerator[StreamEvent, None]:
         """One HTTP request and its stream; every failure leaves as a `ModelRequestError`."""
         sdk = self._checkout(settings)
+        opened: Any = None
         stream: Any = None
         try:
-            stream = await self._bounded(
-                sdk.client.chat.completions.create(**call.kwargs), deadline, False, settings
-            )
+            opening = sdk.client.chat.completions.with_streaming_response.create(**call.kwargs)
+            response = await self._bounded(opening.__aenter__(), deadline, False, settings)
+            opened = opening
+            stream = sse.chunks(response)
             self.open_streams += 1
             while True:
                 try:
@@ -305,10 +307,11 @@ class ModelClient:
                 raise errors.classify(exc, ctx, started=assembler.chunks > 0) from None
             log.debug("ignored a failure after the end of the answer: %s", type(exc).__name__)
         finally:
-            if stream is not None:
+            if opened is not None:
                 self.open_streams -= 1
                 try:
-                    await stream.close()
+                    await stream.aclose()
+                    await opened.__aexit__(None, None, None)  # closes the HTTP response
                 except Exception:
                     log.debug("closing the stream failed", exc_info=True)
             self._checkin(sdk)
