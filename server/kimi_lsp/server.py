@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -115,7 +116,11 @@ class KimiServer(LanguageServer):
 
         def warm() -> None:
             try:
-                import openai  # noqa: F401
+                import openai
+                import openai.resources.chat.chat  # noqa: F401  (the SDK imports it lazily)
+
+                with contextlib.suppress(ImportError):  # the HTTP stack's loop backend
+                    import anyio._backends._asyncio  # noqa: F401
 
                 self.tokens.load()
             except Exception:
