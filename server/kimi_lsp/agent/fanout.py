@@ -326,13 +326,6 @@ class _Resolver:
         self.seen: set[str] = set()
         self.notes: list[str] = []
 
-    @staticmethod
-    def rel_of(item: PlannedFile) -> str | None:
-        try:
-            return normalize(item.rel)
-        except Refused:
-            return None
-
     def add(self, item: PlannedFile) -> PlannedFile | None:
         """The entry to start a worker for, or None (refused, out of scope, a repeat)."""
         try:

@@ -27,12 +27,6 @@ class Counter(Protocol):
     def count(self, text: str) -> int: ...
 
 
-class StartingCounter(Counter, Protocol):
-    """A counter that can count in the background: `start` returns what waits for the count."""
-
-    def start(self, text: str) -> Callable[[], int]: ...
-
-
 class Sources(Protocol):
     """What the builder may look at; implemented over the workspace index and open documents."""
 

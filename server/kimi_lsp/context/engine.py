@@ -63,7 +63,7 @@ def _counting_pool() -> ThreadPoolExecutor:
 
 
 class BlockCounts:
-    """Token counts of rendered blocks, remembered across requests and counted in batches.
+    """Token counts of rendered blocks, remembered across requests, counted on counting threads.
 
     Keys are (hash, length) of the block text; the cache empties when the tokenizer changes.
     Between two requests only the blocks that changed (usually the current file) are counted.
@@ -83,26 +83,17 @@ class BlockCounts:
             self._cache.clear()
             self._generation = self.counter.generation
 
-    def many(self, texts: Sequence[str]) -> list[int]:
+    def count(self, text: str) -> int:
+        """The block's count, from the cache or counted now on this thread."""
+        key = (hash(text), len(text))
         with self._lock:
             self._check_generation()
-            keys = [(hash(t), len(t)) for t in texts]
-            found = [self._cache.get(k) for k in keys]
-        missing = [i for i, hit in enumerate(found) if hit is None]
-        if missing:
-            # tiktoken's batch API counts on 2 threads (~1.3x faster on a cold pack of 1 MB);
-            # `count_many` falls back to one text at a time when there is little to count.
-            counted = self.counter.count_many([texts[i] for i in missing])
-            with self._lock:
-                for i, tokens in zip(missing, counted, strict=True):
-                    found[i] = tokens
-                    self._cache[keys[i]] = tokens
-                while len(self._cache) > self._entries:
-                    self._cache.popitem(last=False)
-        return [int(n) for n in found if n is not None]
-
-    def count(self, text: str) -> int:
-        return self.many([text])[0]
+            hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        tokens = self.counter.count(text)
+        self._remember(key, tokens)
+        return tokens
 
     def start(self, text: str) -> Callable[[], int]:
         """Begin counting `text` on a counting thread and return what waits for the count.

@@ -27,6 +27,8 @@ from typing import Any
 
 import pytest
 
+from tests.editors.processes import kill_marked
+
 REPO = Path(__file__).resolve().parents[3]
 PLUGIN = REPO / "editors" / "nvim"
 SCENARIOS = Path(__file__).parent / "scenarios"
@@ -70,25 +72,6 @@ def _kill_group(proc: subprocess.Popen[Any]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=5)
-
-
-def _kill_marked(marker: str) -> None:
-    """Kill processes whose environment carries `marker` (Neovim starts the language server
-    in its own process group, so killing Neovim's group does not reach it)."""
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return
-    needle = f"KIMI_TEST_MARKER={marker}".encode()
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes()
-        except OSError:
-            continue
-        if needle in environ.split(b"\0"):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(int(entry.name), signal.SIGKILL)
 
 
 @dataclass
@@ -202,7 +185,7 @@ def run_scenario(
             pytest.fail(f"{name}.lua did not finish within {SCENARIO_TIMEOUT} s:\n{stderr[-4000:]}")
     finally:
         _kill_group(proc)
-        _kill_marked(marker)
+        kill_marked(marker)  # Neovim starts the server in its own process group
     result: dict[str, Any] = {}
     if result_file.exists():
         result = json.loads(result_file.read_text(encoding="utf-8"))

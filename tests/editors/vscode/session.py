@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.editors.processes import marked
+
 REPO = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).parent
 EXTENSION = REPO / "editors" / "vscode"
@@ -165,23 +167,6 @@ def descendants(roots: Iterable[int]) -> set[int]:
             if child not in found:
                 found.add(child)
                 todo.append(child)
-    return found
-
-
-def marked(marker: str) -> set[int]:
-    """Processes whose environment carries KIMI_TEST_MARKER=marker (inherited by everything the
-    session starts, however it detaches)."""
-    needle = f"KIMI_TEST_MARKER={marker}".encode()
-    found: set[int] = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes()
-        except OSError:
-            continue
-        if needle in environ.split(b"\0"):
-            found.add(int(entry.name))
     return found
 
 

@@ -7,22 +7,13 @@ import { sessionTooltip, type Usage } from "../pure/format";
 import { renderMarkdown } from "../pure/markdown";
 import { escapeHtml } from "../pure/html";
 import { SLASH_COMMANDS } from "../pure/slash";
+import type { ShownEntry } from "../pure/shownEntry";
 import type { Entry } from "../pure/transcript";
 import { chatHtml } from "./chatHtml";
 import type { ChatSession } from "./chatSession";
 
 export const CHAT_VIEW_ID = "kimi-lsp.chatView";
 
-/** An entry as the webview shows it. */
-interface ShownEntry {
-  role: "user" | "assistant";
-  html: string;
-  reasoningHtml?: string;
-  reasoningChars?: number;
-  cost?: string;
-  error?: string;
-  streaming: boolean;
-}
 
 function show(entry: Entry): ShownEntry {
   return {

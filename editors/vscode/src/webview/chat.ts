@@ -1,18 +1,8 @@
 // The chat webview's script (runs in the browser): shows entries the extension rendered, sends input, buttons and slash hints.
 
-interface ShownEntry {
-  role: "user" | "assistant";
-  html: string;
-  reasoningHtml?: string;
-  reasoningChars?: number;
-  cost?: string;
-  error?: string;
-  streaming: boolean;
-}
-interface SlashCommand {
-  name: string;
-  description: string;
-}
+import type { ShownEntry } from "../pure/shownEntry";
+import type { SlashCommand } from "../pure/slash";
+
 type Incoming =
   | { type: "all"; entries: ShownEntry[]; busy: boolean }
   | { type: "entry"; index: number; entry: ShownEntry; busy: boolean }
