@@ -7,7 +7,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -21,7 +21,7 @@ from .repomap import repo_map
 from .search import IdentifierIndex
 from .secrets import redact, secret_file_reason
 from .symbols import Symbol, outline, outline_text
-from .tokens import BATCH_THREADS, TokenCounter
+from .tokens import TokenCounter
 from .workspace import FileEntry, WorkspaceIndex
 
 log = logging.getLogger(__name__)
@@ -48,18 +48,6 @@ class Redactor:
 
 
 INLINE_COUNT_CHARS = 1_024  # shorter blocks are counted on the caller's thread
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _counting_pool() -> ThreadPoolExecutor:
-    """The threads blocks are counted on, made once (tiktoken's batch API makes a pool per
-    call); as many as tiktoken's batches use."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(BATCH_THREADS, thread_name_prefix="kimi-count")
-        return _pool
 
 
 class BlockCounts:
@@ -84,16 +72,8 @@ class BlockCounts:
             self._generation = self.counter.generation
 
     def count(self, text: str) -> int:
-        """The block's count, from the cache or counted now on this thread."""
-        key = (hash(text), len(text))
-        with self._lock:
-            self._check_generation()
-            hit = self._cache.get(key)
-        if hit is not None:
-            return hit
-        tokens = self.counter.count(text)
-        self._remember(key, tokens)
-        return tokens
+        """The block's count: from the cache, or counted now (on the counting threads)."""
+        return self.start(text)()
 
     def start(self, text: str) -> Callable[[], int]:
         """Begin counting `text` on a counting thread and return what waits for the count.
@@ -114,7 +94,7 @@ class BlockCounts:
             tokens = self.counter.count(text)
             self._remember(key, tokens)
             return lambda: tokens
-        future = _counting_pool().submit(self.counter.count, text)
+        future = self.counter.submit(text)
         with self._lock:
             self._running[key] = future
         future.add_done_callback(partial(self._finished, key))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .plan import ContextPlan, Purpose
+from .plan import ContextPlan, Purpose, Section
 
 _BASE = (
     "You are Kimi, a senior software engineer working inside the user's code editor. "
@@ -26,15 +26,25 @@ PROJECT_HEADER = "\n\n# Project context\n\n"
 REQUEST_HEADER = "# Editor context\n\n"
 
 
+def _joined(head: str, sections: list[Section], tail: str = "") -> str:
+    """head + the sections' texts joined by blank lines + tail, copied once (a megabyte of
+    context copied twice is a millisecond or more)."""
+    parts = [head]
+    for i, section in enumerate(sections):
+        parts += ("\n\n", section.text) if i else (section.text,)
+    parts.append(tail)
+    return "".join(parts)
+
+
 def system_message(plan: ContextPlan, system_prompt: str) -> dict[str, Any]:
-    stable = "\n\n".join(s.text for s in plan.stable())
-    content = system_prompt + (PROJECT_HEADER + stable if stable else "")
+    stable = plan.stable()
+    content = _joined(system_prompt + PROJECT_HEADER, stable) if stable else system_prompt
     return {"role": "system", "content": content}
 
 
 def user_message(plan: ContextPlan, instruction: str) -> dict[str, Any]:
-    volatile = "\n\n".join(s.text for s in plan.volatile())
-    content = (REQUEST_HEADER + volatile + "\n\n" + instruction) if volatile else instruction
+    volatile = plan.volatile()
+    content = _joined(REQUEST_HEADER, volatile, "\n\n" + instruction) if volatile else instruction
     return {"role": "user", "content": content}
 
 

@@ -6,10 +6,12 @@ import contextlib
 import importlib.util
 import logging
 import os
+import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -17,6 +19,7 @@ from typing import Any, Literal
 from .. import __version__
 from . import kimi_bpe
 from .bpe_file import TokenizerUnavailable, parse_bpe, read_bpe_file, verify_ranks
+from .count_threads import CountingThreads
 from .token_calibration import Calibration, calibration_path
 from .tokenizer_download import (
     TokenizerCache,
@@ -54,14 +57,10 @@ MESSAGE_OVERHEAD = 4
 REQUEST_OVERHEAD = 3
 
 CACHE_ENTRIES = 4_096  # count_cached's LRU: small (key, length, count) entries
-# A little of everything a prompt holds: code, prose, numbers, non-ASCII, emoji.
-_WARM_UP_TEXT = (
-    "def parse(line: str) -> dict[str, int]:\n    # Split «key=value» pairs; 42 → 0x2A\n"
-    "    return {k.strip(): int(v) for k, v in (p.split('=') for p in line.split(','))}\n"
-    "Le café coûte 3,50 €. 东京 ☕ 😀 — see https://example.com/a?b=1&c=2.\n"
-) * 20
-BATCH_THREADS = 2  # fastest for encode_ordinary_batch on 2-core machines (8 is slower)
+BATCH_THREADS = 2  # counting threads: as many as the 2-core machines we measure on
 _BATCH_MIN_CHARS = 65_536  # below this a thread pool costs more than it saves
+SPLIT_CHARS = 32_768  # longer texts are counted in pieces, one per counting thread
+_SAFE_CUT = re.compile(r"\n(?=[ \t]*\S)")
 
 Source = Literal["tokenizerPath", "cache", "download", "bundled", "estimate"]
 _EXACT_SOURCES = ("tokenizerPath", "cache", "download")
@@ -120,6 +119,7 @@ class TokenCounter:
         cache_dir: Path | None = None,
         expected_ranks: int = kimi_bpe.KIMI_RANK_COUNT,
         clock: Callable[[], float] = time.time,
+        counting_threads: int = BATCH_THREADS,
     ) -> None:
         self.env: dict[str, str] = dict(os.environ if env is None else env)
         self._tokenizer_path = tokenizer_path
@@ -135,6 +135,7 @@ class TokenCounter:
         self._loaded = False
         self._download: threading.Thread | None = None
         self.error: str | None = None
+        self._threads = CountingThreads(counting_threads)
 
     # -- state ------------------------------------------------------------------------
     @property
@@ -263,7 +264,8 @@ class TokenCounter:
         return True
 
     def _install(self, encoding: Any, source: Source, detail: str) -> None:
-        _warm_up(encoding)
+        # Before anyone else uses it: each counting thread gets its own copy (see CountingThreads).
+        self._threads.adopt(encoding, self._active.generation + 1)
         with self._swap_lock:
             calibration = None
             if source not in _EXACT_SOURCES:
@@ -324,7 +326,10 @@ class TokenCounter:
     # -- counting ---------------------------------------------------------------------
     def count_raw(self, text: str) -> int:
         """The tokenizer's own count, without the calibration factor."""
-        encoding = self._active.encoding
+        active = self._active
+        encoding = self._threads.encoding_here(active.generation)
+        if encoding is None:
+            encoding = active.encoding
         if encoding is None:
             return (len(text) + 2) // 3
         return len(encoding.encode_ordinary(text))
@@ -337,14 +342,21 @@ class TokenCounter:
         """Tokens of `text` for budgeting (calibrated; special-token text is plain text)."""
         return self._scale(self._active, self.count_raw(text))
 
-    def count_many(self, texts: Sequence[str]) -> list[int]:
-        """`count` of each text, batched over 2 threads when there is enough of it."""
+    def submit(self, text: str) -> Future[int]:
+        """`count(text)` on the counting threads (tiktoken releases the GIL: the caller goes
+        on); a long text is cut into pieces whose counts add up exactly, counted in parallel."""
+        pieces = exact_pieces(text, self._threads.threads) if len(text) >= SPLIT_CHARS else []
+        if len(pieces) < 2:
+            return self._threads.submit(self.count, text)
         active = self._active
-        encoding = active.encoding
-        if encoding is None or len(texts) < 2 or sum(map(len, texts)) < _BATCH_MIN_CHARS:
-            return [self._scale(active, self.count_raw(text)) for text in texts]
-        batches = encoding.encode_ordinary_batch(list(texts), num_threads=BATCH_THREADS)
-        return [self._scale(active, len(tokens)) for tokens in batches]
+        parts = [self._threads.submit(self.count_raw, piece) for piece in pieces]
+        return _joined(parts, lambda raws: self._scale(active, sum(raws)))
+
+    def count_many(self, texts: Sequence[str]) -> list[int]:
+        """`count` of each text, over the counting threads when there is enough of it."""
+        if len(texts) < 2 or sum(map(len, texts)) < _BATCH_MIN_CHARS:
+            return [self.count(text) for text in texts]
+        return [future.result() for future in [self.submit(text) for text in texts]]
 
     def count_cached(self, key: Hashable, text: str) -> int:
         """`count(text)` remembered under `key`, which must identify the content — e.g.
@@ -426,6 +438,44 @@ class TokenCounter:
         return False
 
 
+def exact_pieces(text: str, parts: int) -> list[str]:
+    """`text` cut into up to `parts` pieces of similar length, each cut right after a newline
+    that a non-space character follows. No piece of cl100k's or Kimi's split patterns spans
+    such a place (none holds a newline followed by a non-space), so BPE never merges across
+    it: the pieces' token counts add up to the whole's exactly."""
+    pieces: list[str] = []
+    start = 0
+    for i in range(1, parts):
+        cut = _SAFE_CUT.search(text, max(start, len(text) * i // parts))
+        if cut is None:
+            break
+        pieces.append(text[start : cut.end()])
+        start = cut.end()
+    pieces.append(text[start:])
+    return [piece for piece in pieces if piece]
+
+
+def _joined(parts: list[Future[int]], finish: Callable[[list[int]], int]) -> Future[int]:
+    """A future of `finish` over the results of `parts`, done when the last of them is."""
+    joined: Future[int] = Future()
+    left = [len(parts)]
+    lock = threading.Lock()
+
+    def done(_: Future[int]) -> None:
+        with lock:
+            left[0] -= 1
+            if left[0]:
+                return
+        try:
+            joined.set_result(finish([part.result() for part in parts]))
+        except BaseException as exc:
+            joined.set_exception(exc)
+
+    for part in parts:
+        part.add_done_callback(done)
+    return joined
+
+
 def _content_texts(content: Any) -> list[str]:
     """A message's text: a string, or the text parts of a list of content parts."""
     if isinstance(content, str):
@@ -437,13 +487,3 @@ def _content_texts(content: Any) -> list[str]:
             if isinstance(part, Mapping) and isinstance(part.get("text"), str)
         ]
     return []
-
-
-def _warm_up(encoding: Any) -> None:
-    """Run the tokenizer once on the calling thread and on the batch threads: their first
-    texts are ~1.5x slower (the regex engines' lazy state), which would otherwise land on the
-    first request's prompt instead of on loading, which runs in the background."""
-    if encoding is None:
-        return
-    encoding.encode_ordinary(_WARM_UP_TEXT)
-    encoding.encode_ordinary_batch([_WARM_UP_TEXT] * 2 * BATCH_THREADS, num_threads=BATCH_THREADS)
