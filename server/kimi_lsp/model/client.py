@@ -287,12 +287,12 @@ class ModelClient:
     ) -> AsyncGenerator[StreamEvent, None]:
         """One HTTP request and its stream; every failure leaves as a `ModelRequestError`."""
         sdk = self._checkout(settings)
-        opened: Any = None
+        response: Any = None
         stream: Any = None
         try:
-            opening = sdk.client.chat.completions.with_streaming_response.create(**call.kwargs)
-            response = await self._bounded(opening.__aenter__(), deadline, False, settings)
-            opened = opening
+            response = await self._bounded(
+                _open_stream(sdk.client, call), deadline, False, settings
+            )
             stream = sse.chunks(response)
             self.open_streams += 1
             while True:
@@ -312,11 +312,11 @@ class ModelClient:
                 raise errors.classify(exc, ctx, started=assembler.chunks > 0) from None
             log.debug("ignored a failure after the end of the answer: %s", type(exc).__name__)
         finally:
-            if opened is not None:
+            if response is not None:
                 self.open_streams -= 1
                 try:
                     await stream.aclose()
-                    await opened.__aexit__(None, None, None)  # closes the HTTP response
+                    await response.aclose()
                 except Exception:
                     log.debug("closing the stream failed", exc_info=True)
             self._checkin(sdk)
@@ -375,6 +375,18 @@ class ModelClient:
         if finish == "length" and not reply.strip() and not result.tool_calls:
             raise errors.reasoning_only(call.max_output_tokens)
         return result
+
+
+async def _open_stream(client: Any, call: Call) -> Any:
+    """POST the call through the SDK (its headers, authentication and error types) and return
+    the `httpx2.Response` with its body unread. The SDK's `create` would first walk the whole
+    request through its type-driven transform (~1.3 ms a call, a no-op for the plain JSON we
+    build); `post` with `cast_to=httpx2.Response` skips it and any parsing of the answer."""
+    import httpx2
+
+    body = {key: value for key, value in call.kwargs.items() if key != "extra_body"}
+    body.update(call.kwargs.get("extra_body", {}))
+    return await client.post("/chat/completions", cast_to=httpx2.Response, body=body, stream=True)
 
 
 def _env_seconds(name: str, default: float) -> float:

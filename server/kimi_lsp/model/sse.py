@@ -30,15 +30,15 @@ async def event_data(lines: AsyncIterator[str]) -> AsyncIterator[str]:
 
 
 async def chunks(response: Any) -> AsyncIterator[dict[str, Any]]:
-    """The JSON chunks of an SDK `AsyncAPIResponse` until `[DONE]`; transport failures and
+    """The JSON chunks of a streamed `httpx2.Response` until `[DONE]`; transport failures and
     in-stream error events raise the SDK's own exceptions, as its stream would."""
     import httpx2
     import openai
 
-    request = response.http_response.request
+    request = response.request
     done = False
     try:
-        async for data in event_data(response.iter_lines()):
+        async for data in event_data(response.aiter_lines()):
             if done or data.startswith("[DONE]"):
                 done = True  # read on to the end: HTTP/1.1 reuses a connection read to its end
                 continue
