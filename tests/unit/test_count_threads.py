@@ -141,3 +141,13 @@ def test_joined_futures_pass_on_a_failure(bundled: TokenCounter) -> None:
         joined.result(timeout=1)
     good = tokens._joined([ok, ok], sum)
     assert good.result(timeout=1) == 6
+
+
+def test_without_counting_threads_counts_run_on_the_caller(tmp_path: Path) -> None:
+    counter = TokenCounter(env=offline_env(tmp_path), counting_threads=0)
+    counter.load()
+    text = "".join(f"line_{i} = {i}\n" for i in range(4_000))
+    assert len(text) > tokens.SPLIT_CHARS
+    assert counter.submit(text).done()  # nothing was queued anywhere
+    assert counter.submit(text).result() == counter.count(text)
+    assert counter.count_many([text, text]) == [counter.count(text)] * 2

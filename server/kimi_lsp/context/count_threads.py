@@ -50,6 +50,14 @@ class CountingThreads:
             return self._pool
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        """Run `fn(*args)` on a counting thread; with no threads, right here."""
+        if self.threads < 1:
+            done: Future[T] = Future()
+            try:
+                done.set_result(fn(*args))
+            except Exception as exc:
+                done.set_exception(exc)
+            return done
         return self._executor().submit(fn, *args)
 
     def encoding_here(self, generation: int) -> Any | None:
