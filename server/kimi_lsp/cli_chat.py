@@ -12,7 +12,7 @@ from .chat.conversations import Conversation
 from .chat.turn import run_turn
 from .context.prompt import SYSTEM_PROMPTS, render
 from .context.standalone import plan_for_file
-from .context.tokens import TokenCounter
+from .context.tokens import ONE_SHOT_THREADS, TokenCounter
 from .errors import KimiError
 from .model.types import ContentDelta, ReasoningDelta, StreamEvent
 from .settings_store import SettingsStore
@@ -38,7 +38,7 @@ async def _chat(message: str, file: Path | None, as_json: bool, out: TextIO, err
     from .model.client import ModelClient
 
     model = ModelClient(settings)
-    counter = TokenCounter()
+    counter = TokenCounter(counting_threads=ONE_SHOT_THREADS)
     lines = _OpenLines()
     try:
         if file is not None and not file.is_file():

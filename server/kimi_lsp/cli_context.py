@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 from .context.plan import Purpose
 from .context.standalone import plan_for_file
-from .context.tokens import TokenCounter
+from .context.tokens import ONE_SHOT_THREADS, TokenCounter
 from .settings_store import SettingsStore
 
 _TARGET = re.compile(r"^(?P<path>.+?)(?::(?P<line>\d+))?$")
@@ -55,8 +55,9 @@ def run_context_cli(
         return 1
     settings = SettingsStore().current.settings
     try:
+        counter = TokenCounter(counting_threads=ONE_SHOT_THREADS)
         plan = plan_for_file(
-            path, line, purpose, "(the instruction)", settings, TokenCounter(), budget=budget
+            path, line, purpose, "(the instruction)", settings, counter, budget=budget
         )
     except OverflowError as exc:
         err.write(f"kimi-lsp: {exc}\n")

@@ -17,7 +17,7 @@ from .context.languages import language_of
 from .context.prompt import SYSTEM_PROMPTS, render
 from .context.secrets import secret_file_reason
 from .context.standalone import plan_for_file
-from .context.tokens import TokenCounter
+from .context.tokens import ONE_SHOT_THREADS, TokenCounter
 from .edits.diff import apply_hunks, diff_range
 from .edits.extract import conform_to_range, extract_code
 from .edits.instruction import edit_prompt, opening
@@ -25,9 +25,9 @@ from .edits.unredact import restore_secrets
 from .edits.validate import edit_breaks
 from .errors import ErrorKind, InvalidInputError, KimiError, RequestFailedError
 from .model.types import ModelRequest
+from .positions import split_lines
 from .settings_store import SettingsStore
 
-_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 _TARGET = re.compile(r"^(?P<path>.+):(?P<start>\d+)(?:-(?P<end>\d+))?$")
 
 
@@ -56,7 +56,9 @@ def parse_target(target: str) -> Target:
 
 def line_offsets(text: str, first: int, last: int) -> tuple[int, int]:
     """Offsets of lines first..last (1-based, inclusive), line breaks included."""
-    lines = _LINES.findall(text)
+    lines = split_lines(text)
+    if not lines[-1]:
+        lines.pop()  # the empty tail after a final line break is no line of the file
     if last > len(lines):
         raise InvalidInputError(
             f"The file has {len(lines)} lines; {first}-{last} runs past its end."
@@ -134,7 +136,7 @@ async def _edit(target: Target, instruction: str, apply: bool, out: TextIO, err:
             "edit",
             prompt,
             settings,
-            TokenCounter(),
+            TokenCounter(counting_threads=ONE_SHOT_THREADS),
             selection=(start, end),
         )
         messages = render(plan, SYSTEM_PROMPTS["edit"], prompt)

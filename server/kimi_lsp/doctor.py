@@ -13,9 +13,11 @@ from .settings_store import SettingsStore
 
 def _tokenizer_line(settings: Settings) -> tuple[bool, str]:
     """Load the tokenizer the server would use and say which one it is."""
-    from .context.tokens import TokenCounter
+    from .context.tokens import ONE_SHOT_THREADS, TokenCounter
 
-    counter = TokenCounter(settings.tokenizer_path, model=settings.model)
+    counter = TokenCounter(
+        settings.tokenizer_path, model=settings.model, counting_threads=ONE_SHOT_THREADS
+    )
     counter.load()
     info = counter.describe()
     if info["source"] == "estimate":

@@ -12,7 +12,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from kimi_lsp.agent.fanout import PLAN_PROMPT, WORKER_PROMPT
-from tests.e2e.harness import request
+from tests.e2e.harness import git_workspace, request
 from tests.fake_kimi import Reply, ToolCall
 
 SOURCE = "def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n"
@@ -110,9 +110,4 @@ FEATURES = [
 
 def write_workspace(root: Path) -> Path:
     """A git workspace with the matrix's two files."""
-    (root / ".git").mkdir(parents=True)
-    for rel, text in FILES.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
+    return git_workspace(root, FILES)

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kimi_lsp.context import tokens
-from kimi_lsp.context.count_threads import CountingThreads
+from kimi_lsp.context.count_threads import CountingThreads, all_done
 from kimi_lsp.context.kimi_bpe import KIMI_PATTERN
 from kimi_lsp.context.tokens import TokenCounter, exact_pieces
 
@@ -133,13 +133,13 @@ def test_an_encoding_that_cannot_be_copied_is_shared() -> None:
 def test_joined_futures_pass_on_a_failure(bundled: TokenCounter) -> None:
     ok: Future[int] = Future()
     bad: Future[int] = Future()
-    joined = tokens._joined([ok, bad], sum)
+    joined = all_done([ok, bad], sum)
     ok.set_result(3)
     assert not joined.done()
     bad.set_exception(RuntimeError("boom"))
     with pytest.raises(RuntimeError, match="boom"):
         joined.result(timeout=1)
-    good = tokens._joined([ok, ok], sum)
+    good = all_done([ok, ok], sum)
     assert good.result(timeout=1) == 6
 
 

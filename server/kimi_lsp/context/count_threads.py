@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 ADOPT_TIMEOUT_S = 30.0
 
@@ -98,3 +99,24 @@ class CountingThreads:
             log.warning("Token counting threads were not set up (counts will be slower): %s", exc)
             return False
         return True
+
+
+def all_done(parts: list[Future[T]], finish: Callable[[list[T]], R]) -> Future[R]:
+    """A future of `finish` over the results of `parts`, done when the last of them is."""
+    joined: Future[R] = Future()
+    left = [len(parts)]
+    lock = threading.Lock()
+
+    def done(_: Future[T]) -> None:
+        with lock:
+            left[0] -= 1
+            if left[0]:
+                return
+        try:
+            joined.set_result(finish([part.result() for part in parts]))
+        except BaseException as exc:
+            joined.set_exception(exc)
+
+    for part in parts:
+        part.add_done_callback(done)
+    return joined

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from .. import __version__
 from . import kimi_bpe
 from .bpe_file import TokenizerUnavailable, parse_bpe, read_bpe_file, verify_ranks
-from .count_threads import CountingThreads
+from .count_threads import CountingThreads, all_done
 from .token_calibration import Calibration, calibration_path
 from .tokenizer_download import (
     TokenizerCache,
@@ -57,7 +57,10 @@ MESSAGE_OVERHEAD = 4
 REQUEST_OVERHEAD = 3
 
 CACHE_ENTRIES = 4_096  # count_cached's LRU: small (key, length, count) entries
-BATCH_THREADS = 2  # counting threads: as many as the 2-core machines we measure on
+COUNTING_THREADS = 2  # counting threads: as many as the 2-core machines we measure on
+# One-shot commands count one prompt right after loading: a second thread's Encoding copy
+# (~70 ms to build) costs more than it saves there.
+ONE_SHOT_THREADS = 1
 _BATCH_MIN_CHARS = 65_536  # below this a thread pool costs more than it saves
 SPLIT_CHARS = 32_768  # longer texts are counted in pieces, one per counting thread
 _SAFE_CUT = re.compile(r"\n(?=[ \t]*\S)")
@@ -119,7 +122,7 @@ class TokenCounter:
         cache_dir: Path | None = None,
         expected_ranks: int = kimi_bpe.KIMI_RANK_COUNT,
         clock: Callable[[], float] = time.time,
-        counting_threads: int = BATCH_THREADS,
+        counting_threads: int = COUNTING_THREADS,
     ) -> None:
         self.env: dict[str, str] = dict(os.environ if env is None else env)
         self._tokenizer_path = tokenizer_path
@@ -350,7 +353,7 @@ class TokenCounter:
             return self._threads.submit(self.count, text)
         active = self._active
         parts = [self._threads.submit(self.count_raw, piece) for piece in pieces]
-        return _joined(parts, lambda raws: self._scale(active, sum(raws)))
+        return all_done(parts, lambda raws: self._scale(active, sum(raws)))
 
     def count_many(self, texts: Sequence[str]) -> list[int]:
         """`count` of each text, over the counting threads when there is enough of it."""
@@ -453,27 +456,6 @@ def exact_pieces(text: str, parts: int) -> list[str]:
         start = cut.end()
     pieces.append(text[start:])
     return [piece for piece in pieces if piece]
-
-
-def _joined(parts: list[Future[int]], finish: Callable[[list[int]], int]) -> Future[int]:
-    """A future of `finish` over the results of `parts`, done when the last of them is."""
-    joined: Future[int] = Future()
-    left = [len(parts)]
-    lock = threading.Lock()
-
-    def done(_: Future[int]) -> None:
-        with lock:
-            left[0] -= 1
-            if left[0]:
-                return
-        try:
-            joined.set_result(finish([part.result() for part in parts]))
-        except BaseException as exc:
-            joined.set_exception(exc)
-
-    for part in parts:
-        part.add_done_callback(done)
-    return joined
 
 
 def _content_texts(content: Any) -> list[str]:

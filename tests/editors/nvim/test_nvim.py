@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from tests.editors.processes import kill_marked
+from tests.editors.processes import kill_marked, marked_env
 
 REPO = Path(__file__).resolve().parents[3]
 PLUGIN = REPO / "editors" / "nvim"
@@ -148,21 +148,15 @@ def run_scenario(
     home = tmp_path / "home"
     result_file = tmp_path / "result.json"
     marker = uuid.uuid4().hex
-    full_env = {k: v for k, v in os.environ.items() if k not in CLEARED_ENV}
+    full_env = marked_env(home, marker, CLEARED_ENV)
     full_env.update(
         {
-            "HOME": str(home),
-            "XDG_CONFIG_HOME": str(home / "config"),
-            "XDG_DATA_HOME": str(home / "data"),
-            "XDG_STATE_HOME": str(home / "state"),
-            "XDG_CACHE_HOME": str(home / "cache"),
             # The venv's bin first: its kimi-lsp is the server under test.
             "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
             "KIMI_NVIM_PLUGIN": str(PLUGIN),
             "KIMI_TEST_RESULT": str(result_file),
             "KIMI_TEST_WORKSPACE": str(workspace),
             "KIMI_TEST_PYTHON": sys.executable,
-            "KIMI_TEST_MARKER": marker,
             "MOONSHOT_API_KEY": KEY,
         }
     )

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.editors.processes import marked
+from tests.editors.processes import marked, marked_env
 
 REPO = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).parent
@@ -239,19 +239,8 @@ def write_settings(session: Session, settings: dict[str, Any]) -> Path:
 
 
 def _environment(session: Session, extra: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in CLEARED_ENV}
-    home = session.root / "home"
-    env.update(
-        {
-            "HOME": str(home),
-            "XDG_CONFIG_HOME": str(home / "config"),
-            "XDG_DATA_HOME": str(home / "data"),
-            "XDG_STATE_HOME": str(home / "state"),
-            "XDG_CACHE_HOME": str(home / "cache"),
-            "KIMI_TEST_MARKER": session.marker,
-            **extra,
-        }
-    )
+    env = marked_env(session.root / "home", session.marker, CLEARED_ENV)
+    env.update(extra)
     return env
 
 
