@@ -145,7 +145,7 @@ class Session:
         from kimi_lsp.context.builder import budget_for
         from kimi_lsp.context.engine import ContextEngine, Redactor
         from kimi_lsp.context.prompt import SYSTEM_PROMPTS
-        from kimi_lsp.context.tokens import TokenCounter
+        from kimi_lsp.tokens.counter import TokenCounter
 
         self.settings = Settings()
         self.root = stdlib_root()

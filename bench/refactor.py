@@ -40,8 +40,8 @@ from tests.fake_kimi import FakeKimi, Reply, ToolCall  # noqa: E402
 from kimi_lsp.agent.fanout import PLAN_PROMPT, run_refactor  # noqa: E402
 from kimi_lsp.config import Settings  # noqa: E402
 from kimi_lsp.context.engine import ContextEngine  # noqa: E402
-from kimi_lsp.context.tokens import TokenCounter  # noqa: E402
 from kimi_lsp.model.client import ModelClient  # noqa: E402
+from kimi_lsp.tokens.counter import TokenCounter  # noqa: E402
 
 FILES = 20
 CALL_SECONDS = 0.2

@@ -52,7 +52,7 @@ def on_new_thread(fn: Callable[[], float]) -> float:
 
 def measure() -> dict[str, Any]:
     os.environ.setdefault("KIMI_LSP_TOKENIZER_DOWNLOAD", "0")
-    from kimi_lsp.context.tokens import TokenCounter
+    from kimi_lsp.tokens.counter import TokenCounter
 
     counter = TokenCounter(counting_threads=0)  # no counting threads: nothing owns its Encoding
     counter.load()

@@ -1,5 +1,5 @@
 """`python -m kimi_lsp`: the same entry point as the `kimi-lsp` console script."""
 
-from .cli import main
+from .cli.main import main
 
 raise SystemExit(main())

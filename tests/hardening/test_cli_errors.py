@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kimi_lsp.cli_chat import _chat
+from kimi_lsp.cli.chat import _chat
 from tests.fake_kimi import FakeKimi, Fault, Reply
 
 from .faults import KEY

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from kimi_lsp.cli.doctor import check_endpoint
 from kimi_lsp.config import Settings
-from kimi_lsp.doctor import check_endpoint
 from kimi_lsp.model.errors import ErrorContext, from_status
 from tests.e2e.harness import request, session
 from tests.fake_kimi import FakeKimi

@@ -10,8 +10,8 @@ import pytest
 from pygls.exceptions import JsonRpcException
 
 from kimi_lsp.errors import ErrorKind, RequestFailedError
-from kimi_lsp.rpc import _translated
-from kimi_lsp.transport import FrameParser
+from kimi_lsp.lsp.dispatch import _translated
+from kimi_lsp.lsp.transport import FrameParser
 from tests.fake_kimi import FakeKimi, Fault, Reply
 
 from .servers import raw_server, running_fake, settings_for

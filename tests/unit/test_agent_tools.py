@@ -13,7 +13,7 @@ from kimi_lsp.agent.overlay import Overlay
 from kimi_lsp.agent.schemas import SPECS
 from kimi_lsp.agent.tools import MAX_READ_CHARS, ToolBox, glob_matcher
 from kimi_lsp.context.engine import ContextEngine
-from kimi_lsp.context.tokens import TokenCounter
+from kimi_lsp.tokens.counter import TokenCounter
 
 API_KEY = "sk-test-fake-0123456789"
 OUTSIDE_TEXT = "root:x:0:0:outside-secret-line"

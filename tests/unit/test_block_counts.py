@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from kimi_lsp.context.engine import INLINE_COUNT_CHARS, BlockCounts
-from kimi_lsp.context.tokens import TokenCounter
+from kimi_lsp.tokens.counter import TokenCounter
 
 
 class SlowCounter(TokenCounter):

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from kimi_lsp.context.builder import ContextRequest, OpenDocument, build_plan
 from kimi_lsp.context.plan import ContextPlan
 from kimi_lsp.context.prompt import SYSTEM_PROMPTS, render
-from kimi_lsp.context.tokens import TokenCounter
+from kimi_lsp.tokens.counter import TokenCounter
 
 COUNTER = TokenCounter()
 COUNTER.load()

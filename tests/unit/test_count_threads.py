@@ -12,10 +12,10 @@ import regex  # type: ignore[import-untyped]  # tiktoken's own dependency
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kimi_lsp.context import tokens
-from kimi_lsp.context.count_threads import CountingThreads, all_done
-from kimi_lsp.context.kimi_bpe import KIMI_PATTERN
-from kimi_lsp.context.tokens import TokenCounter, exact_pieces
+from kimi_lsp.tokens import counter as tokens
+from kimi_lsp.tokens.counter import TokenCounter, exact_pieces
+from kimi_lsp.tokens.kimi_bpe import KIMI_PATTERN
+from kimi_lsp.tokens.threads import CountingThreads, all_done
 
 from .test_tokens import SMALL_COUNT, offline_env, small_bpe
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kimi_lsp.context.secrets import redact
 from kimi_lsp.edits.unredact import restore_secrets
 from kimi_lsp.errors import RequestFailedError
+from kimi_lsp.secrets.redact import redact
 
 AWS = "AKIA" + "Q3X7ZK2M9PLW4RTY"
 GITHUB = "ghp_" + "Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Jh1Gf0Ed9Cb8"

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kimi_lsp.context import secrets
-from kimi_lsp.context.secrets import (
+from kimi_lsp.secrets import redact as secrets
+from kimi_lsp.secrets.redact import (
     KINDS,
     MARKER,
     maybe_secret_file,

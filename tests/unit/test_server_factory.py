@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kimi_lsp.server import KimiServer, create_server
+from kimi_lsp.lsp.server import KimiServer, create_server
 
 
 def test_each_call_builds_a_new_server() -> None:

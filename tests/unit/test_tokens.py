@@ -19,23 +19,23 @@ import pytest
 import regex  # type: ignore[import-untyped]  # tiktoken's own dependency
 import tiktoken
 
-from kimi_lsp.context import tokens
-from kimi_lsp.context.bpe_file import TokenizerUnavailable, parse_bpe, read_bpe_file, verify_ranks
-from kimi_lsp.context.kimi_bpe import (
+from kimi_lsp.tokens import counter as tokens
+from kimi_lsp.tokens.bpe_file import TokenizerUnavailable, parse_bpe, read_bpe_file, verify_ranks
+from kimi_lsp.tokens.calibration import FACTOR_BOUNDS, MIN_TOKENS, Calibration
+from kimi_lsp.tokens.counter import MESSAGE_OVERHEAD, REQUEST_OVERHEAD, TokenCounter
+from kimi_lsp.tokens.download import (
+    RETRY_AFTER_SECONDS,
+    download_blocked,
+    expected_sha256,
+    model_url,
+)
+from kimi_lsp.tokens.kimi_bpe import (
     KIMI_PATTERN,
     KIMI_PATTERN_PARTS,
     KIMI_RANK_COUNT,
     build_kimi_encoding,
     kimi_special_tokens,
 )
-from kimi_lsp.context.token_calibration import FACTOR_BOUNDS, MIN_TOKENS, Calibration
-from kimi_lsp.context.tokenizer_download import (
-    RETRY_AFTER_SECONDS,
-    download_blocked,
-    expected_sha256,
-    model_url,
-)
-from kimi_lsp.context.tokens import MESSAGE_OVERHEAD, REQUEST_OVERHEAD, TokenCounter
 
 # -- a small Kimi-format BPE: every single byte plus a few merges --------------------------
 MERGES = [b"he", b"ll", b"hell", b"hello", b"us", b"er", b"user", b"as", b"si", b"st"]
@@ -395,7 +395,7 @@ def test_download_with_a_wrong_checksum_is_rejected_and_retried_a_day_later(
     hub.linked_etag = f'"{"ab" * 32}"'
     clock = Clock()
     counter = download_counter(tmp_path, hub.url, clock)
-    with caplog.at_level(logging.WARNING, logger="kimi_lsp.context.tokens"):
+    with caplog.at_level(logging.WARNING, logger="kimi_lsp.tokens.counter"):
         counter.load()
         finish_download(counter)
     assert counter.source == "bundled" and "sha256 differs" in (counter.error or "")
@@ -648,7 +648,7 @@ def test_importing_the_module_does_not_import_tiktoken() -> None:
     import sys
 
     code = (
-        "import sys; import kimi_lsp.context.tokens; "
+        "import sys; import kimi_lsp.tokens.counter; "
         "assert 'tiktoken' not in sys.modules and 'httpx2' not in sys.modules; "
         "assert not any(m.startswith(('pygls', 'lsprotocol')) for m in sys.modules)"
     )

@@ -7,7 +7,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kimi_lsp.transport import FrameParser
+from kimi_lsp.lsp.transport import FrameParser
 
 
 def frame(body: bytes, extra_header: bool = False) -> bytes:

@@ -8,8 +8,8 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Protocol
 
-from ..context.secrets import needs_head, secret_file_reason
 from ..context.workspace import FileEntry, WorkspaceIndex
+from ..secrets.redact import needs_head, secret_file_reason
 from .overlay import Overlay
 
 NO_SUCH_FILE = "no such file"

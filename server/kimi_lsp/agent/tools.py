@@ -9,8 +9,8 @@ from collections.abc import Callable, Collection, Iterator
 from pathlib import PurePosixPath
 from typing import Any
 
-from ..context.secrets import redact
 from ..edits.diff import compute_hunks
+from ..secrets.redact import redact
 from .confine import Confinement, EngineLike, Refused
 from .overlay import Overlay
 from .schemas import EDIT_TOOLS, FINISH, READ_TOOLS, SPECS, BadArguments, parse_arguments, schemas

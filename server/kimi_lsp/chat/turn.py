@@ -9,8 +9,8 @@ from ..model.types import ModelRequest, ModelResult, StreamEvent
 from .conversations import Conversation, Turn
 
 if TYPE_CHECKING:
-    from ..context.tokens import TokenCounter
     from ..model.client import ModelClient
+    from ..tokens.counter import TokenCounter
 
 HISTORY_SHARE = 0.25  # earlier turns may use at most this share of the prompt budget
 

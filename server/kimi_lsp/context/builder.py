@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..config import PROMPT_SAFETY_MARGIN
+from ..tokens.counter import MESSAGE_OVERHEAD, REQUEST_OVERHEAD
 from .plan import ContextPlan, Purpose, Section
 from .prompt import PROJECT_HEADER, REQUEST_HEADER
-from .tokens import MESSAGE_OVERHEAD, REQUEST_OVERHEAD
 
 # Tokens added per section for the seams between blocks: BPE merges at a seam can only
 # change the count by a token or two, so this keeps the sum an upper bound of the whole.

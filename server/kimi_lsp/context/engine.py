@@ -13,15 +13,15 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from ..secrets.redact import redact, secret_file_reason
+from ..tokens.counter import TokenCounter
 from .builder import ContextRequest, OpenDocument, build_plan
 from .imports import FileSet, ImportGraph, imports_of, resolve_imports
 from .languages import language_of
 from .plan import ContextPlan
 from .repomap import repo_map
 from .search import IdentifierIndex
-from .secrets import redact, secret_file_reason
 from .symbols import Symbol, outline, outline_text
-from .tokens import TokenCounter
 from .workspace import FileEntry, WorkspaceIndex
 
 log = logging.getLogger(__name__)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import Settings
+from ..tokens.counter import TokenCounter
 from .builder import ContextRequest, OpenDocument, budget_for
 from .engine import ContextEngine, Redactor
 from .languages import language_of
 from .plan import ContextPlan, Purpose
 from .prompt import SYSTEM_PROMPTS
-from .tokens import TokenCounter
 
 
 def workspace_root(start: Path) -> Path:

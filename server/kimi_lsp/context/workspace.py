@@ -13,14 +13,14 @@ from operator import attrgetter
 from pathlib import Path
 from typing import NamedTuple
 
-from .ignore import Chain, FileFilter, RuleSet, decide, extend, file_filter, root_chain
-from .secrets import (
+from ..secrets.redact import (
     SECRET_NAMES,
     SECRET_PREFIXES,
     SECRET_SUFFIXES,
     needs_head,
     secret_file_reason,
 )
+from .ignore import Chain, FileFilter, RuleSet, decide, extend, file_filter, root_chain
 
 MAX_EXCLUDED = 500  # excluded() lists at most this many files
 SNIFF_BYTES = 8192  # a NUL byte in these first bytes makes a file binary

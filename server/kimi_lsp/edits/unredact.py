@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from ..context.secrets import redact
 from ..errors import ErrorKind, RequestFailedError
+from ..secrets.redact import redact
 
 _MARKER = re.compile(r"\[REDACTED:([a-z0-9-]+)\]")
 

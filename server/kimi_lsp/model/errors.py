@@ -62,7 +62,7 @@ class ErrorContext:
 def scrub(text: str, secret: str | None) -> str:
     """Remove the key (and anything key-shaped or secret-looking, which an endpoint may echo
     back) from a text shown to the user or logged."""
-    from ..context.secrets import redact
+    from ..secrets.redact import redact
 
     if secret:
         text = text.replace(secret, "[REDACTED]")

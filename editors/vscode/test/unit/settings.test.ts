@@ -81,9 +81,9 @@ test("findExecutable looks on PATH, or takes a path as is", () => {
 });
 
 test("server stderr: its log records are not repeated, anything else is an error", () => {
-  assert.equal(stderrLevel("2026-11-29 09:46:34,860 INFO kimi_lsp.features.lifecycle: Initialized"), "trace");
-  assert.equal(stderrLevel("2026-11-29 09:46:34,860 WARNING kimi_lsp.context.tokens: x"), "trace");
-  assert.equal(stderrLevel("2026-11-29 09:46:34,860 DEBUG kimi_lsp.rpc: y"), "debug");
+  assert.equal(stderrLevel("2026-11-29 09:46:34,860 INFO kimi_lsp.lsp.features.lifecycle: Initialized"), "trace");
+  assert.equal(stderrLevel("2026-11-29 09:46:34,860 WARNING kimi_lsp.tokens.counter: x"), "trace");
+  assert.equal(stderrLevel("2026-11-29 09:46:34,860 DEBUG kimi_lsp.lsp.dispatch: y"), "debug");
   assert.equal(stderrLevel("Traceback (most recent call last):"), "error");
   assert.equal(stderrLevel("usage: kimi-lsp [-h]"), "error");
 });

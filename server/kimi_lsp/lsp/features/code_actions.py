@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from ..errors import InvalidInputError
+from ...errors import InvalidInputError
 from . import params as p
 
 if TYPE_CHECKING:

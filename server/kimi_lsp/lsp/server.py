@@ -14,20 +14,20 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
-from . import __version__
-from .config import Resolved, Settings
-from .document_events import DocumentEvents
-from .documents import DocumentStore
-from .logs import LogSetup
-from .model.types import ModelResult, UsageTotals
-from .positions import PositionEncoding
-from .rpc import CommandHandler, Dispatcher
-from .settings_store import SettingsStore
+from .. import __version__
+from ..config import Resolved, Settings
+from ..document_events import DocumentEvents
+from ..documents import DocumentStore
+from ..logs import LogSetup
+from ..model.types import ModelResult, UsageTotals
+from ..positions import PositionEncoding
+from ..settings_store import SettingsStore
+from .dispatch import CommandHandler, Dispatcher
 from .transport import LockedWriter, read_stdin, stdout_writer
 
 if TYPE_CHECKING:
-    from .context.tokens import TokenCounter
-    from .model.client import ModelClient
+    from ..model.client import ModelClient
+    from ..tokens.counter import TokenCounter
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class KimiServer(LanguageServer):
     def model(self) -> ModelClient:
         """The model client, built on first use (importing openai costs ~0.5 s)."""
         if self._model is None:
-            from .model.client import ModelClient
+            from ..model.client import ModelClient
 
             self._model = ModelClient(self.settings, on_usage=self._usage_reported)
         return self._model
@@ -85,7 +85,7 @@ class KimiServer(LanguageServer):
     def tokens(self) -> TokenCounter:
         """The token counter (its module and BPE are loaded on first use, not at start-up)."""
         if self._tokens is None:
-            from .context.tokens import TokenCounter
+            from ..tokens.counter import TokenCounter
 
             settings = self.settings
             self._tokens = TokenCounter(settings.tokenizer_path, model=settings.model, env=self.env)
@@ -140,7 +140,7 @@ class KimiServer(LanguageServer):
     def redact(self, text: str) -> str:
         """What the user typed, as it may enter a prompt: the API key always removed, other
         secret-looking strings too unless `redactSecrets` is off."""
-        from .context.engine import Redactor
+        from ..context.engine import Redactor
 
         settings = self.settings
         return Redactor(settings.api_key, settings.redact_secrets)(text)[0]

@@ -7,14 +7,14 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..chat.commands import LOCAL, Slash, parse
-from ..chat.conversations import Conversation, ConversationStore, cache_root, workspace_key
-from ..chat.turn import history_messages, run_turn
-from ..context.plan import ContextPlan
-from ..context.prompt import SYSTEM_PROMPTS, render
-from ..documents import Range
-from ..errors import InvalidInputError
-from ..model.types import ContentDelta, ReasoningDelta, Usage
+from ...chat.commands import LOCAL, Slash, parse
+from ...chat.conversations import Conversation, ConversationStore, cache_root, workspace_key
+from ...chat.turn import history_messages, run_turn
+from ...context.plan import ContextPlan
+from ...context.prompt import SYSTEM_PROMPTS, render
+from ...documents import Range
+from ...errors import InvalidInputError
+from ...model.types import ContentDelta, ReasoningDelta, Usage
 from . import params as p
 from .context import Focus
 from .progress import Progress

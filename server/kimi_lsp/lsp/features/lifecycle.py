@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from ..positions import PositionEncoding
+from ...positions import PositionEncoding
 
 if TYPE_CHECKING:
     from ..server import KimiServer

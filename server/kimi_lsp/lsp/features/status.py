@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import __version__
+from ... import __version__
 
 if TYPE_CHECKING:
     from ..server import KimiServer

@@ -6,14 +6,14 @@ import json
 import platform
 from typing import TextIO
 
-from . import __version__
-from .config import API_KEY_ENV_VARS, Settings, user_config_path
-from .settings_store import SettingsStore
+from .. import __version__
+from ..config import API_KEY_ENV_VARS, Settings, user_config_path
+from ..settings_store import SettingsStore
 
 
 def _tokenizer_line(settings: Settings) -> tuple[bool, str]:
     """Load the tokenizer the server would use and say which one it is."""
-    from .context.tokens import ONE_SHOT_THREADS, TokenCounter
+    from ..tokens.counter import ONE_SHOT_THREADS, TokenCounter
 
     counter = TokenCounter(
         settings.tokenizer_path, model=settings.model, counting_threads=ONE_SHOT_THREADS
@@ -42,7 +42,7 @@ def check_endpoint(settings: Settings, timeout: float = 10.0) -> tuple[bool, str
             "api.moonshot.cn are not interchangeable: check the key matches the base URL."
         )
     if response.status_code >= 400:
-        from .model.errors import scrub  # an error body may echo the key
+        from ..model.errors import scrub  # an error body may echo the key
 
         text = scrub(response.text, settings.api_key)[:200]
         return False, f"the endpoint answered HTTP {response.status_code}: {text}"

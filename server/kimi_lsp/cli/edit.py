@@ -12,21 +12,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from .context.engine import Redactor
-from .context.languages import language_of
-from .context.prompt import SYSTEM_PROMPTS, render
-from .context.secrets import secret_file_reason
-from .context.standalone import plan_for_file
-from .context.tokens import ONE_SHOT_THREADS, TokenCounter
-from .edits.diff import apply_hunks, diff_range
-from .edits.extract import conform_to_range, extract_code
-from .edits.instruction import edit_prompt, opening
-from .edits.unredact import restore_secrets
-from .edits.validate import edit_breaks
-from .errors import ErrorKind, InvalidInputError, KimiError, RequestFailedError
-from .model.types import ModelRequest
-from .positions import split_lines
-from .settings_store import SettingsStore
+from ..context.engine import Redactor
+from ..context.languages import language_of
+from ..context.prompt import SYSTEM_PROMPTS, render
+from ..context.standalone import plan_for_file
+from ..edits.diff import apply_hunks, diff_range
+from ..edits.extract import conform_to_range, extract_code
+from ..edits.instruction import edit_prompt, opening
+from ..edits.unredact import restore_secrets
+from ..edits.validate import edit_breaks
+from ..errors import ErrorKind, InvalidInputError, KimiError, RequestFailedError
+from ..model.types import ModelRequest
+from ..positions import split_lines
+from ..secrets.redact import secret_file_reason
+from ..settings_store import SettingsStore
+from ..tokens.counter import ONE_SHOT_THREADS, TokenCounter
 
 _TARGET = re.compile(r"^(?P<path>.+):(?P<start>\d+)(?:-(?P<end>\d+))?$")
 
@@ -113,7 +113,7 @@ def read_source(path: Path) -> str:
 
 
 async def _edit(target: Target, instruction: str, apply: bool, out: TextIO, err: TextIO) -> int:
-    from .model.client import ModelClient
+    from ..model.client import ModelClient
 
     if not instruction.strip():
         raise InvalidInputError("The edit instruction is empty: say what to change.")

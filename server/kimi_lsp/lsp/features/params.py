@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..documents import Position, Range
-from ..errors import InvalidInputError
+from ...documents import Position, Range
+from ...errors import InvalidInputError
 
 
 def obj(value: Any, name: str) -> dict[str, Any]:

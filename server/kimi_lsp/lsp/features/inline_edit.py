@@ -8,19 +8,19 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..context.prompt import SYSTEM_PROMPTS, render
-from ..document_events import DocumentEvent
-from ..documents import Range
-from ..edits.instruction import edit_prompt, opening
-from ..errors import InvalidInputError, StaleDocumentError
-from ..model.types import ContentDelta, ModelRequest, StreamEvent
+from ...context.prompt import SYSTEM_PROMPTS, render
+from ...document_events import DocumentEvent
+from ...documents import Range
+from ...edits.instruction import edit_prompt, opening
+from ...errors import InvalidInputError, StaleDocumentError
+from ...model.types import ContentDelta, ModelRequest, StreamEvent
 from . import params as p
 from .context import Focus, parse_focus
 from .progress import Progress
 
 if TYPE_CHECKING:
-    from ..edits.diff import Hunk
-    from ..edits.pending import PendingEdit, PendingEdits
+    from ...edits.diff import Hunk
+    from ...edits.pending import PendingEdit, PendingEdits
     from ..server import KimiServer
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class InlineEdits:
     def pending(self) -> PendingEdits:
         """Preview mode's store (the edits modules load with the first edit, not at start-up)."""
         if self._pending is None:
-            from ..edits.pending import PendingEdits
+            from ...edits.pending import PendingEdits
 
             self._pending = PendingEdits()
         return self._pending
@@ -78,9 +78,9 @@ class InlineEdits:
         return await self.run(parse_params(raw))
 
     async def run(self, params: EditParams) -> dict[str, Any]:
-        from ..edits.diff import diff_range
-        from ..edits.extract import conform_to_range, extract_code
-        from ..edits.unredact import restore_secrets
+        from ...edits.diff import diff_range
+        from ...edits.extract import conform_to_range, extract_code
+        from ...edits.unredact import restore_secrets
         from .apply import apply_hunks_to_document
 
         server = self.server
@@ -155,7 +155,7 @@ class InlineEdits:
         language: str,
         final: bool = False,
     ) -> None:
-        from ..edits.extract import extract_code
+        from ...edits.extract import extract_code
 
         text = reply if final else extract_code(reply, prefix=prefix, language=language)
         self.server.notify(
@@ -172,7 +172,7 @@ class InlineEdits:
         applied: bool,
         usage: dict[str, Any],
     ) -> dict[str, Any]:
-        from ..documents import TextDocument
+        from ...documents import TextDocument
         from .apply import edits_to_wire, to_lsp_edits
 
         shadow = TextDocument(uri, "", version, snapshot, self.server.documents.encoding)
@@ -230,8 +230,8 @@ class InlineEdits:
         return {"applied": False}
 
     def _refuse_if_typed_over(self, uri: str, snapshot: str, span: tuple[int, int]) -> None:
-        from ..edits.diff import compute_hunks
-        from ..edits.rebase import spans_meet
+        from ...edits.diff import compute_hunks
+        from ...edits.rebase import spans_meet
 
         document = self.server.documents.get(uri)
         if document is None or document.text == snapshot:
@@ -272,8 +272,8 @@ class InlineEdits:
 
     @staticmethod
     def _touched_since(pending: PendingEdit, current: str, indices: set[int]) -> bool:
-        from ..edits.diff import apply_hunks, compute_hunks
-        from ..edits.rebase import spans_meet
+        from ...edits.diff import apply_hunks, compute_hunks
+        from ...edits.rebase import spans_meet
 
         accepted = [pending.hunks[i] for i in sorted(indices)]
         base = apply_hunks(pending.snapshot, accepted) if accepted else pending.snapshot

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from ..documents import TextDocument
-from ..edits.diff import Hunk, apply_hunks
-from ..edits.rebase import rebase
-from ..edits.validate import edit_breaks
-from ..errors import ErrorKind, RequestFailedError, StaleDocumentError
+from ...documents import TextDocument
+from ...edits.diff import Hunk, apply_hunks
+from ...edits.rebase import rebase
+from ...edits.validate import edit_breaks
+from ...errors import ErrorKind, RequestFailedError, StaleDocumentError
 
 if TYPE_CHECKING:
     from ..server import KimiServer

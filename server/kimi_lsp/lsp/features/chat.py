@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidInputError
+from ...errors import InvalidInputError
 
 if TYPE_CHECKING:
     from ..server import KimiServer

@@ -19,15 +19,15 @@ from typing import Any, Literal
 from .. import __version__
 from . import kimi_bpe
 from .bpe_file import TokenizerUnavailable, parse_bpe, read_bpe_file, verify_ranks
-from .count_threads import CountingThreads, all_done
-from .token_calibration import Calibration, calibration_path
-from .tokenizer_download import (
+from .calibration import Calibration, calibration_path
+from .download import (
     TokenizerCache,
     cache_root,
     download_blocked,
     download_into,
     model_url,
 )
+from .threads import CountingThreads, all_done
 
 __all__ = [
     "MESSAGE_OVERHEAD",

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from ..documents import Position, Range, TextChange, UnknownDocumentError
-from ..errors import InvalidInputError
+from ...documents import Position, Range, TextChange, UnknownDocumentError
+from ...errors import InvalidInputError
 from .params import integer, obj, string
 
 if TYPE_CHECKING:

@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 from typing import Any, TextIO
 
-from .context.plan import Purpose
-from .context.standalone import plan_for_file
-from .context.tokens import ONE_SHOT_THREADS, TokenCounter
-from .settings_store import SettingsStore
+from ..context.plan import Purpose
+from ..context.standalone import plan_for_file
+from ..settings_store import SettingsStore
+from ..tokens.counter import ONE_SHOT_THREADS, TokenCounter
 
 _TARGET = re.compile(r"^(?P<path>.+?)(?::(?P<line>\d+))?$")
 

@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from ..context.plan import ContextPlan, Purpose
-from ..document_events import DocumentEvent
-from ..documents import Position, Range
-from ..errors import ErrorKind, InvalidInputError, RequestFailedError
+from ...context.plan import ContextPlan, Purpose
+from ...document_events import DocumentEvent
+from ...documents import Position, Range
+from ...errors import ErrorKind, InvalidInputError, RequestFailedError
 from . import params as p
 
 if TYPE_CHECKING:
-    from ..context.builder import OpenDocument
-    from ..context.engine import ContextEngine
+    from ...context.builder import OpenDocument
+    from ...context.engine import ContextEngine
     from ..server import KimiServer
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class ContextService:
     def engine(self) -> ContextEngine:
         """The engine, imported and built on first use (not on the start-up path)."""
         if self._engine is None:
-            from ..context.engine import ContextEngine
+            from ...context.engine import ContextEngine
 
             self._engine = ContextEngine(self.server.tokens)
         return self._engine
@@ -61,7 +61,7 @@ class ContextService:
 
         The walk is cheap (milliseconds, a few MB); the import graph and search index, which
         read every file, are built when the user first asks for something (`warm`)."""
-        from ..context.engine import uri_to_path
+        from ...context.engine import uri_to_path
 
         settings = self.server.settings
         roots = [path for uri in self.server.workspace_roots() if (path := uri_to_path(uri))]
@@ -98,7 +98,7 @@ class ContextService:
         log.info("Import graph and search index ready in %.1f s", self.engine.timings["deep"])
 
     async def refresh(self, uris: list[str]) -> None:
-        from ..context.engine import uri_to_path
+        from ...context.engine import uri_to_path
 
         paths = [path for uri in uris if (path := uri_to_path(uri))]
         if paths:
@@ -106,8 +106,8 @@ class ContextService:
 
     # -- planning ---------------------------------------------------------------------
     def _open_document(self, uri: str) -> OpenDocument | None:
-        from ..context.builder import OpenDocument
-        from ..context.languages import language_of
+        from ...context.builder import OpenDocument
+        from ...context.languages import language_of
 
         document = self.server.documents.get(uri)
         if document is None:
@@ -117,9 +117,9 @@ class ContextService:
         return OpenDocument(uri, rel, document.text, language)
 
     def _disk_document(self, uri: str) -> OpenDocument | None:
-        from ..context.builder import OpenDocument
-        from ..context.engine import uri_to_path
-        from ..context.languages import language_of
+        from ...context.builder import OpenDocument
+        from ...context.engine import uri_to_path
+        from ...context.languages import language_of
 
         path = uri_to_path(uri)
         if path is None:
@@ -141,9 +141,9 @@ class ContextService:
     async def plan(
         self, purpose: Purpose, focus: Focus, instruction: str, reserved_tokens: int = 0
     ) -> ContextPlan:
-        from ..context.builder import ContextRequest
-        from ..context.engine import Redactor, uri_to_path
-        from ..context.prompt import SYSTEM_PROMPTS
+        from ...context.builder import ContextRequest
+        from ...context.engine import Redactor, uri_to_path
+        from ...context.prompt import SYSTEM_PROMPTS
 
         self.warm()
         await self.server.token_counter()

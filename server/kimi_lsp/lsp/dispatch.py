@@ -18,7 +18,7 @@ from pygls.exceptions import (
     JsonRpcInvalidParams,
 )
 
-from .errors import ErrorKind, InvalidInputError, KimiError, RequestFailedError
+from ..errors import ErrorKind, InvalidInputError, KimiError, RequestFailedError
 from .transport import FrameParser
 
 if TYPE_CHECKING:

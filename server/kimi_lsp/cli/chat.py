@@ -8,14 +8,14 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from .chat.conversations import Conversation
-from .chat.turn import run_turn
-from .context.prompt import SYSTEM_PROMPTS, render
-from .context.standalone import plan_for_file
-from .context.tokens import ONE_SHOT_THREADS, TokenCounter
-from .errors import KimiError
-from .model.types import ContentDelta, ReasoningDelta, StreamEvent
-from .settings_store import SettingsStore
+from ..chat.conversations import Conversation
+from ..chat.turn import run_turn
+from ..context.prompt import SYSTEM_PROMPTS, render
+from ..context.standalone import plan_for_file
+from ..errors import KimiError
+from ..model.types import ContentDelta, ReasoningDelta, StreamEvent
+from ..settings_store import SettingsStore
+from ..tokens.counter import ONE_SHOT_THREADS, TokenCounter
 
 
 class _OpenLines:
@@ -35,7 +35,7 @@ class _OpenLines:
 
 async def _chat(message: str, file: Path | None, as_json: bool, out: TextIO, err: TextIO) -> int:
     settings = SettingsStore().current.settings
-    from .model.client import ModelClient
+    from ..model.client import ModelClient
 
     model = ModelClient(settings)
     counter = TokenCounter(counting_threads=ONE_SHOT_THREADS)

@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .tokenizer_download import atomic_write
+from .download import atomic_write
 
 log = logging.getLogger(__name__)
 

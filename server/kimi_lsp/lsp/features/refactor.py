@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from ..documents import TextDocument
-from ..errors import InvalidInputError, StaleDocumentError
+from ...documents import TextDocument
+from ...errors import InvalidInputError, StaleDocumentError
 from . import params as p
 from .progress import Progress
 
@@ -38,7 +38,7 @@ class Refactors:
         self.server = server
 
     async def run(self, raw: Any) -> dict[str, Any]:
-        from ..agent.fanout import default_read_base, run_refactor
+        from ...agent.fanout import default_read_base, run_refactor
 
         server = self.server
         body = p.obj(raw, "params")
@@ -149,8 +149,8 @@ class Refactors:
     ) -> tuple[types.WorkspaceEdit, list[str]]:
         """One edit over all files: text edits (versioned, rebased onto the user's typing for
         open documents) and file creations, all annotated to need confirmation."""
-        from ..edits.diff import compute_hunks
-        from ..edits.rebase import rebase
+        from ...edits.diff import compute_hunks
+        from ...edits.rebase import rebase
         from .apply import to_lsp_edits
 
         server = self.server

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
+from .. import __version__
 
 EXIT_OK = 0
 EXIT_PROBLEM = 1
@@ -72,25 +72,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_doctor(online=args.online, out=sys.stdout, as_json=args.json)
     if args.command == "context":
-        from .cli_context import run_context_cli
+        from .context import run_context_cli
 
         return run_context_cli(
             args.target, args.purpose, args.budget, args.json, sys.stdout, sys.stderr
         )
     if args.command == "chat":
-        from .cli_chat import run_chat_cli
+        from .chat import run_chat_cli
 
         return run_chat_cli(args.message, args.file, args.json)
     if args.command == "edit":
-        from .cli_edit import run_edit_cli
+        from .edit import run_edit_cli
 
         return run_edit_cli(args.target, args.instruction, args.apply)
     return serve(args)
 
 
 def serve(args: argparse.Namespace) -> int:
-    from .logs import LogSetup
-    from .server import create_server
+    from ..logs import LogSetup
+    from ..lsp.server import create_server
 
     logs = LogSetup(level=args.log_level, log_file=args.log_file)
     server = create_server(logs=logs)

@@ -1,0 +1,1 @@
+"""The command line: serve (stdio/TCP), chat, edit, context, doctor."""

@@ -1,0 +1,1 @@
+"""Tokenizers (Kimi BPE, bundled fallback), calibration, download and counting threads."""
