@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from kimi_lsp.lsp.pygls_adapter import request_futures
 from kimi_lsp.lsp.server import KimiServer, create_server
 
 
 def test_each_call_builds_a_new_server() -> None:
     a, b = create_server(env={}), create_server(env={})
     assert a is not b and a.documents is not b.documents
-    assert "kimi/status" in a.dispatcher.requests
+    assert "kimi/status" in a.registry.requests
 
 
 def test_failing_feature_is_isolated(caplog: pytest.LogCaptureFixture) -> None:
@@ -18,11 +19,11 @@ def test_failing_feature_is_isolated(caplog: pytest.LogCaptureFixture) -> None:
         raise RuntimeError("feature exploded")
 
     def working(server: KimiServer) -> None:
-        server.dispatcher.requests["test/ok"] = lambda params: None  # type: ignore[assignment,return-value]
+        server.registry.requests["test/ok"] = lambda params: None  # type: ignore[assignment,return-value]
 
     server = create_server(env={}, features=[("broken", broken), ("working", working)])
     assert server.failed_features == {"broken": "feature exploded"}
-    assert "test/ok" in server.dispatcher.requests
+    assert "test/ok" in server.registry.requests
     assert "continues without it" in caplog.text
 
 
@@ -56,8 +57,8 @@ def test_an_answer_to_a_cancelled_request_of_ours_is_dropped(
     server = create_server(env={})
     future: Future[object] = Future()
     future.cancel()  # e.g. the applyEdit of an inline edit the user cancelled meanwhile
-    server.protocol._request_futures["ours-1"] = future
+    request_futures(server.protocol)["ours-1"] = future
     body = json.dumps({"jsonrpc": "2.0", "id": "ours-1", "result": {"applied": True}}).encode()
     server.dispatcher.feed(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
-    assert "ours-1" not in server.protocol._request_futures
+    assert "ours-1" not in request_futures(server.protocol)
     assert "InvalidStateError" not in caplog.text and "failed" not in caplog.text

@@ -19,6 +19,8 @@ from pygls.exceptions import (
 )
 
 from ..errors import ErrorKind, InvalidInputError, KimiError, RequestFailedError
+from . import pygls_adapter as pygls
+from .registry import NotificationHandler, Registry
 from .transport import FrameParser
 
 if TYPE_CHECKING:
@@ -27,9 +29,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REQUEST_FAILED = -32803
-NotificationHandler = Callable[[Any], Awaitable[None] | None]
-RequestHandler = Callable[[Any], Awaitable[Any]]
-CommandHandler = Callable[[list[Any]], Awaitable[Any]]
 
 
 def to_jsonrpc_error(exc: KimiError) -> JsonRpcException:
@@ -50,31 +49,14 @@ class Dispatcher:
     pygls itself would leave running.
     """
 
-    def __init__(self, protocol: LanguageServerProtocol) -> None:
+    def __init__(self, protocol: LanguageServerProtocol, registry: Registry) -> None:
         self.protocol = protocol
-        self.notifications: dict[str, NotificationHandler] = {}
-        self.requests: dict[str, RequestHandler] = {}
-        self.commands: dict[str, CommandHandler] = {}
+        self.registry = registry
         self._parser = FrameParser()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.initialized = False
         # `_to_pygls` answers and logs malformed messages itself, in one line.
         logging.getLogger("pygls.protocol.json_rpc").addFilter(_no_deserialize_traceback)
-
-    # -- registration -----------------------------------------------------------------
-    def notification(self, method: str) -> Callable[[NotificationHandler], NotificationHandler]:
-        def register(handler: NotificationHandler) -> NotificationHandler:
-            self.notifications[method] = handler
-            return handler
-
-        return register
-
-    def request(self, method: str) -> Callable[[RequestHandler], RequestHandler]:
-        def register(handler: RequestHandler) -> RequestHandler:
-            self.requests[method] = handler
-            return handler
-
-        return register
 
     # -- input ------------------------------------------------------------------------
     def feed(self, data: bytes) -> None:
@@ -106,7 +88,7 @@ class Dispatcher:
                     None, -32600, "Invalid request: the id must be a number or a string."
                 )
                 return
-            if self.protocol._shutdown and method != "exit":
+            if pygls.shutting_down(self.protocol) and method != "exit":
                 if has_id:
                     self._send_error(message["id"], -32600, "The server is shutting down.")
                 return
@@ -123,8 +105,8 @@ class Dispatcher:
             elif method == "$/cancelRequest" and not _cancels_an_id(params):
                 log.warning("Ignored a $/cancelRequest without a valid request id")
                 return
-            elif method in self.notifications:
-                self._run_notification(method, self.notifications[method], params)
+            elif method in self.registry.notifications:
+                self._run_notification(method, self.registry.notifications[method], params)
                 return
         elif has_id and self._stale_response(message["id"]):
             return
@@ -135,7 +117,7 @@ class Dispatcher:
         was cancelled, or the id is unknown): pygls would raise setting a cancelled future."""
         if not _valid_id(msg_id):
             return False
-        futures = self.protocol._request_futures
+        futures = pygls.request_futures(self.protocol)
         future = futures.get(msg_id)
         if future is not None and not future.done():
             return False
@@ -144,17 +126,18 @@ class Dispatcher:
         return True
 
     def _route_request(self, method: str, params: Any) -> Callable[[], Awaitable[Any]] | None:
-        if method in self.requests:
-            return partial(self.requests[method], params)
+        if method in self.registry.requests:
+            return partial(self.registry.requests[method], params)
         if method == "workspace/executeCommand":
-            # Every command is ours (add_command): answer bad ones here, where pygls would
+            # Every command is ours (the registry's): answer bad ones here, where pygls would
             # log a traceback for each.
             if not isinstance(params, dict):
                 return partial(_raise, InvalidInputError("Expected params to be an object."))
             name = params.get("command")
-            command = self.commands.get(name) if isinstance(name, str) else None
+            commands = self.registry.commands
+            command = commands.get(name) if isinstance(name, str) else None
             if command is None:
-                known = ", ".join(sorted(self.commands))
+                known = ", ".join(sorted(commands))
                 problem = InvalidInputError(f"Unknown command: this server's commands are {known}.")
                 return partial(_raise, problem)
             arguments = params.get("arguments")
@@ -186,7 +169,7 @@ class Dispatcher:
         # never removes it: drop those entries when their handlers finish (on a later turn:
         # pygls cancels them while iterating the table at shutdown, and a thread future runs
         # its callbacks right there, or in a worker thread).
-        futures = self.protocol._request_futures
+        futures = pygls.request_futures(self.protocol)
         before = set(futures)
         self.protocol.handle_message(structured)
         for key in futures.keys() - before:
@@ -212,26 +195,31 @@ class Dispatcher:
         protocol = self.protocol
 
         def start() -> None:
-            protocol._ctx_msg_id.set(msg_id)
+            pygls.start_request_context(protocol, msg_id)
             task = asyncio.ensure_future(_translated(method, handler))
-            protocol._request_futures[msg_id] = task  # type: ignore[assignment]
+            pygls.request_futures(protocol)[msg_id] = task
             task.add_done_callback(partial(self._finish, msg_id=msg_id))
 
         contextvars.copy_context().run(start)
 
     def _finish(self, task: asyncio.Task[Any], msg_id: Any) -> None:
         """Answer a finished request (pygls's own callback would log every error's traceback)."""
-        self.protocol._request_futures.pop(msg_id, None)
+        pygls.request_futures(self.protocol).pop(msg_id, None)
         if task.cancelled():
             self._send_error(msg_id, -32800, "The request was cancelled.")
             return
         exc = task.exception()
         if exc is None:
-            self.protocol._send_response(msg_id, result=task.result())
+            pygls.send_result(self.protocol, msg_id, task.result())
         elif isinstance(exc, JsonRpcException):
-            self.protocol._send_response(msg_id, error=exc.to_response_error())
+            pygls.send_error(self.protocol, msg_id, exc.to_response_error())
         else:  # _translated turns everything else into JsonRpcInternalError already
             self._send_error(msg_id, -32603, f"Internal error: {_first_line(exc)}")
+
+    @property
+    def background_tasks(self) -> int:
+        """How many spawned tasks are still running."""
+        return len(self._tasks)
 
     def spawn(self, awaitable: Awaitable[Any]) -> asyncio.Task[Any]:
         """Run a background task, keeping a strong reference until it finishes."""
@@ -241,8 +229,9 @@ class Dispatcher:
         return task
 
     def _send_error(self, msg_id: Any, code: int, message: str) -> None:
-        self.protocol._send_data(
-            {"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}}
+        pygls.send_json(
+            self.protocol,
+            {"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}},
         )
 
 

@@ -1,4 +1,4 @@
-"""create_server(): builds the language server and registers every feature module."""
+"""The language server of one connection, and create_server(), which wires every feature."""
 
 from __future__ import annotations
 
@@ -22,12 +22,18 @@ from ..logs import LogSetup
 from ..model.types import ModelResult, UsageTotals
 from ..positions import PositionEncoding
 from ..settings_store import SettingsStore
-from .dispatch import CommandHandler, Dispatcher
+from . import pygls_adapter as pygls
+from .dispatch import Dispatcher
+from .registry import Registry
+from .services import Services
 from .transport import LockedWriter, read_stdin, stdout_writer
 
 if TYPE_CHECKING:
     from ..model.client import ModelClient
     from ..tokens.counter import TokenCounter
+    from .features.chat import LazyChat
+    from .features.context import ContextService
+    from .features.inline_edit import InlineEdits
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +51,8 @@ class KimiServer(LanguageServer):
         )
         self.logs = logs
         self.env: dict[str, str] = dict(os.environ if env is None else env)
-        self.dispatcher = Dispatcher(self.protocol)
+        self.registry = Registry()
+        self.dispatcher = Dispatcher(self.protocol, self.registry)
         self.documents = DocumentStore(PositionEncoding.UTF16)
         self._model: ModelClient | None = None
         self._tokens: TokenCounter | None = None
@@ -54,11 +61,20 @@ class KimiServer(LanguageServer):
         self.document_events = DocumentEvents()
         self.progress_tasks: dict[str | int, asyncio.Task[Any]] = {}
         self.failed_features: dict[str, str] = {}
-        self.chat: Any = None  # the ChatService, set by features.chat
-        self.context: Any = None  # the ContextService, set by features.context
-        self.inline_edits: Any = None  # InlineEdits, set by features.inline_edit
         self._warming: threading.Thread | None = None
-        self.initialized_hooks: list[Callable[[], object]] = []
+        self.services = Services.build(self)
+
+    @property
+    def context(self) -> ContextService:
+        return self.services.context
+
+    @property
+    def chat(self) -> LazyChat:
+        return self.services.chat
+
+    @property
+    def inline_edits(self) -> InlineEdits:
+        return self.services.edits
 
     @property
     def settings(self) -> Settings:
@@ -128,8 +144,7 @@ class KimiServer(LanguageServer):
 
         self._warming = threading.Thread(target=warm, name="kimi-warm-up", daemon=True)
         self._warming.start()
-        if self.context is not None:
-            self.context.warm()
+        self.services.context.warm()
 
     async def token_counter(self) -> TokenCounter:
         """The token counter, its BPE loaded off the event loop on first use."""
@@ -140,7 +155,7 @@ class KimiServer(LanguageServer):
     def redact(self, text: str) -> str:
         """What the user typed, as it may enter a prompt: the API key always removed, other
         secret-looking strings too unless `redactSecrets` is off."""
-        from ..context.engine import Redactor
+        from ..secrets.redact import Redactor
 
         settings = self.settings
         return Redactor(settings.api_key, settings.redact_secrets)(text)[0]
@@ -164,17 +179,13 @@ class KimiServer(LanguageServer):
         return roots[0] if roots else None
 
     @property
+    def open_streams(self) -> int:
+        """Streams open to the API right now (0 before the first request)."""
+        return self._model.open_streams if self._model is not None else 0
+
+    @property
     def last_error(self) -> dict[str, Any] | None:
         return self._model.last_error if self._model is not None else None
-
-    def add_command(self, name: str, handler: CommandHandler) -> None:
-        """Register a workspace/executeCommand command, cancellable like a request."""
-        self.dispatcher.commands[name] = handler
-
-        async def via_pygls(*arguments: Any) -> Any:  # advertised; normally never reached
-            return await handler(list(arguments))
-
-        self.command(name)(via_pygls)
 
     def tokenizer_name(self) -> str:
         if self._tokens is None or not self._tokens.loaded:
@@ -188,7 +199,7 @@ class KimiServer(LanguageServer):
 
     def notify(self, method: str, params: Any) -> None:
         """Send a notification built from plain JSON (custom kimi/* notifications)."""
-        self.protocol._send_data({"jsonrpc": "2.0", "method": method, "params": params})
+        pygls.send_json(self.protocol, {"jsonrpc": "2.0", "method": method, "params": params})
 
     def show_message(self, text: str, kind: types.MessageType = types.MessageType.Warning) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=text))
@@ -214,7 +225,7 @@ class KimiServer(LanguageServer):
             return exc.code if isinstance(exc.code, int) else 0
         finally:
             self.shutdown()  # type: ignore[no-untyped-call]
-        return 0 if self.protocol._shutdown else 1
+        return 0 if pygls.shutting_down(self.protocol) else 1
 
     def serve_tcp(self, host: str, port: int, ready: Callable[[int], None] | None = None) -> int:
         """Serve one client connection over TCP (like pygls: the server ends with it)."""
@@ -285,4 +296,5 @@ def create_server(
         except Exception as exc:
             server.failed_features[name] = str(exc)
             log.exception("Feature %r failed to register; the server continues without it", name)
+    pygls.install(server, server.registry)
     return server

@@ -35,10 +35,9 @@ class LazyChat:
 
 
 def register(server: KimiServer) -> None:
-    service = LazyChat(server)
-    server.chat = service
+    service = server.services.chat
 
-    @server.dispatcher.request("kimi/chat")
+    @server.registry.request("kimi/chat")
     async def chat(params: Any) -> dict[str, Any]:
         return await service.run(params)
 
@@ -52,4 +51,4 @@ def register(server: KimiServer) -> None:
             raw["range"] = arguments[2]
         return await service.run(raw)
 
-    server.add_command("kimi.chat", chat_command)
+    server.registry.command("kimi.chat")(chat_command)

@@ -86,7 +86,11 @@ def list_actions(
 
 def register(server: KimiServer) -> None:
     # Listed from the raw request: no lsprotocol structuring, no network, O(diagnostics).
-    @server.dispatcher.request(types.TEXT_DOCUMENT_CODE_ACTION)
+    # The options advertise the kinds.
+    @server.registry.request(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[*KINDS, EXPLAIN_KIND]),
+    )
     async def code_action(raw: Any) -> list[dict[str, Any]]:
         body = p.obj(raw, "params")
         uri = p.document_uri(body)
@@ -99,14 +103,6 @@ def register(server: KimiServer) -> None:
         only = [str(o) for o in only] if isinstance(only, list) else None
         server.warm_up()
         return list_actions(uri, rng, diagnostics, only, _tags_supported(server))
-
-    # Advertised through pygls so the capability carries the kinds.
-    @server.feature(
-        types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(code_action_kinds=[*KINDS, EXPLAIN_KIND]),
-    )
-    async def code_action_structured(params: types.CodeActionParams) -> Any:
-        return await code_action(server.protocol._converter.unstructure(params))
 
     async def fix(arguments: list[Any]) -> dict[str, Any]:
         uri, rng, diagnostic = _arguments(arguments, "kimi.fix", "[uri, range, diagnostic]", 3)
@@ -142,10 +138,10 @@ def register(server: KimiServer) -> None:
         server.show_message(result["content"][:4000], types.MessageType.Info)
         return result
 
-    server.add_command("kimi.fix", fix)
-    server.add_command("kimi.docstring", docstring)
-    server.add_command("kimi.explain", explain)
-    server.add_command("kimi.tests", tests)
+    server.registry.command("kimi.fix")(fix)
+    server.registry.command("kimi.docstring")(docstring)
+    server.registry.command("kimi.explain")(explain)
+    server.registry.command("kimi.tests")(tests)
 
 
 def _tags_supported(server: KimiServer) -> bool:

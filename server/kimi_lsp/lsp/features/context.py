@@ -142,8 +142,9 @@ class ContextService:
         self, purpose: Purpose, focus: Focus, instruction: str, reserved_tokens: int = 0
     ) -> ContextPlan:
         from ...context.builder import ContextRequest
-        from ...context.engine import Redactor, uri_to_path
+        from ...context.engine import uri_to_path
         from ...context.prompt import SYSTEM_PROMPTS
+        from ...secrets.redact import Redactor
 
         self.warm()
         await self.server.token_counter()
@@ -237,10 +238,9 @@ def _diagnostic_line(diagnostic: dict[str, Any]) -> str:
 
 
 def register(server: KimiServer) -> None:
-    service = ContextService(server)
-    server.context = service
+    service = server.services.context
 
-    server.initialized_hooks.append(service.start)
+    server.registry.on_initialized(service.start)
     server.settings_store.on_change(
         lambda resolved: service.start() if server.initialized else None
     )
@@ -251,7 +251,7 @@ def register(server: KimiServer) -> None:
     server.document_events.subscribe(DocumentEvent.SAVED, on_disk_change)
     server.document_events.subscribe(DocumentEvent.CLOSED, on_disk_change)
 
-    @server.dispatcher.notification(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    @server.registry.notification(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     async def watched_files(params: Any) -> None:
         changes = p.obj(params, "params").get("changes")
         if not isinstance(changes, list):
@@ -259,7 +259,7 @@ def register(server: KimiServer) -> None:
         uris = [c["uri"] for c in changes if isinstance(c, dict) and isinstance(c.get("uri"), str)]
         await service.refresh(uris)
 
-    @server.dispatcher.request("kimi/context")
+    @server.registry.request("kimi/context")
     async def context(params: Any) -> dict[str, Any]:
         body = p.obj(params, "params")
         purpose = p.choice(body, "purpose", ("chat", "edit", "refactor"), "chat")
@@ -275,4 +275,4 @@ def register(server: KimiServer) -> None:
         result: dict[str, Any] = await context(raw)
         return result
 
-    server.add_command("kimi.showContext", show_context)
+    server.registry.command("kimi.showContext")(show_context)

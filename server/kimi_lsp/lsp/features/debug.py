@@ -6,6 +6,8 @@ import asyncio
 import threading
 from typing import TYPE_CHECKING, Any
 
+from .. import pygls_adapter as pygls
+
 if TYPE_CHECKING:
     from ..server import KimiServer
 
@@ -19,10 +21,10 @@ def debug_stats(server: KimiServer) -> dict[str, Any]:
     return {
         "tasks": len(tasks),
         "requestsInFlight": len(
-            [f for f in server.protocol._request_futures.values() if id(f) != id(current)]
+            [f for f in pygls.request_futures(server.protocol).values() if id(f) != id(current)]
         ),
-        "backgroundTasks": len(server.dispatcher._tasks),
-        "openStreams": server._model.open_streams if server._model is not None else 0,
+        "backgroundTasks": server.dispatcher.background_tasks,
+        "openStreams": server.open_streams,
         "pendingEdits": len(edits.pending) if edits is not None and edits._pending else 0,
         "acceptedEdits": len(edits.accepted) if edits is not None else 0,
         "progressBars": len(server.progress_tasks),
@@ -33,6 +35,6 @@ def debug_stats(server: KimiServer) -> dict[str, Any]:
 
 
 def register(server: KimiServer) -> None:
-    @server.dispatcher.request("kimi/debugStats")
+    @server.registry.request("kimi/debugStats")
     async def stats(params: Any) -> dict[str, Any]:
         return debug_stats(server)

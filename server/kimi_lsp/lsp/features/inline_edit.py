@@ -3,29 +3,44 @@
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ...context.focus import Focus
 from ...context.prompt import SYSTEM_PROMPTS, render
 from ...document_events import DocumentEvent
 from ...documents import Range
-from ...edits.instruction import edit_prompt, opening
+from ...edits.outcome import EditCode
 from ...errors import InvalidInputError, StaleDocumentError
-from ...model.types import ContentDelta, ModelRequest, StreamEvent
+from ...model.types import ContentDelta, ModelRequest, ModelResult, StreamEvent
 from . import params as p
-from .context import Focus, parse_focus
+from .context import parse_focus
 from .progress import Progress
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ...edits.diff import Hunk
     from ...edits.pending import PendingEdit, PendingEdits
+    from ...edits.pipeline import Preview, Proposal
     from ..server import KimiServer
 
 log = logging.getLogger(__name__)
 
-PREVIEW_INTERVAL = 1 / 30  # kimi/editPreview at most ~30 times a second
+# The sentences beside the codes of edits the server no longer holds.
+GONE_REASONS = {
+    EditCode.NOT_PENDING: "This edit is no longer pending (it was accepted, rejected, expired, "
+    "or its lines were changed).",
+    EditCode.EXPIRED: "This edit is no longer pending: it expired (Kimi keeps a proposal for "
+    "ten minutes, and only the latest hundred).",
+    EditCode.DOCUMENT_CLOSED: "This edit is no longer pending: its document was closed.",
+}
+
+
+def not_applied(code: EditCode, reason: str) -> dict[str, Any]:
+    """A result that applied nothing: the code clients switch on, the sentence for the user."""
+    return {"applied": False, "code": code.value, "reason": reason}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +68,53 @@ def parse_params(raw: Any) -> EditParams:
     )
 
 
+class _EditorLink:
+    """What the pipeline needs of the server for one edit: its context, the model call (with
+    a progress bar) and kimi/editPreview notifications."""
+
+    def __init__(self, server: KimiServer, params: EditParams, edit_id: str) -> None:
+        self.server = server
+        self.params = params
+        self.edit_id = edit_id
+        self.wire_range = _wire_range(params.range)
+        self.progress: Progress | None = None
+
+    async def plan_messages(self, prompt: str) -> list[dict[str, Any]]:
+        params = self.params
+        focus = Focus(params.uri, params.range, diagnostics=params.diagnostics)
+        plan = await self.server.context.plan("edit", focus, prompt)
+        return render(plan, SYSTEM_PROMPTS["edit"], prompt)
+
+    async def complete(
+        self, messages: list[dict[str, Any]], prefix: str, on_text: Callable[[str], None]
+    ) -> ModelResult:
+        server = self.server
+        token = self.params.work_done_token
+        self.progress = Progress.start(server, "Kimi: edit", token, "writing…")
+
+        def on_event(event: StreamEvent) -> None:
+            if isinstance(event, ContentDelta):
+                on_text(event.text)
+
+        try:
+            result = await server.model.complete(
+                ModelRequest(messages=messages, purpose="edit", prefix=prefix), on_event
+            )
+        finally:
+            self.progress.end()
+        server.calibrate(messages, result)
+        return result
+
+    def preview(self, preview: Preview) -> None:
+        self.server.notify(
+            "kimi/editPreview",
+            {"editId": self.edit_id, "uri": self.params.uri, "range": self.wire_range,
+             "text": preview.text},
+        )  # fmt: skip
+        if not preview.final and self.progress is not None:
+            self.progress.report(f"{preview.written} characters")
+
+
 class InlineEdits:
     """Runs inline edits for one server and keeps the pending (preview) ones."""
 
@@ -78,111 +140,62 @@ class InlineEdits:
         return await self.run(parse_params(raw))
 
     async def run(self, params: EditParams) -> dict[str, Any]:
-        from ...edits.diff import diff_range
-        from ...edits.extract import conform_to_range, extract_code
-        from ...edits.unredact import restore_secrets
+        from ...edits.pipeline import EditJob, run_edit
         from .apply import apply_hunks_to_document
 
         server = self.server
         document = server.documents.get(params.uri)
         if document is None:
             raise InvalidInputError(f"{params.uri} is not open in the editor: open it first.")
-        snapshot, version = document.text, document.version
-        start, end = document.range_to_offsets(params.range)
-        original = snapshot[start:end]
-        starts_line = start == 0 or snapshot[start - 1] in "\r\n"
-        first, last = params.range.start.line + 1, params.range.end.line + 1
-        where = f"lines {first}-{last}"
-        instruction = edit_prompt(server.redact(params.instruction), where)
-        focus = Focus(params.uri, params.range, diagnostics=params.diagnostics)
-        plan = await server.context.plan("edit", focus, instruction)
-        messages = render(plan, SYSTEM_PROMPTS["edit"], instruction)
-        language = document.language_id
-        prefix = opening(language, original, starts_line)
-        edit_id = uuid.uuid4().hex[:12]
-        progress = Progress.start(server, "Kimi: edit", params.work_done_token, "writing…")
-        wire_range = _wire_range(params.range)
-        reply_parts: list[str] = []
-        last_sent = 0.0
-
-        def on_event(event: StreamEvent) -> None:
-            nonlocal last_sent
-            if not isinstance(event, ContentDelta) or not event.text:
-                return
-            reply_parts.append(event.text)
-            now = time.monotonic()
-            if now - last_sent < PREVIEW_INTERVAL:
-                return
-            last_sent = now
-            self._preview(edit_id, params.uri, wire_range, prefix, "".join(reply_parts), language)
-            progress.report(f"{sum(map(len, reply_parts))} characters")
-
-        try:
-            result = await server.model.complete(
-                ModelRequest(messages=messages, purpose="edit", prefix=prefix), on_event
-            )
-        finally:
-            progress.end()
-        server.calibrate(messages, result)
-        code = extract_code(
-            result.reply, prefix=prefix if result.continued else "", language=language
+        rng = params.range
+        job = EditJob(
+            snapshot=document.text,
+            span=document.range_to_offsets(rng),
+            lines=(rng.start.line + 1, rng.end.line + 1),
+            instruction=params.instruction,
+            language=document.language_id,
         )
-        code = conform_to_range(code, original)
-        # The preview keeps the markers the model saw; the edit gets the real values back.
-        self._preview(edit_id, params.uri, wire_range, "", code, language, final=True)
-        settings = server.settings
-        code = restore_secrets(code, original, settings.api_key, settings.redact_secrets)
-        hunks = diff_range(snapshot, start, end, code)
-        usage = result.usage.to_wire()
+        version = document.version
+        link = _EditorLink(server, params, uuid.uuid4().hex[:12])
+        proposal = await run_edit(
+            job,
+            server.settings,
+            plan_messages=link.plan_messages,
+            complete=link.complete,
+            on_preview=link.preview,
+        )
         if params.mode == "preview":
-            self._refuse_if_typed_over(params.uri, snapshot, (start, end))
-            self.pending.add(params.uri, version, snapshot, (start, end), hunks, edit_id=edit_id)
-            return self._answer(edit_id, params.uri, version, snapshot, hunks, False, usage)
+            self._refuse_if_typed_over(params.uri, job.snapshot, job.span)
+            self.pending.add(
+                params.uri, version, job.snapshot, job.span, proposal.hunks, edit_id=link.edit_id
+            )
+            return self._answer(link.edit_id, params.uri, version, proposal, False)
         label = f"Kimi: {params.instruction[:60]}"
-        applied = await apply_hunks_to_document(server, params.uri, snapshot, hunks, label)
-        answer = self._answer(edit_id, params.uri, version, snapshot, hunks, applied.applied, usage)
+        applied = await apply_hunks_to_document(
+            server, params.uri, job.snapshot, proposal.hunks, label
+        )
+        answer = self._answer(link.edit_id, params.uri, version, proposal, applied.applied)
+        if applied.code is not None:
+            answer["code"] = applied.code.value
         if applied.reason:
             answer["reason"] = applied.reason
         return answer
 
-    def _preview(
-        self,
-        edit_id: str,
-        uri: str,
-        wire_range: dict[str, Any],
-        prefix: str,
-        reply: str,
-        language: str,
-        final: bool = False,
-    ) -> None:
-        from ...edits.extract import extract_code
-
-        text = reply if final else extract_code(reply, prefix=prefix, language=language)
-        self.server.notify(
-            "kimi/editPreview", {"editId": edit_id, "uri": uri, "range": wire_range, "text": text}
-        )
-
     def _answer(
-        self,
-        edit_id: str,
-        uri: str,
-        version: int,
-        snapshot: str,
-        hunks: list[Hunk],
-        applied: bool,
-        usage: dict[str, Any],
+        self, edit_id: str, uri: str, version: int, proposal: Proposal, applied: bool
     ) -> dict[str, Any]:
         from ...documents import TextDocument
         from .apply import edits_to_wire, to_lsp_edits
 
+        snapshot = proposal.job.snapshot
         shadow = TextDocument(uri, "", version, snapshot, self.server.documents.encoding)
         return {
             "editId": edit_id,
             "uri": uri,
             "version": version,
-            "edits": edits_to_wire(to_lsp_edits(shadow, hunks)),
+            "edits": edits_to_wire(to_lsp_edits(shadow, proposal.hunks)),
             "applied": applied,
-            "usage": usage,
+            "usage": proposal.usage.to_wire(),
         }
 
     async def accept(self, raw: Any) -> dict[str, Any]:
@@ -192,13 +205,13 @@ class InlineEdits:
         edit_id = p.string(body, "editId")
         pending = self.pending.get(edit_id)
         if pending is None:
-            return {"applied": False, "reason": "This edit is no longer pending (it was "
-                    "accepted, rejected, expired, or its lines were changed)."}  # fmt: skip
+            code = self.pending.gone(edit_id)
+            return not_applied(code, GONE_REASONS[code])
         done = self.accepted.setdefault(edit_id, set())
         indices = _choose(pending.hunks, body.get("hunks"))
         indices = [i for i in indices if i not in done]
         if not indices:
-            return {"applied": False, "reason": "Those hunks were accepted already."}
+            return not_applied(EditCode.ALREADY_ACCEPTED, "Those hunks were accepted already.")
         chosen = [pending.hunks[i] for i in indices]
         # Hunks accepted earlier are in the document now: they count as changes made since
         # the snapshot, and never overlap the others (hunks are at least a character apart).
@@ -215,7 +228,8 @@ class InlineEdits:
             if not inflight:
                 self.inflight.pop(edit_id, None)
         if not applied.applied:
-            return {"applied": False, "reason": applied.reason}
+            code = applied.code or EditCode.CLIENT_REFUSED
+            return not_applied(code, applied.reason or "the edit was not applied")
         done.update(indices)
         if len(done) == len(pending.hunks):
             self.pending.pop(edit_id)
@@ -226,7 +240,9 @@ class InlineEdits:
         edit_id = p.string(p.obj(raw, "params"), "editId")
         self.accepted.pop(edit_id, None)
         if self.pending.pop(edit_id) is None:
-            return {"applied": False, "reason": "This edit is no longer pending."}
+            code = self.pending.gone(edit_id)
+            reason = GONE_REASONS[code] if code != EditCode.NOT_PENDING else None
+            return not_applied(code, reason or "This edit is no longer pending.")
         return {"applied": False}
 
     def _refuse_if_typed_over(self, uri: str, snapshot: str, span: tuple[int, int]) -> None:
@@ -257,6 +273,7 @@ class InlineEdits:
                     {
                         "editId": pending.edit_id,
                         "uri": uri,
+                        "code": EditCode.USER_EDITED.value,
                         "reason": "You changed the lines of this proposal, so it was dropped.",
                     },
                 )
@@ -307,18 +324,17 @@ def _wire_range(rng: Range) -> dict[str, Any]:
 
 
 def register(server: KimiServer) -> None:
-    edits = InlineEdits(server)
-    server.inline_edits = edits
+    edits = server.services.edits
 
-    @server.dispatcher.request("kimi/inlineEdit")
+    @server.registry.request("kimi/inlineEdit")
     async def inline_edit(params: Any) -> dict[str, Any]:
         return await edits.run(parse_params(params))
 
-    @server.dispatcher.request("kimi/acceptEdit")
+    @server.registry.request("kimi/acceptEdit")
     async def accept_edit(params: Any) -> dict[str, Any]:
         return await edits.accept(params)
 
-    @server.dispatcher.request("kimi/rejectEdit")
+    @server.registry.request("kimi/rejectEdit")
     async def reject_edit(params: Any) -> dict[str, Any]:
         return edits.reject(params)
 
@@ -343,4 +359,4 @@ def register(server: KimiServer) -> None:
              "instruction": arguments[2]}
         )  # fmt: skip
 
-    server.add_command("kimi.inlineEdit", inline_edit_command)
+    server.registry.command("kimi.inlineEdit")(inline_edit_command)

@@ -18,61 +18,45 @@ log = logging.getLogger(__name__)
 def register(server: KimiServer) -> None:
     pending_problems: list[str] = []
 
-    @server.feature(types.INITIALIZE)
-    def initialize(ls: KimiServer, params: types.InitializeParams) -> None:
-        encoding = ls.workspace.position_encoding
-        ls.documents.encoding = PositionEncoding(str(getattr(encoding, "value", encoding)))
+    @server.registry.on_initialize
+    def initialize(params: types.InitializeParams) -> None:
+        encoding = server.workspace.position_encoding
+        server.documents.encoding = PositionEncoding(str(getattr(encoding, "value", encoding)))
         pending_problems.extend(
-            ls.settings_store.set_initialization_options(params.initialization_options)
+            server.settings_store.set_initialization_options(params.initialization_options)
         )
-        if ls.logs is not None:
-            ls.logs.bridge_to_client(
-                lambda kind, text: ls.window_log_message(
+        if server.logs is not None:
+            server.logs.bridge_to_client(
+                lambda kind, text: server.window_log_message(
                     types.LogMessageParams(type=types.MessageType(kind), message=text)
                 )
             )
-        ls.dispatcher.initialized = True
+        server.dispatcher.initialized = True
         info = params.client_info
         log.info(
             "Initialized for %s; position encoding %s",
             " ".join(filter(None, [info.name, info.version])) if info else "an unnamed client",
-            ls.documents.encoding,
+            server.documents.encoding,
         )
 
-    @server.feature(types.INITIALIZED)
-    async def initialized(ls: KimiServer, params: types.InitializedParams) -> None:
+    @server.registry.on_initialized
+    async def initialized() -> None:
         for problem in pending_problems:
-            ls.show_message(problem)
+            server.show_message(problem)
         pending_problems.clear()
-        if _supports_dynamic_configuration(ls):
-            await _register_configuration(ls)
-        await pull_configuration(ls)
-        if _supports_file_watching(ls):
-            await _register_file_watching(ls)
-        for hook in ls.initialized_hooks:
-            try:
-                hook()
-            except Exception:
-                log.exception("An initialized hook failed")
+        if _supports_dynamic_configuration(server):
+            await _register_configuration(server)
+        await pull_configuration(server)
+        if _supports_file_watching(server):
+            await _register_file_watching(server)
 
+    @server.registry.notification(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(params: Any) -> None:
         settings = params.get("settings") if isinstance(params, dict) else None
         if settings is not None:
             for problem in server.settings_store.set_client_settings(settings):
                 server.show_message(problem)
         await pull_configuration(server)
-
-    server.dispatcher.notifications[types.WORKSPACE_DID_CHANGE_CONFIGURATION] = (
-        did_change_configuration
-    )
-
-    # Registered with pygls too, so the capability is advertised and stray structured
-    # notifications still land in the same place.
-    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def did_change_configuration_structured(
-        ls: KimiServer, params: types.DidChangeConfigurationParams
-    ) -> None:
-        await did_change_configuration({"settings": params.settings})
 
 
 async def _register(ls: KimiServer, method: str, options: Any, what: str) -> None:

@@ -91,7 +91,7 @@ def _client_supports_progress(server: KimiServer) -> bool:
 
 
 def register(server: KimiServer) -> None:
-    @server.dispatcher.notification(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
+    @server.registry.notification(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
     def cancel(params: Any) -> None:
         token = params.get("token") if isinstance(params, dict) else None
         task = server.progress_tasks.pop(token, None) if token is not None else None

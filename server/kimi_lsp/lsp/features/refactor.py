@@ -10,6 +10,7 @@ from lsprotocol import types
 
 from ...documents import TextDocument
 from ...errors import InvalidInputError, StaleDocumentError
+from .. import pygls_adapter as pygls
 from . import params as p
 from .progress import Progress
 
@@ -19,16 +20,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ANNOTATION = "kimiRefactor"
-
-
-def _usage_wire(usage: Any, currency: str) -> dict[str, Any]:
-    if hasattr(usage, "to_wire"):
-        wire: dict[str, Any] = usage.to_wire()
-        return wire
-    if isinstance(usage, dict):
-        return usage
-    return {"promptTokens": 0, "cachedTokens": 0, "completionTokens": 0, "cost": 0.0,
-            "currency": currency}  # fmt: skip
 
 
 class Refactors:
@@ -112,13 +103,12 @@ class Refactors:
                 types.ApplyWorkspaceEditParams(edit=edit, label=f"Kimi: {instruction[:60]}")
             )
             applied = bool(response.applied)
-        currency = server.settings.pricing.currency
         return {
             "refactorId": refactor_id,
-            "edit": server.protocol._converter.unstructure(edit),
+            "edit": pygls.to_json(server.protocol, edit),
             "files": files,
             "summary": summary,
-            "usage": _usage_wire(outcome.usage, currency),
+            "usage": outcome.usage.to_wire(),
             "applied": applied,
         }
 
@@ -225,9 +215,9 @@ class Refactors:
 
 
 def register(server: KimiServer) -> None:
-    refactors = Refactors(server)
+    refactors = server.services.refactors
 
-    @server.dispatcher.request("kimi/refactor")
+    @server.registry.request("kimi/refactor")
     async def refactor(params: Any) -> dict[str, Any]:
         return await refactors.run(params)
 
@@ -236,4 +226,4 @@ def register(server: KimiServer) -> None:
             raise InvalidInputError("kimi.refactor expects [instruction].")
         return await refactors.run({"instruction": arguments[0]})
 
-    server.add_command("kimi.refactor", refactor_command)
+    server.registry.command("kimi.refactor")(refactor_command)

@@ -31,8 +31,10 @@ def status(server: KimiServer) -> dict[str, Any]:
 
 
 def register(server: KimiServer) -> None:
-    @server.dispatcher.request("kimi/status")
+    @server.registry.request("kimi/status")
     async def kimi_status(params: Any) -> dict[str, Any]:
         return status(server)
 
-    server.add_command("kimi.status", lambda arguments: kimi_status(None))
+    @server.registry.command("kimi.status")
+    async def status_command(arguments: list[Any]) -> dict[str, Any]:
+        return status(server)

@@ -22,7 +22,7 @@ def register(server: KimiServer) -> None:
     store = server.documents
 
     # These arrive on the raw fast path (no cattrs structuring: this is the typing path).
-    @server.dispatcher.notification(types.TEXT_DOCUMENT_DID_OPEN)
+    @server.registry.notification(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(params: Any) -> None:
         item = obj(obj(params, "params").get("textDocument"), "textDocument")
         uri, text = string(item, "uri"), string(item, "text")
@@ -32,7 +32,7 @@ def register(server: KimiServer) -> None:
         store.open(uri, language, version, text)
         server.document_events.opened(uri)
 
-    @server.dispatcher.notification(types.TEXT_DOCUMENT_DID_CHANGE)
+    @server.registry.notification(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(params: Any) -> None:
         params = obj(params, "params")
         identifier = obj(params.get("textDocument"), "textDocument")
@@ -53,19 +53,19 @@ def register(server: KimiServer) -> None:
             )
         server.document_events.changed(uri)
 
-    @server.dispatcher.notification(types.TEXT_DOCUMENT_DID_CLOSE)
+    @server.registry.notification(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(params: Any) -> None:
         identifier = obj(obj(params, "params").get("textDocument"), "textDocument")
         uri = string(identifier, "uri")
         store.close(uri)
         server.document_events.closed(uri)
 
-    @server.dispatcher.notification(types.TEXT_DOCUMENT_DID_SAVE)
+    @server.registry.notification(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(params: Any) -> None:
         identifier = obj(obj(params, "params").get("textDocument"), "textDocument")
         server.document_events.saved(string(identifier, "uri"))
 
-    @server.dispatcher.request("kimi/documentState")
+    @server.registry.request("kimi/documentState")
     async def document_state(params: Any) -> dict[str, Any]:
         """What the server holds for a document (an addition to protocol.md, for debugging
         sync problems from a client)."""
@@ -83,23 +83,6 @@ def register(server: KimiServer) -> None:
             "sha256": hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(),
             "text": text,
         }
-
-    # Registered with pygls as well so the capabilities advertise open/close/save sync;
-    # messages normally never reach these (the dispatcher answers first).
-    for method, handler in (
-        (types.TEXT_DOCUMENT_DID_OPEN, did_open),
-        (types.TEXT_DOCUMENT_DID_CHANGE, did_change),
-        (types.TEXT_DOCUMENT_DID_CLOSE, did_close),
-        (types.TEXT_DOCUMENT_DID_SAVE, did_save),
-    ):
-        server.feature(method)(_structured(server, handler))
-
-
-def _structured(server: KimiServer, handler: Any) -> Any:
-    def forward(params: Any) -> None:
-        handler(server.protocol._converter.unstructure(params))
-
-    return forward
 
 
 def _change(value: Any) -> TextChange:

@@ -1,0 +1,36 @@
+"""The typed services of one server (context, chat, edits, refactor), built once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .features.chat import LazyChat
+from .features.context import ContextService
+from .features.inline_edit import InlineEdits
+from .features.refactor import Refactors
+
+if TYPE_CHECKING:
+    from .server import KimiServer
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What the features share: each capability's one service object, typed.
+
+    Building them is cheap; each loads its heavy modules (the engine, the edit pipeline, the
+    chat store) on first use."""
+
+    context: ContextService
+    chat: LazyChat
+    edits: InlineEdits
+    refactors: Refactors
+
+    @classmethod
+    def build(cls, server: KimiServer) -> Services:
+        return cls(
+            context=ContextService(server),
+            chat=LazyChat(server),
+            edits=InlineEdits(server),
+            refactors=Refactors(server),
+        )
