@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -15,11 +17,74 @@ from . import params as p
 from .progress import Progress
 
 if TYPE_CHECKING:
+    from ...agent.fanout import RefactorOutcome
+    from ...context.engine import ContextEngine
     from ..server import KimiServer
 
 log = logging.getLogger(__name__)
 
 ANNOTATION = "kimiRefactor"
+
+
+class _ProgressNotes:
+    """kimi/refactorProgress notifications (numbered steps) and the progress bar's message."""
+
+    def __init__(
+        self,
+        server: KimiServer,
+        refactor_id: str,
+        progress: Progress,
+        path_of: Callable[[str], Path | None],
+    ) -> None:
+        self._server = server
+        self._refactor_id = refactor_id
+        self._progress = progress
+        self._path_of = path_of
+        self._step = 0
+
+    def __call__(self, message: str, rel: str | None = None) -> None:
+        self._step += 1
+        note: dict[str, Any] = {"refactorId": self._refactor_id, "message": message}
+        note["step"] = self._step
+        if rel is not None:
+            path = self._path_of(rel)
+            note["uri"] = path.as_uri() if path else rel
+        self._server.notify("kimi/refactorProgress", note)
+        self._progress.report(message, force=True)
+
+
+def _read_base(
+    engine: ContextEngine,
+    snapshots: dict[str, tuple[int, str]],
+    disk: Callable[[str], str | None],
+) -> Callable[[str], str | None]:
+    """What the agent reads: open documents as the user has them, other files as on disk."""
+    open_by_rel = {
+        rel: text
+        for uri, (_, text) in snapshots.items()
+        if (rel := engine.rel_of_uri(uri)) is not None
+    }
+
+    def read_base(rel: str) -> str | None:
+        return open_by_rel[rel] if rel in open_by_rel else disk(rel)
+
+    return read_base
+
+
+def _summary(outcome: RefactorOutcome, mode: str) -> str:
+    """The agent's summary plus what went wrong, in words for the user."""
+    summary = outcome.summary
+    if outcome.conflicts:
+        summary += "\n\nConflicts: " + "; ".join(outcome.conflicts)
+    if outcome.notes:
+        summary += "\n\nNot done as planned:\n" + "\n".join(f"- {n}" for n in outcome.notes)
+    if outcome.failed and mode == "apply":
+        # Half a rename breaks the code: the rest waits for the user to review it.
+        summary += (
+            f"\n\nNothing was applied because {len(outcome.failed)} of the planned files "
+            "could not be changed; run it again, or use preview mode to apply the rest."
+        )
+    return summary
 
 
 class Refactors:
@@ -42,32 +107,10 @@ class Refactors:
         scope_files = self._scope(scope) if scope is not None else None
         refactor_id = uuid.uuid4().hex[:12]
         progress = Progress.start(server, "Kimi: refactor", body.get("workDoneToken"), "planning…")
-        step = 0
         engine = server.context.engine
         await server.context.ready()
         snapshots = {d.uri: (d.version, d.text) for d in server.documents}
-
-        def on_progress(message: str, rel: str | None = None) -> None:
-            nonlocal step
-            step += 1
-            note: dict[str, Any] = {"refactorId": refactor_id, "message": message, "step": step}
-            if rel is not None:
-                path = engine.path_of(rel)
-                note["uri"] = path.as_uri() if path else rel
-            server.notify("kimi/refactorProgress", note)
-            progress.report(message, force=True)
-
-        # The agent sees open documents as the user has them, other files as on disk.
-        disk = default_read_base(engine)
-        open_by_rel = {
-            rel: text
-            for uri, (_, text) in snapshots.items()
-            if (rel := engine.rel_of_uri(uri)) is not None
-        }
-
-        def read_base(rel: str) -> str | None:
-            return open_by_rel[rel] if rel in open_by_rel else disk(rel)
-
+        on_progress = _ProgressNotes(server, refactor_id, progress, engine.path_of)
         settings = server.settings
         try:
             outcome = await run_refactor(
@@ -78,7 +121,7 @@ class Refactors:
                 api_key=settings.api_key,
                 max_concurrency=settings.max_concurrent_requests,
                 on_progress=on_progress,
-                read_base=read_base,
+                read_base=_read_base(engine, snapshots, default_read_base(engine)),
                 context=server.redact(engine.repo_map_text(20_000)) or None,
                 counter=await server.token_counter(),
                 window_budget=settings.prompt_budget(),
@@ -86,17 +129,7 @@ class Refactors:
         finally:
             progress.end()
         edit, files = self._workspace_edit(outcome.changes, snapshots, instruction)
-        summary = outcome.summary
-        if outcome.conflicts:
-            summary += "\n\nConflicts: " + "; ".join(outcome.conflicts)
-        if outcome.notes:
-            summary += "\n\nNot done as planned:\n" + "\n".join(f"- {n}" for n in outcome.notes)
-        if outcome.failed and mode == "apply":
-            # Half a rename breaks the code: the rest waits for the user to review it.
-            summary += (
-                f"\n\nNothing was applied because {len(outcome.failed)} of the planned files "
-                "could not be changed; run it again, or use preview mode to apply the rest."
-            )
+        summary = _summary(outcome, mode)
         applied = False
         if mode == "apply" and files and not outcome.failed:
             response = await server.workspace_apply_edit_async(
