@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from kimi_lsp.edits.diff import Hunk, compute_hunks
+from kimi_lsp.edits.outcome import EditCode
 from kimi_lsp.edits.rebase import spans_meet
 
 __all__ = ["PendingEdit", "PendingEdits", "touches"]
@@ -53,6 +55,9 @@ class PendingEdits:
         self.max_edits = max_edits
         self._clock = clock
         self._edits: dict[str, PendingEdit] = {}  # insertion order = age order
+        # Why recently forgotten edits went, when it was not the client's doing (expiry,
+        # eviction, a closed document): a later accept says so. Bounded like the store.
+        self._gone: OrderedDict[str, EditCode] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._edits)
@@ -71,12 +76,27 @@ class PendingEdits:
         self.expire()
         edit_id = edit_id or uuid.uuid4().hex
         self._edits.pop(edit_id, None)
+        self._gone.pop(edit_id, None)
         self._edits[edit_id] = PendingEdit(
             edit_id, uri, version, snapshot, range_offsets, list(hunks), self._clock()
         )
         while len(self._edits) > self.max_edits:
-            del self._edits[next(iter(self._edits))]
+            self._forget(self._edits.pop(next(iter(self._edits))).edit_id, EditCode.EXPIRED)
         return edit_id
+
+    def _forget(self, edit_id: str, code: EditCode) -> None:
+        self._gone.pop(edit_id, None)
+        self._gone[edit_id] = code
+        while len(self._gone) > self.max_edits:
+            self._gone.popitem(last=False)
+
+    def gone(self, edit_id: str) -> EditCode:
+        """Why `edit_id` is not live: expired, its document closed, or simply not pending
+        (unknown, accepted, rejected or dropped because the user changed its lines)."""
+        edit = self._edits.get(edit_id)
+        if edit is not None and not self._alive(edit, self._clock()):
+            return EditCode.EXPIRED
+        return self._gone.get(edit_id, EditCode.NOT_PENDING)
 
     def _alive(self, edit: PendingEdit, now: float) -> bool:
         return now - edit.created < self.ttl_seconds
@@ -89,7 +109,10 @@ class PendingEdits:
     def pop(self, edit_id: str) -> PendingEdit | None:
         """Remove and return the live edit with this id, or None."""
         edit = self._edits.pop(edit_id, None)
-        return edit if edit is not None and self._alive(edit, self._clock()) else None
+        if edit is not None and not self._alive(edit, self._clock()):
+            self._forget(edit_id, EditCode.EXPIRED)
+            return None
+        return edit
 
     def expire(self, now: float | None = None) -> list[PendingEdit]:
         """Drop and return the edits older than the TTL at `now` (default: the clock)."""
@@ -97,6 +120,7 @@ class PendingEdits:
         dead = [edit for edit in self._edits.values() if not self._alive(edit, now)]
         for edit in dead:
             del self._edits[edit.edit_id]
+            self._forget(edit.edit_id, EditCode.EXPIRED)
         return dead
 
     def for_uri(self, uri: str) -> list[PendingEdit]:
@@ -106,9 +130,12 @@ class PendingEdits:
 
     def drop_uri(self, uri: str) -> list[PendingEdit]:
         """Drop and return every edit of `uri` (closed or replaced document)."""
+        now = self._clock()
         dropped = [e for e in self._edits.values() if e.uri == uri]
         for edit in dropped:
             del self._edits[edit.edit_id]
+            alive = self._alive(edit, now)
+            self._forget(edit.edit_id, EditCode.DOCUMENT_CLOSED if alive else EditCode.EXPIRED)
         return dropped
 
     def drop_touched(self, uri: str, current: str) -> list[PendingEdit]:

@@ -11,6 +11,7 @@ from lsprotocol import types
 
 from ...documents import TextDocument
 from ...edits.diff import Hunk, apply_hunks
+from ...edits.outcome import EditCode
 from ...edits.rebase import rebase
 from ...edits.validate import edit_breaks
 from ...errors import ErrorKind, RequestFailedError, StaleDocumentError
@@ -57,6 +58,8 @@ class Applied:
     applied: bool
     version: int
     reason: str | None = None
+    # Why it was not applied, for clients to switch on (None when applied).
+    code: EditCode | None = None
 
 
 def rebased_hunks(
@@ -84,7 +87,9 @@ async def apply_hunks_to_document(
     """Rebase, validate and send one workspace/applyEdit (one undo step)."""
     document, moved = rebased_hunks(server, uri, snapshot, hunks)
     if not moved:
-        return Applied(False, document.version, "the proposal does not change anything")
+        return Applied(
+            False, document.version, "the proposal does not change anything", EditCode.NO_CHANGE
+        )
     new_text = apply_hunks(document.text, moved)
     broken = edit_breaks(document.language_id, document.text, new_text)
     if broken is not None:
@@ -112,7 +117,7 @@ async def apply_hunks_to_document(
     if not response.applied:
         reason = response.failure_reason or "the editor refused the edit"
         log.info("%s was not applied: %s", label, reason)
-        return Applied(False, version, reason)
+        return Applied(False, version, reason, EditCode.CLIENT_REFUSED)
     return Applied(True, version)
 
 

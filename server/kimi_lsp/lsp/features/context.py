@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
+from ...context.focus import Focus
 from ...context.plan import ContextPlan, Purpose
 from ...document_events import DocumentEvent
-from ...documents import Position, Range
 from ...errors import ErrorKind, InvalidInputError, RequestFailedError
 from . import params as p
 
@@ -24,16 +23,6 @@ log = logging.getLogger(__name__)
 
 RECENT_DOCUMENTS = 8
 INDEX_WAIT_SECONDS = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class Focus:
-    """Where the user is: a document and a selection or cursor (all optional)."""
-
-    uri: str | None = None
-    range: Range | None = None
-    position: Position | None = None
-    diagnostics: tuple[str, ...] = ()
 
 
 class ContextService:
@@ -141,9 +130,7 @@ class ContextService:
     async def plan(
         self, purpose: Purpose, focus: Focus, instruction: str, reserved_tokens: int = 0
     ) -> ContextPlan:
-        from ...context.builder import ContextRequest
-        from ...context.engine import uri_to_path
-        from ...context.prompt import SYSTEM_PROMPTS
+        from ...context.focus import request_for_focus
         from ...secrets.redact import Redactor
 
         self.warm()
@@ -152,55 +139,20 @@ class ContextService:
         # import graph and search index, which join when ready.
         await self.ready()
         current = None
-        selection = None
-        cursor_line = None
         secret = None
         if focus.uri is not None:
-            current = self._open_document(focus.uri) or self._disk_document(focus.uri)
-            if current is None:
-                path = uri_to_path(focus.uri)
-                reason = self.engine.index.check(path) if path is not None else None
-                raise InvalidInputError(
-                    f"{focus.uri} is not open in the editor"
-                    + (f" and cannot be used ({reason})" if reason else "")
-                    + ": open it first."
-                )
+            current = self._focused_document(focus.uri)
             secret = self.engine.secret_reason(focus.uri)
-            if secret is not None and purpose == "edit":
-                name = focus.uri.rsplit("/", 1)[-1]
-                raise InvalidInputError(
-                    f"{name} is a {secret}: kimi never sends secret files to the model, "
-                    "so it cannot edit this one."
-                )
-            document = self.server.documents.get(focus.uri)
-            if focus.range is not None and document is not None:
-                selection = document.range_to_offsets(focus.range)
-                cursor_line = focus.range.start.line
-            elif focus.position is not None:
-                cursor_line = focus.position.line
-        recent: list[OpenDocument] = []
-        open_documents: dict[str, OpenDocument] = {}
-        for document in self.server.documents.recent(RECENT_DOCUMENTS + 1):
-            if document.uri == focus.uri or self.engine.secret_reason(document.uri):
-                continue
-            doc = self._open_document(document.uri)
-            if doc is None:
-                continue
-            if doc.rel is not None:
-                open_documents[doc.rel] = doc
-            if len(recent) < RECENT_DOCUMENTS:
-                recent.append(doc)
-        request = ContextRequest(
-            purpose=purpose,
-            instruction=instruction,
-            system_prompt=SYSTEM_PROMPTS[purpose],
-            current=current,
-            selection=selection,
-            cursor_line=cursor_line,
-            diagnostics=focus.diagnostics,
-            recent=tuple(recent),
-            reserved_tokens=reserved_tokens,
+        recent, open_documents = self._recent(focus.uri)
+        request = request_for_focus(
+            purpose,
+            focus,
+            instruction,
+            current,
+            positions=self.server.documents.get(focus.uri) if focus.uri else None,
             secret_reason=secret,
+            recent=recent,
+            reserved_tokens=reserved_tokens,
         )
         settings = self.server.settings
         budget = settings.prompt_budget()
@@ -211,6 +163,38 @@ class ContextService:
             )
         except OverflowError as exc:
             raise RequestFailedError(ErrorKind.CONTEXT_OVERFLOW, str(exc)) from None
+
+    def _focused_document(self, uri: str) -> OpenDocument:
+        """The focused document: the editor's copy, else the file on disk, else an error."""
+        from ...context.engine import uri_to_path
+
+        current = self._open_document(uri) or self._disk_document(uri)
+        if current is None:
+            path = uri_to_path(uri)
+            reason = self.engine.index.check(path) if path is not None else None
+            raise InvalidInputError(
+                f"{uri} is not open in the editor"
+                + (f" and cannot be used ({reason})" if reason else "")
+                + ": open it first."
+            )
+        return current
+
+    def _recent(self, focused: str | None) -> tuple[list[OpenDocument], dict[str, OpenDocument]]:
+        """The recently used open documents (not the focused one, no secret files), and every
+        open document of the workspace by relative path."""
+        recent: list[OpenDocument] = []
+        open_documents: dict[str, OpenDocument] = {}
+        for document in self.server.documents.recent(RECENT_DOCUMENTS + 1):
+            if document.uri == focused or self.engine.secret_reason(document.uri):
+                continue
+            doc = self._open_document(document.uri)
+            if doc is None:
+                continue
+            if doc.rel is not None:
+                open_documents[doc.rel] = doc
+            if len(recent) < RECENT_DOCUMENTS:
+                recent.append(doc)
+        return recent, open_documents
 
 
 def parse_focus(body: dict[str, Any]) -> Focus:
