@@ -143,8 +143,9 @@ class Session:
     def __init__(self, target: str) -> None:
         from kimi_lsp.config import Settings
         from kimi_lsp.context.builder import budget_for
-        from kimi_lsp.context.engine import ContextEngine, Redactor
+        from kimi_lsp.context.engine import ContextEngine
         from kimi_lsp.context.prompt import SYSTEM_PROMPTS
+        from kimi_lsp.secrets.redact import Redactor
         from kimi_lsp.tokens.counter import TokenCounter
 
         self.settings = Settings()

@@ -10,15 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kimi_lsp.secrets import patterns
 from kimi_lsp.secrets import redact as secrets
-from kimi_lsp.secrets.redact import (
-    KINDS,
-    MARKER,
-    maybe_secret_file,
-    needs_head,
-    redact,
-    secret_file_reason,
-)
+from kimi_lsp.secrets.checks import pem_spans
+from kimi_lsp.secrets.files import maybe_secret_file, needs_head, secret_file_reason
+from kimi_lsp.secrets.redact import KINDS, MARKER, redact
 
 # Fake values in real formats (AWS's and GitHub's documented examples and the like), built by
 # concatenation so this file itself does not look like it leaks keys.
@@ -346,8 +342,8 @@ def test_redact_never_raises_and_is_idempotent(text: str, extra: list[str], patt
 def one_scan_per_family(buf: bytes) -> list[tuple[int, int, int, str]]:
     """What `_spans` must return: each family's matches found by its own search loop."""
     low = buf.lower()
-    spans = secrets._pem_spans(buf) if b"PRIVATE KEY" in buf else []
-    for rx, lowered, lead, check in secrets._PASSES:
+    spans = pem_spans(buf) if b"PRIVATE KEY" in buf else []
+    for rx, lowered, lead, check in patterns.PASSES:
         subject = low if lowered else buf
         pos = 0
         while (m := rx.search(subject, pos)) is not None:
@@ -409,8 +405,8 @@ def test_the_shared_scans_agree_on_the_samples_and_real_code() -> None:
 
 
 def test_every_family_is_found_by_a_shared_scan() -> None:
-    families = {index for _, _, fams in secrets._LOCATOR_TABLE for index, _, _ in fams}
-    assert families == {*range(len(secrets._PASSES)), secrets._PEM}
+    families = {index for _, _, fams in patterns.LOCATOR_TABLE for index, _, _ in fams}
+    assert families == {*range(len(patterns.PASSES)), patterns.PEM}
 
 
 # --- a cheap test before secret_file_reason ----------------------------------------------------

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..context.workspace import FileEntry, WorkspaceIndex
-from ..secrets.redact import needs_head, secret_file_reason
+from ..secrets.files import needs_head, secret_file_reason
 from .overlay import Overlay
 
 NO_SUCH_FILE = "no such file"

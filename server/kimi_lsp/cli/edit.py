@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from ..context.engine import Redactor
 from ..context.languages import language_of
 from ..context.prompt import SYSTEM_PROMPTS, render
 from ..context.standalone import plan_for_file
@@ -24,7 +23,8 @@ from ..edits.validate import edit_breaks
 from ..errors import ErrorKind, InvalidInputError, KimiError, RequestFailedError
 from ..model.types import ModelRequest
 from ..positions import split_lines
-from ..secrets.redact import secret_file_reason
+from ..secrets.files import secret_file_reason
+from ..secrets.redact import Redactor
 from ..settings_store import SettingsStore
 from ..tokens.counter import ONE_SHOT_THREADS, TokenCounter
 

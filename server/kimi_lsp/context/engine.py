@@ -8,12 +8,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from ..secrets.redact import redact, secret_file_reason
+from ..secrets.files import secret_file_reason
+from ..secrets.redact import Redactor
 from ..tokens.counter import TokenCounter
 from .builder import ContextRequest, OpenDocument, build_plan
 from .imports import FileSet, ImportGraph, imports_of, resolve_imports
@@ -32,19 +32,6 @@ def uri_to_path(uri: str) -> Path | None:
     if parsed.scheme != "file":
         return None
     return Path(unquote(parsed.path))
-
-
-@dataclass(frozen=True, slots=True)
-class Redactor:
-    """Redaction as configured: the API key always, secret-looking strings unless disabled."""
-
-    api_key: str | None
-    patterns: bool
-
-    def __call__(self, text: str) -> tuple[str, int]:
-        extra = [self.api_key] if self.api_key and len(self.api_key) >= 6 else []
-        result = redact(text, extra=extra, patterns=self.patterns)
-        return result.text, result.count
 
 
 INLINE_COUNT_CHARS = 1_024  # shorter blocks are counted on the caller's thread

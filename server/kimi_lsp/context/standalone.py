@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import Settings
+from ..secrets.redact import Redactor
 from ..tokens.counter import TokenCounter
 from .builder import ContextRequest, OpenDocument, budget_for
-from .engine import ContextEngine, Redactor
+from .engine import ContextEngine
 from .languages import language_of
 from .plan import ContextPlan, Purpose
 from .prompt import SYSTEM_PROMPTS

@@ -13,7 +13,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import NamedTuple
 
-from ..secrets.redact import (
+from ..secrets.files import (
     SECRET_NAMES,
     SECRET_PREFIXES,
     SECRET_SUFFIXES,

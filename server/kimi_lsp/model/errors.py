@@ -12,6 +12,7 @@ from typing import Any
 
 from ..config import API_KEY_ENV_VARS
 from ..errors import ConfigError, ErrorKind, RequestFailedError
+from ..secrets.redact import redact
 from .retry import parse_retry_after
 
 _KEY_SHAPES = re.compile(r"\b(?:sk|ak|key)-[A-Za-z0-9_\-]{8,}|\bBearer\s+\S+", re.IGNORECASE)
@@ -62,8 +63,6 @@ class ErrorContext:
 def scrub(text: str, secret: str | None) -> str:
     """Remove the key (and anything key-shaped or secret-looking, which an endpoint may echo
     back) from a text shown to the user or logged."""
-    from ..secrets.redact import redact
-
     if secret:
         text = text.replace(secret, "[REDACTED]")
     return _KEY_SHAPES.sub("[REDACTED]", redact(text).text)
