@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..context.plan import Purpose
 from ..context.standalone import plan_for_file
+from ..purpose import Purpose
 from ..settings_store import SettingsStore
 from ..tokens.counter import ONE_SHOT_THREADS, TokenCounter
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..config import PROMPT_SAFETY_MARGIN
+from ..purpose import Purpose
 from ..tokens.counter import MESSAGE_OVERHEAD, REQUEST_OVERHEAD
-from .plan import ContextPlan, Purpose, Section
+from .plan import ContextPlan, Section
 from .prompt import PROJECT_HEADER, REQUEST_HEADER
 
 # Tokens added per section for the seams between blocks: BPE merges at a seam can only

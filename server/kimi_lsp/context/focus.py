@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..documents import Position, Range, TextDocument
 from ..errors import InvalidInputError
-from .plan import Purpose
+from ..purpose import Purpose
 
 if TYPE_CHECKING:
     from .builder import ContextRequest, OpenDocument

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-Purpose = Literal["chat", "edit", "refactor"]
+from ..purpose import Purpose
 
 # Sections that change rarely go first in the prompt so the API's prefix cache can reuse them.
 # Within the stable part, what changes least comes first: the repo map and the import graph's

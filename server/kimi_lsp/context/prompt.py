@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .plan import ContextPlan, Purpose, Section
+from ..purpose import Purpose
+from .plan import ContextPlan, Section
 
 _BASE = (
     "You are Kimi, a senior software engineer working inside the user's code editor. "

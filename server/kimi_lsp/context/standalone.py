@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import Settings
+from ..purpose import Purpose
 from ..secrets.redact import Redactor
 from ..tokens.counter import TokenCounter
 from .builder import ContextRequest, OpenDocument, budget_for
 from .engine import ContextEngine
 from .languages import language_of
-from .plan import ContextPlan, Purpose
+from .plan import ContextPlan
 from .prompt import SYSTEM_PROMPTS
 
 

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import Settings, Thinking
+from ..purpose import Purpose
 from .prefix import continuation_message
-from .types import ModelRequest, Purpose
+from .types import ModelRequest
 
 THINKING_PURPOSES: frozenset[str] = frozenset({"chat", "refactor"})
 """Purposes that think under `thinking: "auto"`; edits and continuations answer directly."""

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-Purpose = Literal["chat", "edit", "refactor", "continuation"]
+from ..purpose import Purpose
 
 
 @dataclass(slots=True)

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from ...context.focus import Focus
-from ...context.plan import ContextPlan, Purpose
+from ...context.plan import ContextPlan
 from ...document_events import DocumentEvent
 from ...errors import ErrorKind, InvalidInputError, RequestFailedError
+from ...purpose import Purpose
 from . import params as p
 
 if TYPE_CHECKING:
