@@ -8,7 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kimi_lsp.context.imports import FileSet, ImportGraph, ImportRef, imports_of, resolve_imports
+from kimi_lsp.context.import_graph import ImportGraph
+from kimi_lsp.context.imports import ImportRef, imports_of
+from kimi_lsp.context.resolve import FileSet, resolve_imports
 
 
 def specs(text: str, language: str, **kw: bool) -> list[str]:

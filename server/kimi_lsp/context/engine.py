@@ -16,10 +16,12 @@ from ..secrets.files import secret_file_reason
 from ..secrets.redact import Redactor
 from ..tokens.counter import TokenCounter
 from .builder import ContextRequest, OpenDocument, build_plan
-from .imports import FileSet, ImportGraph, imports_of, resolve_imports
+from .import_graph import ImportGraph
+from .imports import imports_of
 from .languages import language_of
 from .plan import ContextPlan
 from .repomap import repo_map
+from .resolve import FileSet, resolve_imports
 from .search import IdentifierIndex
 from .symbols import Symbol, outline, outline_text
 from .workspace import FileEntry, WorkspaceIndex

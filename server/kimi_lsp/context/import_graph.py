@@ -1,0 +1,99 @@
+"""Who imports whom in the workspace: parsed imports, resolved lazily, kept one file at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from .imports import ImportRef, imports_of
+from .languages import normalize
+from .resolve import FileSet, resolve_imports
+
+__all__ = ["ImportGraph"]
+
+
+class ImportGraph:
+    """Who imports whom in the workspace, updated one file at a time.
+
+    `update` parses one file; resolution is lazy and redone for all files only when the set of
+    files changes (a new file may be what an old import names), for one file when its text does.
+    Register files you do not parse with language "other" so imports can resolve to them.
+    Python is scanned, not `ast`-parsed, unless `exact` (same imports on all of the stdlib).
+    """
+
+    def __init__(self, go_module: str | None = None, *, exact: bool = False) -> None:
+        self._go_module = go_module
+        self._exact = exact
+        self._parsed: dict[str, tuple[str, list[ImportRef]]] = {}
+        self._resolved: dict[str, list[str]] = {}
+        self._importers: dict[str, set[str]] = {}
+        self._stale: set[str] = set()
+        self._all_stale = False
+        self._files: FileSet | None = None
+
+    @property
+    def go_module(self) -> str | None:
+        return self._go_module
+
+    @go_module.setter
+    def go_module(self, value: str | None) -> None:
+        if value != self._go_module:
+            self._go_module = value
+            self._all_stale = True
+
+    def __contains__(self, rel: object) -> bool:
+        return rel in self._parsed
+
+    def __len__(self) -> int:
+        return len(self._parsed)
+
+    def update(self, rel: str, language: str, text: str) -> None:
+        if rel not in self._parsed:
+            self._files = None
+            self._all_stale = True
+        self._parsed[rel] = (normalize(language), imports_of(text, language, exact=self._exact))
+        self._stale.add(rel)
+
+    def remove(self, rel: str) -> None:
+        if self._parsed.pop(rel, None) is not None:
+            self._files = None
+            self._all_stale = True
+
+    def refs(self, rel: str) -> list[ImportRef]:
+        entry = self._parsed.get(rel)
+        return list(entry[1]) if entry else []
+
+    def imports(self, rel: str) -> list[str]:
+        """Workspace files `rel` imports, in the order its imports are written."""
+        self._sync()
+        return list(self._resolved.get(rel, ()))
+
+    def importers(self, rel: str) -> list[str]:
+        """Workspace files that import `rel`, sorted."""
+        self._sync()
+        return sorted(self._importers.get(rel, ()))
+
+    def files(self) -> FileSet:
+        if self._files is None:
+            self._files = FileSet(self._parsed)
+        return self._files
+
+    def _sync(self) -> None:
+        if self._all_stale:
+            self._resolved.clear()
+            self._importers.clear()
+            stale: Collection[str] = self._parsed
+        else:
+            stale = self._stale
+        for rel in stale:
+            for target in self._resolved.pop(rel, ()):
+                self._importers[target].discard(rel)
+            entry = self._parsed.get(rel)
+            if entry is None:
+                continue
+            language, refs = entry
+            targets = resolve_imports(rel, refs, language, self.files(), self._go_module)
+            self._resolved[rel] = targets
+            for target in targets:
+                self._importers.setdefault(target, set()).add(rel)
+        self._stale.clear()
+        self._all_stale = False
