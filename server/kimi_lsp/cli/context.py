@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..context.standalone import plan_for_file
+from ..errors import KimiError
 from ..purpose import Purpose
 from ..settings_store import SettingsStore
 from ..tokens.counter import ONE_SHOT_THREADS, TokenCounter
@@ -61,6 +62,9 @@ def run_context_cli(
         )
     except OverflowError as exc:
         err.write(f"kimi-lsp: {exc}\n")
+        return 1
+    except KimiError as exc:  # e.g. an edit of a secret file, refused as the server does
+        err.write(f"kimi-lsp: {exc.message}\n")
         return 1
     manifest = plan.manifest()
     if as_json:

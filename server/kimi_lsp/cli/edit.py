@@ -8,25 +8,27 @@ import os
 import re
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
+from ..context.focus import Focus
 from ..context.languages import language_of
 from ..context.prompt import SYSTEM_PROMPTS, render
-from ..context.standalone import plan_for_file
-from ..edits.diff import apply_hunks, diff_range
-from ..edits.extract import conform_to_range, extract_code
-from ..edits.instruction import edit_prompt, opening
-from ..edits.unredact import restore_secrets
+from ..context.standalone import plan_for_focus
+from ..documents import Position, Range
+from ..edits.pipeline import EditJob, Proposal, run_edit
 from ..edits.validate import edit_breaks
 from ..errors import ErrorKind, InvalidInputError, KimiError, RequestFailedError
 from ..model.types import ModelRequest
 from ..positions import split_lines
 from ..secrets.files import secret_file_reason
-from ..secrets.redact import Redactor
 from ..settings_store import SettingsStore
 from ..tokens.counter import ONE_SHOT_THREADS, TokenCounter
+
+if TYPE_CHECKING:
+    from ..model.types import ModelResult
 
 _TARGET = re.compile(r"^(?P<path>.+):(?P<start>\d+)(?:-(?P<end>\d+))?$")
 
@@ -122,37 +124,44 @@ async def _edit(target: Target, instruction: str, apply: bool, out: TextIO, err:
     secret = secret_file_reason(target.path.resolve().as_posix(), snapshot[:512].encode())
     if secret is not None:
         raise InvalidInputError(f"{target.path} is not sent to the model: {secret}.")
-    start, end = line_offsets(snapshot, target.first, target.last)
-    original = snapshot[start:end]
-    language = language_of(target.path.name)
-    redact = Redactor(settings.api_key, settings.redact_secrets)
-    prompt = edit_prompt(redact(instruction)[0], f"lines {target.first}-{target.last}")
-    model = ModelClient(settings)
+    job = EditJob(
+        snapshot=snapshot,
+        span=line_offsets(snapshot, target.first, target.last),
+        lines=(target.first, target.last),
+        instruction=instruction,
+        language=language_of(target.path.name),
+    )
+    model = ModelClient(settings)  # before the index is built: a missing key fails at once
+    focus = Focus(
+        uri=target.path.resolve().as_uri(),
+        range=Range(Position(target.first - 1, 0), Position(target.last, 0)),
+    )
+
+    async def plan_messages(prompt: str) -> list[dict[str, Any]]:
+        counter = TokenCounter(counting_threads=ONE_SHOT_THREADS)
+        plan = await asyncio.to_thread(plan_for_focus, focus, "edit", prompt, settings, counter)
+        return render(plan, SYSTEM_PROMPTS["edit"], prompt)
+
+    async def complete(
+        messages: list[dict[str, Any]], prefix: str, on_text: Callable[[str], None]
+    ) -> ModelResult:
+        # No live preview in a terminal: the reply is only read once complete.
+        return await model.complete(ModelRequest(messages=messages, purpose="edit", prefix=prefix))
+
     try:
-        plan = await asyncio.to_thread(
-            plan_for_file,
-            target.path,
-            target.first - 1,
-            "edit",
-            prompt,
-            settings,
-            TokenCounter(counting_threads=ONE_SHOT_THREADS),
-            selection=(start, end),
-        )
-        messages = render(plan, SYSTEM_PROMPTS["edit"], prompt)
-        prefix = opening(language, original, start == 0 or snapshot[start - 1] in "\r\n")
-        result = await model.complete(
-            ModelRequest(messages=messages, purpose="edit", prefix=prefix)
-        )
+        proposal = await run_edit(job, settings, plan_messages=plan_messages, complete=complete)
     finally:
         await model.aclose()
-    code = extract_code(result.reply, prefix=prefix if result.continued else "", language=language)
-    code = restore_secrets(
-        conform_to_range(code, original), original, settings.api_key, settings.redact_secrets
-    )
-    hunks = diff_range(snapshot, start, end, code)
-    new = apply_hunks(snapshot, hunks)
-    usage = result.usage
+    return _report(target, job.language, proposal, apply, out, err)
+
+
+def _report(
+    target: Target, language: str, proposal: Proposal, apply: bool, out: TextIO, err: TextIO
+) -> int:
+    """Print the diff or write the file, and what the request cost."""
+    snapshot = proposal.job.snapshot
+    new = proposal.new_text
+    usage = proposal.usage
     cost = (
         f"[{usage.prompt_tokens} prompt tokens ({usage.cached_tokens} cached), "
         f"{usage.completion_tokens} output tokens, {usage.cost:.4f} {usage.currency}]\n"
@@ -165,7 +174,7 @@ async def _edit(target: Target, instruction: str, apply: bool, out: TextIO, err:
         raise RequestFailedError(ErrorKind.BAD_RESPONSE, f"Not applied: {broken}.")
     if apply:
         write_if_unchanged(target.path, snapshot, new)
-        err.write(f"kimi-lsp: applied {len(hunks)} change(s) to {target.path}.\n" + cost)
+        err.write(f"kimi-lsp: applied {len(proposal.hunks)} change(s) to {target.path}.\n" + cost)
     else:
         out.write(unified(target.path, snapshot, new))
         err.write(cost)

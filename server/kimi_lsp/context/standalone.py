@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import Settings
+from ..documents import Position, TextDocument
 from ..purpose import Purpose
 from ..secrets.redact import Redactor
 from ..tokens.counter import TokenCounter
-from .builder import ContextRequest, OpenDocument, budget_for
-from .engine import ContextEngine
+from .builder import OpenDocument, budget_for
+from .engine import ContextEngine, uri_to_path
+from .focus import Focus, request_for_focus
 from .languages import language_of
 from .plan import ContextPlan
-from .prompt import SYSTEM_PROMPTS
 
 
 def workspace_root(start: Path) -> Path:
@@ -23,6 +24,59 @@ def workspace_root(start: Path) -> Path:
         if (candidate / ".git").exists():
             return candidate
     return base
+
+
+def plan_for_focus(
+    focus: Focus,
+    purpose: Purpose,
+    instruction: str,
+    settings: Settings,
+    counter: TokenCounter,
+    *,
+    budget: int | None = None,
+    reserved_tokens: int = 0,
+    deep: bool = True,
+) -> ContextPlan:
+    """Index the workspace around the focused file (a file: URI, read from disk) and plan a
+    request of `purpose` focused on it (blocking)."""
+    counter.load()
+    path = uri_to_path(focus.uri) if focus.uri is not None else None
+    root = workspace_root(path if path is not None else Path.cwd())
+    engine = ContextEngine(counter)
+    engine.configure([root], settings.exclude, settings.max_file_size_bytes)
+    engine.build_index()
+    if deep:
+        engine.build_deep()
+    current = None
+    positions = None
+    secret = None
+    if focus.uri is not None and path is not None:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        rel = engine.rel(path.resolve())
+        current = OpenDocument(focus.uri, rel, text, language_of(rel or path.name))
+        positions = TextDocument(focus.uri, current.language, 0, text)
+        secret = engine.secret_reason(focus.uri)
+    request = request_for_focus(
+        purpose,
+        focus,
+        instruction,
+        current,
+        positions=positions,
+        secret_reason=secret,
+        reserved_tokens=reserved_tokens,
+    )
+    if budget is None:
+        budget = budget_for(settings.context_window, settings.max_output_tokens)
+    redactor = Redactor(settings.api_key, settings.redact_secrets)
+    return engine.plan(request, budget, redactor, {})
+
+
+def file_focus(path: Path | None, line: int | None = None) -> Focus:
+    """A focus on `path` (None: no file) with the cursor on `line` (0-based), if given."""
+    if path is None:
+        return Focus()
+    position = Position(line, 0) if line is not None else None
+    return Focus(uri=path.resolve().as_uri(), position=position)
 
 
 def plan_for_file(
@@ -36,35 +90,15 @@ def plan_for_file(
     budget: int | None = None,
     reserved_tokens: int = 0,
     deep: bool = True,
-    selection: tuple[int, int] | None = None,
 ) -> ContextPlan:
-    """Index the workspace around `path` and plan a request focused on it (blocking)."""
-    counter.load()
-    root = workspace_root(path if path is not None else Path.cwd())
-    engine = ContextEngine(counter)
-    engine.configure([root], settings.exclude, settings.max_file_size_bytes)
-    engine.build_index()
-    if deep:
-        engine.build_deep()
-    current = None
-    secret = None
-    if path is not None:
-        text = path.read_text(encoding="utf-8", errors="replace")
-        uri = path.resolve().as_uri()
-        rel = engine.rel(path.resolve())
-        current = OpenDocument(uri, rel, text, language_of(rel or path.name))
-        secret = engine.secret_reason(uri)
-    request = ContextRequest(
-        purpose=purpose,
-        instruction=instruction,
-        system_prompt=SYSTEM_PROMPTS[purpose],
-        current=current,
-        selection=selection,
-        cursor_line=line,
+    """`plan_for_focus` with the cursor on `line` (0-based) of `path`."""
+    return plan_for_focus(
+        file_focus(path, line),
+        purpose,
+        instruction,
+        settings,
+        counter,
+        budget=budget,
         reserved_tokens=reserved_tokens,
-        secret_reason=secret,
+        deep=deep,
     )
-    if budget is None:
-        budget = budget_for(settings.context_window, settings.max_output_tokens)
-    redactor = Redactor(settings.api_key, settings.redact_secrets)
-    return engine.plan(request, budget, redactor, {})
