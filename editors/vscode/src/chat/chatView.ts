@@ -19,7 +19,8 @@ function show(entry: Entry): ShownEntry {
   return {
     role: entry.role,
     html: renderMarkdown(entry.content).html,
-    reasoningHtml: entry.reasoning ? renderMarkdown(entry.reasoning).html : undefined,
+    // No code buttons in the reasoning: a button's block index refers to the answer's code blocks.
+    reasoningHtml: entry.reasoning ? renderMarkdown(entry.reasoning, { buttons: false }).html : undefined,
     reasoningChars: entry.reasoning?.length,
     cost: entry.cost,
     error: entry.error ? escapeHtml(entry.error) : undefined,

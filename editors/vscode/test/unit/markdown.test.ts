@@ -5,7 +5,8 @@ import { test } from "node:test";
 import { codeBlocks, inline, renderMarkdown } from "../../src/pure/markdown";
 import { highlight } from "../../src/pure/highlight";
 
-const html = (md: string) => renderMarkdown(md).html;
+// markdown-it puts a newline after each block tag; these expectations are written without them.
+const html = (md: string) => renderMarkdown(md).html.replace(/\n(?=<)|(?<=>)\n/g, "");
 
 test("a <script> in model output comes out inert", () => {
   const out = html('Hello <script>alert("x")</script> world');
@@ -36,9 +37,9 @@ test("code blocks are escaped and highlighted, and keep their raw text", () => {
   assert.equal(blocks[0].lang, "python");
   assert.equal(blocks[0].code, "if x < 1:\n    print('<b>')  # note");
   assert.equal(blocks[0].open, false);
-  assert.ok(out.includes('<span class="tok-kw">if</span> x &lt; <span class="tok-num">1</span>'), out);
-  assert.ok(out.includes('<span class="tok-str">&#39;&lt;b&gt;&#39;</span>'), out);
-  assert.ok(out.includes('<span class="tok-com"># note</span>'), out);
+  assert.ok(out.includes('<span class="tok-keyword">if</span> x &lt; <span class="tok-number">1</span>'), out);
+  assert.ok(out.includes('<span class="tok-string">&#x27;&lt;b&gt;&#x27;</span>'), out);
+  assert.ok(out.includes('<span class="tok-comment"># note</span>'), out);
   assert.ok(out.includes('data-action="apply" data-block="0"'), out);
   assert.ok(out.includes('data-action="insert" data-block="0"'), out);
 });
@@ -48,18 +49,20 @@ test("a code block still being streamed renders without buttons", () => {
   assert.equal(blocks.length, 1);
   assert.equal(blocks[0].open, true);
   assert.ok(!out.includes("data-action"), out);
-  assert.ok(out.includes('<span class="tok-kw">const</span>'), out);
+  assert.ok(out.includes('<span class="tok-keyword">const</span>'), out);
 });
 
 test("a script inside a code block stays text", () => {
   const out = html("```html\n<script>alert(1)</script>\n```");
   assert.ok(!out.includes("<script"), out);
-  assert.ok(out.includes("&lt;script&gt;alert(1)&lt;/script&gt;"), out);
+  // The xml grammar wraps the tag name in a span; the text itself is escaped.
+  assert.equal(out.replace(/<[^>]*>/g, "").trim(), "htmlApply to selectionInsert at cursorCopy&lt;script&gt;alert(1)&lt;/script&gt;");
 });
 
 test("links: http(s) only, the rest is plain text", () => {
   assert.equal(inline("[docs](https://example.com/a?b=1&c=2)"), '<a href="https://example.com/a?b=1&amp;c=2">docs</a>');
-  assert.equal(inline("[click](javascript:void)"), "click");
+  // A refused link is not parsed as a link: its source shows as plain text.
+  assert.equal(inline("[click](javascript:void)"), "[click](javascript:void)");
   assert.ok(!inline("[click](javascript:alert(1))").includes("href"));
   assert.ok(!inline('[x](command:workbench.action.quit)').includes("href"));
   assert.ok(!inline('[x](https://a.com" onclick="evil)').includes("onclick=\""));
@@ -90,4 +93,13 @@ test("snake_case words do not turn italic", () => {
 
 test("the highlighter escapes unknown languages verbatim", () => {
   assert.equal(highlight("<a>&", "nosuchlang"), "&lt;a&gt;&amp;");
+});
+
+test("without buttons (the reasoning above an answer), code blocks have no actions", () => {
+  // The webview sends (entry, block index) and the extension looks the block up in the answer, so a
+  // button in the reasoning would apply one of the answer's blocks instead of the one clicked.
+  const { html: out, blocks } = renderMarkdown("Maybe:\n```py\nx = 1\n```", { buttons: false });
+  assert.equal(blocks.length, 1);
+  assert.ok(!out.includes("data-action"), out);
+  assert.ok(out.includes('<span class="tok-number">1</span>'), out);
 });
