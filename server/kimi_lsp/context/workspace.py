@@ -6,7 +6,6 @@ import contextlib
 import os
 import stat
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -20,13 +19,11 @@ from ..secrets.files import (
     needs_head,
     secret_file_reason,
 )
+from .file_texts import FileTexts
 from .ignore import Chain, FileFilter, RuleSet, decide, extend, file_filter, root_chain
 
 MAX_EXCLUDED = 500  # excluded() lists at most this many files
-SNIFF_BYTES = 8192  # a NUL byte in these first bytes makes a file binary
 HEAD_BYTES = 65536  # read from `.npmrc`-like files to see whether they hold a token
-MAX_INVALID_UTF8 = 0.01  # text with more invalid UTF-8 than this share is treated as binary
-TEXT_CACHE_CHARS = 64_000_000  # texts kept by read_text (least recently used dropped)
 LARGE = "larger than maxFileSizeBytes"
 LEAVES = "symlink leaving the workspace"
 BINARY = "binary file"
@@ -87,10 +84,7 @@ class WorkspaceIndex:
         self._exclude = RuleSet(exclude) or None
         self._snap = _Snapshot(self._exclude)
         self._generation = 0
-        self._texts: OrderedDict[str, tuple[int, int, str]] = OrderedDict()
-        self._text_chars = 0
-        self._binary: dict[str, tuple[int, int, bool]] = {}
-        self._cache_lock = threading.Lock()
+        self._texts = FileTexts()
 
     @property
     def generation(self) -> int:
@@ -143,7 +137,7 @@ class WorkspaceIndex:
     def check(self, path: Path | str) -> str | None:
         """Why this path may not be used in context, or None when it may."""
         reason, p, st = self._inspect(path)
-        if reason is None and p is not None and st is not None and self._is_binary(p, st):
+        if reason is None and p is not None and st is not None and self._texts.is_binary(p, st):
             return BINARY
         return reason
 
@@ -156,27 +150,7 @@ class WorkspaceIndex:
         reason, p, st = self._inspect(path)
         if reason is not None or p is None or st is None:
             return None
-        key = (st.st_mtime_ns, st.st_size)
-        with self._cache_lock:
-            cached = self._texts.get(p)
-            if cached is not None and cached[:2] == key:
-                self._texts.move_to_end(p)
-                return cached[2]
-        try:
-            with open(p, "rb") as f:
-                data = f.read()
-        except OSError:
-            return None
-        text = _decode(data)
-        with self._cache_lock:
-            self._binary[p] = (*key, text is None)
-            if text is not None:
-                old = self._texts.pop(p, None)
-                self._text_chars += len(text) - (len(old[2]) if old else 0)
-                self._texts[p] = (*key, text)
-                while self._text_chars > TEXT_CACHE_CHARS and len(self._texts) > 1:
-                    self._text_chars -= len(self._texts.popitem(last=False)[1][2])
-        return text
+        return self._texts.read(p, st)
 
     def refresh(self, paths: Iterable[Path | str]) -> None:
         """Bring created, changed or deleted paths up to date (blocking). A changed
@@ -211,13 +185,7 @@ class WorkspaceIndex:
     def _walk(self, snap: _Snapshot, root: str, start: str, start_rel: str, chain: Chain) -> None:
         """Index the directory `start` (already known not excluded) and everything under it."""
         stack = [(start, start_rel, chain)]
-        exclude = snap.exclude
-        indexed = snap.entries
-        root_path = self._root_paths[root]
-        max_size = self._max_size
         filters: dict[int, tuple[Chain, FileFilter]] = {}  # by chain
-        new_entry = tuple.__new__
-        sep = os.sep
         while stack:
             directory, rel, chain = stack.pop()
             # Listing an open directory makes `DirEntry.stat` look its name up there, not
@@ -239,65 +207,85 @@ class WorkspaceIndex:
                         continue  # a virtualenv
                     chain = extend(chain, directory, rel, names)
                 snap.dirs[directory] = chain
-                prefix = rel + "/" if rel else ""
-                at = directory + sep
-                # Most files match no rule and have no secret-like name: they skip
-                # `_visit_file` (the test below is `quick.may_exclude(name)`, inlined).
                 cached = filters.get(id(chain))
                 if cached is not None and cached[0] is chain:
                     quick = cached[1]
                 else:
-                    quick = file_filter(exclude, chain)
+                    quick = file_filter(snap.exclude, chain)
                     quick = quick.including(SECRET_NAMES, SECRET_PREFIXES, SECRET_SUFFIXES)
                     filters[id(chain)] = (chain, quick)
-                slow = not quick.holds_in(rel)
-                q_names, q_prefixes, q_suffixes, q_pattern = (
-                    quick.names,
-                    quick.prefixes,
-                    quick.suffixes,
-                    quick.pattern,
-                )
-                for e in entries:
-                    name = e.name
-                    if name == ".git":
-                        continue
-                    try:
-                        if e.is_file(follow_symlinks=False):  # neither a symlink nor a directory
-                            low = name.lower()
-                            if (
-                                slow
-                                or low in q_names
-                                or low.startswith(q_prefixes)
-                                or low.endswith(q_suffixes)
-                                or (q_pattern is not None and q_pattern.fullmatch(name) is not None)
-                            ):
-                                self._visit_file(
-                                    snap, root, chain, at + name, prefix + name, e.stat
-                                )
-                                continue
-                            st = e.stat()
-                            path = at + name
-                            if st.st_size > max_size:
-                                self._exclude_entry(snap, path, prefix + name, LARGE)
-                            else:  # FileEntry(...), without its Python-level __new__
-                                indexed[path] = new_entry(
-                                    FileEntry,
-                                    (path, prefix + name, root_path, st.st_size, st.st_mtime_ns),
-                                )
-                        elif e.is_dir(follow_symlinks=False):
-                            child = prefix + name
-                            path = at + name
-                            if path not in self._root_paths and not decide(
-                                exclude, chain, child, name, True
-                            ):
-                                stack.append((path, child, chain))
-                        elif e.is_symlink():
-                            self._visit_link(snap, root, chain, at + name, prefix + name)
-                    except OSError:
-                        continue
+                stack += self._walk_entries(snap, root, chain, directory, rel, entries, quick)
             finally:
                 if fd is not None:
                     os.close(fd)
+
+    def _walk_entries(
+        self,
+        snap: _Snapshot,
+        root: str,
+        chain: Chain,
+        directory: str,
+        rel: str,
+        entries: list[os.DirEntry[str]],
+        quick: FileFilter,
+    ) -> list[tuple[str, str, Chain]]:
+        """Index one listed directory's files; returns its subdirectories still to walk.
+
+        The hot loop of a walk (one pass per file of the workspace): attributes are read once
+        into locals, and most files match no rule and have no secret-like name, so they skip
+        `_visit_file` (the test below is `quick.may_exclude(name)`, inlined)."""
+        exclude = snap.exclude
+        indexed = snap.entries
+        root_path = self._root_paths[root]
+        max_size = self._max_size
+        new_entry = tuple.__new__
+        prefix = rel + "/" if rel else ""
+        at = directory + os.sep
+        slow = not quick.holds_in(rel)
+        q_names, q_prefixes, q_suffixes, q_pattern = (
+            quick.names,
+            quick.prefixes,
+            quick.suffixes,
+            quick.pattern,
+        )
+        subdirectories: list[tuple[str, str, Chain]] = []
+        for e in entries:
+            name = e.name
+            if name == ".git":
+                continue
+            try:
+                if e.is_file(follow_symlinks=False):  # neither a symlink nor a directory
+                    low = name.lower()
+                    if (
+                        slow
+                        or low in q_names
+                        or low.startswith(q_prefixes)
+                        or low.endswith(q_suffixes)
+                        or (q_pattern is not None and q_pattern.fullmatch(name) is not None)
+                    ):
+                        self._visit_file(snap, root, chain, at + name, prefix + name, e.stat)
+                        continue
+                    st = e.stat()
+                    path = at + name
+                    if st.st_size > max_size:
+                        self._exclude_entry(snap, path, prefix + name, LARGE)
+                    else:  # FileEntry(...), without its Python-level __new__
+                        indexed[path] = new_entry(
+                            FileEntry,
+                            (path, prefix + name, root_path, st.st_size, st.st_mtime_ns),
+                        )
+                elif e.is_dir(follow_symlinks=False):
+                    child = prefix + name
+                    path = at + name
+                    if path not in self._root_paths and not decide(
+                        exclude, chain, child, name, True
+                    ):
+                        subdirectories.append((path, child, chain))
+                elif e.is_symlink():
+                    self._visit_link(snap, root, chain, at + name, prefix + name)
+            except OSError:
+                continue
+        return subdirectories
 
     def _visit_file(
         self,
@@ -420,22 +408,6 @@ class WorkspaceIndex:
                 chain = extend(chain, directory, drel, names)
         return ""
 
-    def _is_binary(self, p: str, st: os.stat_result) -> bool:
-        key = (st.st_mtime_ns, st.st_size)
-        cached = self._binary.get(p)
-        if cached is not None and cached[:2] == key:
-            return cached[2]
-        head = b""
-        with contextlib.suppress(OSError), open(p, "rb") as f:
-            head = f.read(SNIFF_BYTES)
-        # A multi-byte character cut at the sniff's end is not invalid.
-        binary = _decode(head[:-3] if len(head) == SNIFF_BYTES else head) is None
-        with self._cache_lock:
-            if len(self._binary) > 200_000:
-                self._binary.clear()
-            self._binary[p] = (*key, binary)
-        return binary
-
     def _refresh(self, snap: _Snapshot, root: str, p: str) -> bool:
         """Forget `p` (and what was under it), then walk it again from its parent's rules."""
         old = (snap.entries.get(p), [item for item in snap.excluded if item[0] == p])
@@ -498,15 +470,3 @@ def _drop(snap: _Snapshot, p: str) -> bool:
     changed |= len(kept) != len(snap.excluded)
     snap.excluded[:] = kept
     return changed
-
-
-def _decode(data: bytes) -> str | None:
-    if b"\0" in data[:SNIFF_BYTES]:
-        return None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = data.decode("utf-8", errors="replace")
-        if text.count("\ufffd") > MAX_INVALID_UTF8 * len(text):
-            return None
-    return text.removeprefix("\ufeff")
