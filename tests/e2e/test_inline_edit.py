@@ -92,6 +92,10 @@ async def test_preview_accept_some_then_the_rest_and_reject(fake: FakeKimi, prof
         _, _, edits = text_edits(client.applied[0])
         assert [e.new_text for e in edits] == [" * 1"]
         text = mirror(client, SOURCE, client.applied[0], 2)
+        twice = await request(
+            client, "kimi/acceptEdit", {"editId": proposal["editId"], "hunks": [1]}
+        )
+        assert twice["applied"] is False and twice["code"] == "already_accepted"
         # The other hunk is still pending under its original index.
         rest = await request(client, "kimi/acceptEdit", {"editId": proposal["editId"]})
         assert rest == {"applied": True}
@@ -99,6 +103,7 @@ async def test_preview_accept_some_then_the_rest_and_reject(fake: FakeKimi, prof
         assert text == new
         again = await request(client, "kimi/acceptEdit", {"editId": proposal["editId"]})
         assert again["applied"] is False and "no longer pending" in again["reason"]
+        assert again["code"] == "not_pending"
 
         second = await request(client, "kimi/inlineEdit", params)
         rejected = await request(client, "kimi/rejectEdit", {"editId": second["editId"]})
@@ -347,8 +352,10 @@ async def test_typing_in_a_previewed_range_drops_it_with_a_notice(fake: FakeKimi
         change(client, URI, 2, (1, 4), (1, 4), "  ")
         [dropped] = await client.kimi.wait("kimi/editDropped", 1)
         assert dropped["editId"] == proposal["editId"] and "changed" in dropped["reason"]
+        assert dropped["code"] == "user_edited"
         late = await request(client, "kimi/acceptEdit", {"editId": proposal["editId"]})
         assert late["applied"] is False and client.applied == []
+        assert late["code"] == "not_pending"
 
 
 async def test_docstring_explain_and_tests_commands(fake: FakeKimi) -> None:
@@ -407,3 +414,41 @@ async def test_an_edit_keeps_the_secrets_the_model_never_saw(fake: FakeKimi) -> 
         assert apply_text_edits(source, edits) == source.replace("f():", "f() -> int:")
     assert token not in str(fake.chat_requests[-1].body)
     assert "[REDACTED:github-token]" in str(fake.chat_requests[-1].body)
+
+
+async def test_results_that_apply_nothing_carry_a_code(fake: FakeKimi) -> None:
+    fake.enqueue(
+        Reply(content="return a - b\n```"),
+        Reply(content="return a + b\n```"),
+        Reply(content="return a + b\n```"),
+        Reply(content="return a + b\n```"),
+    )
+    async with session("vscode", init_options=options(fake), env=ENV) as client:
+        open_document(client, URI, SOURCE)
+        edit = {"textDocument": {"uri": URI}, "range": LINE_1, "instruction": "fix"}
+        same = await request(client, "kimi/inlineEdit", edit)
+        assert same["applied"] is False and same["edits"] == []
+        assert same["code"] == "no_change" and "does not change" in same["reason"]
+        client.apply_result = False
+        refused = await request(client, "kimi/inlineEdit", edit)
+        assert refused["applied"] is False and refused["code"] == "client_refused"
+        assert refused["reason"] == "refused by test"
+        proposal = await request(client, "kimi/inlineEdit", {**edit, "mode": "preview"})
+        assert "code" not in proposal  # pending, not refused
+        declined = await request(client, "kimi/acceptEdit", {"editId": proposal["editId"]})
+        assert declined == {
+            "applied": False, "code": "client_refused", "reason": "refused by test",
+        }  # fmt: skip
+        client.apply_result = True
+        closing = await request(client, "kimi/inlineEdit", {**edit, "mode": "preview"})
+        client.text_document_did_close(
+            types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=URI))
+        )
+        late = await request(client, "kimi/acceptEdit", {"editId": closing["editId"]})
+        assert late["applied"] is False and late["code"] == "document_closed"
+        assert "no longer pending" in late["reason"]
+        unknown = await request(client, "kimi/rejectEdit", {"editId": "never-proposed"})
+        assert unknown == {
+            "applied": False, "code": "not_pending", "reason": "This edit is no longer pending.",
+        }  # fmt: skip
+        assert len(client.applied) == 2  # the refused inlineEdit and the refused accept

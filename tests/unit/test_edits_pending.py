@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kimi_lsp.edits.diff import Hunk
+from kimi_lsp.edits.outcome import EditCode
 from kimi_lsp.edits.pending import PendingEdit, PendingEdits, touches
 
 SNAPSHOT = "line one\nline two\nline three\n"
@@ -110,3 +111,44 @@ def test_drop_touched_keeps_edits_elsewhere() -> None:
     assert [e.edit_id for e in edits.drop_touched("file:///a", current)] == [over_three]
     assert edits.get(over_two) is not None and edits.get(other) is not None
     assert edits.drop_touched("file:///a", current) == []
+
+
+def test_gone_says_why_an_edit_is_no_longer_pending() -> None:
+    clock = Clock()
+    edits = store(clock, max_edits=2)
+    accepted = edits.add("file:///a", 1, SNAPSHOT, RANGE, HUNKS)
+    edits.pop(accepted)
+    assert edits.gone(accepted) == EditCode.NOT_PENDING
+    assert edits.gone("never-seen") == EditCode.NOT_PENDING
+    closed = edits.add("file:///b", 1, SNAPSHOT, RANGE, HUNKS)
+    edits.drop_uri("file:///b")
+    assert edits.gone(closed) == EditCode.DOCUMENT_CLOSED
+    old = edits.add("file:///a", 1, SNAPSHOT, RANGE, HUNKS)
+    clock.now += 600
+    # Expired but not swept yet, then swept, then popped: expired each time.
+    assert edits.get(old) is None and edits.gone(old) == EditCode.EXPIRED
+    assert edits.pop(old) is None and edits.gone(old) == EditCode.EXPIRED
+    late = edits.add("file:///a", 1, SNAPSHOT, RANGE, HUNKS)
+    clock.now += 600
+    edits.expire()
+    assert edits.gone(late) == EditCode.EXPIRED
+
+
+def test_an_edit_evicted_by_newer_ones_counts_as_expired() -> None:
+    edits = store(Clock(), max_edits=2)
+    first = edits.add("file:///a", 1, SNAPSHOT, RANGE, HUNKS)
+    edits.add("file:///a", 2, SNAPSHOT, RANGE, HUNKS)
+    edits.add("file:///a", 3, SNAPSHOT, RANGE, HUNKS)
+    assert edits.get(first) is None and edits.gone(first) == EditCode.EXPIRED
+
+
+def test_the_record_of_gone_edits_is_bounded() -> None:
+    edits = store(Clock(), max_edits=2)
+    ids = [edits.add("file:///a", 1, SNAPSHOT, RANGE, HUNKS) for _ in range(6)]
+    # Four were evicted; only the last two evictions are remembered.
+    assert [edits.gone(i) for i in ids[:4]] == [
+        EditCode.NOT_PENDING,
+        EditCode.NOT_PENDING,
+        EditCode.EXPIRED,
+        EditCode.EXPIRED,
+    ]
