@@ -34,21 +34,29 @@ class Conversation:
     id: str
     turns: list[Turn] = field(default_factory=list)
     updated: float = field(default_factory=time.time)
-    # Numbering continues after old turns are dropped, so a turn number is never reused.
-    first_turn: int = 1
+    # The highest turn number given out. Model answers and local replies (/cost, /clear…) each
+    # take one, and numbering goes on after old turns are dropped or cleared, so a client can
+    # key its stream on (conversation, turn) without two replies ever sharing a number.
+    last_turn: int = 0
 
-    @property
-    def next_turn(self) -> int:
-        return self.first_turn + len(self.turns)
+    def take_turn(self) -> int:
+        """The number of the reply about to start."""
+        self.last_turn += 1
+        return self.last_turn
 
-    def append(self, turn: Turn) -> int:
+    def record(self, turn: Turn) -> None:
+        """Keep an exchange in the history, the oldest dropped beyond MAX_TURNS."""
         self.turns.append(turn)
         self.updated = time.time()
-        if len(self.turns) > MAX_TURNS:
-            dropped = len(self.turns) - MAX_TURNS
-            del self.turns[:dropped]
-            self.first_turn += dropped
-        return self.first_turn + len(self.turns) - 1
+        del self.turns[:-MAX_TURNS]
+
+    def clear(self) -> None:
+        self.turns.clear()
+        self.updated = time.time()
+
+
+def new_conversation_id() -> str:
+    return uuid.uuid4().hex[:12]
 
 
 def cache_root(env: dict[str, str] | None = None) -> Path:
@@ -73,7 +81,7 @@ class ConversationStore:
 
     def get_or_create(self, conversation_id: str | None) -> Conversation:
         if conversation_id is None:
-            return self._keep(Conversation(id=uuid.uuid4().hex[:12]))
+            return self._keep(Conversation(id=new_conversation_id()))
         if conversation_id in self._live:
             return self._keep(self._live.pop(conversation_id))
         return self._keep(self._load(conversation_id) or Conversation(id=conversation_id))
@@ -86,12 +94,9 @@ class ConversationStore:
             del self._live[next(iter(self._live))]
         return conversation
 
-    def clear(self, conversation_id: str) -> None:
-        conversation = self._live.get(conversation_id)
-        if conversation is not None:
-            conversation.first_turn += len(conversation.turns)
-            conversation.turns.clear()
-        self.save(conversation or Conversation(id=conversation_id))
+    def live_count(self) -> int:
+        """How many conversations are held in memory."""
+        return len(self._live)
 
     def _path(self, conversation_id: str) -> Path | None:
         if self.directory is None:
@@ -108,11 +113,13 @@ class ConversationStore:
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
             turns = [Turn(**t) for t in raw["turns"]]
+            # Files written before "lastTurn" numbered only the kept turns, from "firstTurn".
+            numbered = int(raw.get("firstTurn", 1)) + len(turns) - 1
             return Conversation(
                 id=conversation_id,
                 turns=turns,
                 updated=float(raw.get("updated", 0)),
-                first_turn=int(raw.get("firstTurn", 1)),
+                last_turn=max(int(raw.get("lastTurn", 0)), numbered),
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("Conversation %s could not be restored (%s); starting afresh.", path, exc)
@@ -126,7 +133,9 @@ class ConversationStore:
         payload = {
             "id": conversation.id,
             "updated": conversation.updated,
-            "firstTurn": conversation.first_turn,
+            "lastTurn": conversation.last_turn,
+            # What an older kimi-lsp reads to number the next turn (it has no "lastTurn").
+            "firstTurn": conversation.last_turn - len(conversation.turns) + 1,
             "turns": [asdict(t) for t in conversation.turns],
         }
         try:

@@ -31,7 +31,7 @@ from .transport import LockedWriter, read_stdin, stdout_writer
 if TYPE_CHECKING:
     from ..model.client import ModelClient
     from ..tokens.counter import TokenCounter
-    from .features.chat import LazyChat
+    from .features.chat import ChatFeature
     from .features.context import ContextService
     from .features.inline_edit import InlineEdits
 
@@ -69,7 +69,7 @@ class KimiServer(LanguageServer):
         return self.services.context
 
     @property
-    def chat(self) -> LazyChat:
+    def chat(self) -> ChatFeature:
         return self.services.chat
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .features.chat import LazyChat
+from .features.chat import ChatFeature
 from .features.context import ContextService
 from .features.inline_edit import InlineEdits
 from .features.refactor import Refactors
@@ -22,7 +22,7 @@ class Services:
     chat store) on first use."""
 
     context: ContextService
-    chat: LazyChat
+    chat: ChatFeature
     edits: InlineEdits
     refactors: Refactors
 
@@ -30,7 +30,7 @@ class Services:
     def build(cls, server: KimiServer) -> Services:
         return cls(
             context=ContextService(server),
-            chat=LazyChat(server),
+            chat=ChatFeature(server),
             edits=InlineEdits(server),
             refactors=Refactors(server),
         )

@@ -29,7 +29,7 @@ def debug_stats(server: KimiServer) -> dict[str, Any]:
         "acceptedEdits": len(edits.accepted) if edits is not None else 0,
         "progressBars": len(server.progress_tasks),
         "openDocuments": len(server.documents),
-        "conversations": len(chat.store._live) if chat is not None and chat._store else 0,
+        "conversations": chat.live_conversations(),
         "threads": threading.active_count(),
     }
 
