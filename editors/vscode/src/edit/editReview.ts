@@ -3,6 +3,7 @@
 import * as vscode from "vscode";
 import type { ClientHost } from "../host/clientHost";
 import type { LastEditor } from "../host/lastEditor";
+import { type EditOutcome, serverForgot } from "../pure/editCodes";
 import { describeError } from "../pure/errors";
 import type { Hunk, PendingEdit } from "../pure/hunks";
 import type { InlineEdits } from "./inlineEdits";
@@ -78,19 +79,20 @@ export class EditReview {
     this.edits.changed();
     let applied = false;
     let reason: string | undefined;
+    let forgotten = false;
     try {
       if (session.orphaned) {
         applied = await this.applyLocally(session, started);
         if (!applied) reason = "VS Code refused the change";
       } else {
         const client = await this.host.running();
-        const result = (await client.sendRequest("kimi/acceptEdit", { editId: pending.editId, hunks: started })) as {
-          applied?: boolean;
-          reason?: string;
-        };
+        const result = (await client.sendRequest("kimi/acceptEdit", { editId: pending.editId, hunks: started })) as
+          | EditOutcome
+          | undefined;
         applied = !!result?.applied;
         reason = result?.reason;
-        if (!applied && session.orphaned && reason && /no longer pending/i.test(reason)) {
+        forgotten = serverForgot(result);
+        if (forgotten && session.orphaned) {
           applied = await this.applyLocally(session, started);
         }
       }
@@ -102,7 +104,7 @@ export class EditReview {
     pending.finishAccept(started, applied);
     if (!applied) {
       void vscode.window.showWarningMessage(`Kimi: not applied — ${reason ?? "the edit was refused"}`);
-      if (reason && /no longer pending/i.test(reason)) {
+      if (forgotten) {
         this.edits.end(session.uri);
         return false;
       }

@@ -4,6 +4,7 @@ import * as vscode from "vscode";
 import type { Activity } from "../host/activity";
 import type { ClientHost } from "../host/clientHost";
 import type { LastEditor } from "../host/lastEditor";
+import type { EditOutcome } from "../pure/editCodes";
 import { describeError } from "../pure/errors";
 import { PendingEdit, lineHunk, movePosition, type Hunk, type Range as PlainRange } from "../pure/hunks";
 import { streamHunks, type LineHunk } from "../pure/previewDiff";
@@ -202,7 +203,7 @@ export class InlineEdits implements vscode.Disposable {
     this.draw(session);
   }
 
-  private onDropped(params: { editId?: string; uri?: string; reason?: string }): void {
+  private onDropped(params: EditOutcome & { editId?: string; uri?: string }): void {
     const session = params?.uri ? this.sessions.get(params.uri) : undefined;
     if (!session || !session.pending || session.pending.editId !== params.editId) return;
     if (session.accepting > 0) {

@@ -1,6 +1,7 @@
 // One previewed edit of one document (its state from the request to the last hunk), and range helpers.
 
 import * as vscode from "vscode";
+import type { EditOutcome } from "../pure/editCodes";
 import type { Change, PendingEdit, Range as PlainRange, TextEdit } from "../pure/hunks";
 
 /** One edit of one document, from the request to the last accepted or rejected hunk. */
@@ -28,13 +29,11 @@ export interface Session {
   applyMode?: boolean;
 }
 
-export interface EditResult {
+export interface EditResult extends EditOutcome {
   editId: string;
   uri: string;
   version: number;
   edits: TextEdit[];
-  applied?: boolean;
-  reason?: string;
 }
 
 export function plain(range: vscode.Range): PlainRange {
