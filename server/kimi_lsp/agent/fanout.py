@@ -148,160 +148,240 @@ async def run_refactor(
     parseable. Nothing is written: `changes` maps rel -> (original or None, new text).
     `read_base` gives a file's current text (open documents first); `context` (a repo map,
     the editor's state) goes into the planning request."""
-    base = read_base or default_read_base(engine)
-    usage = UsageTotals()
-    opts: dict[str, Any] = {"counter": counter, "window_budget": window_budget}
+    run = _RefactorRun(
+        model,
+        engine,
+        instruction,
+        scope_files=scope_files,
+        api_key=api_key,
+        max_concurrency=max_concurrency,
+        on_progress=on_progress,
+        read_base=read_base or default_read_base(engine),
+        agent_options={"counter": counter, "window_budget": window_budget},
+        steps=_Steps(plan_steps, worker_steps, single_steps),
+    )
+    return await run.run(context)
 
-    def progress(message: str, rel: str | None = None) -> None:
-        if on_progress is not None:
-            on_progress(message, rel)
 
-    request = f"# Instruction\n{instruction}"
-    if scope_files:
-        request += "\n\n# Change only these files\n" + "\n".join(f"- {f}" for f in scope_files)
-    if context:
-        request += f"\n\n# Context\n{context}"
-    plan_overlay = Overlay(base)
-    planner = ToolBox(engine, plan_overlay, api_key, read_only=True)
-    messages = [{"role": "system", "content": PLAN_PROMPT}, {"role": "user", "content": request}]
-    resolver = _Resolver(scope_files)
-    semaphore = asyncio.Semaphore(max(1, max_concurrency))
-    started: dict[str, asyncio.Task[AgentOutcome | KimiError | None]] = {}
-    streamed = PlanStream()
-    streamed_step = 0
+@dataclass(frozen=True, slots=True)
+class _Steps:
+    """The step limits of the planner, of each worker, and of the single-run fallback."""
 
-    async def worker(item: PlannedFile, header: str) -> AgentOutcome | None:
-        async with semaphore:
-            overlay = Overlay(base)
-            box = ToolBox(engine, overlay, api_key, edit_scope={item.rel})
+    plan: int
+    worker: int
+    single: int
+
+
+_Result = AgentOutcome | KimiError | None  # a worker's: its run, its error, or None (skipped)
+
+
+class _RefactorRun:
+    """One refactor, in three phases: `_plan` (workers start as the plan's files stream in),
+    then either `_single` (the plan was not usable) or `_collect` (the workers' changes merged).
+
+    The run's state: the planned files (`resolver`), the started workers by rel (`started`),
+    and the reading of the planning answer as it streams (`streamed`, from model call
+    `streamed_step`)."""
+
+    def __init__(
+        self,
+        model: ModelLike,
+        engine: EngineLike,
+        instruction: str,
+        *,
+        scope_files: Collection[str] | None,
+        api_key: str | None,
+        max_concurrency: int,
+        on_progress: ProgressCallback | None,
+        read_base: Callable[[str], str | None],
+        agent_options: dict[str, Any],
+        steps: _Steps,
+    ) -> None:
+        self.model = model
+        self.engine = engine
+        self.instruction = instruction
+        self.scope_files = scope_files
+        self.api_key = api_key
+        self.on_progress = on_progress
+        self.base = read_base
+        self.options = agent_options
+        self.steps = steps
+        self.usage = UsageTotals()
+        self.plan_overlay = Overlay(read_base)
+        self.resolver = _Resolver(scope_files)
+        self.semaphore = asyncio.Semaphore(max(1, max_concurrency))
+        self.started: dict[str, asyncio.Task[_Result]] = {}
+        self.streamed = PlanStream()
+        self.streamed_step = 0
+        self.group: asyncio.TaskGroup | None = None
+
+    def progress(self, message: str, rel: str | None = None) -> None:
+        if self.on_progress is not None:
+            self.on_progress(message, rel)
+
+    async def run(self, context: str | None) -> RefactorOutcome:
+        async with asyncio.TaskGroup() as group:
+            self.group = group
+            planned, plan = await self._plan(context)
+        if plan is None:
+            return await self._single(planned)
+        return self._collect(planned, plan)
+
+    # -- planning ---------------------------------------------------------------------------
+
+    async def _plan(self, context: str | None) -> tuple[AgentOutcome, Plan | None]:
+        """The planning run; workers start for the files of its answer (most of them while it
+        streams, the rest once it is read whole)."""
+        request = f"# Instruction\n{self.instruction}"
+        if self.scope_files:
+            listed = "\n".join(f"- {f}" for f in self.scope_files)
+            request += "\n\n# Change only these files\n" + listed
+        if context:
+            request += f"\n\n# Context\n{context}"
+        planner = ToolBox(self.engine, self.plan_overlay, self.api_key, read_only=True)
+        messages = [
+            {"role": "system", "content": PLAN_PROMPT},
+            {"role": "user", "content": request},
+        ]
+        self.progress("Planning the refactor")
+        planned = await run_agent(
+            self.model,
+            messages,
+            planner,
+            max_steps=self.steps.plan,
+            on_progress=self.on_progress,
+            on_event=self._on_event,
+            **self.options,
+        )
+        _add(self.usage, planned.usage_total)
+        plan = parse_plan(planned.summary) if planned.stopped_reason == "answered" else None
+        streamed = self.streamed
+        head = len(streamed.files) if plan is not None and _same_start(plan, streamed) else 0
+        if self.streamed_step != planned.steps or head == 0 or plan is None:
+            self._discard()  # the early starts came from another turn or read differently
+            head = 0
+        if plan is not None:
+            for raw in plan.files[head:]:
+                item = self.resolver.add(raw)
+                if item is not None:
+                    self._start(item, plan.text)
+        return planned, plan
+
+    def _on_event(self, step: int, event: StreamEvent) -> None:
+        # Workers start while the plan still streams: each file entry as soon as it is
+        # complete (a real plan of 20 files streams for seconds).
+        if not isinstance(event, ContentDelta):
+            return
+        if step != self.streamed_step:
+            self._discard()
+            self.streamed, self.streamed_step = PlanStream(), step
+        for entry in self.streamed.feed(event.text):
+            item = self.resolver.add(PlannedFile(entry.path, entry.change))
+            if item is not None and self.streamed.plan is not None:
+                self._start(item, self.streamed.plan)
+
+    def _discard(self) -> None:
+        """Cancel the early starts: they came from a turn that was not the answer."""
+        for task in self.started.values():
+            task.cancel()
+        self.started.clear()
+        self.resolver = _Resolver(self.scope_files)
+
+    # -- workers ----------------------------------------------------------------------------
+
+    def _start(self, item: PlannedFile, plan_text: str) -> None:
+        assert self.group is not None, "workers start inside the run's task group"
+        header = _worker_header(self.instruction, plan_text)
+        self.started[item.rel] = self.group.create_task(self._guarded(item, header))
+
+    async def _guarded(self, item: PlannedFile, header: str) -> _Result:
+        try:
+            return await self._worker(item, header)
+        except KimiError as error:
+            return error
+
+    async def _worker(self, item: PlannedFile, header: str) -> AgentOutcome | None:
+        async with self.semaphore:
+            overlay = Overlay(self.base)
+            box = ToolBox(self.engine, overlay, self.api_key, edit_scope={item.rel})
             body = _own_file(box, item)
             if body is None:
-                resolver.notes.append(f"{item.rel}: skipped, the file cannot be read")
+                self.resolver.notes.append(f"{item.rel}: skipped, the file cannot be read")
                 return None
             user = f"{header}\n\n# Your file: {item.rel}\nChange: {item.change or '(see plan)'}"
             work = [
                 {"role": "system", "content": WORKER_PROMPT},
                 {"role": "user", "content": f"{user}\n\n{body}"},
             ]
-            progress(f"Editing {item.rel}", item.rel)
+            self.progress(f"Editing {item.rel}", item.rel)
             return await run_agent(
-                model,
+                self.model,
                 work,
                 box,
-                max_steps=worker_steps,
-                on_progress=on_progress,
+                max_steps=self.steps.worker,
+                on_progress=self.on_progress,
                 label=item.rel,
-                **opts,
+                **self.options,
             )
 
-    async def guarded(item: PlannedFile, header: str) -> AgentOutcome | KimiError | None:
-        try:
-            return await worker(item, header)
-        except KimiError as error:
-            return error
+    # -- outcomes ---------------------------------------------------------------------------
 
-    async with asyncio.TaskGroup() as group:
-
-        def start(item: PlannedFile, plan_text: str) -> None:
-            header = _worker_header(instruction, plan_text)
-            started[item.rel] = group.create_task(guarded(item, header))
-
-        def discard() -> None:
-            """Cancel the early starts: they came from a turn that was not the answer."""
-            nonlocal resolver
-            for task in started.values():
-                task.cancel()
-            started.clear()
-            resolver = _Resolver(scope_files)
-
-        def on_event(step: int, event: StreamEvent) -> None:
-            # Workers start while the plan still streams: each file entry as soon as it is
-            # complete (a real plan of 20 files streams for seconds).
-            nonlocal streamed, streamed_step
-            if not isinstance(event, ContentDelta):
-                return
-            if step != streamed_step:
-                discard()
-                streamed, streamed_step = PlanStream(), step
-            for entry in streamed.feed(event.text):
-                item = resolver.add(PlannedFile(entry.path, entry.change))
-                if item is not None and streamed.plan is not None:
-                    start(item, streamed.plan)
-
-        progress("Planning the refactor")
-        planned = await run_agent(
-            model,
-            messages,
-            planner,
-            max_steps=plan_steps,
-            on_progress=on_progress,
-            on_event=on_event,
-            **opts,
-        )
-        _add(usage, planned.usage_total)
-        plan = parse_plan(planned.summary) if planned.stopped_reason == "answered" else None
-        head = len(streamed.files) if plan is not None and _same_start(plan, streamed) else 0
-        if streamed_step != planned.steps or head == 0 or plan is None:
-            discard()  # the early starts came from another turn or read differently
-            head = 0
-        if plan is not None:
-            for raw in plan.files[head:]:
-                item = resolver.add(raw)
-                if item is not None:
-                    start(item, plan.text)
-    notes = resolver.notes
-    if plan is None:
-        progress("The plan was not usable: refactoring in one run")
-        single = ToolBox(engine, plan_overlay, api_key, edit_scope=_scope(scope_files))
+    async def _single(self, planned: AgentOutcome) -> RefactorOutcome:
+        """The plan was not usable: the planner's conversation goes on with every tool."""
+        self.progress("The plan was not usable: refactoring in one run")
+        scope = _scope(self.scope_files)
+        single = ToolBox(self.engine, self.plan_overlay, self.api_key, edit_scope=scope)
         follow_up = [*planned.messages, {"role": "user", "content": SINGLE_FOLLOW_UP}]
         outcome = await run_agent(
-            model, follow_up, single, max_steps=single_steps, on_progress=on_progress, **opts
+            self.model,
+            follow_up,
+            single,
+            max_steps=self.steps.single,
+            on_progress=self.on_progress,
+            **self.options,
         )
-        _add(usage, outcome.usage_total)
+        _add(self.usage, outcome.usage_total)
         notes = [_stopped(outcome, "the refactor")] if outcome.stopped_reason == "max_steps" else []
         steps = planned.steps + outcome.steps
         return RefactorOutcome(
-            outcome.summary, outcome.changed, [], usage, "single", notes=notes, steps=steps
+            outcome.summary, outcome.changed, [], self.usage, "single", notes=notes, steps=steps
         )
 
-    files = [item for item in resolver.files if not started[item.rel].cancelled()]
-    if not files:
+    def _collect(self, planned: AgentOutcome, plan: Plan) -> RefactorOutcome:
+        """The workers' results merged (all of them have ended), or the plan alone."""
+        notes = self.resolver.notes
+        files = [item for item in self.resolver.files if not self.started[item.rel].cancelled()]
+        if not files:
+            summary = plan.text or "The plan names no file to change."
+            return RefactorOutcome(
+                summary, {}, [], self.usage, "plan", plan.text, notes=notes, steps=planned.steps
+            )
+        results = [self.started[item.rel].result() for item in files]
+        errors = [r for r in results if isinstance(r, KimiError)]
+        if errors and len(errors) == len(results):
+            raise errors[0]
+        done: list[tuple[str, dict[str, Change]]] = []
+        failed: list[str] = []
+        lines = [plan.text] if plan.text else []
+        steps = planned.steps
+        for item, result in zip(files, results, strict=True):
+            if isinstance(result, KimiError):
+                notes.append(f"{item.rel}: the worker failed: {result.message}")
+                failed.append(item.rel)
+            elif result is not None:
+                _add(self.usage, result.usage_total)
+                steps += result.steps
+                own = {rel: c for rel, c in result.changed.items() if rel == item.rel}
+                done.append((item.rel, own))
+                lines.append(f"- {item.rel}: {result.summary or 'no summary'}")
+                if result.stopped_reason == "max_steps":
+                    notes.append(_stopped(result, item.rel))
+        changes, conflicts = merge(done)
+        rels = [item.rel for item in files]
         return RefactorOutcome(
-            plan.text or "The plan names no file to change.",
-            {},
-            [],
-            usage,
-            "plan",
-            plan.text,
-            notes=notes,
-            steps=planned.steps,
-        )
-    results = [started[item.rel].result() for item in files]
-    errors = [r for r in results if isinstance(r, KimiError)]
-    if errors and len(errors) == len(results):
-        raise errors[0]
-    done: list[tuple[str, dict[str, Change]]] = []
-    failed: list[str] = []
-    lines = [plan.text] if plan.text else []
-    steps = planned.steps
-    for item, result in zip(files, results, strict=True):
-        if isinstance(result, KimiError):
-            notes.append(f"{item.rel}: the worker failed: {result.message}")
-            failed.append(item.rel)
-        elif result is not None:
-            _add(usage, result.usage_total)
-            steps += result.steps
-            own = {rel: c for rel, c in result.changed.items() if rel == item.rel}
-            done.append((item.rel, own))
-            lines.append(f"- {item.rel}: {result.summary or 'no summary'}")
-            if result.stopped_reason == "max_steps":
-                notes.append(_stopped(result, item.rel))
-    changes, conflicts = merge(done)
-    rels = [item.rel for item in files]
-    summary = "\n".join(lines)
-    return RefactorOutcome(
-        summary, changes, conflicts, usage, "fanout", plan.text, rels, notes, steps, failed
-    )
+            "\n".join(lines), changes, conflicts, self.usage, "fanout", plan.text, rels, notes,
+            steps, failed,
+        )  # fmt: skip
 
 
 def _scope(scope_files: Collection[str] | None) -> set[str] | None:

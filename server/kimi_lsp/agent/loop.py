@@ -79,6 +79,10 @@ async def run_agent(
         if on_progress is not None:
             on_progress(f"{label}: {message}" if label else message, rel)
 
+    def outcome(summary: str, steps: int, reason: str) -> AgentOutcome:
+        changed = toolbox.overlay.changed()
+        return AgentOutcome(summary, steps, changed, usage, reason, history, compacted, errors)
+
     for step in range(1, max_steps + 1):
         if counter is not None and window_budget is not None:
             compacted += compact(history, counter, window_budget - tools_tokens)
@@ -92,51 +96,33 @@ async def run_agent(
         history.append(result.assistant_message())
         if not result.tool_calls:
             reason = "length" if result.truncated else "answered"
-            return AgentOutcome(
-                result.content.strip(),
-                step,
-                toolbox.overlay.changed(),
-                usage,
-                reason,
-                history,
-                compacted,
-                errors,
-            )
-        answers: list[str] = []
-        for call in result.tool_calls:
-            message, rel = toolbox.describe(call.name, call.arguments)
-            progress(message, rel)
-            if call.name == FINISH:
-                answers.append("")  # decided once the turn's other calls are known
-                continue
-            answer = await asyncio.to_thread(toolbox.dispatch, call.name, call.arguments)
-            errors += answer.startswith(ERROR_PREFIX)
-            answers.append(answer)
+            return outcome(result.content.strip(), step, reason)
+        answers = await _call_tools(toolbox, result.tool_calls, progress)
+        errors += sum(answer.startswith(ERROR_PREFIX) for answer in answers)
         summary = _finish(result.tool_calls, answers)
         for call, answer in zip(result.tool_calls, answers, strict=True):
             history.append(_tool_message(call, answer))
         if summary is not None:
-            return AgentOutcome(
-                summary or result.content.strip(),
-                step,
-                toolbox.overlay.changed(),
-                usage,
-                "finished",
-                history,
-                compacted,
-                errors,
-            )
+            return outcome(summary or result.content.strip(), step, "finished")
     progress(f"stopped after {max_steps} steps")
-    return AgentOutcome(
-        f"Stopped after {max_steps} steps without finishing; the changes so far are kept.",
-        max_steps,
-        toolbox.overlay.changed(),
-        usage,
-        "max_steps",
-        history,
-        compacted,
-        errors,
-    )
+    summary = f"Stopped after {max_steps} steps without finishing; the changes so far are kept."
+    return outcome(summary, max_steps, "max_steps")
+
+
+async def _call_tools(
+    toolbox: ToolBox, calls: list[ToolCall], progress: ProgressCallback
+) -> list[str]:
+    """The answers to a turn's tool calls, run in order (each in a thread); a `finish` call's
+    answer stays "" here: it is decided once the turn's other calls are known."""
+    answers: list[str] = []
+    for call in calls:
+        message, rel = toolbox.describe(call.name, call.arguments)
+        progress(message, rel)
+        if call.name == FINISH:
+            answers.append("")
+            continue
+        answers.append(await asyncio.to_thread(toolbox.dispatch, call.name, call.arguments))
+    return answers
 
 
 def _tool_message(call: ToolCall, content: str) -> dict[str, Any]:
