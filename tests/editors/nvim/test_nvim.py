@@ -277,7 +277,20 @@ def test_edit_preview_reject(tmp_path: Path) -> None:
     assert data["unchanged"] is True and data["text"] == SOURCE
     assert data["late_accept"]["applied"] is False
     assert "no longer pending" in data["late_accept"]["reason"]
+    assert data["late_accept"]["code"] == "not_pending"
     assert data["marks"] == 0
+
+
+def test_edit_preview_cleared_when_the_server_forgot_it(tmp_path: Path) -> None:
+    with fake_api(tmp_path, [edit_reply(PROPOSAL)]) as fake:
+        data = run_scenario("edit_forgotten", tmp_path, fake).data
+    assert data["rejected"] == {"applied": False}
+    # The accept found nothing pending: its code (not its sentence) cleared the preview.
+    assert data["note"].startswith("Kimi: not applied: This edit is no longer pending")
+    assert data["text"] == SOURCE and data["marks"] == 0
+    assert data["forgot"] == {
+        "expired": True, "closed": True, "refused": False, "sentence_only": False,
+    }  # fmt: skip
 
 
 def test_edit_preview_dropped_when_the_user_edits_its_lines(tmp_path: Path) -> None:

@@ -26,6 +26,17 @@ local M = {}
 ---@type table<integer, kimi.EditState>
 M.states = {}
 
+--- Result codes (the server's `code` beside its `reason` sentence) meaning it no longer holds
+--- the edit: unknown or finished, expired, or its document was closed.
+local FORGOTTEN = { not_pending = true, expired = true, document_closed = true }
+
+--- Whether a kimi/acceptEdit or kimi/rejectEdit result says the server forgot the edit.
+---@param result any
+---@return boolean
+function M.server_forgot(result)
+  return type(result) == "table" and not result.applied and FORGOTTEN[result.code] == true
+end
+
 ---@param uri string
 ---@return kimi.EditState|nil
 local function state_for_uri(uri)
@@ -364,7 +375,7 @@ local function accept(state, hunks, done)
     end
     local reason = type(result) == "table" and result.reason or "the edit was not applied"
     log.notify("not applied: " .. tostring(reason), "warn")
-    if tostring(reason):find("no longer pending", 1, true) then
+    if M.server_forgot(result) then
       M.clear(state.bufnr)
     end
   end, state.bufnr)
