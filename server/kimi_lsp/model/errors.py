@@ -104,6 +104,35 @@ def _seconds(value: float) -> str:
     return f"{value:.0f} s" if value >= 10 else f"{value:.1f} s"
 
 
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """An HTTP error response, as the sentences about it need it."""
+
+    status: int
+    error_type: str | None
+    upstream: str
+    retry_after: float | None
+    ctx: ErrorContext
+
+    @property
+    def label(self) -> str:
+        return f"HTTP {self.status}" + (f" {self.error_type}" if self.error_type else "")
+
+    @property
+    def where(self) -> str:
+        return f"The Kimi API at {self.ctx.base_url}"
+
+    def error(self, kind: ErrorKind, message: str, retryable: bool = False) -> ModelRequestError:
+        return ModelRequestError(
+            kind,
+            message,
+            retry_after=self.retry_after,
+            status=self.status,
+            error_type=self.error_type,
+            retryable=retryable,
+        )
+
+
 def from_status(
     status: int,
     body: Any,
@@ -112,95 +141,93 @@ def from_status(
 ) -> ModelRequestError:
     """The error for an HTTP error response (before any stream)."""
     error_type, upstream = _upstream(body, f"HTTP {status}", ctx)
-    retry_after = parse_retry_after(headers)
-    label = f"HTTP {status}" + (f" {error_type}" if error_type else "")
-    where = f"The Kimi API at {ctx.base_url}"
-
-    def make(kind: ErrorKind, message: str, retryable: bool = False) -> ModelRequestError:
-        return ModelRequestError(
-            kind,
-            message,
-            retry_after=retry_after,
-            status=status,
-            error_type=error_type,
-            retryable=retryable,
-        )
-
+    a = _Answer(status, error_type, upstream, parse_retry_after(headers), ctx)
     if status == 401:
-        return make(
+        return a.error(
             ErrorKind.AUTH,
-            f"{where} rejected the API key ({label}). Check kimi.apiKey / "
+            f"{a.where} rejected the API key ({a.label}). Check kimi.apiKey / "
             f"{API_KEY_ENV_VARS[0]}; note that keys of api.moonshot.ai and api.moonshot.cn are "
             "not interchangeable: check that the key matches kimi.baseUrl.",
         )
     if status == 403:
-        return make(
+        return a.error(
             ErrorKind.AUTH,
-            f"{where} does not allow this account to use model {ctx.model} ({label}: {upstream}). "
+            f"{a.where} does not allow this account to use model {ctx.model} "
+            f"({a.label}: {a.upstream}). "
             "Check kimi.model, or the model permissions of your account.",
         )
     if status == 404:
-        return make(
+        return a.error(
             ErrorKind.CONFIG,
-            f"{where} does not know model {ctx.model} ({label}: {upstream}). "
+            f"{a.where} does not know model {ctx.model} ({a.label}: {a.upstream}). "
             "Check kimi.model (e.g. kimi-k2.6) and that kimi.baseUrl ends with /v1.",
         )
     if status == 429:
-        if error_type == "exceeded_current_quota_error" or (
-            error_type not in ("rate_limit_reached_error", "engine_overloaded_error")
-            and _QUOTA.search(upstream)
-        ):
-            return make(
-                ErrorKind.QUOTA,
-                f"Your Kimi account balance is exhausted ({label}): recharge at "
-                "platform.moonshot.ai (platform.moonshot.cn for a China key), then try again. "
-                "The request was not retried.",
-            )
-        if error_type == "engine_overloaded_error" or "overload" in upstream.lower():
-            return make(
-                ErrorKind.OVERLOADED,
-                f"Kimi is overloaded right now ({label}): try again in a moment.",
-                retryable=True,
-            )
-        wait = f"wait {_seconds(retry_after)} and " if retry_after else "wait a little and "
-        return make(
-            ErrorKind.RATE_LIMIT,
-            f"The Kimi API rate limit was reached ({label}: {upstream}): {wait}try again, or "
-            "lower kimi.maxConcurrentRequests to match your account tier.",
-            retryable=True,
-        )
+        return _too_many_requests(a)
     if status in (400, 413, 422):
-        if error_type == "content_filter" or "high risk" in upstream.lower():
-            return make(
-                ErrorKind.CONTENT_FILTER,
-                "Kimi's content filter rejected the request as high risk: rephrase it or leave "
-                "out the flagged content. It was not retried.",
-            )
-        if status == 413 or _TOKEN_LIMIT.search(upstream):
-            return make(
-                ErrorKind.CONTEXT_OVERFLOW,
-                f"The request does not fit {ctx.model}'s context window ({upstream}): shorten "
-                "the conversation or the selection, or lower kimi.maxOutputTokens "
-                f"(now {ctx.max_output_tokens}).",
-            )
-        if ctx.continued and _CONTINUATION.search(upstream):
-            return make(
-                ErrorKind.CONFIG,
-                f"{where} refused the prefix continuation ({label}: {upstream}): set "
-                'kimi.prefixMode to the form this endpoint supports ("partial" for Moonshot, '
-                '"prefix" for relays such as Huawei Cloud, or "none").',
-            )
-        return make(
-            ErrorKind.BAD_RESPONSE,
-            f"{where} refused the request ({label}: {upstream}). It was not retried.",
-        )
+        return _refused(a)
     if status >= 500 or status in (408, 409):
-        return make(
+        return a.error(
             ErrorKind.SERVER,
-            f"{where} failed with a server error ({label}: {upstream}): try again later.",
+            f"{a.where} failed with a server error ({a.label}: {a.upstream}): try again later.",
             retryable=True,
         )
-    return make(ErrorKind.BAD_RESPONSE, f"{where} answered {label}: {upstream}.")
+    return a.error(ErrorKind.BAD_RESPONSE, f"{a.where} answered {a.label}: {a.upstream}.")
+
+
+def _too_many_requests(a: _Answer) -> ModelRequestError:
+    """HTTP 429: the balance is exhausted, Kimi is overloaded, or the rate limit was reached."""
+    if a.error_type == "exceeded_current_quota_error" or (
+        a.error_type not in ("rate_limit_reached_error", "engine_overloaded_error")
+        and _QUOTA.search(a.upstream)
+    ):
+        return a.error(
+            ErrorKind.QUOTA,
+            f"Your Kimi account balance is exhausted ({a.label}): recharge at "
+            "platform.moonshot.ai (platform.moonshot.cn for a China key), then try again. "
+            "The request was not retried.",
+        )
+    if a.error_type == "engine_overloaded_error" or "overload" in a.upstream.lower():
+        return a.error(
+            ErrorKind.OVERLOADED,
+            f"Kimi is overloaded right now ({a.label}): try again in a moment.",
+            retryable=True,
+        )
+    wait = f"wait {_seconds(a.retry_after)} and " if a.retry_after else "wait a little and "
+    return a.error(
+        ErrorKind.RATE_LIMIT,
+        f"The Kimi API rate limit was reached ({a.label}: {a.upstream}): {wait}try again, or "
+        "lower kimi.maxConcurrentRequests to match your account tier.",
+        retryable=True,
+    )
+
+
+def _refused(a: _Answer) -> ModelRequestError:
+    """HTTP 400, 413 or 422: the content filter, the context window, the prefix mode, or else."""
+    if a.error_type == "content_filter" or "high risk" in a.upstream.lower():
+        return a.error(
+            ErrorKind.CONTENT_FILTER,
+            "Kimi's content filter rejected the request as high risk: rephrase it or leave "
+            "out the flagged content. It was not retried.",
+        )
+    if a.status == 413 or _TOKEN_LIMIT.search(a.upstream):
+        return a.error(
+            ErrorKind.CONTEXT_OVERFLOW,
+            f"The request does not fit {a.ctx.model}'s context window ({a.upstream}): shorten "
+            "the conversation or the selection, or lower kimi.maxOutputTokens "
+            f"(now {a.ctx.max_output_tokens}).",
+        )
+    if a.ctx.continued and _CONTINUATION.search(a.upstream):
+        return a.error(
+            ErrorKind.CONFIG,
+            f"{a.where} refused the prefix continuation ({a.label}: {a.upstream}): set "
+            'kimi.prefixMode to the form this endpoint supports ("partial" for Moonshot, '
+            '"prefix" for relays such as Huawei Cloud, or "none").',
+        )
+    return a.error(
+        ErrorKind.BAD_RESPONSE,
+        f"{a.where} refused the request ({a.label}: {a.upstream}). It was not retried.",
+    )
 
 
 def network(cause: BaseException | None, ctx: ErrorContext) -> ModelRequestError:
