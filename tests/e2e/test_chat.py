@@ -158,6 +158,20 @@ async def test_slash_commands(fake: FakeKimi, profile: str) -> None:
     assert len(fake.chat_requests) == 1  # local commands never call the model
 
 
+async def test_a_local_reply_takes_a_turn_number_of_its_own(fake: FakeKimi) -> None:
+    fake.enqueue(Reply(content="First."), Reply(content="Second."))
+    async with session("vscode", init_options=settings(fake), env=env()) as client:
+        first = await request(client, "kimi/chat", {"message": "one"})
+        cid = first["conversationId"]
+        cost = await request(client, "kimi/chat", {"message": "/cost", "conversationId": cid})
+        second = await request(client, "kimi/chat", {"message": "two", "conversationId": cid})
+        assert [first["turn"], cost["turn"], second["turn"]] == [1, 2, 3]
+        assert content_of(client, 2) == cost["content"]
+        assert content_of(client, 3) == "Second."
+        stats = await request(client, "kimi/debugStats", None)
+        assert stats["conversations"] == 1
+
+
 ERROR_CASES = [
     (Fault.auth(), "auth", "api.moonshot.cn"),
     (Fault.quota(), "quota", "recharge"),
