@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..context.standalone import plan_for_file
+from ..context.standalone import file_focus, plan_for_focus
 from ..errors import KimiError
 from ..purpose import Purpose
 from ..settings_store import SettingsStore
@@ -57,9 +57,8 @@ def run_context_cli(
     settings = SettingsStore().current.settings
     try:
         counter = TokenCounter(counting_threads=ONE_SHOT_THREADS)
-        plan = plan_for_file(
-            path, line, purpose, "(the instruction)", settings, counter, budget=budget
-        )
+        focus = file_focus(path, line)
+        plan = plan_for_focus(focus, purpose, "(the instruction)", settings, counter, budget=budget)
     except OverflowError as exc:
         err.write(f"kimi-lsp: {exc}\n")
         return 1

@@ -77,28 +77,3 @@ def file_focus(path: Path | None, line: int | None = None) -> Focus:
         return Focus()
     position = Position(line, 0) if line is not None else None
     return Focus(uri=path.resolve().as_uri(), position=position)
-
-
-def plan_for_file(
-    path: Path | None,
-    line: int | None,
-    purpose: Purpose,
-    instruction: str,
-    settings: Settings,
-    counter: TokenCounter,
-    *,
-    budget: int | None = None,
-    reserved_tokens: int = 0,
-    deep: bool = True,
-) -> ContextPlan:
-    """`plan_for_focus` with the cursor on `line` (0-based) of `path`."""
-    return plan_for_focus(
-        file_focus(path, line),
-        purpose,
-        instruction,
-        settings,
-        counter,
-        budget=budget,
-        reserved_tokens=reserved_tokens,
-        deep=deep,
-    )
