@@ -186,8 +186,6 @@ _ENV: dict[str, tuple[str, ...]] = {
     "model": ("KIMI_MODEL",),
 }
 
-SETTING_KEYS = tuple(_FIELDS)
-
 
 @dataclass(frozen=True, slots=True)
 class Source:

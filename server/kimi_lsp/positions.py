@@ -66,15 +66,6 @@ def line_content_length(line: str) -> int:
     return len(line)
 
 
-def _char_width(ch: str, encoding: PositionEncoding) -> int:
-    if encoding is PositionEncoding.UTF8:
-        # surrogatepass: a lone surrogate (possible after JSON decoding) must not raise.
-        return len(ch.encode("utf-8", "surrogatepass"))
-    if encoding is PositionEncoding.UTF16:
-        return 2 if ord(ch) > 0xFFFF else 1
-    return 1
-
-
 def encoded_length(text: str, encoding: PositionEncoding) -> int:
     """Number of code units `text` occupies in `encoding`."""
     if text.isascii() or encoding is PositionEncoding.UTF32:

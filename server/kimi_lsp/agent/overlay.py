@@ -34,10 +34,6 @@ class Overlay:
     def exists(self, rel: str) -> bool:
         return self.read(rel) is not None
 
-    def is_created(self, rel: str) -> bool:
-        with self._lock:
-            return rel in self._originals and self._originals[rel] is None
-
     def write(self, rel: str, text: str) -> None:
         """Replace an existing file's text (FileNotFoundError when it does not exist)."""
         with self._lock:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -432,7 +432,3 @@ def _query_text(request: ContextRequest) -> str:
     lines = current.text.splitlines()
     center = request.cursor_line or 0
     return "\n".join(lines[max(0, center - 30) : center + 30]) + "\n" + request.instruction
-
-
-def render_sections(sections: Sequence[Section]) -> str:
-    return "\n\n".join(s.text for s in sections)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import logging
 import os
@@ -141,16 +140,6 @@ class ModelClient:
             await sdk.client.close()
         except Exception:  # closing is best effort
             log.debug("closing an SDK client failed", exc_info=True)
-
-    def prepare(self) -> None:
-        """Build the SDK client now (TLS context, connection pool, the chat resource whose
-        modules the SDK imports on first use: ~60 ms) instead of at the first request; no
-        network. Does nothing without an API key."""
-        if self._sdk is None and self.settings.api_key:
-            self._sdk = _Sdk(self._build_sdk(self.settings))
-            _ = self._sdk.client.chat.completions
-            with contextlib.suppress(ImportError):  # the HTTP stack's event-loop backend,
-                import anyio._backends._asyncio  # noqa: F401  which it imports at first use
 
     def _checkout(self, settings: Settings) -> _Sdk:
         if self._sdk is None:

@@ -37,10 +37,6 @@ def cache_root(env: Mapping[str, str]) -> Path:
     return Path(base) / "kimi-lsp"
 
 
-def tokenizer_dir(env: Mapping[str, str]) -> Path:
-    return cache_root(env) / "tokenizer" / "kimi-k2"
-
-
 def model_url(env: Mapping[str, str]) -> str:
     """`KIMI_LSP_TOKENIZER_URL`, else the model repo's file on `$HF_ENDPOINT` (a mirror) or
     huggingface.co."""
