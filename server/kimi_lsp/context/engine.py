@@ -141,7 +141,6 @@ class ContextEngine:
         self._all_rels: tuple[int, list[str]] | None = None
         self._file_symbols: dict[str, list[Symbol]] = {}  # from files on disk: the repo map
         self._repo_map: tuple[tuple[int, int, bool], str] | None = None
-        self._deep_generation = -1
         self.timings: dict[str, float] = {}
 
     # -- building ---------------------------------------------------------------------
@@ -160,13 +159,11 @@ class ContextEngine:
     def build_deep(self) -> None:
         """Parse every file for the import graph and the identifier index (blocking, slow)."""
         started = time.perf_counter()
-        generation = self.index.generation
         for entry in self.index.files():
             text = self.index.read_text(entry.path)
             if text is None:
                 continue
             self._learn(self.entry_rel(entry), text)
-        self._deep_generation = generation
         self.timings["deep"] = time.perf_counter() - started
         self.deep_ready.set()
 

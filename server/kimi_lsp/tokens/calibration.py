@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import math
@@ -109,13 +108,3 @@ class Calibration:
         if factor is None or raw == 0:
             return raw
         return max(0, math.ceil(raw * factor - 1e-9))
-
-    def reset(self) -> None:
-        with self._lock:
-            self._api = self._ours = 0.0
-            self.samples = 0
-            if self.path is not None:
-                data = self._file()
-                if data.pop(self.tokenizer, None) is not None:
-                    with contextlib.suppress(OSError):
-                        atomic_write(self.path, json.dumps(data, indent=2).encode())
