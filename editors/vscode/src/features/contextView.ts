@@ -56,7 +56,7 @@ export class ContextView implements vscode.Disposable {
       return undefined;
     }
     const roots = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.toString());
-    this.markdown = manifestMarkdown(manifest, `\`${where}\``, roots);
+    this.markdown = manifestMarkdown(manifest, where, roots);
     this.render(purpose);
     return manifest;
   }

@@ -22,9 +22,43 @@ export interface Manifest {
   excluded: { uri: string; reason: string }[];
 }
 
-/** Markdown table cells must not break the table: pipes escaped, line breaks flattened. */
-function cell(text: string): string {
-  return text.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/[\r\n]+/g, " ");
+/** One line: a newline would end the table row or the paragraph the text is in. */
+function oneLine(text: string): string {
+  return text.replace(/[\r\n]+/g, " ");
+}
+
+/**
+ * `text` as an inline code span, shown exactly as it is (paths: `__init__.py`, `C:\dir`, backticks).
+ * The fence is one backtick longer than the longest run inside; a space pads both sides when the text
+ * starts or ends with a backtick, or with a space on both ends (CommonMark strips one from each side).
+ */
+export function code(text: string): string {
+  const flat = oneLine(text);
+  const longest = Math.max(0, ...(flat.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = "`".repeat(longest + 1);
+  const pad = /^`|`$/.test(flat) || (/^ .* $/.test(flat) && flat.trim() !== "") ? " " : "";
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+
+/**
+ * `text` as markdown that renders literally inside a line (never at its start, where `#` or `-` would
+ * matter): a backslash before every character markdown-it's inline rules act on (emphasis, code, links,
+ * autolinks, entities, strikethrough, table pipes, and `:`, where linkify finds `https://`). An underscore
+ * between two letters or digits is left alone, as it can never open or close emphasis (`current_file`).
+ */
+export function literal(text: string): string {
+  return oneLine(text)
+    .replace(/[\\`*[\]<>&~|:]/g, "\\$&")
+    .replace(/(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu, "\\_");
+}
+
+/**
+ * Markdown for a table cell. A table row is split at every `|` not preceded by a backslash, before
+ * inline parsing and even inside code spans, and the backslash of `\|` is then dropped, also inside code
+ * spans: so every pipe gets exactly one backslash (`literal` has already given its pipes theirs).
+ */
+function cellCode(text: string): string {
+  return code(text).replace(/\|/g, "\\|");
 }
 
 /** A short path for a URI: relative to one of `roots` (file URIs) when inside it. */
@@ -43,18 +77,22 @@ export function lineSpan(range: NonNullable<ManifestSection["range"]>): string {
   return first === last ? `${first}` : `${first}-${last}`;
 }
 
-/** The manifest for a person; lines are 1-based. */
+/**
+ * The manifest for a person; lines are 1-based. `where` (the file and line asked about) is plain text,
+ * like everything from the server: paths become code spans, other text is escaped, so none of it is
+ * read as markdown.
+ */
 export function manifestMarkdown(manifest: Manifest, where: string, roots: readonly string[] = []): string {
-  const purpose = manifest.purpose ?? "chat";
+  const purpose = literal(manifest.purpose ?? "chat");
   const share = manifest.budget > 0 ? (100 * manifest.totalTokens) / manifest.budget : 0;
   const percent = share > 0 && share < 1 ? "<1" : `${Math.round(share)}`;
   const lines = [
     `# Kimi context (${purpose})`,
     "",
-    `For ${where}: what the next ${purpose} request would send.`,
+    `For ${code(where)}: what the next ${purpose} request would send.`,
     "",
     `- **Total:** ${count(manifest.totalTokens)} of ${count(manifest.budget)} tokens (${percent}% of the budget)`,
-    `- **Tokenizer:** ${manifest.tokenizer} (${manifest.exact ? "exact counts" : "approximate counts"})`,
+    `- **Tokenizer:** ${literal(manifest.tokenizer)} (${manifest.exact ? "exact counts" : "approximate counts"})`,
     "",
     "## Sections",
     "",
@@ -64,11 +102,11 @@ export function manifestMarkdown(manifest: Manifest, where: string, roots: reado
   } else {
     lines.push("| # | kind | where | tokens | reason | truncated |", "|---:|---|---|---:|---|---|");
     manifest.sections.forEach((s, i) => {
-      let where = s.uri ? shortUri(s.uri, roots) : "";
-      if (s.range) where += `:${lineSpan(s.range)}`;
+      let path = s.uri ? shortUri(s.uri, roots) : "";
+      if (s.range) path += `:${lineSpan(s.range)}`;
       const redacted = s.redactions ? " (secrets redacted)" : "";
       lines.push(
-        `| ${i + 1} | ${cell(s.kind)} | ${cell(where) || "—"} | ${count(s.tokens)} | ${cell(s.reason)}${redacted} | ${s.truncated ? "yes" : ""} |`,
+        `| ${i + 1} | ${literal(s.kind)} | ${path ? cellCode(path) : "—"} | ${count(s.tokens)} | ${literal(s.reason)}${redacted} | ${s.truncated ? "yes" : ""} |`,
       );
     });
   }
@@ -78,7 +116,7 @@ export function manifestMarkdown(manifest: Manifest, where: string, roots: reado
   } else {
     lines.push("| file | reason |", "|---|---|");
     for (const item of manifest.excluded) {
-      lines.push(`| ${cell(shortUri(item.uri, roots))} | ${cell(item.reason)} |`);
+      lines.push(`| ${cellCode(shortUri(item.uri, roots))} | ${literal(item.reason)} |`);
     }
   }
   return lines.join("\n") + "\n";

@@ -88,13 +88,13 @@ test("the context manifest as markdown", () => {
       ],
       excluded: [{ uri: "file:///w/.env", reason: "secret file" }],
     },
-    "`src/a.py:3`",
+    "src/a.py:3",
     ["file:///w"],
   );
   assert.ok(md.includes("1,200 of 228,352 tokens (<1% of the budget)"), md);
   assert.ok(md.includes("kimi (exact counts)"), md);
-  assert.ok(md.includes("| 1 | current_file | src/a.py:1-40 | 1,000 | the file \\| you are in |  |"), md);
+  assert.ok(md.includes("| 1 | current_file | `src/a.py:1-40` | 1,000 | the file \\| you are in |  |"), md);
   assert.ok(md.includes("| 2 | repo_map | — | 200 | overview | yes |"), md);
-  assert.ok(md.includes("| .env | secret file |"), md);
+  assert.ok(md.includes("| `.env` | secret file |"), md);
   assert.equal(lineSpan({ start: { line: 4, character: 0 }, end: { line: 4, character: 9 } }), "5");
 });
