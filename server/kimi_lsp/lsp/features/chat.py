@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, slots=True)
 class ChatParams:
     request: ChatRequest
-    work_done_token: Any  # the client's progress token, if it sent one
+    work_done_token: object  # the client's progress token, if it sent one
 
 
 def parse_params(raw: Any) -> ChatParams:
