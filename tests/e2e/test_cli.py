@@ -105,6 +105,19 @@ def test_chat_streams_an_answer(fake: FakeKimi, tmp_path: Path) -> None:
     assert "return 41" in body["messages"][-1]["content"]
 
 
+def test_chat_never_sends_a_secret_typed_into_the_message(fake: FakeKimi) -> None:
+    from tests.fake_kimi import Reply
+
+    token = "ghp_" + "Zq8rT3vX9kLm2Np4Qs6Uw8Yb0Cd2Ef4Gh6Ij"
+    fake.enqueue(Reply(content="Rotate it."))
+    env = {"MOONSHOT_API_KEY": KEY, "KIMI_BASE_URL": fake.base_url}
+    result = run("chat", f"is {token} or {KEY} safe to commit?", env=env)
+    assert result.returncode == 0, result.stderr
+    sent = json.dumps(fake.chat_requests[-1].body)
+    assert token not in sent and KEY not in sent
+    assert "[REDACTED:" in sent and "safe to commit?" in sent
+
+
 def test_chat_json_output(fake: FakeKimi) -> None:
     import json
 

@@ -105,6 +105,8 @@ def violations(modules: Mapping[str, str]) -> list[str]:
             edges.setdefault(mine, set()).add(theirs)
             if theirs in OUTER and mine not in OUTER and mine != "__main__":
                 problems.append(f"{module}:{item.line} (core) imports {theirs}/")
+            if mine == "lsp" and theirs == "cli":
+                problems.append(f"{module}:{item.line} (lsp/) imports cli/")
             if theirs in FORBIDDEN.get(mine, ()):
                 problems.append(f"{module}:{item.line} ({mine}/) imports {theirs}/")
     problems.extend(f"import cycle between {' -> '.join(c)}" for c in cycles(edges))

@@ -45,6 +45,9 @@ def test_a_type_checking_import_does_not_count_but_pygls_in_the_core_does() -> N
 def test_the_core_may_not_import_the_lsp_layer_nor_the_command_line() -> None:
     modules = _fake(config="from .lsp.server import KimiServer\n", lsp__server="x = 1\n")
     assert violations(modules) == ["kimi_lsp.config:1 (core) imports lsp/"]
+    modules = _fake(lsp__server="from ..cli.main import main\n", cli__main="def main(): ...\n")
+    modules["kimi_lsp.cli"] = ""
+    assert violations(modules) == ["kimi_lsp.lsp.server:1 (lsp/) imports cli/"]
 
 
 def test_a_cycle_between_subpackages_is_found() -> None:

@@ -20,7 +20,7 @@ async def stats():
 conversations = asyncio.run(stats())["conversations"]
 print(json.dumps({
     "conversations": conversations,
-    "loaded": server.chat.loaded,
+    "loaded": server.services.chat.loaded,
     "modules": sorted(m for m in sys.modules if m.startswith("kimi_lsp.chat.")),
 }))
 """

@@ -16,6 +16,7 @@ from ..context.focus import Focus
 from ..context.plan import ContextPlan
 from ..context.standalone import file_focus, plan_for_focus
 from ..errors import KimiError
+from ..secrets.redact import Redactor
 from ..settings_store import SettingsStore
 from ..tokens.counter import ONE_SHOT_THREADS, TokenCounter
 
@@ -62,6 +63,7 @@ def _service(settings: Settings, model: ModelClient, terminal: _Terminal) -> Cha
     """The chat service over the terminal: the workspace around the file read from disk,
     no history kept (each run is a conversation of one turn)."""
     counter = TokenCounter(counting_threads=ONE_SHOT_THREADS)
+    redactor = Redactor(settings.api_key, settings.redact_secrets)
 
     async def loaded_counter() -> TokenCounter:
         await asyncio.to_thread(counter.load)
@@ -79,7 +81,7 @@ def _service(settings: Settings, model: ModelClient, terminal: _Terminal) -> Cha
         model=lambda: model,
         token_counter=loaded_counter,
         plan_context=plan,
-        redact=lambda text: text,  # the terminal's message goes as typed, as it always has
+        redact=lambda text: redactor(text)[0],  # the key and secret-looking strings stay home
         settings=lambda: settings,
         usage_summary=model.totals.to_wire,
         on_delta=terminal.delta,

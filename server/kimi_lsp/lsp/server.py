@@ -31,9 +31,6 @@ from .transport import LockedWriter, read_stdin, stdout_writer
 if TYPE_CHECKING:
     from ..model.client import ModelClient
     from ..tokens.counter import TokenCounter
-    from .features.chat import ChatFeature
-    from .features.context import ContextService
-    from .features.inline_edit import InlineEdits
 
 log = logging.getLogger(__name__)
 
@@ -63,18 +60,6 @@ class KimiServer(LanguageServer):
         self.failed_features: dict[str, str] = {}
         self._warming: threading.Thread | None = None
         self.services = Services.build(self)
-
-    @property
-    def context(self) -> ContextService:
-        return self.services.context
-
-    @property
-    def chat(self) -> ChatFeature:
-        return self.services.chat
-
-    @property
-    def inline_edits(self) -> InlineEdits:
-        return self.services.edits
 
     @property
     def settings(self) -> Settings:

@@ -91,7 +91,7 @@ class ChatFeature:
         return ChatService(ports, ConversationStore(directory))
 
     async def _plan(self, focus: Focus, question: str, reserved: int) -> ContextPlan:
-        return await self._server.context.plan("chat", focus, question, reserved)
+        return await self._server.services.context.plan("chat", focus, question, reserved)
 
     def _delta(self, conversation_id: str, turn: int, kind: DeltaKind, text: str) -> None:
         self._server.notify(

@@ -108,7 +108,7 @@ def register(server: KimiServer) -> None:
         uri, rng, diagnostic = _arguments(arguments, "kimi.fix", "[uri, range, diagnostic]", 3)
         if not isinstance(diagnostic, dict):
             raise InvalidInputError("kimi.fix expects a diagnostic object as third argument.")
-        result: dict[str, Any] = await server.inline_edits.run_raw(
+        result: dict[str, Any] = await server.services.edits.run_raw(
             {"textDocument": {"uri": uri}, "range": _line_range(rng),
              "instruction": _fix_instruction(diagnostic), "diagnostics": [diagnostic]}
         )  # fmt: skip
@@ -116,7 +116,7 @@ def register(server: KimiServer) -> None:
 
     async def docstring(arguments: list[Any]) -> dict[str, Any]:
         uri, rng = _arguments(arguments, "kimi.docstring", "[uri, range]", 2)
-        result: dict[str, Any] = await server.inline_edits.run_raw(
+        result: dict[str, Any] = await server.services.edits.run_raw(
             {"textDocument": {"uri": uri}, "range": _line_range(rng),
              "instruction": DOCSTRING_INSTRUCTION}
         )  # fmt: skip
@@ -124,7 +124,7 @@ def register(server: KimiServer) -> None:
 
     async def explain(arguments: list[Any]) -> dict[str, Any]:
         uri, rng = _arguments(arguments, "kimi.explain", "[uri, range]", 2)
-        result: dict[str, Any] = await server.chat.run(
+        result: dict[str, Any] = await server.services.chat.run(
             {"message": "/explain", "textDocument": {"uri": uri}, "range": rng}
         )
         server.show_message(result["content"][:4000], types.MessageType.Info)
@@ -132,7 +132,7 @@ def register(server: KimiServer) -> None:
 
     async def tests(arguments: list[Any]) -> dict[str, Any]:
         (uri,) = _arguments(arguments, "kimi.tests", "[uri]", 1)
-        result: dict[str, Any] = await server.chat.run(
+        result: dict[str, Any] = await server.services.chat.run(
             {"message": "/tests", "textDocument": {"uri": uri}}
         )
         server.show_message(result["content"][:4000], types.MessageType.Info)

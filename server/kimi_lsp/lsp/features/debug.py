@@ -16,8 +16,8 @@ def debug_stats(server: KimiServer) -> dict[str, Any]:
     """Counts that return to their idle values when nothing is running (this request aside)."""
     current = asyncio.current_task()
     tasks = [t for t in asyncio.all_tasks() if not t.done() and t is not current]
-    edits = server.inline_edits
-    chat = server.chat
+    edits = server.services.edits
+    chat = server.services.chat
     return {
         "tasks": len(tasks),
         "requestsInFlight": len(
@@ -25,8 +25,8 @@ def debug_stats(server: KimiServer) -> dict[str, Any]:
         ),
         "backgroundTasks": server.dispatcher.background_tasks,
         "openStreams": server.open_streams,
-        "pendingEdits": len(edits.pending) if edits is not None and edits._pending else 0,
-        "acceptedEdits": len(edits.accepted) if edits is not None else 0,
+        "pendingEdits": edits.pending_count(),
+        "acceptedEdits": len(edits.accepted),
         "progressBars": len(server.progress_tasks),
         "openDocuments": len(server.documents),
         "conversations": chat.live_conversations(),

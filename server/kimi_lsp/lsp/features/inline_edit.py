@@ -82,7 +82,7 @@ class _EditorLink:
     async def plan_messages(self, prompt: str) -> list[dict[str, Any]]:
         params = self.params
         focus = Focus(params.uri, params.range, diagnostics=params.diagnostics)
-        plan = await self.server.context.plan("edit", focus, prompt)
+        plan = await self.server.services.context.plan("edit", focus, prompt)
         return render(plan, SYSTEM_PROMPTS["edit"], prompt)
 
     async def complete(
@@ -126,6 +126,17 @@ class InlineEdits:
         self.accepted: dict[str, set[int]] = {}
         # Hunk indices whose workspace/applyEdit is on its way, per pending edit.
         self.inflight: dict[str, set[int]] = {}
+
+    def document_closed(self, uri: str) -> None:
+        """A closed document's previews can no longer be accepted: forget them."""
+        if self._pending is None:
+            return
+        for dropped in self._pending.drop_uri(uri):
+            self.accepted.pop(dropped.edit_id, None)
+
+    def pending_count(self) -> int:
+        """How many previews wait for accept or reject (0 if none was ever made)."""
+        return len(self._pending) if self._pending is not None else 0
 
     @property
     def pending(self) -> PendingEdits:
@@ -340,13 +351,7 @@ def register(server: KimiServer) -> None:
 
     server.document_events.subscribe(DocumentEvent.CHANGED, edits.document_changed)
 
-    def closed(uri: str) -> None:
-        if edits._pending is None:
-            return
-        for dropped in edits.pending.drop_uri(uri):
-            edits.accepted.pop(dropped.edit_id, None)
-
-    server.document_events.subscribe(DocumentEvent.CLOSED, closed)
+    server.document_events.subscribe(DocumentEvent.CLOSED, edits.document_closed)
 
     async def inline_edit_command(arguments: list[Any]) -> dict[str, Any]:
         if len(arguments) < 3 or not isinstance(arguments[2], str):

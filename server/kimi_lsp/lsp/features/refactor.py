@@ -107,8 +107,8 @@ class Refactors:
         scope_files = self._scope(scope) if scope is not None else None
         refactor_id = uuid.uuid4().hex[:12]
         progress = Progress.start(server, "Kimi: refactor", body.get("workDoneToken"), "planning…")
-        engine = server.context.engine
-        await server.context.ready()
+        engine = server.services.context.engine
+        await server.services.context.ready()
         snapshots = {d.uri: (d.version, d.text) for d in server.documents}
         on_progress = _ProgressNotes(server, refactor_id, progress, engine.path_of)
         settings = server.settings
@@ -147,7 +147,7 @@ class Refactors:
 
     def _scope(self, scope: Any) -> list[str]:
         body = p.obj(scope, "scope")
-        engine = self.server.context.engine
+        engine = self.server.services.context.engine
         rels: list[str] = []
         uris = body.get("uris") or []
         if not isinstance(uris, list) or not all(isinstance(u, str) for u in uris):
@@ -177,7 +177,7 @@ class Refactors:
         from .apply import to_lsp_edits
 
         server = self.server
-        engine = server.context.engine
+        engine = server.services.context.engine
         encoding = server.documents.encoding
         document_changes: list[Any] = []
         plain: dict[str, list[types.TextEdit]] = {}
