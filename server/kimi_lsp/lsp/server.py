@@ -23,6 +23,7 @@ from ..model.types import ModelResult, UsageTotals
 from ..positions import PositionEncoding
 from ..settings_store import SettingsStore
 from . import pygls_adapter as pygls
+from .client import ClientCapabilities
 from .dispatch import Dispatcher
 from .registry import Registry
 from .services import Services
@@ -162,6 +163,11 @@ class KimiServer(LanguageServer):
     def workspace_root(self) -> str | None:
         roots = self.workspace_roots()
         return roots[0] if roots else None
+
+    @property
+    def client(self) -> ClientCapabilities:
+        """What the connected client can do (all False before initialize)."""
+        return ClientCapabilities(self.client_capabilities)
 
     @property
     def open_streams(self) -> int:

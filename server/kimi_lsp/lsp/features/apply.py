@@ -96,7 +96,7 @@ async def apply_hunks_to_document(
         raise RequestFailedError(ErrorKind.BAD_RESPONSE, f"Not applied: {broken}.")
     edits = to_lsp_edits(document, moved)
     version = document.version
-    if _supports_document_changes(server):
+    if server.client.document_changes:
         edit = types.WorkspaceEdit(
             document_changes=[
                 types.TextDocumentEdit(
@@ -119,9 +119,3 @@ async def apply_hunks_to_document(
         log.info("%s was not applied: %s", label, reason)
         return Applied(False, version, reason, EditCode.CLIENT_REFUSED)
     return Applied(True, version)
-
-
-def _supports_document_changes(server: KimiServer) -> bool:
-    workspace = server.client_capabilities.workspace
-    edit = workspace.workspace_edit if workspace else None
-    return bool(edit and edit.document_changes)

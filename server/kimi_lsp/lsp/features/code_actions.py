@@ -102,7 +102,7 @@ def register(server: KimiServer) -> None:
         only = context.get("only")
         only = [str(o) for o in only] if isinstance(only, list) else None
         server.warm_up()
-        return list_actions(uri, rng, diagnostics, only, _tags_supported(server))
+        return list_actions(uri, rng, diagnostics, only, server.client.code_action_tags)
 
     async def fix(arguments: list[Any]) -> dict[str, Any]:
         uri, rng, diagnostic = _arguments(arguments, "kimi.fix", "[uri, range, diagnostic]", 3)
@@ -142,12 +142,6 @@ def register(server: KimiServer) -> None:
     server.registry.command("kimi.docstring")(docstring)
     server.registry.command("kimi.explain")(explain)
     server.registry.command("kimi.tests")(tests)
-
-
-def _tags_supported(server: KimiServer) -> bool:
-    document = server.client_capabilities.text_document
-    action = document.code_action if document else None
-    return bool(action and action.tag_support)
 
 
 def _arguments(arguments: list[Any], name: str, shape: str, count: int) -> list[Any]:

@@ -44,10 +44,10 @@ def register(server: KimiServer) -> None:
         for problem in pending_problems:
             server.show_message(problem)
         pending_problems.clear()
-        if _supports_dynamic_configuration(server):
+        if server.client.configuration_updates:
             await _register_configuration(server)
         await pull_configuration(server)
-        if _supports_file_watching(server):
+        if server.client.file_watching:
             await _register_file_watching(server)
 
     @server.registry.notification(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -80,12 +80,6 @@ async def _register_configuration(ls: KimiServer) -> None:
     )
 
 
-def _supports_file_watching(ls: KimiServer) -> bool:
-    workspace = ls.client_capabilities.workspace
-    watched = workspace.did_change_watched_files if workspace else None
-    return bool(watched and watched.dynamic_registration)
-
-
 async def _register_file_watching(ls: KimiServer) -> None:
     """Ask the client to report file changes on disk, which keep the workspace index current."""
     watchers = [types.FileSystemWatcher(glob_pattern="**/*")]
@@ -93,20 +87,9 @@ async def _register_file_watching(ls: KimiServer) -> None:
     await _register(ls, types.WORKSPACE_DID_CHANGE_WATCHED_FILES, options, "file watching")
 
 
-def _supports_dynamic_configuration(ls: KimiServer) -> bool:
-    workspace = ls.client_capabilities.workspace
-    did_change = workspace.did_change_configuration if workspace else None
-    return bool(did_change and did_change.dynamic_registration)
-
-
-def _supports_pull(ls: KimiServer) -> bool:
-    workspace = ls.client_capabilities.workspace
-    return bool(workspace and workspace.configuration)
-
-
 async def pull_configuration(ls: KimiServer) -> None:
     """Ask the client for the `kimi` section when it supports workspace/configuration."""
-    if not _supports_pull(ls):
+    if not ls.client.configuration_pull:
         return
     try:
         result = await ls.workspace_configuration_async(

@@ -40,7 +40,7 @@ class Progress:
         task = asyncio.current_task()
         if isinstance(work_done_token, str | int) and not isinstance(work_done_token, bool):
             progress._begin(work_done_token, task)
-        elif _client_supports_progress(server):
+        elif server.client.work_done_progress:
             token = f"kimi-{uuid.uuid4().hex}"
             progress._pending = asyncio.ensure_future(progress._create(token, task))
         return progress
@@ -83,11 +83,6 @@ class Progress:
 
     def _send(self, value: dict[str, Any]) -> None:
         self._server.notify("$/progress", {"token": self.token, "value": value})
-
-
-def _client_supports_progress(server: KimiServer) -> bool:
-    window = server.client_capabilities.window
-    return bool(window and window.work_done_progress)
 
 
 def register(server: KimiServer) -> None:

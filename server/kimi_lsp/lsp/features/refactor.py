@@ -219,7 +219,7 @@ class Refactors:
             needs_confirmation=True,
             description=instruction[:200],
         )
-        if self._document_changes():
+        if self.server.client.document_changes:
             edit = types.WorkspaceEdit(
                 document_changes=document_changes,
                 change_annotations={ANNOTATION: annotation},
@@ -240,11 +240,6 @@ class Refactors:
             text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version),
             edits=list(annotated),
         )
-
-    def _document_changes(self) -> bool:
-        workspace = self.server.client_capabilities.workspace
-        edit = workspace.workspace_edit if workspace else None
-        return bool(edit and edit.document_changes)
 
 
 def register(server: KimiServer) -> None:
