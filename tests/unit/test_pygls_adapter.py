@@ -102,3 +102,22 @@ def test_capabilities_come_from_the_registry() -> None:
     options = registry.options["textDocument/codeAction"]
     assert kinds == [getattr(k, "value", k) for k in options.code_action_kinds]
     assert capabilities["textDocumentSync"]["openClose"] is True
+
+
+def test_the_deserialize_traceback_we_quiet_is_still_pyglss() -> None:
+    import inspect
+    import logging
+
+    from pygls.protocol import json_rpc
+
+    assert json_rpc.logger.name == pygls.JSON_RPC_LOGGER
+    assert pygls.DESERIALIZE_FAILURE in inspect.getsource(json_rpc)
+    pygls.quiet_deserialize_tracebacks()
+    pygls.quiet_deserialize_tracebacks()  # once per process, however many servers
+    logger = logging.getLogger(pygls.JSON_RPC_LOGGER)
+    assert len(logger.filters) == 1
+    record = logging.LogRecord(pygls.JSON_RPC_LOGGER, logging.ERROR, "", 1, "x", None, None)
+    record.msg = pygls.DESERIALIZE_FAILURE + "\nTraceback ..."
+    assert not logger.filter(record)
+    record.msg = "Something else"
+    assert logger.filter(record)

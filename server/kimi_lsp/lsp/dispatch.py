@@ -56,7 +56,7 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.initialized = False
         # `_to_pygls` answers and logs malformed messages itself, in one line.
-        logging.getLogger("pygls.protocol.json_rpc").addFilter(_no_deserialize_traceback)
+        pygls.quiet_deserialize_tracebacks()
 
     # -- input ------------------------------------------------------------------------
     def feed(self, data: bytes) -> None:
@@ -248,10 +248,6 @@ def _without_lone_surrogates(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_lone_surrogates(item) for item in value]
     return value
-
-
-def _no_deserialize_traceback(record: logging.LogRecord) -> bool:
-    return not str(record.msg).startswith("Unable to deserialize message")
 
 
 def _forget_later(

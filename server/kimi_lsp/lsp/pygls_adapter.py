@@ -87,6 +87,25 @@ def to_json(protocol: LanguageServerProtocol, value: Any) -> Any:
     return protocol._converter.unstructure(value)
 
 
+# pygls's JSON-RPC logger, and how its traceback for a message it cannot type begins.
+JSON_RPC_LOGGER = "pygls.protocol.json_rpc"
+DESERIALIZE_FAILURE = "Unable to deserialize message"
+
+
+def quiet_deserialize_tracebacks() -> None:
+    """Drop pygls's traceback for a message it cannot type.
+
+    Why: the dispatcher answers such a message itself with one readable line; pygls would log
+    a full traceback for every malformed message a client (or the fuzzer) sends."""
+    logger = logging.getLogger(JSON_RPC_LOGGER)
+    if _no_deserialize_traceback not in logger.filters:
+        logger.addFilter(_no_deserialize_traceback)
+
+
+def _no_deserialize_traceback(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith(DESERIALIZE_FAILURE)
+
+
 def install(server: LanguageServer, registry: Registry) -> None:
     """Make pygls advertise and start what the registry holds (public pygls API only).
 
