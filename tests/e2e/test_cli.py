@@ -32,6 +32,30 @@ def test_version_and_help() -> None:
     assert "doctor" in help_text and "--tcp" in help_text
 
 
+def test_a_reader_that_went_away_gets_no_traceback(tmp_path: Path) -> None:
+    """`kimi-lsp context app.py | head -1`: the pipe closes while the manifest is written."""
+    import os
+
+    source = tmp_path / "app.py"
+    source.write_text("def f1():\n    return 1\n")
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write to stdout now fails with EPIPE, at once
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "kimi_lsp", "context", str(source)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=server_env(None),
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
+
+
 def test_doctor_without_key_names_the_fix() -> None:
     result = run("doctor")
     assert result.returncode == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -61,8 +62,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a writer killed by SIGPIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command is None:
+        return serve(args)
+    try:
+        return run_command(args)
+    except BrokenPipeError:
+        # The reader went away (`kimi-lsp context app.py | head`): nothing is left to say, and
+        # Python's flush at exit must not fail with a traceback either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """One of the subcommands for people (doctor, context, chat, edit)."""
     if args.command == "doctor":
         from .doctor import run_doctor
 
@@ -81,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .edit import run_edit_cli
 
         return run_edit_cli(args.target, args.instruction, args.apply)
-    return serve(args)
+    raise AssertionError(f"unknown subcommand {args.command!r}")  # argparse refuses it first
 
 
 def serve(args: argparse.Namespace) -> int:
