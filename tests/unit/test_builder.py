@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from kimi_lsp.context.builder import ContextRequest, OpenDocument, build_plan
 from kimi_lsp.context.plan import ContextPlan
 from kimi_lsp.context.prompt import SYSTEM_PROMPTS, render
+from kimi_lsp.context.slices import Slice
 from kimi_lsp.tokens.counter import TokenCounter
 
 COUNTER = TokenCounter()
@@ -15,9 +16,15 @@ COUNTER.load()
 
 
 class FakeSources:
-    def __init__(self, files: dict[str, str], imports: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        files: dict[str, str],
+        imports: dict[str, list[str]] | None = None,
+        definitions: list[Slice] | None = None,
+    ) -> None:
         self.files = files
         self._imports = imports or {}
+        self._definitions = definitions or []
 
     def text(self, rel: str) -> str | None:
         return self.files.get(rel)
@@ -52,6 +59,9 @@ class FakeSources:
 
     def excluded(self) -> list[tuple[str, str]]:
         return [("file:///ws/.env", "secret file (.env)")]
+
+    def definitions(self, request: ContextRequest) -> list[Slice]:
+        return list(self._definitions)
 
 
 def no_redaction(text: str) -> tuple[str, int]:
@@ -161,3 +171,48 @@ def test_budget_is_never_exceeded(
         return
     assert plan.total_tokens <= budget
     assert total_sent(plan) <= budget
+
+
+def _slice(rel: str, lines: tuple[int, int], reason: str, rank: float = 0.0, **kw: str) -> Slice:
+    text = "".join(f"line {i}\n" for i in range(*lines))
+    return Slice(f"file:///ws/{rel}", rel, text, "python", lines, reason, rank, **kw)
+
+
+def test_definition_slices_come_with_their_reasons_editor_ones_first_no_overlaps() -> None:
+    ours = [
+        _slice("b.py", (10, 20), "defines `B`, used at line 3", rank=2.0),
+        _slice("a.py", (0, 5), "defines `A`, used at line 1", rank=1.0),
+        _slice("c.py", (4, 8), "defines `C`, used at line 2", rank=3.0),  # inside the editor's
+    ]
+    editor = _slice("c.py", (0, 30), "the editor's definition of `C`", origin="editor")
+    plan = build_plan(
+        request("x = A(B(C()))\n", definitions=(editor,)),
+        FakeSources({}, definitions=ours),
+        COUNTER,
+        no_redaction,
+        budget=20_000,
+    )
+    chosen = [(s.uri, s.lines, s.reason) for s in plan.sections if s.kind == "definition"]
+    assert chosen == [
+        ("file:///ws/c.py", (0, 30), "the editor's definition of `C`"),
+        ("file:///ws/a.py", (0, 5), "defines `A`, used at line 1"),
+        ("file:///ws/b.py", (10, 20), "defines `B`, used at line 3"),
+    ]
+    sent = [m for m in plan.manifest()["sections"] if m["kind"] == "definition"]
+    assert [(m["uri"], m["range"]["start"]["line"], m["reason"]) for m in sent] == [
+        ("file:///ws/a.py", 0, "defines `A`, used at line 1"),
+        ("file:///ws/b.py", 10, "defines `B`, used at line 3"),
+        ("file:///ws/c.py", 0, "the editor's definition of `C`"),
+    ]  # in the stable part, by file: the prompt's prefix does not move with the ranking
+
+
+def test_a_secret_current_file_gets_no_definitions() -> None:
+    ours = [_slice("a.py", (0, 5), "defines `A`, used at line 1")]
+    plan = build_plan(
+        request("API_KEY = A()\n", secret_reason="secret file (.env)"),
+        FakeSources({}, definitions=ours),
+        COUNTER,
+        no_redaction,
+        budget=20_000,
+    )
+    assert [s for s in plan.sections if s.kind == "definition"] == []

@@ -12,11 +12,13 @@ from ..purpose import Purpose
 from ..tokens.counter import MESSAGE_OVERHEAD, REQUEST_OVERHEAD
 from .plan import ContextPlan, Section
 from .prompt import PROJECT_HEADER, REQUEST_HEADER
+from .slices import Slice, without_overlaps
 
 # Tokens added per section for the seams between blocks: BPE merges at a seam can only
 # change the count by a token or two, so this keeps the sum an upper bound of the whole.
 SEAM_TOKENS = 2
 SUPPORTING_FILE_SHARE = 0.25  # no single supporting file takes more of the budget than this
+DEFINITION_SHARE = 0.5  # one definition slice takes at most this share of what is left
 CURRENT_WINDOW_SHARE = 0.6  # a current file too big to send whole gets a window this large
 MAX_IMPORTERS = 12
 MAX_RELATED = 12
@@ -41,6 +43,7 @@ class Sources(Protocol):
     def outline(self, rel: str, text: str, language: str) -> str: ...
     def repo_map(self, max_chars: int) -> str: ...
     def excluded(self) -> list[tuple[str, str]]: ...
+    def definitions(self, request: ContextRequest) -> list[Slice]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,9 @@ class ContextRequest:
     recent: tuple[OpenDocument, ...] = ()
     reserved_tokens: int = 0  # e.g. chat history, counted by the caller
     secret_reason: str | None = None  # the current document is a secret file
+    # Definitions the editor's other language servers located, read and checked by the
+    # caller: packed first (`Sources.definitions` adds the ones resolved here).
+    definitions: tuple[Slice, ...] = ()
 
 
 def budget_for(context_window: int, max_output_tokens: int) -> int:
@@ -257,6 +263,7 @@ def build_plan(
             packer.skipped.append((current.uri, request.secret_reason))
         else:
             _current_file(packer, request, current, sources, budget)
+    _definitions(packer, request, sources)
     if request.diagnostics:
         packer.add("diagnostics", "Diagnostics", "\n".join(request.diagnostics), "in range")
     supporting.fill(packer.remaining)  # the current file may have taken less than guessed
@@ -340,6 +347,31 @@ def _current_file(
     outline = sources.outline(current.rel or "", current.text, current.language)
     if outline:
         packer.add("outline", f"Outline of {name}", outline, "the rest of the current file")
+
+
+def _definitions(packer: _Packer, request: ContextRequest, sources: Sources) -> None:
+    """The definitions the cursor uses, as slices: the editor's first, then ours."""
+    if request.secret_reason:
+        return  # nothing is derived from what a secret file uses
+    editor = without_overlaps(list(request.definitions))
+    ours = [
+        s
+        for s in without_overlaps(sources.definitions(request))
+        if not any(s.overlaps(e) for e in editor)
+    ]
+    for item in editor + ours:
+        if packer.remaining < 64:
+            break
+        packer.add(
+            "definition",
+            item.title,
+            item.text,
+            item.reason,
+            language=item.language,
+            uri=item.uri,
+            lines=item.lines,
+            cap=int(packer.remaining * DEFINITION_SHARE),
+        )
 
 
 def _current_title(current: OpenDocument) -> str:

@@ -23,6 +23,7 @@ from .plan import ContextPlan
 from .repomap import repo_map
 from .resolve import FileSet, resolve_imports
 from .search import IdentifierIndex
+from .slices import Slice
 from .symbols import Symbol, outline, outline_text
 from .workspace import FileEntry, WorkspaceIndex
 
@@ -340,6 +341,10 @@ class _Sources:
 
     def repo_map(self, max_chars: int) -> str:
         return self._engine.repo_map_text(max_chars)
+
+    def definitions(self, request: ContextRequest) -> list[Slice]:
+        """Definitions of what the cursor uses, resolved in the workspace (none yet)."""
+        return []
 
     def excluded(self) -> list[tuple[str, str]]:
         out = []

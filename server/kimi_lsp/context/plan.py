@@ -11,7 +11,7 @@ from ..purpose import Purpose
 # Within the stable part, what changes least comes first: the repo map and the import graph's
 # neighbours; open documents and search results (which follow the cursor) come later, and a
 # truncated section (its cut moves with the budget) goes last.
-STABLE_KINDS = ("repo_map", "import", "importer", "nearby", "recent", "related")
+STABLE_KINDS = ("repo_map", "import", "importer", "nearby", "definition", "recent", "related")
 VOLATILE_KINDS = ("outline", "current_file", "file_window", "diagnostics", "selection")
 
 
