@@ -30,4 +30,11 @@ export interface KimiApi {
   };
   /** The current status bar text. */
   statusText(): string;
+  /** The `definitions` the last requests (up to 20, most recent last) carried, or why none were looked up. */
+  definitionsSent(): {
+    method: string;
+    uri?: string;
+    definitions: { uri: string; range: { start: { line: number; character: number }; end: { line: number; character: number } } }[];
+    skipped?: string;
+  }[];
 }

@@ -13,6 +13,7 @@ import { commandMiddleware, type CommandTargets } from "./features/serverCommand
 import { Activity } from "./host/activity";
 import { ApiKeyStore } from "./host/apiKey";
 import { ClientHost } from "./host/clientHost";
+import { EditorDefinitions } from "./host/editorDefinitions";
 import { LastEditor } from "./host/lastEditor";
 import { KimiLog } from "./host/outputLog";
 import { describeError } from "./pure/errors";
@@ -28,13 +29,14 @@ export function activate(context: vscode.ExtensionContext): KimiApi {
   let targets: CommandTargets | undefined;
   const clientHost = new ClientHost(log, apiKeys, (h) => commandMiddleware(h, activity, () => targets as CommandTargets));
   host = clientHost;
-  const chat = new ChatSession(clientHost, activity, lastEditor);
+  const definitions = new EditorDefinitions(log);
+  const chat = new ChatSession(clientHost, activity, lastEditor, definitions);
   const chatView = new ChatViewProvider(context.extensionUri, chat, lastEditor, clientHost);
-  const edits = new InlineEdits(clientHost, activity, lastEditor);
+  const edits = new InlineEdits(clientHost, activity, lastEditor, definitions);
   const review = new EditReview(edits, clientHost, lastEditor);
   const lenses = new EditLenses(edits);
-  const refactor = new Refactor(clientHost, activity);
-  const contextView = new ContextView(clientHost, lastEditor, context.extensionUri);
+  const refactor = new Refactor(clientHost, activity, lastEditor, definitions);
+  const contextView = new ContextView(clientHost, lastEditor, context.extensionUri, definitions);
   const status = new StatusBar(clientHost, activity);
 
   // Questions from code actions and commands: shown in the chat view, errors in its transcript.
@@ -122,6 +124,7 @@ export function activate(context: vscode.ExtensionContext): KimiApi {
         })),
     },
     statusText: () => status.text(),
+    definitionsSent: () => definitions.sent(),
   };
 }
 

@@ -3,6 +3,7 @@
 import * as vscode from "vscode";
 import type { Activity } from "../host/activity";
 import type { ClientHost } from "../host/clientHost";
+import { editorFocus, focusOf, openDocument, type EditorDefinitions } from "../host/editorDefinitions";
 import type { LastEditor } from "../host/lastEditor";
 import { isClear } from "../pure/slash";
 import { Transcript, type ChatDelta, type ChatResult } from "../pure/transcript";
@@ -26,6 +27,7 @@ export class ChatSession implements vscode.Disposable {
     private readonly host: ClientHost,
     private readonly activity: Activity,
     private readonly lastEditor: LastEditor,
+    private readonly definitions: EditorDefinitions,
   ) {
     this.disposables.push(
       this.changed,
@@ -77,6 +79,10 @@ export class ChatSession implements vscode.Disposable {
     if (focus.uri) params.textDocument = { uri: focus.uri };
     if (focus.uri && focus.range) params.range = focus.range;
     try {
+      if (focus.uri) {
+        const where = focus.range ? focusOf(focus.range) : editorFocus(this.lastEditor.get(), focus.uri);
+        await this.definitions.attach("kimi/chat", params, openDocument(focus.uri), where);
+      }
       const client = await this.host.running();
       const result = (await this.activity.track(
         Promise.resolve(client.sendRequest("kimi/chat", params, cancel.token)),

@@ -3,6 +3,7 @@
 import * as vscode from "vscode";
 import type { Activity } from "../host/activity";
 import type { ClientHost } from "../host/clientHost";
+import { editorFocus, focusOf, type EditorDefinitions } from "../host/editorDefinitions";
 import type { LastEditor } from "../host/lastEditor";
 import type { EditOutcome } from "../pure/editCodes";
 import { describeError } from "../pure/errors";
@@ -24,6 +25,7 @@ export class InlineEdits implements vscode.Disposable {
     private readonly host: ClientHost,
     private readonly activity: Activity,
     private readonly lastEditor: LastEditor,
+    private readonly definitions: EditorDefinitions,
   ) {
     this.disposables.push(
       this.decorations,
@@ -106,8 +108,11 @@ export class InlineEdits implements vscode.Disposable {
     this.sessions.set(uri, session);
     this.draw(session);
     this.changed();
-    const params = { textDocument: { uri }, range: plain(range), instruction, mode: "preview" };
+    const params: Record<string, unknown> = { textDocument: { uri }, range: plain(range), instruction, mode: "preview" };
     try {
+      // The user's selection when this editor shows the document, else the lines asked about.
+      const focus = editorFocus(this.lastEditor.get(), uri) ?? focusOf(plain(range));
+      await this.definitions.attach("kimi/inlineEdit", params, document, focus);
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: "Kimi: editing…", cancellable: true },
         async (_progress, token) => {

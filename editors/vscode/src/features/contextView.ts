@@ -3,9 +3,11 @@
 import * as crypto from "node:crypto";
 import * as vscode from "vscode";
 import type { ClientHost } from "../host/clientHost";
+import { focusOf, openDocument, type EditorDefinitions } from "../host/editorDefinitions";
 import type { LastEditor } from "../host/lastEditor";
 import { describeError } from "../pure/errors";
 import { lineSpan, manifestMarkdown, type Manifest } from "../pure/manifest";
+import type { Point } from "../pure/identifiers";
 import { renderMarkdown } from "../pure/markdown";
 
 export class ContextView implements vscode.Disposable {
@@ -16,6 +18,7 @@ export class ContextView implements vscode.Disposable {
     private readonly host: ClientHost,
     private readonly lastEditor: LastEditor,
     private readonly extensionUri: vscode.Uri,
+    private readonly definitions: EditorDefinitions,
   ) {}
 
   /** The manifest last shown, as markdown (what the panel renders). */
@@ -47,6 +50,10 @@ export class ContextView implements vscode.Disposable {
         where += `:${s.active.line + 1}`;
       }
     }
+    const range = params.range as { start: Point; end: Point } | undefined;
+    const position = params.position as Point | undefined;
+    const focus = range ? { ...focusOf(range), cursor: position ?? range.start } : position ? { cursor: position } : undefined;
+    await this.definitions.attach("kimi/context", params, openDocument(uri), focus);
     let manifest: Manifest;
     try {
       const client = await this.host.running();

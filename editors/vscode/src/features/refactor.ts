@@ -4,6 +4,8 @@ import * as vscode from "vscode";
 import type { WorkspaceEdit as ProtocolWorkspaceEdit } from "vscode-languageclient/node";
 import type { Activity } from "../host/activity";
 import type { ClientHost } from "../host/clientHost";
+import { focusOf, type EditorDefinitions } from "../host/editorDefinitions";
+import type { LastEditor } from "../host/lastEditor";
 import { describeError } from "../pure/errors";
 import { usageLine, type Usage } from "../pure/format";
 
@@ -43,6 +45,8 @@ export class Refactor implements vscode.Disposable {
   constructor(
     private readonly host: ClientHost,
     private readonly activity: Activity,
+    private readonly lastEditor: LastEditor,
+    private readonly definitions: EditorDefinitions,
   ) {
     this.subscription = host.onNotification("kimi/refactorProgress", (p: { message?: string; uri?: string; step?: number }) => {
       if (!this.progress || !p) return;
@@ -64,6 +68,9 @@ export class Refactor implements vscode.Disposable {
     if (!instruction?.trim()) return undefined;
     const params: Record<string, unknown> = { instruction: instruction.trim(), mode: "preview" };
     if (args?.scope) params.scope = args.scope;
+    // Refactors span the workspace, but what the cursor uses is still the best place to start reading.
+    const editor = this.lastEditor.get();
+    await this.definitions.attach("kimi/refactor", params, editor?.document, editor ? focusOf(editor.selection) : undefined);
     let result: RefactorResult;
     try {
       result = await vscode.window.withProgress(
