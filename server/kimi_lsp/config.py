@@ -12,6 +12,10 @@ from urllib.parse import urlparse
 
 Thinking = Literal["auto", "enabled", "disabled"]
 PrefixMode = Literal["partial", "prefix", "none"]
+# What a context budget is chosen for: the request purposes, and edit prediction.
+BudgetPurpose = Literal["chat", "edit", "refactor", "prediction"]
+WHOLE_WINDOW: Literal["window"] = "window"  # a budget value: the whole window budget
+Budget = int | Literal["window"]
 
 DEFAULT_BASE_URL = "https://api.moonshot.ai/v1"
 DEFAULT_MODEL = "kimi-k2.6"
@@ -27,6 +31,23 @@ class Pricing:
     cached_input_per_million: float = 0.16
     output_per_million: float = 4.0
     currency: str = "USD"
+
+
+@dataclass(frozen=True, slots=True)
+class ContextBudget:
+    """Per purpose, the most tokens a request packs by default (`contextBudget`, v2).
+
+    `"window"` means the whole window budget; every value is also capped by it. The defaults
+    keep a request cheap and quick to prefill; `/context all` in chat asks for the window."""
+
+    edit: Budget = 16_000
+    """Inline edits and the code actions that run them."""
+    chat: Budget = 48_000
+    """Chat: the whole request, the conversation's earlier turns included."""
+    refactor: Budget = 64_000
+    """A refactor's planning request (its repository map takes a tenth of it)."""
+    prediction: Budget = 4_000
+    """Edit prediction (ghost text, next-edit suggestions), once it is implemented."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +69,19 @@ class Settings:
     redact_secrets: bool = True
     tokenizer_path: str | None = None
     max_file_size_bytes: int = 1_000_000
+    context_budget: ContextBudget = field(default_factory=ContextBudget)
+    """Tokens a request of each purpose packs by default; merged key by key with the defaults."""
 
     def prompt_budget(self) -> int:
-        """protocol.md's budget: contextWindow − maxOutputTokens − the safety margin."""
+        """protocol.md's window budget: contextWindow − maxOutputTokens − the safety margin."""
         return max(0, self.context_window - self.max_output_tokens - PROMPT_SAFETY_MARGIN)
+
+    def context_budget_for(self, purpose: BudgetPurpose) -> int:
+        """The budget a request of `purpose` packs to: its `contextBudget` value (the whole
+        window for "window"), never more than the window budget."""
+        window = self.prompt_budget()
+        value = getattr(self.context_budget, purpose)
+        return window if value == WHOLE_WINDOW else min(int(value), window)
 
     def describe(self) -> dict[str, Any]:
         """The settings as wire-shaped JSON with the API key reduced to whether it is set."""
@@ -61,7 +91,7 @@ class Settings:
             if f.name == "api_key":
                 out["apiKeyConfigured"] = bool(value)
                 continue
-            if isinstance(value, Pricing):
+            if isinstance(value, Pricing | ContextBudget):
                 value = {_camel(p.name): getattr(value, p.name) for p in fields(value)}
             elif isinstance(value, tuple):
                 value = list(value)
@@ -160,6 +190,17 @@ def _pricing(value: Any) -> Pricing:
     return replace(base, **updates)
 
 
+def _budget(value: Any) -> Budget:
+    if value == WHOLE_WINDOW:
+        return WHOLE_WINDOW
+    try:
+        return _integer(1_000, 10_000_000)(value)
+    except _Invalid:
+        raise _Invalid(
+            f'expected a whole number of tokens between 1000 and 10000000, or "{WHOLE_WINDOW}"'
+        ) from None
+
+
 # wire key -> (attribute, validator)
 _FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "apiKey": ("api_key", _optional_string),
@@ -177,6 +218,13 @@ _FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "redactSecrets": ("redact_secrets", _boolean),
     "tokenizerPath": ("tokenizer_path", _optional_string),
     "maxFileSizeBytes": ("max_file_size_bytes", _integer(1_000, 100_000_000)),
+}
+
+# Object-valued settings merged key by key: each key from the first source with a valid value
+# for it, else its default (a bad value of one key falls back alone).
+# wire key -> (attribute, the object's type (its fields are the wire keys), each key's validator)
+_OBJECTS: dict[str, tuple[str, type[ContextBudget], Callable[[Any], Any]]] = {
+    "contextBudget": ("context_budget", ContextBudget, _budget),
 }
 
 # Environment variables fill what the client's settings leave unset (first one set wins).
@@ -259,10 +307,57 @@ def resolve(sources: list[Source]) -> Resolved:
                     f"Setting kimi.{wire} = {shown} from {source.name} is invalid: {exc}. "
                     "Using the next source or the default instead."
                 )
+    for wire, (attr, kind, check) in _OBJECTS.items():
+        keys = tuple(f.name for f in fields(kind))
+        values[attr] = kind(**_merged(wire, keys, check, sources, problems, origins))
     for source in sources:
-        for unknown in sorted(set(source.values) - set(_FIELDS)):
+        for unknown in sorted(set(source.values) - set(_FIELDS) - set(_OBJECTS)):
             problems.append(f"Unknown setting kimi.{unknown} from {source.name} was ignored.")
     return Resolved(Settings(**values), problems, origins)
+
+
+def _merged(
+    wire: str,
+    keys: tuple[str, ...],
+    check: Callable[[Any], Any],
+    sources: list[Source],
+    problems: list[str],
+    origins: dict[str, str],
+) -> dict[str, Any]:
+    """One object-valued setting, key by key over the sources (highest priority first); the
+    keys no source sets validly are left out, so they keep their defaults."""
+    values: dict[str, Any] = {}
+    fallback = "Using the next source or the default instead."
+    for source in sources:
+        raw = source.values.get(wire)
+        if raw is None or len(values) == len(keys):
+            continue
+        if not isinstance(raw, Mapping):
+            shown = json.dumps(raw)[:80]
+            example = ", ".join(f'"{key}": ...' for key in keys)
+            problems.append(
+                f"Setting kimi.{wire} = {shown} from {source.name} is invalid: expected an "
+                f"object like {{{example}}}. {fallback}"
+            )
+            continue
+        for unknown in sorted(set(raw) - set(keys)):
+            problems.append(
+                f"Unknown key {unknown!r} of kimi.{wire} from {source.name} was ignored "
+                f"(known: {', '.join(keys)})."
+            )
+        for key in keys:
+            if key in values or raw.get(key) is None:
+                continue
+            try:
+                values[key] = check(raw[key])
+                origins[f"{wire}.{key}"] = source.name
+            except _Invalid as exc:
+                shown = json.dumps(raw[key])[:80]
+                problems.append(
+                    f"Setting kimi.{wire}.{key} = {shown} from {source.name} is invalid: "
+                    f"{exc}. {fallback}"
+                )
+    return values
 
 
 def client_section(payload: Any) -> Mapping[str, Any] | None:
@@ -275,6 +370,6 @@ def client_section(payload: Any) -> Mapping[str, Any] | None:
     inner = payload.get("kimi")
     if isinstance(inner, Mapping):
         return inner
-    if any(key in _FIELDS for key in payload):
+    if any(key in _FIELDS or key in _OBJECTS for key in payload):
         return payload
     return None

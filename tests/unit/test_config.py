@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from kimi_lsp.config import Pricing, Settings, Source, client_section, env_source, resolve
+from kimi_lsp.config import (
+    ContextBudget,
+    Pricing,
+    Settings,
+    Source,
+    client_section,
+    env_source,
+    resolve,
+)
 from kimi_lsp.settings_store import SettingsStore
 
 KEY = "sk-test-fake-abcdefghijklmnopqrstuvwxyz"
@@ -101,3 +109,86 @@ def test_store_reports_broken_user_file(tmp_path: Path) -> None:
     problems = store.set_client_settings({})
     assert any("not valid JSON" in p for p in problems)
     assert store.set_client_settings(["not", "an", "object"])[0].startswith("Ignored")
+
+
+# -- contextBudget (v2) -----------------------------------------------------------------------
+
+WINDOW = 262_144 - 32_768 - 1_024
+
+
+def test_context_budget_defaults_per_purpose() -> None:
+    s = resolve([]).settings
+    assert s.context_budget == ContextBudget(16_000, 48_000, 64_000, 4_000)
+    budgets = {p: s.context_budget_for(p) for p in ("edit", "chat", "refactor", "prediction")}
+    assert budgets == {"edit": 16_000, "chat": 48_000, "refactor": 64_000, "prediction": 4_000}
+    assert s.describe()["contextBudget"] == {
+        "edit": 16_000,
+        "chat": 48_000,
+        "refactor": 64_000,
+        "prediction": 4_000,
+    }
+
+
+def test_context_budget_merges_key_by_key_with_the_defaults() -> None:
+    s = resolve([Source("client", {"contextBudget": {"edit": 8000}})]).settings
+    assert s.context_budget == ContextBudget(edit=8_000)  # chat, refactor, prediction kept
+    assert (s.context_budget_for("edit"), s.context_budget_for("chat")) == (8_000, 48_000)
+
+
+def test_context_budget_keys_merge_across_sources_too() -> None:
+    resolved = resolve(
+        [
+            Source("client", {"contextBudget": {"edit": 8000}}),
+            Source("file", {"contextBudget": {"edit": 9000, "chat": 30000}}),
+        ]
+    )
+    assert resolved.settings.context_budget == ContextBudget(edit=8_000, chat=30_000)
+    assert resolved.origins["contextBudget.edit"] == "client"
+    assert resolved.origins["contextBudget.chat"] == "file"
+
+
+def test_a_bad_context_budget_value_falls_back_alone() -> None:
+    resolved = resolve(
+        [
+            Source("client", {"contextBudget": {"edit": -5, "chat": "lots", "refactor": 20000}}),
+            Source("file", {"contextBudget": {"edit": 12000}}),
+        ]
+    )
+    budget = resolved.settings.context_budget
+    assert budget == ContextBudget(edit=12_000, chat=48_000, refactor=20_000)
+    text = " ".join(resolved.problems)
+    assert "kimi.contextBudget.edit = -5 from client is invalid" in text
+    assert 'kimi.contextBudget.chat = "lots"' in text and '"window"' in text
+    assert len(resolved.problems) == 2
+
+
+def test_a_context_budget_that_is_not_an_object_or_has_unknown_keys_is_reported() -> None:
+    wrong = resolve([Source("client", {"contextBudget": 16000})])
+    assert wrong.settings.context_budget == ContextBudget()
+    assert "kimi.contextBudget = 16000" in wrong.problems[0] and "object" in wrong.problems[0]
+    unknown = resolve([Source("client", {"contextBudget": {"edits": 1000, "chat": 2000}})])
+    assert unknown.settings.context_budget == ContextBudget(chat=2_000)
+    assert "'edits'" in unknown.problems[0] and "known: edit, chat" in unknown.problems[0]
+
+
+def test_window_means_the_whole_window_and_every_budget_is_capped_by_it() -> None:
+    s = resolve([Source("c", {"contextBudget": {"chat": "window", "refactor": 9_000_000}})])
+    assert s.problems == []
+    assert s.settings.context_budget_for("chat") == WINDOW
+    assert s.settings.context_budget_for("refactor") == WINDOW  # capped
+    small = resolve([Source("c", {"contextWindow": 20_000, "maxOutputTokens": 4_000})]).settings
+    assert small.context_budget_for("edit") == 20_000 - 4_000 - 1_024  # 16K does not fit
+    assert small.context_budget_for("prediction") == 4_000
+
+
+def test_a_payload_of_only_context_budget_is_recognised_as_kimi_settings() -> None:
+    assert client_section({"contextBudget": {"edit": 8000}}) == {"contextBudget": {"edit": 8000}}
+
+
+def test_store_merges_context_budget_from_the_user_file(tmp_path: Path) -> None:
+    config = tmp_path / "kimi-lsp" / "settings.json"
+    config.parent.mkdir()
+    config.write_text(json.dumps({"contextBudget": {"chat": "window"}}))
+    store = SettingsStore(env={"XDG_CONFIG_HOME": str(tmp_path)})
+    store.set_initialization_options({"contextBudget": {"edit": 8000}})
+    assert store.current.settings.context_budget == ContextBudget(edit=8_000, chat="window")
