@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from kimi_lsp.context.builder import ContextRequest, OpenDocument, build_plan
 from kimi_lsp.context.plan import ContextPlan
 from kimi_lsp.context.prompt import SYSTEM_PROMPTS, render
+from kimi_lsp.context.rules import RuleFile
 from kimi_lsp.context.slices import Slice
 from kimi_lsp.tokens.counter import TokenCounter
 
@@ -21,10 +22,12 @@ class FakeSources:
         files: dict[str, str],
         imports: dict[str, list[str]] | None = None,
         definitions: list[Slice] | None = None,
+        rules: list[RuleFile] | None = None,
     ) -> None:
         self.files = files
         self._imports = imports or {}
         self._definitions = definitions or []
+        self._rules = rules or []
 
     def text(self, rel: str) -> str | None:
         return self.files.get(rel)
@@ -62,6 +65,9 @@ class FakeSources:
 
     def definitions(self, request: ContextRequest) -> list[Slice]:
         return list(self._definitions)
+
+    def rules(self, request: ContextRequest) -> list[RuleFile]:
+        return list(self._rules)
 
 
 def no_redaction(text: str) -> tuple[str, int]:

@@ -12,6 +12,7 @@ from ..purpose import Purpose
 from ..tokens.counter import MESSAGE_OVERHEAD, REQUEST_OVERHEAD
 from .plan import ContextPlan, Section
 from .prompt import PROJECT_HEADER, REQUEST_HEADER
+from .rules import RuleFile, add_rules
 from .slices import Slice, without_overlaps
 
 # Tokens added per section for the seams between blocks: BPE merges at a seam can only
@@ -44,6 +45,7 @@ class Sources(Protocol):
     def repo_map(self, max_chars: int) -> str: ...
     def excluded(self) -> list[tuple[str, str]]: ...
     def definitions(self, request: ContextRequest) -> list[Slice]: ...
+    def rules(self, request: ContextRequest) -> list[RuleFile]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +254,7 @@ def build_plan(
     current = request.current
     if current is not None and request.selection is not None and not request.secret_reason:
         _selection(packer, request, current)  # a secret file's selection is never sent
+    add_rules(packer, sources.rules(request), budget)  # AGENTS.md and .kimi/rules.md, capped
     shown = current is not None and not request.secret_reason
     if current is not None and shown:
         # Count the whole current file while the supporting files are read and rendered.

@@ -22,6 +22,7 @@ from .languages import language_of
 from .plan import ContextPlan
 from .repomap import repo_map
 from .resolve import FileSet, resolve_imports
+from .rules import RuleFile, read_rules
 from .search import IdentifierIndex
 from .slices import Slice
 from .symbols import Symbol, outline, outline_text
@@ -341,6 +342,16 @@ class _Sources:
 
     def repo_map(self, max_chars: int) -> str:
         return self._engine.repo_map_text(max_chars)
+
+    def rules(self, request: ContextRequest) -> list[RuleFile]:
+        """The project rules for the request's file (AGENTS.md files, .kimi/rules.md)."""
+        current = uri_to_path(request.current.uri) if request.current is not None else None
+        return read_rules(self._engine.index, current, self._rule_text)
+
+    def _rule_text(self, path: Path) -> tuple[str, str] | None:
+        rel = self._engine.rel(path)
+        text = self.text(rel) if rel is not None else None
+        return (rel, text) if rel is not None and text is not None else None
 
     def definitions(self, request: ContextRequest) -> list[Slice]:
         """Definitions of what the cursor uses, resolved in the workspace (none yet)."""

@@ -8,10 +8,19 @@ from typing import Any
 from ..purpose import Purpose
 
 # Sections that change rarely go first in the prompt so the API's prefix cache can reuse them.
-# Within the stable part, what changes least comes first: the repo map and the import graph's
-# neighbours; open documents and search results (which follow the cursor) come later, and a
-# truncated section (its cut moves with the budget) goes last.
-STABLE_KINDS = ("repo_map", "import", "importer", "nearby", "definition", "recent", "related")
+# Within the stable part, what changes least comes first: the project rules, the repo map and
+# the import graph's neighbours; open documents and search results (which follow the cursor)
+# come later, and a truncated section (its cut moves with the budget) goes last.
+STABLE_KINDS = (
+    "rules",
+    "repo_map",
+    "import",
+    "importer",
+    "nearby",
+    "definition",
+    "recent",
+    "related",
+)
 VOLATILE_KINDS = ("outline", "current_file", "file_window", "diagnostics", "selection")
 
 
