@@ -41,6 +41,7 @@ SUITES = [
     "chat.test.js",
     "refactor.test.js",
     "secrets.test.js",
+    "definitions.test.js",
 ]
 SESSION_TIMEOUT = 300  # seconds for every suite together (about a minute when all is well)
 
@@ -49,6 +50,26 @@ REFACTOR_FILES = {
     "pkg/__init__.py": "",
     "pkg/config.py": "class Config:\n    debug = False\n",
     "pkg/app.py": "from pkg.config import Config\n\n\ndef make() -> Config:\n    return Config()\n",
+}
+# TypeScript, resolved by VS Code's built-in TypeScript support: main.ts uses what util.ts defines.
+TS_FILES = {
+    "ts/util.ts": (
+        "export function computeTotal(prices: number[]): number {\n"
+        "  return prices.reduce((sum, price) => sum + price, 0);\n"
+        "}\n"
+        "\n"
+        "export interface Basket {\n"
+        "  items: number[];\n"
+        "}\n"
+    ),
+    "ts/main.ts": (
+        'import { computeTotal, type Basket } from "./util";\n'
+        "\n"
+        "export function checkout(basket: Basket): string {\n"
+        "  const total = computeTotal(basket.items);\n"
+        "  return `total: ${total}`;\n"
+        "}\n"
+    ),
 }
 DOTENV_SECRET = "sk-dotenv-" + "Q" * 40
 
@@ -121,6 +142,7 @@ def make_workspace(root: Path) -> Path:
         ".env": f"OPENAI_API_KEY={DOTENV_SECRET}\n",
         ".gitignore": "__pycache__/\n",
         **REFACTOR_FILES,
+        **TS_FILES,
     }
     for rel, text in files.items():
         (workspace / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -177,12 +199,16 @@ def session(tmp_path_factory: pytest.TempPathFactory, fake: FakeKimi, key: str) 
         "git.enabled": False,
         "editor.inlineSuggest.enabled": False,
         "editor.codeLens": True,
+        # The machine running the tests is shared and slow: the lookups get more than 150 ms here
+        # (the time they took is printed by test_editor_definitions_reached_the_server).
+        "kimi.editorDefinitions.timeoutMs": 1500,
     }
     suite_config = {
         "fakeRoot": fake.base_url.removesuffix("/v1"),
         "key": run.key,
         "source": SOURCE,
         "refactorFiles": REFACTOR_FILES,
+        "tsFiles": TS_FILES,
         "testTimeoutMs": 60000,
     }
     print(f"\nVS Code session in {root}; screenshots in {run.artifacts}")
@@ -281,3 +307,16 @@ def test_refactor_preview_report(session: Session) -> None:
     print(f"\nrefactor preview rows: {rows}")
     print(f"checked when shown: {session.facts.get('refactorPreviewCheckedAtFirst')}")
     assert any("config.py" in r for r in rows) and any("app.py" in r for r in rows)
+
+
+def test_editor_definitions_reached_the_server(session: Session) -> None:
+    """What the server made of the TypeScript definitions the extension sent with kimi/context
+    (the suite asserted what was sent), and how long the lookups took (the extension's trace)."""
+    print("\neditor definitions lookups:")
+    for line in session.facts.get("editorDefinitionsTrace", []):
+        print(f"  {line}")
+    sections = session.facts.get("contextManifestDefinitions")
+    print(f"manifest definition sections: {sections}")
+    print(f"manifest excluded: {session.facts.get('contextManifestExcluded')}")
+    assert session.facts.get("editorDefinitionsTrace"), "the suite reported no lookup"
+    assert sections is not None, "the suite reported no kimi/context manifest"
