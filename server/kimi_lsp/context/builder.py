@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -14,6 +14,7 @@ from .plan import ContextPlan, Section
 from .prompt import PROJECT_HEADER, REQUEST_HEADER
 from .rules import RuleFile, add_rules
 from .slices import Slice, without_overlaps
+from .supporting import Supporting
 
 # Tokens added per section for the seams between blocks: BPE merges at a seam can only
 # change the count by a token or two, so this keeps the sum an upper bound of the whole.
@@ -21,9 +22,6 @@ SEAM_TOKENS = 2
 SUPPORTING_FILE_SHARE = 0.25  # no single supporting file takes more of the budget than this
 DEFINITION_SHARE = 0.5  # one definition slice takes at most this share of what is left
 CURRENT_WINDOW_SHARE = 0.6  # a current file too big to send whole gets a window this large
-MAX_IMPORTERS = 12
-MAX_RELATED = 12
-MAX_NEARBY = 200
 TRUNCATE_STEP = 25  # truncated sections keep a multiple of this many lines
 
 
@@ -259,18 +257,21 @@ def build_plan(
     if current is not None and shown:
         # Count the whole current file while the supporting files are read and rendered.
         packer.start(packer.render(_current_title(current), current.text, current.language)[2])
-    supporting = _Supporting(packer, request, sources)
+    # What the cursor uses, resolved first: it also orders the imports (used modules first).
+    resolved = [] if request.secret_reason else sources.definitions(request)
+    supporting = Supporting(packer, request, sources, budget, resolved)
     supporting.fill(packer.remaining - (len(current.text) // 4 if current and shown else 0))
     if current is not None:
         if request.secret_reason:
             packer.skipped.append((current.uri, request.secret_reason))
         else:
             _current_file(packer, request, current, sources, budget)
-    _definitions(packer, request, sources)
+    _definitions(packer, request, resolved)
     if request.diagnostics:
         packer.add("diagnostics", "Diagnostics", "\n".join(request.diagnostics), "in range")
     supporting.fill(packer.remaining)  # the current file may have taken less than guessed
     supporting.pack(int(budget * SUPPORTING_FILE_SHARE))
+    supporting.left_out()
     repo_chars = min(packer.remaining, budget // 10) * 3
     if repo_chars > 200:
         repo = sources.repo_map(repo_chars)
@@ -352,16 +353,12 @@ def _current_file(
         packer.add("outline", f"Outline of {name}", outline, "the rest of the current file")
 
 
-def _definitions(packer: _Packer, request: ContextRequest, sources: Sources) -> None:
+def _definitions(packer: _Packer, request: ContextRequest, resolved: list[Slice]) -> None:
     """The definitions the cursor uses, as slices: the editor's first, then ours."""
     if request.secret_reason:
         return  # nothing is derived from what a secret file uses
     editor = without_overlaps(list(request.definitions))
-    ours = [
-        s
-        for s in without_overlaps(sources.definitions(request))
-        if not any(s.overlaps(e) for e in editor)
-    ]
+    ours = [s for s in without_overlaps(resolved) if not any(s.overlaps(e) for e in editor)]
     for item in editor + ours:
         if packer.remaining < 64:
             break
@@ -379,91 +376,3 @@ def _definitions(packer: _Packer, request: ContextRequest, sources: Sources) -> 
 
 def _current_title(current: OpenDocument) -> str:
     return f"Current file: {current.rel or current.uri}"
-
-
-class _Supporting:
-    """Imports, importers, open documents, related and nearby files, in that priority: read,
-    rendered and their counts started as far as they can plausibly fit (`fill`), then packed
-    one by one in priority order (`pack`)."""
-
-    def __init__(self, packer: _Packer, request: ContextRequest, sources: Sources) -> None:
-        self.packer = packer
-        self.request = request
-        self.sources = sources
-        current = request.current
-        self.rel = current.rel if current else None
-        self.seen: set[str] = {self.rel} if self.rel else set()
-        self.chosen: list[tuple[str, str, str, str, str, str]] = []
-        self.estimate = 0
-        self._candidates = self._candidates_in_order()
-
-    def _candidates_in_order(self) -> Iterator[tuple[str, str, str, OpenDocument | None]]:
-        request, sources, rel = self.request, self.sources, self.rel
-        current = request.current
-        if current is not None and rel is not None:
-            for other in sources.imports(rel, current.text, current.language):
-                yield "import", other, f"imported by {rel}", None
-            for other in sources.importers(rel)[:MAX_IMPORTERS]:
-                yield "importer", other, f"imports {rel}", None
-        for doc in request.recent:
-            yield "recent", doc.rel or doc.uri, "recently used open document", doc
-        query = _query_text(request)
-        if query:
-            for other, score in sources.related(query, MAX_RELATED, self.seen):
-                reason = f"shares rare identifiers with the selection (score {score:.1f})"
-                yield "related", other, reason, None
-        for other in sources.nearby(rel)[:MAX_NEARBY]:
-            yield "nearby", other, "in the same directory", None
-
-    def fill(self, room: int) -> None:
-        """Take candidates until their estimated tokens pass `room` (the generator resumes
-        where it stopped when there is more room later)."""
-        packer = self.packer
-        while self.estimate <= room * 1.05:
-            item = next(self._candidates, None)
-            if item is None:
-                return
-            kind, other, reason, doc = item
-            if other in self.seen:
-                continue
-            self.seen.add(other)
-            if doc is not None:
-                text, language, uri = doc.text, doc.language, doc.uri
-            else:
-                loaded = self.sources.text(other)
-                if loaded is None:
-                    continue
-                text = loaded
-                language, uri = self.sources.language(other), self.sources.uri(other)
-            title = f"{'Open file' if doc else 'File'}: {other}"
-            self.chosen.append((kind, title, text, reason, language, uri))
-            packer.start(packer.render(title, text, language)[2])
-            self.estimate += len(text) // 4
-
-    def pack(self, cap: int) -> None:
-        packer = self.packer
-        for kind, title, text, reason, language, uri in self.chosen:
-            if packer.remaining < 64:
-                break
-            packer.add(
-                kind,
-                title,
-                text,
-                reason,
-                language=language,
-                uri=uri,
-                lines=(0, text.count("\n") + 1),
-                cap=cap,
-            )
-
-
-def _query_text(request: ContextRequest) -> str:
-    current = request.current
-    if current is None:
-        return request.instruction
-    if request.selection is not None and request.selection[0] != request.selection[1]:
-        start, end = sorted(request.selection)
-        return current.text[start:end] + "\n" + request.instruction
-    lines = current.text.splitlines()
-    center = request.cursor_line or 0
-    return "\n".join(lines[max(0, center - 30) : center + 30]) + "\n" + request.instruction

@@ -15,16 +15,19 @@ from urllib.parse import unquote, urlparse
 from ..secrets.files import secret_file_reason
 from ..secrets.redact import Redactor
 from ..tokens.counter import TokenCounter
-from .builder import ContextRequest, OpenDocument, build_plan
+from .builder import ContextRequest, OpenDocument, build_plan, line_span
+from .definitions import ModuleInfo, ModuleInfos, Resolver, resolve_uses
+from .identifiers import uses_in_window, window_of
 from .import_graph import ImportGraph
 from .imports import imports_of
-from .languages import language_of
+from .languages import OTHER, language_of, normalize
 from .plan import ContextPlan
 from .repomap import repo_map
 from .resolve import FileSet, resolve_imports
 from .rules import RuleFile, read_rules
 from .search import IdentifierIndex
 from .slices import Slice
+from .slicing import group_uses, make_slices
 from .symbols import Symbol, outline, outline_text
 from .workspace import FileEntry, WorkspaceIndex
 
@@ -143,6 +146,8 @@ class ContextEngine:
         self._all_rels: tuple[int, list[str]] | None = None
         self._file_symbols: dict[str, list[Symbol]] = {}  # from files on disk: the repo map
         self._repo_map: tuple[tuple[int, int, bool], str] | None = None
+        self.infos = ModuleInfos()  # per file, by content: what definitions resolve through
+        self._file_set: tuple[int, FileSet] | None = None
         self.timings: dict[str, float] = {}
 
     # -- building ---------------------------------------------------------------------
@@ -209,6 +214,16 @@ class ContextEngine:
         if self._all_rels is None or self._all_rels[0] != generation:
             self._all_rels = (generation, [self.entry_rel(e) for e in self.index.files()])
         return self._all_rels[1]
+
+    def file_set(self) -> FileSet:
+        """Every indexed file, indexed for import resolution (the import graph's once deep)."""
+        if self.deep_ready.is_set():
+            with self._lock:
+                return self.graph.files()
+        generation = self.index.generation
+        if self._file_set is None or self._file_set[0] != generation:
+            self._file_set = (generation, FileSet(self.all_rels()))
+        return self._file_set[1]
 
     def rel(self, path: Path) -> str | None:
         root = self.index.root_of(path)
@@ -310,10 +325,7 @@ class _Sources:
 
     def imports(self, rel: str, text: str, language: str) -> list[str]:
         refs = imports_of(text, language, exact=False)
-        if self._engine.deep_ready.is_set():
-            with self._engine._lock:
-                return resolve_imports(rel, refs, language, self._engine.graph.files())
-        return resolve_imports(rel, refs, language, FileSet(self._all()))
+        return resolve_imports(rel, refs, language, self._engine.file_set())
 
     def importers(self, rel: str) -> list[str]:
         if not self._engine.deep_ready.is_set():
@@ -354,8 +366,37 @@ class _Sources:
         return (rel, text) if rel is not None and text is not None else None
 
     def definitions(self, request: ContextRequest) -> list[Slice]:
-        """Definitions of what the cursor uses, resolved in the workspace (none yet)."""
-        return []
+        """Definitions of what the selection or cursor window uses, resolved in the workspace
+        through the current file's imports, best first (identifiers.py, definitions.py)."""
+        current = request.current
+        if current is None or current.rel is None or normalize(current.language) == OTHER:
+            return []
+        rel, language = current.rel, normalize(current.language)
+        here = self._engine.infos.get(rel, current.text, language)
+        if request.selection is not None and request.selection[0] != request.selection[1]:
+            span = line_span(current.text, *sorted(request.selection))
+            lines: tuple[int, int] | None = span
+            cursor = span[0]
+        else:
+            lines, cursor = None, request.cursor_line or 0
+        window = window_of(current.text, lines, cursor)
+        uses = uses_in_window(current.text, language, window, here.symbols, cursor)
+        resolver = Resolver(self._engine.file_set(), partial(self._info, rel, here), language)
+        grouped = group_uses(resolve_uses(resolver, rel, uses, here), uses.members)
+        return make_slices(grouped, cursor, self._read, self.uri)
+
+    def _info(self, current: str, here: ModuleInfo, rel: str) -> ModuleInfo | None:
+        if rel == current:
+            return here
+        loaded = self._read(rel)
+        return loaded[2] if loaded else None
+
+    def _read(self, rel: str) -> tuple[str, str, ModuleInfo] | None:
+        text = self.text(rel)
+        if text is None:
+            return None
+        language = language_of(rel)
+        return text, language, self._engine.infos.get(rel, text, language)
 
     def excluded(self) -> list[tuple[str, str]]:
         out = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .languages import GO, JS_FAMILY, LUA, PYTHON, RUST, Masked, mask, normalize, parse_python
 
@@ -20,12 +20,16 @@ class ImportRef:
     "example.com/m/pkg"); `names` are the names taken from it where the syntax says (Python's
     `from m import a, b`, JS's `{a, b}`, a Go alias, a Rust leaf); `kind` is "import" except
     for Rust's `mod x;` ("mod") and Lua's `dofile`/`loadfile` ("file").
+    `bound` (Python) is the local name each import binds: one per name of a `from` import
+    (`from m import a as b` → ("b",)), else the alias or the first part (`import a.b` → ("a",)).
+    It is left out of comparisons: it only adds what `as` says.
     """
 
     spec: str
     line: int
     names: tuple[str, ...] = ()
     kind: str = "import"
+    bound: tuple[str, ...] = field(default=(), compare=False)
 
 
 def imports_of(text: str, language: str, *, exact: bool = True) -> list[ImportRef]:
@@ -44,8 +48,8 @@ def imports_of(text: str, language: str, *, exact: bool = True) -> list[ImportRe
     return _scan(text, language, scanner) if scanner else []
 
 
-# A scanner yields (offset of the statement, spec, names, kind) from masked code.
-_Found = tuple[int, str, tuple[str, ...], str]
+# A scanner yields (offset of the statement, spec, names, kind, bound) from masked code.
+_Found = tuple[int, str, tuple[str, ...], str, tuple[str, ...]]
 
 
 def _scan(
@@ -54,7 +58,9 @@ def _scan(
     masked = mask(text, language)
     found = sorted(scanner(masked), key=lambda item: item[0])
     lines = masked.lines_at(item[0] for item in found)
-    return [ImportRef(spec, lines[at], names, kind) for at, spec, names, kind in found]
+    return [
+        ImportRef(spec, lines[at], names, kind, bound) for at, spec, names, kind, bound in found
+    ]
 
 
 def _python_ast(tree: ast.Module) -> list[ImportRef]:
@@ -62,11 +68,15 @@ def _python_ast(tree: ast.Module) -> list[ImportRef]:
     for node in _statements(tree.body):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                found.append((node.lineno, node.col_offset, ImportRef(alias.name, node.lineno - 1)))
+                local = (alias.asname or alias.name.partition(".")[0],)
+                ref = ImportRef(alias.name, node.lineno - 1, bound=local)
+                found.append((node.lineno, node.col_offset, ref))
         elif isinstance(node, ast.ImportFrom):
             spec = "." * node.level + (node.module or "")
             names = tuple(alias.name for alias in node.names)
-            found.append((node.lineno, node.col_offset, ImportRef(spec, node.lineno - 1, names)))
+            bound = tuple(alias.asname or alias.name for alias in node.names)
+            ref = ImportRef(spec, node.lineno - 1, names, bound=bound)
+            found.append((node.lineno, node.col_offset, ref))
     found.sort(key=lambda item: item[:2])
     return [ref for _, _, ref in found]
 
@@ -106,20 +116,28 @@ def _python_scan(masked: Masked) -> Iterator[_Found]:
         if not _free(masked.code, m.start()):
             continue
         module = "".join(m.group("mod").split())
-        names = tuple(n for n in _python_names(m.group("rest")) if _DOTTED.fullmatch(n))
+        pairs = [p for p in _python_names(m.group("rest")) if _DOTTED.fullmatch(p[0])]
         taken.add(m.start("kw"))
-        if module and names:
-            yield m.start(), module, names, "import"
+        if module and pairs:
+            names, bound = tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)
+            yield m.start(), module, names, "import", bound
     for m in _PY_IMPORT.finditer(masked.code):
         if m.start() not in taken and _free(masked.code, m.start()):
-            for name in _python_names(m.group("rest")):
+            for name, local in _python_names(m.group("rest")):
                 if name != "*" and _DOTTED.fullmatch(name):
-                    yield m.start(), name, (), "import"
+                    yield m.start(), name, (), "import", (local,)
 
 
-def _python_names(rest: str) -> list[str]:
+def _python_names(rest: str) -> list[tuple[str, str]]:
+    """(name, the local name it binds) per part: `a.b as c` → ("a.b", "c"), `a.b` → ("a.b", "a")."""
     parts = rest.replace("\\\n", " ").strip().strip("()").split(",")
-    return [words[0] for part in parts if (words := part.split())]
+    out = []
+    for part in parts:
+        words = part.split()
+        if words:
+            local = words[2] if len(words) > 2 and words[1] == "as" else words[0].partition(".")[0]
+            out.append((words[0], local))
+    return out
 
 
 _JS_PATTERNS = tuple(
@@ -143,7 +161,7 @@ def _js_scan(masked: Masked) -> Iterator[_Found]:
             if spec is not None and m.start("q") not in seen and _free(masked.code, m.start()):
                 seen.add(m.start("q"))
                 clause = m.groupdict().get("clause")
-                yield m.start(), spec, _js_names(clause) if clause else (), "import"
+                yield m.start(), spec, _js_names(clause) if clause else (), "import", ()
 
 
 def _js_names(clause: str) -> tuple[str, ...]:
@@ -173,7 +191,7 @@ def _go_scan(masked: Masked) -> Iterator[_Found]:
     specs += [(m.start("q"), m.group("alias")) for m in _GO_SINGLE.finditer(masked.code)]
     for at, alias in specs:
         if at in masked.strings:
-            yield at, masked.strings[at], (alias,) if alias else (), "import"
+            yield at, masked.strings[at], (alias,) if alias else (), "import", ()
 
 
 _RUST_MOD = re.compile(r"mod\s+(?:r#)?(?P<name>\w+)\s*;")
@@ -185,13 +203,13 @@ _RUST_TREE = re.compile(r"[\w:{},*\s]+")
 def _rust_scan(masked: Masked) -> Iterator[_Found]:
     for m in _RUST_MOD.finditer(masked.code):
         if _free(masked.code, m.start()):
-            yield m.start(), m.group("name"), (m.group("name"),), "mod"
+            yield m.start(), m.group("name"), (m.group("name"),), "mod", ()
     for m in _RUST_USE.finditer(masked.code):
         if not _free(masked.code, m.start()) or not _RUST_TREE.fullmatch(m["tree"]):
             continue
         tree = re.sub(r"\s*(::|[{},])\s*", r"\1", " ".join(m.group("tree").split()))
         for path, name in _use_leaves("", tree.removeprefix("::")):
-            yield m.start(), path, (name,), "import"
+            yield m.start(), path, (name,), "import", ()
 
 
 def _use_leaves(prefix: str, tree: str) -> Iterator[tuple[str, str]]:
@@ -232,4 +250,4 @@ def _lua_scan(masked: Masked) -> Iterator[_Found]:
         for m in pattern.finditer(masked.code):
             spec = masked.strings.get(m.start("q"))
             if spec and _free(masked.code, m.start()):
-                yield m.start(), spec, (), kind
+                yield m.start(), spec, (), kind, ()

@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterable
 from .imports import ImportRef
 from .languages import GO, JS_FAMILY, LUA, PYTHON, RUST, normalize
 
-__all__ = ["FileSet", "resolve_imports"]
+__all__ = ["FileSet", "python_module", "python_submodule", "resolve_imports"]
 
 
 class FileSet:
@@ -130,6 +130,19 @@ def _resolve_python(from_rel: str, ref: ImportRef, fs: FileSet) -> list[str]:
         if found:
             return found
     return []
+
+
+def python_module(from_rel: str, spec: str, fs: FileSet) -> str | None:
+    """The workspace file of the Python module `spec` (`a.b`, `.m`, `..`) seen from `from_rel`."""
+    found = _resolve_python(from_rel, ImportRef(spec, 0), fs)
+    return found[0] if found else None
+
+
+def python_submodule(fs: FileSet, module_rel: str, name: str) -> str | None:
+    """The module `name` inside the package whose `__init__` is `module_rel`, if there is one."""
+    if _base(module_rel) not in ("__init__.py", "__init__.pyi"):
+        return None
+    return _python_module(fs, _join(_dir(module_rel), name))
 
 
 def _python_module(fs: FileSet, base: str) -> str | None:

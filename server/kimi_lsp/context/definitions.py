@@ -1,0 +1,233 @@
+"""Where the names a window uses are defined: through imports, re-exports and attribute chains."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .identifiers import Uses
+from .imports import ImportRef, imports_of
+from .languages import PYTHON, mask, normalize
+from .resolve import FileSet, python_module, python_submodule, resolve_imports
+from .symbols import Symbol, outline
+
+__all__ = ["Found", "ModuleInfo", "ModuleInfos", "Resolver", "module_info"]
+
+MAX_DEPTH = 8  # re-exports followed this deep (package __init__ → module → alias)
+_DEFINING_KINDS = frozenset(
+    {"class", "function", "interface", "struct", "enum", "trait", "type", "module", "macro"}
+)
+# `Name = other.name` at the top level: an alias to follow (`_PyFuture = Future`).
+_ALIAS = re.compile(r"^([A-Za-z_]\w*)[ \t]*=[ \t]*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)[ \t]*$", re.M)
+_ALL = re.compile(r"^__all__[ \t]*\+?=[ \t]*([\[(])", re.M)
+_QUOTED = re.compile(r"""['"]([A-Za-z_]\w*)['"]""")
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleInfo:
+    """What one file defines and binds at its top level, for resolving names in it."""
+
+    symbols: tuple[Symbol, ...]
+    top: dict[str, Symbol]  # top-level definitions by name (the first of each name)
+    bindings: dict[str, tuple[ImportRef, str | None]]  # local name → import, name taken or None
+    stars: tuple[ImportRef, ...]  # `from m import *`
+    aliases: dict[str, tuple[str, ...]]  # `X = Y.z` at the top level
+    exports: frozenset[str] | None  # `__all__` when it is a literal list; None: everything
+
+
+def module_info(text: str, language: str) -> ModuleInfo:
+    """Outline and top-level bindings of a file, from a tolerant scan (no syntax tree)."""
+    language = normalize(language)
+    symbols = tuple(outline(text, language, exact=False))
+    top: dict[str, Symbol] = {}
+    for symbol in symbols:
+        if symbol.depth == 0:
+            top.setdefault(symbol.name, symbol)
+    bindings: dict[str, tuple[ImportRef, str | None]] = {}
+    stars: list[ImportRef] = []
+    for ref in imports_of(text, language, exact=False):
+        if language != PYTHON:
+            for name in ref.names:
+                if name not in ("*", "default"):
+                    bindings.setdefault(name, (ref, name))
+        elif not ref.names:  # `import a.b` binds a (module a), `import a.b as c` binds c
+            local = ref.bound[0] if ref.bound else ref.spec.partition(".")[0]
+            head = ref.spec.partition(".")[0]
+            spec = head if local == head else ref.spec
+            bindings.setdefault(local, (ImportRef(spec, ref.line), None))
+        else:
+            for name, local in zip(ref.names, ref.bound or ref.names, strict=False):
+                if name == "*":
+                    stars.append(ref)
+                else:
+                    bindings.setdefault(local, (ref, name))
+    aliases: dict[str, tuple[str, ...]] = {}
+    exports: frozenset[str] | None = None
+    if language == PYTHON:
+        code = mask(text, PYTHON).code
+        for m in _ALIAS.finditer(code):
+            if m.group(2) not in ("None", "True", "False"):
+                aliases.setdefault(m.group(1), tuple(m.group(2).split(".")))
+        exports = _exports(text, code)
+    return ModuleInfo(symbols, top, bindings, tuple(stars), aliases, exports)
+
+
+def _exports(text: str, code: str) -> frozenset[str] | None:
+    """The names of a literal `__all__` (all its assignments), None when it is computed."""
+    names: set[str] = set()
+    found = False
+    for m in _ALL.finditer(code):
+        close = "]" if m.group(1) == "[" else ")"
+        end = code.find(close, m.end())
+        if end < 0 or re.search(r"[A-Za-z_]", code[m.end() : end].replace('""', "")
+                                .replace("''", "")):  # fmt: skip
+            return None  # built from other lists: every name may be exported
+        names.update(_QUOTED.findall(text, m.end(), end))
+        found = True
+    return frozenset(names) if found else None
+
+
+class ModuleInfos:
+    """ModuleInfo per file, remembered by content (thread-safe, least recently used dropped)."""
+
+    def __init__(self, entries: int = 4_096) -> None:
+        self._entries = entries
+        self._cache: OrderedDict[tuple[str, int, int], ModuleInfo] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, rel: str, text: str, language: str) -> ModuleInfo:
+        key = (rel, hash(text), len(text))
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        info = module_info(text, language)
+        with self._lock:
+            self._cache[key] = info
+            while len(self._cache) > self._entries:
+                self._cache.popitem(last=False)
+        return info
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """Where a chain led: a definition (`symbol`) in `rel`, or the module `rel` itself."""
+
+    rel: str
+    symbol: Symbol | None
+    members: tuple[str, ...] = ()  # the rest of the chain past a class: members it uses
+
+
+@dataclass(slots=True)
+class Resolver:
+    """Follows names from one file to their definitions in the workspace."""
+
+    files: FileSet
+    info: Callable[[str], ModuleInfo | None]  # None: not a readable workspace file
+    language: str
+    _names: dict[tuple[str, str], Found | None] = field(default_factory=dict)
+
+    def chain(self, rel: str, chain: tuple[str, ...]) -> Found | None:
+        """The definition `chain` (`futures._PyFuture`, `Task`) names, seen from `rel`."""
+        found = self.name(rel, chain[0])
+        rest = chain[1:]
+        while found is not None and rest:
+            if found.symbol is None:  # a module: its attribute is a name defined in it
+                inner = self.name(found.rel, rest[0])
+                if inner is None:
+                    return found
+                found, rest = inner, rest[1:]
+            else:
+                return Found(found.rel, found.symbol, rest[:1])
+        return found
+
+    def name(self, rel: str, name: str, depth: int = 0) -> Found | None:
+        key = (rel, name)
+        if key not in self._names:
+            self._names[key] = None  # a cycle of re-exports ends here
+            self._names[key] = self._name(rel, name, depth) if depth <= MAX_DEPTH else None
+        return self._names[key]
+
+    def _name(self, rel: str, name: str, depth: int) -> Found | None:
+        info = self.info(rel)
+        if info is None:
+            return None
+        symbol = info.top.get(name)
+        if symbol is not None and symbol.kind in _DEFINING_KINDS:
+            return Found(rel, symbol)
+        alias = info.aliases.get(name)
+        if alias is not None and alias[0] != name:
+            target = self.chain(rel, alias)
+            if target is not None and target.symbol is not None:
+                return target
+        if symbol is not None:
+            return Found(rel, symbol)
+        bound = info.bindings.get(name)
+        if bound is not None:
+            return self._imported(rel, *bound, depth)
+        for ref in info.stars:
+            module = self._module(rel, ref)
+            inner = self.info(module) if module else None
+            if module and inner and (inner.exports is None or name in inner.exports):
+                found = self.name(module, name, depth + 1)
+                if found is not None:
+                    return found
+        if normalize(self.language) == PYTHON:
+            sub = python_submodule(self.files, rel, name)
+            return Found(sub, None) if sub else None
+        return None
+
+    def _imported(self, rel: str, ref: ImportRef, taken: str | None, depth: int) -> Found | None:
+        if taken is not None and normalize(self.language) == PYTHON:
+            sub = self._submodule(rel, ref.spec, taken)
+            if sub is not None:
+                return Found(sub, None)  # `from . import futures`: a module
+        module = self._module(rel, ref)
+        if module is None:
+            return None
+        if taken is None:
+            return Found(module, None)
+        return self.name(module, taken, depth + 1)
+
+    def _submodule(self, rel: str, spec: str, name: str) -> str | None:
+        joined = f"{spec}{name}" if spec.endswith(".") else f"{spec}.{name}"
+        found = python_module(rel, joined, self.files)
+        if found is None:
+            return None
+        stem = "/" + found.removesuffix(".pyi").removesuffix(".py").removesuffix("/__init__")
+        if stem.endswith(f"/{name}"):  # not a shorter prefix of the dotted name
+            return found
+        return None
+
+    def _module(self, rel: str, ref: ImportRef) -> str | None:
+        if normalize(self.language) == PYTHON:
+            return python_module(rel, ref.spec, self.files)
+        found = resolve_imports(rel, [ImportRef(ref.spec, ref.line, (), ref.kind)], self.language,
+                                self.files)  # fmt: skip
+        return found[0] if found else None
+
+
+def resolve_uses(
+    resolver: Resolver, rel: str, uses: Uses, here: ModuleInfo
+) -> list[tuple[Found, tuple[str, ...], list[int]]]:
+    """(definition, chain as written, lines it is used on) for every chain the workspace
+    defines outside `rel` (names the current file defines itself are already sent)."""
+    out = []
+    for written, lines in uses.chains.items():
+        chain = written
+        for size in (2, 1):  # a typed local: `t.done()` with `t: Task` → Task.done
+            typed = uses.types.get(written[:size])
+            if typed is not None and len(written) >= size:
+                chain = typed + written[size:]
+                break
+        if chain[0] in ("self", "cls", "super") or (chain[0] in here.top and chain == written):
+            continue
+        found = resolver.chain(rel, chain)
+        if found is None or found.rel == rel:
+            continue
+        out.append((found, written, lines))
+    return out

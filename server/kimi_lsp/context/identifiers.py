@@ -1,0 +1,279 @@
+"""The names a cursor window uses: identifiers and attribute chains, with the lines they are on."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import keyword
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from .languages import PYTHON, mask, normalize
+from .symbols import Symbol
+
+__all__ = ["WINDOW_LINES", "Uses", "enclosing", "uses_in_window", "window_of"]
+
+WINDOW_LINES = 15  # lines either side of the cursor whose names count as "used here"
+MAX_HEADER_LINES = 8
+_CONTAINER_KINDS = frozenset({"class", "function", "method", "struct", "impl", "trait"})
+_SKIP = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {"self", "cls", "this", "super"}
+_OTHER_KEYWORDS = frozenset(
+    [
+        "const",
+        "let",
+        "var",
+        "function",
+        "return",
+        "new",
+        "typeof",
+        "instanceof",
+        "import",
+        "export",
+        "from",
+        "default",
+        "func",
+        "package",
+        "type",
+        "struct",
+        "interface",
+        "fn",
+        "pub",
+        "mut",
+        "impl",
+        "use",
+        "mod",
+        "crate",
+        "match",
+        "local",
+        "then",
+        "end",
+        "elseif",
+        "nil",
+        "true",
+        "false",
+        "null",
+        "undefined",
+        "void",
+        "static",
+        "extends",
+        "implements",
+        "enum",
+        "string",
+        "number",
+        "boolean",
+        "any",
+        "unknown",
+        "never",
+        "int",
+        "bool",
+        "error",
+    ]
+)
+_CHAIN = re.compile(r"(?<![\w$.])[A-Za-z_$][\w$]*(?:(?:\.|::)[A-Za-z_$][\w$]*)*")
+_ANNOTATED = re.compile(r"([A-Za-z_]\w*)\s*:\s*([A-Za-z_][\w.]*)")
+
+
+@dataclass(slots=True)
+class Uses:
+    """What the window uses. `chains` maps a name as written (`("futures", "_PyFuture")`) to
+    the 0-based lines it is on; `types` maps a local (`("t",)`, `("self", "x")`) to its
+    annotation's chain; `members` are the attribute names used (a class's members used)."""
+
+    chains: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
+    types: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
+    members: set[str] = field(default_factory=set)
+
+    def add(self, chain: tuple[str, ...], line: int) -> None:
+        self.members.update(chain[1:])
+        if not chain or (len(chain) == 1 and chain[0] in _SKIP):
+            return
+        lines = self.chains.setdefault(chain, [])
+        if line not in lines:
+            lines.append(line)
+
+
+def window_of(text: str, lines: tuple[int, int] | None, cursor: int | None) -> tuple[int, int]:
+    """The window of 0-based lines [first, last] a request looks at: the selection's lines, or
+    WINDOW_LINES either side of the cursor."""
+    total = text.count("\n") + 1
+    if lines is not None:
+        return max(0, lines[0]), min(total - 1, max(lines[0], lines[1] - 1))
+    center = min(max(cursor or 0, 0), total - 1)
+    return max(0, center - WINDOW_LINES), min(total - 1, center + WINDOW_LINES)
+
+
+def enclosing(symbols: Sequence[Symbol], line: int) -> list[Symbol]:
+    """The definitions around `line`, outermost first (classes and functions only)."""
+    out = [
+        s
+        for s in symbols
+        if s.kind in _CONTAINER_KINDS and s.line <= line <= (s.end_line or s.line)
+    ]
+    return sorted(out, key=lambda s: (s.depth, s.line))
+
+
+def uses_in_window(
+    text: str, language: str, window: tuple[int, int], symbols: Sequence[Symbol], cursor: int
+) -> Uses:
+    """The names the window uses plus those in the headers (signature, annotations, bases) of
+    the definitions around `cursor`. Python is read with `ast` when the enclosing top-level
+    block parses, else (and for other languages) as tokens with comments and strings blanked."""
+    around = enclosing(symbols, cursor)
+    if normalize(language) == PYTHON:
+        parsed = _python_uses(text, window, around, cursor)
+        if parsed is not None:
+            return parsed
+    return _token_uses(text, language, window, around, Uses())
+
+
+# -- Python, from the syntax tree ------------------------------------------------------------
+
+
+def _python_uses(
+    text: str, window: tuple[int, int], around: list[Symbol], cursor: int
+) -> Uses | None:
+    lines = text.split("\n")
+    if around:
+        top = around[0]
+        first, last = top.line, top.end_line or top.line
+        while first > 0 and lines[first - 1].lstrip().startswith("@"):
+            first -= 1  # decorators belong to the block
+    else:
+        first, last = window
+    source = "\n".join(lines[first : last + 1])
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    uses = Uses()
+    # The window's lines outside the parsed block (before or after it) are read as tokens.
+    if window[0] < first:
+        _token_uses(text, PYTHON, (window[0], first - 1), [], uses)
+    if window[1] > last:
+        _token_uses(text, PYTHON, (last + 1, window[1]), [], uses)
+    low, high = window[0] - first + 1, window[1] - first + 1  # ast lines are 1-based
+    for definition in _containing(tree.body, cursor - first + 1):
+        _header_uses(definition, uses, first)
+    for statement in tree.body:
+        _visit(statement, low, high, first, uses)
+    return uses
+
+
+_Def = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+
+
+def _containing(body: list[ast.stmt], line: int) -> Iterator[_Def]:
+    for node in body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            if start <= line <= (node.end_lineno or node.lineno):
+                yield node
+                yield from _containing(node.body, line)
+
+
+def _header_uses(node: _Def, uses: Uses, offset: int) -> None:
+    """Bases, decorators, annotations of the definition; parameters' and fields' types."""
+    parts: list[ast.expr] = list(node.decorator_list)
+    if isinstance(node, ast.ClassDef):
+        parts += node.bases + [k.value for k in node.keywords]
+        for item in node.body:
+            if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                _typed(uses, ("self", item.target.id), item.annotation)
+    else:
+        args = node.args
+        every = args.posonlyargs + args.args + args.kwonlyargs
+        every += [a for a in (args.vararg, args.kwarg) if a is not None]
+        for arg in every:
+            if arg.annotation is not None:
+                parts.append(arg.annotation)
+                _typed(uses, (arg.arg,), arg.annotation)
+        parts += [d for d in args.defaults + args.kw_defaults if d is not None]
+        if node.returns is not None:
+            parts.append(node.returns)
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.AnnAssign):  # self.x: Foo = … inside a method
+                target = _chain(inner.target)
+                if target and target[0] == "self":
+                    _typed(uses, target, inner.annotation)
+    for part in parts:
+        _visit(part, 0, 1 << 30, offset, uses)
+
+
+def _typed(uses: Uses, local: tuple[str, ...], annotation: ast.expr) -> None:
+    chain = _annotation_chain(annotation)
+    if chain:
+        uses.types[local] = chain
+
+
+def _annotation_chain(node: ast.expr) -> tuple[str, ...] | None:
+    """The class an annotation names: `Task`, `m.Task`, `"Task"`, `Task | None`,
+    `Optional[Task]`."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        parts = tuple(node.value.strip().split("."))
+        return parts if all(p.isidentifier() for p in parts) else None
+    if isinstance(node, ast.BinOp):
+        left = _annotation_chain(node.left)
+        return left if left and left != ("None",) else _annotation_chain(node.right)
+    optional = (("Optional",), ("typing", "Optional"))
+    if isinstance(node, ast.Subscript) and _chain(node.value) in optional:
+        return _annotation_chain(node.slice)
+    chain = _chain(node)
+    return chain if chain and chain != ("None",) else None
+
+
+def _chain(node: ast.AST) -> tuple[str, ...] | None:
+    parts: list[str] = []
+    at: ast.AST = node
+    while isinstance(at, ast.Attribute):
+        parts.append(at.attr)
+        at = at.value
+    if isinstance(at, ast.Name):
+        parts.append(at.id)
+        return tuple(reversed(parts))
+    if isinstance(at, ast.Call) and parts:  # super().x, f().x: only the members count
+        return ("super", *reversed(parts)) if _chain(at.func) == ("super",) else None
+    return None
+
+
+def _visit(node: ast.AST, low: int, high: int, offset: int, uses: Uses) -> None:
+    """Record every name and attribute chain on lines [low, high] (1-based, in `node`'s tree)."""
+    end = getattr(node, "end_lineno", None)
+    start = getattr(node, "lineno", None)
+    if start is not None and end is not None and (end < low or start > high):
+        return
+    if isinstance(node, ast.Attribute | ast.Name) and start is not None:
+        chain = _chain(node)
+        if chain is not None:
+            uses.add(chain, start - 1 + offset)
+            return
+    if isinstance(node, ast.Attribute):
+        uses.members.add(node.attr)
+    for child in ast.iter_child_nodes(node):
+        _visit(child, low, high, offset, uses)
+
+
+# -- any language, from tokens ---------------------------------------------------------------
+
+
+def _token_uses(
+    text: str, language: str, window: tuple[int, int], around: list[Symbol], uses: Uses
+) -> Uses:
+    code = mask(text, language).code.split("\n")
+    rows = set(range(window[0], window[1] + 1))
+    for symbol in around:
+        header = range(symbol.line, min(symbol.line + MAX_HEADER_LINES, len(code)))
+        for row in header:
+            rows.add(row)
+            for name, annotation in _ANNOTATED.findall(code[row]):
+                uses.types[(name,)] = tuple(annotation.split("."))
+            if code[row].rstrip().endswith((":", "{")):
+                break
+    for row in sorted(rows):
+        if row >= len(code):
+            break
+        for m in _CHAIN.finditer(code[row]):
+            chain = tuple(p for p in re.split(r"\.|::", m.group()) if p)
+            if chain[0] not in _OTHER_KEYWORDS:
+                uses.add(chain, row)
+    return uses

@@ -1,0 +1,164 @@
+"""Supporting files: imports (used ones first), importers, open documents, related and nearby."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .slices import Slice
+
+if TYPE_CHECKING:
+    from .builder import ContextRequest, OpenDocument, Sources, _Packer
+
+MAX_IMPORTERS = 12
+MAX_RELATED = 12
+MAX_NEARBY = 200
+# A supporting file goes whole when it is at most this share of the budget (or WHOLE_MIN_TOKENS
+# tokens); a bigger import, importer or nearby file goes as its outline.
+WHOLE_FILE_SHARE = 0.05
+WHOLE_MIN_TOKENS = 512
+OUTLINED_KINDS = frozenset({"import", "importer", "nearby"})
+LISTED_KINDS = ("import", "importer")  # left out ones are named in the manifest's `excluded`
+
+
+@dataclass(frozen=True, slots=True)
+class _Chosen:
+    kind: str
+    title: str
+    text: str
+    reason: str
+    language: str
+    uri: str
+    whole: bool
+
+
+class Supporting:
+    """Candidates in priority order: read, rendered and their counts started as far as they can
+    plausibly fit (`fill`), then packed one by one in that order (`pack`); `left_out` names
+    the imports and importers that did not fit."""
+
+    def __init__(
+        self,
+        packer: _Packer,
+        request: ContextRequest,
+        sources: Sources,
+        budget: int,
+        resolved: list[Slice],
+    ) -> None:
+        self.packer = packer
+        self.request = request
+        self.sources = sources
+        self.budget = budget
+        current = request.current
+        self.rel = current.rel if current else None
+        self.seen: set[str] = {self.rel} if self.rel else set()
+        self.chosen: list[_Chosen] = []
+        self.estimate = 0
+        self.whole_chars = 4 * max(WHOLE_MIN_TOKENS, int(budget * WHOLE_FILE_SHARE))
+        # Modules whose definitions the cursor uses, best first: their imports go first.
+        self.used: dict[str, int] = {}
+        for item in sorted(resolved, key=lambda s: s.rank):
+            if item.rel is not None:
+                self.used.setdefault(item.rel, len(self.used))
+        self._candidates = self._candidates_in_order()
+
+    def _imports(self) -> list[str]:
+        current = self.request.current
+        if current is None or self.rel is None:
+            return []
+        found = self.sources.imports(self.rel, current.text, current.language)
+        order = {rel: i for i, rel in enumerate(found)}
+        return sorted(found, key=lambda r: (self.used.get(r, len(self.used)), order[r]))
+
+    def _candidates_in_order(self) -> Iterator[tuple[str, str, str, OpenDocument | None]]:
+        request, sources, rel = self.request, self.sources, self.rel
+        for other in self._imports():
+            yield "import", other, f"imported by {rel}", None
+        if rel is not None:
+            for other in sources.importers(rel)[:MAX_IMPORTERS]:
+                yield "importer", other, f"imports {rel}", None
+        for doc in request.recent:
+            yield "recent", doc.rel or doc.uri, "recently used open document", doc
+        query = query_text(request)
+        if query:
+            for other, score in sources.related(query, MAX_RELATED, self.seen):
+                reason = f"shares rare identifiers with the selection (score {score:.1f})"
+                yield "related", other, reason, None
+        for other in sources.nearby(rel)[:MAX_NEARBY]:
+            yield "nearby", other, "in the same directory", None
+
+    def fill(self, room: int) -> None:
+        """Take candidates until their estimated tokens pass `room` (the generator resumes
+        where it stopped when there is more room later)."""
+        while self.estimate <= room * 1.05:
+            item = next(self._candidates, None)
+            if item is None:
+                return
+            kind, other, reason, doc = item
+            if other in self.seen:
+                continue
+            self.seen.add(other)
+            chosen = self._choose(kind, other, reason, doc)
+            if chosen is None:
+                continue
+            self.chosen.append(chosen)
+            packer = self.packer
+            packer.start(packer.render(chosen.title, chosen.text, chosen.language)[2])
+            self.estimate += len(chosen.text) // 4
+
+    def _choose(
+        self, kind: str, other: str, reason: str, doc: OpenDocument | None
+    ) -> _Chosen | None:
+        if doc is not None:
+            return _Chosen(kind, f"Open file: {other}", doc.text, reason, doc.language, doc.uri,
+                           True)  # fmt: skip
+        text = self.sources.text(other)
+        if text is None:
+            return None
+        language, uri = self.sources.language(other), self.sources.uri(other)
+        if kind in OUTLINED_KINDS and len(text) > self.whole_chars:
+            outline = self.sources.outline(other, text, language)
+            if outline:
+                lines = text.count("\n") + 1
+                why = f"{reason}; its outline ({lines} lines are too many to send whole)"
+                return _Chosen(kind, f"Outline of {other}", outline, why, language, uri, False)
+        return _Chosen(kind, f"File: {other}", text, reason, language, uri, True)
+
+    def pack(self, cap: int) -> None:
+        packer = self.packer
+        for item in self.chosen:
+            if packer.remaining < 64:
+                break
+            lines = (0, item.text.count("\n") + 1) if item.whole else None
+            packer.add(
+                item.kind, item.title, item.text, item.reason,
+                language=item.language, uri=item.uri, lines=lines, cap=cap,
+            )  # fmt: skip
+
+    def left_out(self) -> None:
+        """Name the imports and importers that were not packed at all, and why."""
+        packer = self.packer
+        reason = f"left out: did not fit the {self.budget}-token budget"
+        skipped = {uri for uri, _ in packer.skipped}
+        for item in self.chosen:
+            if item.kind in LISTED_KINDS and item.uri not in packer.used | skipped:
+                packer.skipped.append((item.uri, reason))
+        for kind, other, _, _ in self._candidates:
+            if kind not in LISTED_KINDS:
+                break
+            if other not in self.seen:
+                self.seen.add(other)
+                packer.skipped.append((self.sources.uri(other), reason))
+
+
+def query_text(request: ContextRequest) -> str:
+    current = request.current
+    if current is None:
+        return request.instruction
+    if request.selection is not None and request.selection[0] != request.selection[1]:
+        start, end = sorted(request.selection)
+        return current.text[start:end] + "\n" + request.instruction
+    lines = current.text.splitlines()
+    center = request.cursor_line or 0
+    return "\n".join(lines[max(0, center - 30) : center + 30]) + "\n" + request.instruction

@@ -1,0 +1,123 @@
+"""Definitions first: identifiers a window uses, their resolution through imports, slices."""
+
+from __future__ import annotations
+
+from kimi_lsp.context.definitions import ModuleInfo, Resolver, module_info, resolve_uses
+from kimi_lsp.context.identifiers import uses_in_window, window_of
+from kimi_lsp.context.imports import imports_of
+from kimi_lsp.context.resolve import FileSet
+from kimi_lsp.context.slicing import group_uses, make_slices, rank_of, slice_text
+from kimi_lsp.context.symbols import outline
+
+FILES = {
+    "pkg/__init__.py": "from .futures import *\nfrom .shapes import Square as Sq\n",
+    "pkg/futures.py": (
+        "__all__ = ('Future', 'wrap')\n\n\nclass Future:\n    '''A future.'''\n\n"
+        "    def done(self):\n        return True\n\n\n_PyFuture = Future\n\n\n"
+        "def wrap(x):\n    return x\n"
+    ),
+    "pkg/shapes.py": "class Square:\n    side: int\n\n\ndef area(s):\n    return s.side ** 2\n",
+    "pkg/tasks.py": (
+        "from . import futures\n"
+        "from .shapes import area as surface\n"
+        "import pkg.shapes\n"
+        "from pkg import Future, Sq\n\n\n"
+        "class Task(futures._PyFuture):\n"
+        "    def run(self, f: Future) -> None:\n"
+        "        surface(pkg.shapes.Square())\n"
+        "        f.done()\n"
+        "        Sq()\n"
+    ),
+}
+
+
+def resolver() -> Resolver:
+    infos = {rel: module_info(text, "python") for rel, text in FILES.items()}
+    return Resolver(FileSet(FILES), infos.get, "python")
+
+
+def resolved_names(rel: str, cursor: int) -> dict[str, tuple[str, str | None]]:
+    text = FILES[rel]
+    here = module_info(text, "python")
+    uses = uses_in_window(text, "python", window_of(text, None, cursor), here.symbols, cursor)
+    out = {}
+    for found, written, _ in resolve_uses(resolver(), rel, uses, here):
+        out[".".join(written)] = (found.rel, found.symbol.name if found.symbol else None)
+    return out
+
+
+def test_imports_record_the_names_they_bind() -> None:
+    text = "import a.b\nimport a.b as c\nfrom .m import X as Y, Z\nfrom .f import *\n"
+    for exact in (True, False):
+        bound = [(r.spec, r.bound) for r in imports_of(text, "python", exact=exact)]
+        assert bound == [("a.b", ("a",)), ("a.b", ("c",)), (".m", ("Y", "Z")), (".f", ("*",))]
+
+
+def test_window_uses_names_chains_and_the_enclosing_signature() -> None:
+    text = FILES["pkg/tasks.py"]
+    symbols = outline(text, "python", exact=False)
+    uses = uses_in_window(text, "python", (9, 9), symbols, 9)  # only `f.done()` in the window
+    assert ("f", "done") in uses.chains and uses.chains[("f", "done")] == [9]
+    assert ("futures", "_PyFuture") in uses.chains  # the class's base
+    assert ("Future",) in uses.chains  # the method's annotation
+    assert uses.types[("f",)] == ("Future",)
+    assert "done" in uses.members
+    assert ("surface",) not in uses.chains  # line 8 is outside the window
+
+
+def test_window_of_a_file_that_does_not_parse_uses_tokens() -> None:
+    text = "from m import Thing\n\ndef f(x: Thing):\n    y = Thing.make(  # unfinished\n    z = \n"
+    symbols = outline(text, "python", exact=False)
+    uses = uses_in_window(text, "python", window_of(text, None, 3), symbols, 3)
+    assert ("Thing", "make") in uses.chains
+    assert uses.types[("x",)] == ("Thing",)
+
+
+def test_resolution_through_each_import_form() -> None:
+    found = resolved_names("pkg/tasks.py", 8)
+    assert found["futures._PyFuture"] == ("pkg/futures.py", "Future")  # alias followed
+    assert found["surface"] == ("pkg/shapes.py", "area")  # from .m import X as Y
+    assert found["pkg.shapes.Square"] == ("pkg/shapes.py", "Square")  # import a.b; a.b.C
+    assert found["Future"] == ("pkg/futures.py", "Future")  # package re-export via *
+    assert found["Sq"] == ("pkg/shapes.py", "Square")  # re-export with an alias
+    assert found["f.done"] == ("pkg/futures.py", "Future")  # annotated parameter → its class
+    assert "Task" not in found  # defined in the current file: already sent
+
+
+def test_star_import_respects_all() -> None:
+    infos = {rel: module_info(text, "python") for rel, text in FILES.items()}
+    r = Resolver(FileSet(FILES), infos.get, "python")
+    assert r.name("pkg/__init__.py", "wrap") is not None
+    assert r.name("pkg/__init__.py", "_PyFuture") is None  # not in futures.__all__
+
+
+def test_slices_name_why_and_rank_by_distance_and_count() -> None:
+    rel = "pkg/tasks.py"
+    text = FILES[rel]
+    here = module_info(text, "python")
+    uses = uses_in_window(text, "python", window_of(text, None, 6), here.symbols, 6)
+    grouped = group_uses(resolve_uses(resolver(), rel, uses, here), uses.members)
+
+    def read(other: str) -> tuple[str, str, ModuleInfo]:
+        return FILES[other], "python", module_info(FILES[other], "python")
+
+    slices = make_slices(grouped, 6, read, lambda other: f"file:///ws/{other}")
+    first = slices[0]
+    assert first.rel == "pkg/futures.py" and first.text.startswith("class Future:")
+    assert first.reason.startswith("defines `Future`, `_PyFuture`")
+    assert first.rank == min(s.rank for s in slices)
+    assert rank_of([10], 0) > rank_of([3], 0) > rank_of([3, 3, 3], 0)
+
+
+def test_a_big_class_is_its_head_member_headers_and_the_members_used() -> None:
+    method = "    def m{0}(self):\n        x = {0}\n        return x\n\n"
+    methods = "".join(method.format(i) for i in range(40))
+    text = f"class Big:\n    '''Doc.'''\n    size = 1\n\n{methods}"
+    symbols = outline(text, "python", exact=False)
+    big = symbols[0]
+    body, span = slice_text(text, "python", big, symbols, {"m7"})
+    assert span == (0, big.end_line + 1 if big.end_line is not None else 1)
+    assert "'''Doc.'''" in body and "size = 1" in body
+    assert "    def m7(self):\n        x = 7\n        return x" in body  # used: whole
+    assert "    def m8(self): ...  # line" in body  # not used: its header
+    assert body.count("\n") < text.count("\n") / 2

@@ -1,0 +1,36 @@
+"""Supporting files: used imports first, big ones as outlines, the ones left out named."""
+
+from __future__ import annotations
+
+from kimi_lsp.context.builder import build_plan
+
+from .test_builder import COUNTER, FakeSources, _slice, no_redaction, python_file, request
+
+
+def test_big_imports_go_as_outlines_small_ones_whole_used_ones_first() -> None:
+    files = {"small.py": python_file("s", 3), "big.py": python_file("b", 400)}
+    sources = FakeSources(
+        files,
+        {"main.py": ["small.py", "big.py"]},
+        definitions=[_slice("big.py", (0, 2), "defines `b_0`, used at line 1")],
+    )
+    plan = build_plan(request("x = b_0(1)\n"), sources, COUNTER, no_redaction, 10_000)
+    imports = [s for s in plan.sections if s.kind == "import"]
+    assert [s.uri for s in imports] == ["file:///ws/big.py", "file:///ws/small.py"]  # used first
+    big, small = imports
+    assert big.text.startswith("## Outline of big.py") and big.lines is None
+    assert big.reason == "imported by main.py; its outline (801 lines are too many to send whole)"
+    assert small.reason == "imported by main.py" and small.lines == (0, 7)
+    assert "def s_2(x):\n    return x + 2" in small.text
+
+
+def test_imports_that_do_not_fit_are_listed_as_left_out() -> None:
+    files = {f"m{i}.py": python_file(f"m{i}", 60) for i in range(8)}
+    sources = FakeSources(files, {"main.py": sorted(files)})
+    plan = build_plan(request(python_file("main", 200)), sources, COUNTER, no_redaction, 4_000)
+    packed = {s.uri for s in plan.sections if s.kind == "import"}
+    left = {uri for uri, reason in plan.excluded if reason.startswith("left out")}
+    assert left and not packed & left
+    assert packed | left == {f"file:///ws/m{i}.py" for i in range(8)}
+    assert ("file:///ws/m7.py", "left out: did not fit the 4000-token budget") in plan.excluded
+    assert plan.total_tokens <= 4_000
