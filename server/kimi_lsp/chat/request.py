@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ..context.focus import Location
 from ..documents import Range
 from ..model.types import Usage
 
@@ -18,6 +19,7 @@ class ChatRequest:
     uri: str | None = None  # the document the question is about, if any
     range: Range | None = None  # the selection in it
     use_context: bool = True  # False: no workspace context, only the history
+    definitions: tuple[Location, ...] = ()  # what the editor's language servers located
 
 
 @dataclass(frozen=True, slots=True)

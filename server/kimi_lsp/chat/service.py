@@ -174,7 +174,7 @@ class ChatService:
             question_message = {"role": "user", "content": question}
             return [system, *history, question_message], None, dropped
         reserved = counter.count_messages(history) - counter.count_messages([])
-        focus = Focus(uri=request.uri, range=request.range)
+        focus = Focus(uri=request.uri, range=request.range, definitions=request.definitions)
         plan = await self._ports.plan_context(focus, question, reserved)
         return render(plan, SYSTEM_PROMPTS["chat"], question, history), plan, dropped
 

@@ -12,8 +12,17 @@ from ..purpose import Purpose
 
 if TYPE_CHECKING:
     from .builder import ContextRequest, OpenDocument
+    from .slices import Slice
 
-__all__ = ["Focus", "request_for_focus"]
+__all__ = ["Focus", "Location", "request_for_focus"]
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A span of a file the editor pointed at (an LSP Location: where a definition is)."""
+
+    uri: str
+    range: Range
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +33,9 @@ class Focus:
     range: Range | None = None
     position: Position | None = None
     diagnostics: tuple[str, ...] = ()
+    # Where the editor's other language servers say the identifiers near the cursor are
+    # defined (v2 `definitions`); read into slices by whoever builds the request.
+    definitions: tuple[Location, ...] = ()
 
 
 def request_for_focus(
@@ -36,6 +48,7 @@ def request_for_focus(
     secret_reason: str | None = None,
     recent: Sequence[OpenDocument] = (),
     reserved_tokens: int = 0,
+    definitions: Sequence[Slice] = (),
 ) -> ContextRequest:
     """The request of `purpose` focused where the user is.
 
@@ -43,7 +56,8 @@ def request_for_focus(
     focus's range to offsets into that text (None when it cannot, e.g. a document read from
     disk: then only the focus's position, if any, gives the cursor line).
     `secret_reason` says the focused document is a secret file: its text never enters a
-    prompt, so an edit of it is refused here.
+    prompt, so an edit of it is refused here. `definitions` are the focus's locations,
+    already read (and checked) into slices.
     """
     # Loaded with the first request, not at start-up (the builder brings the tokenizer).
     from .builder import ContextRequest
@@ -74,4 +88,5 @@ def request_for_focus(
         recent=tuple(recent),
         reserved_tokens=reserved_tokens,
         secret_reason=secret_reason,
+        definitions=tuple(definitions),
     )

@@ -34,6 +34,7 @@ def parse_params(raw: Any) -> ChatParams:
         uri=p.optional_document_uri(body),
         range=p.optional_range(body),
         use_context=p.choice(body, "context", ("auto", "none"), "auto") == "auto",
+        definitions=p.locations(body),
     )
     return ChatParams(request, body.get("workDoneToken"))
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from ...context.focus import Focus
+from ...context.focus import Focus, Location
 from ...context.plan import ContextPlan
 from ...document_events import DocumentEvent
 from ...errors import ErrorKind, InvalidInputError, RequestFailedError
@@ -18,6 +19,7 @@ from . import params as p
 if TYPE_CHECKING:
     from ...context.builder import OpenDocument
     from ...context.engine import ContextEngine
+    from ...context.slices import Slice
     from ..server import KimiServer
 
 log = logging.getLogger(__name__)
@@ -145,6 +147,7 @@ class ContextService:
             current = self._focused_document(focus.uri)
             secret = self.engine.secret_reason(focus.uri)
         recent, open_documents = self._recent(focus.uri)
+        definitions, skipped = await self.definitions(focus.definitions, focus.uri)
         request = request_for_focus(
             purpose,
             focus,
@@ -154,16 +157,39 @@ class ContextService:
             secret_reason=secret,
             recent=recent,
             reserved_tokens=reserved_tokens,
+            definitions=definitions,
         )
         settings = self.server.settings
         budget = settings.prompt_budget()
         redactor = Redactor(settings.api_key, settings.redact_secrets)
         try:
-            return await asyncio.to_thread(
+            plan = await asyncio.to_thread(
                 self.engine.plan, request, budget, redactor, open_documents
             )
         except OverflowError as exc:
             raise RequestFailedError(ErrorKind.CONTEXT_OVERFLOW, str(exc)) from None
+        if skipped:
+            plan.excluded = sorted(set(plan.excluded) | set(skipped))
+        return plan
+
+    async def definitions(
+        self, locations: Sequence[Location], focused: str | None = None
+    ) -> tuple[list[Slice], list[tuple[str, str]]]:
+        """The editor's definitions read into slices (open documents as the user has them,
+        read on the event loop; files off it), and (uri, reason) of the ones skipped."""
+        if not locations:
+            return [], []
+        from ...context.editor_spans import read_definitions
+
+        open_texts: dict[str, tuple[str, str]] = {}
+        for location in locations:
+            document = self.server.documents.get(location.uri)
+            if document is not None:
+                open_texts[location.uri] = (document.text, document.language_id)
+        max_size = self.server.settings.max_file_size_bytes
+        return await asyncio.to_thread(
+            read_definitions, self.engine, locations, open_texts, focused, max_size
+        )
 
     def _focused_document(self, uri: str) -> OpenDocument:
         """The focused document: the editor's copy, else the file on disk, else an error."""
@@ -209,6 +235,7 @@ def parse_focus(body: dict[str, Any]) -> Focus:
         range=p.optional_range(body),
         position=p.position(position) if position is not None else None,
         diagnostics=rendered,
+        definitions=p.locations(body),
     )
 
 

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ...context.focus import Focus
+from ...context.focus import Focus, Location
 from ...context.prompt import SYSTEM_PROMPTS, render
 from ...document_events import DocumentEvent
 from ...documents import Range
@@ -51,6 +51,7 @@ class EditParams:
     mode: str
     work_done_token: Any
     diagnostics: tuple[str, ...] = ()
+    definitions: tuple[Location, ...] = ()
 
 
 def parse_params(raw: Any) -> EditParams:
@@ -58,13 +59,15 @@ def parse_params(raw: Any) -> EditParams:
     instruction = p.string(body, "instruction").strip()
     if not instruction:
         raise InvalidInputError("The edit instruction is empty: say what to change.")
+    focus = parse_focus(body)
     return EditParams(
         uri=p.document_uri(body),
         range=p.range_(body.get("range")),
         instruction=instruction,
         mode=p.choice(body, "mode", ("apply", "preview"), "apply"),
         work_done_token=body.get("workDoneToken"),
-        diagnostics=parse_focus(body).diagnostics,
+        diagnostics=focus.diagnostics,
+        definitions=focus.definitions,
     )
 
 
@@ -81,7 +84,12 @@ class _EditorLink:
 
     async def plan_messages(self, prompt: str) -> list[dict[str, Any]]:
         params = self.params
-        focus = Focus(params.uri, params.range, diagnostics=params.diagnostics)
+        focus = Focus(
+            params.uri,
+            params.range,
+            diagnostics=params.diagnostics,
+            definitions=params.definitions,
+        )
         plan = await self.server.services.context.plan("edit", focus, prompt)
         return render(plan, SYSTEM_PROMPTS["edit"], prompt)
 

@@ -18,12 +18,15 @@ from .progress import Progress
 
 if TYPE_CHECKING:
     from ...agent.fanout import RefactorOutcome
+    from ...context.builder import Counter
     from ...context.engine import ContextEngine
+    from ...context.focus import Location
     from ..server import KimiServer
 
 log = logging.getLogger(__name__)
 
 ANNOTATION = "kimiRefactor"
+REFACTOR_DEFINITION_TOKENS = 16_000  # the editor's definitions given to the planner, at most
 
 
 class _ProgressNotes:
@@ -102,6 +105,7 @@ class Refactors:
         if not instruction:
             raise InvalidInputError("The refactor instruction is empty: say what to change.")
         mode = p.choice(body, "mode", ("apply", "preview"), "apply")
+        locations = p.locations(body)
         instruction = server.redact(instruction)
         scope = body.get("scope")
         scope_files = self._scope(scope) if scope is not None else None
@@ -112,6 +116,9 @@ class Refactors:
         snapshots = {d.uri: (d.version, d.text) for d in server.documents}
         on_progress = _ProgressNotes(server, refactor_id, progress, engine.path_of)
         settings = server.settings
+        counter = await server.token_counter()
+        definitions = await self._definitions(locations, counter, settings.prompt_budget())
+        repo_map = server.redact(engine.repo_map_text(20_000))
         try:
             outcome = await run_refactor(
                 server.model,
@@ -122,8 +129,8 @@ class Refactors:
                 max_concurrency=settings.max_concurrent_requests,
                 on_progress=on_progress,
                 read_base=_read_base(engine, snapshots, default_read_base(engine)),
-                context=server.redact(engine.repo_map_text(20_000)) or None,
-                counter=await server.token_counter(),
+                context="\n\n".join(part for part in (definitions, repo_map) if part) or None,
+                counter=counter,
                 window_budget=settings.prompt_budget(),
             )
         finally:
@@ -144,6 +151,28 @@ class Refactors:
             "usage": outcome.usage.to_wire(),
             "applied": applied,
         }
+
+    async def _definitions(
+        self, locations: tuple[Location, ...], counter: Counter, window_budget: int
+    ) -> str:
+        """The editor's definitions as blocks for the planner, the editor's order first, as
+        many as fit in a share of the window (the rest is for the agent's own reading)."""
+        from ...context.builder import render_block
+
+        slices, skipped = await self.server.services.context.definitions(locations)
+        for uri, reason in skipped:
+            log.info("Refactor: %s skipped: %s", uri, reason)
+        room = min(REFACTOR_DEFINITION_TOKENS, window_budget // 4)
+        blocks: list[str] = []
+        for item in slices:
+            block = render_block(
+                f"{item.title}: {item.reason}", self.server.redact(item.text), item.language
+            )
+            tokens = counter.count(block)
+            if tokens <= room:
+                blocks.append(block)
+                room -= tokens
+        return "\n\n".join(blocks)
 
     def _scope(self, scope: Any) -> list[str]:
         body = p.obj(scope, "scope")
