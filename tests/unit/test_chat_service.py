@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from kimi_lsp.chat.commands import Slash, parse
 from kimi_lsp.chat.conversations import ConversationStore, Turn
 from kimi_lsp.chat.locks import KeyedLocks
 from kimi_lsp.chat.request import ChatRequest, DeltaKind
 from kimi_lsp.chat.service import ChatPorts, ChatService
-from kimi_lsp.config import Settings
+from kimi_lsp.config import ContextBudget, Settings
 from kimi_lsp.context.focus import Focus
 from kimi_lsp.context.plan import ContextPlan
 from kimi_lsp.model.types import ContentDelta, ModelRequest, ModelResult, StreamEvent, Usage
@@ -55,23 +56,27 @@ class FakeModel:
 class Chat:
     """A chat service over fake ports, with what it streamed to its 'client'."""
 
-    def __init__(self, counter: TokenCounter, directory: Path | None = None) -> None:
+    def __init__(
+        self, counter: TokenCounter, directory: Path | None = None, settings: Settings | None = None
+    ) -> None:
         self.model = FakeModel()
         self.deltas: list[tuple[str, int, DeltaKind, str]] = []
         self.store = ConversationStore(directory)
+        self.budgets: list[int] = []  # the budget of each context planned
 
         async def loaded() -> TokenCounter:
             return counter
 
-        async def plan(focus: Focus, question: str, reserved: int) -> ContextPlan:
-            return ContextPlan("chat", 100_000, 0, [])
+        async def plan(focus: Focus, question: str, reserved: int, budget: int) -> ContextPlan:
+            self.budgets.append(budget)
+            return ContextPlan("chat", budget, 0, [])
 
         ports = ChatPorts(
             model=lambda: self.model,
             token_counter=loaded,
             plan_context=plan,
             redact=lambda text: text,
-            settings=Settings,
+            settings=lambda: settings or Settings(),
             usage_summary=lambda: {
                 "requests": len(self.model.requests),
                 "promptTokens": 0,
@@ -211,3 +216,63 @@ def test_a_conversation_keeps_numbering_after_old_turns_drop() -> None:
     assert conversation.turns[0].user == "q5"
     conversation.clear()
     assert conversation.take_turn() == MAX_TURNS + 6
+
+
+# -- budgets: contextBudget.chat and /context all ---------------------------------------------
+
+WINDOW = 262_144 - 32_768 - 1_024
+
+
+def test_context_all_is_a_prefix_of_the_context_command() -> None:
+    assert parse("/context") == parse("/context  ")
+    assert not parse("/context").whole_window
+    alone = parse("/context all")
+    assert alone.command is Slash.CONTEXT and alone.whole_window and alone.text == ""
+    assert not alone.asks_with_whole_window  # the local report, at the whole window
+    asked = parse("/CONTEXT ALL  why is this slow?\nsee line 3")
+    assert asked.whole_window and asked.asks_with_whole_window
+    assert asked.text == "why is this slow?\nsee line 3"
+    assert not parse("/context allocation").whole_window  # only the word "all"
+    assert not parse("all of /context").whole_window
+
+
+async def test_a_chat_question_packs_to_the_chat_budget(counter: TokenCounter) -> None:
+    chat = Chat(counter)
+    answer = await chat.service.run(ChatRequest("what is this?"))
+    assert answer.content == "answer 1"
+    assert chat.budgets == [48_000]
+
+
+async def test_context_all_with_a_question_asks_it_with_the_whole_window(
+    counter: TokenCounter,
+) -> None:
+    chat = Chat(counter)
+    answer = await chat.service.run(ChatRequest("/context all what is this?"))
+    assert answer.finish_reason == "stop" and len(chat.model.requests) == 1
+    assert chat.budgets == [WINDOW]
+    assert chat.model.requests[0].messages[-1]["content"] == "what is this?"
+    # The next question has the chat budget again (and the turn's history within it).
+    await chat.service.run(ChatRequest("and then?", answer.conversation_id))
+    assert chat.budgets == [WINDOW, 48_000]
+
+
+async def test_context_alone_reports_the_chat_budget_and_context_all_the_window(
+    counter: TokenCounter,
+) -> None:
+    chat = Chat(counter)
+    report = await chat.service.run(ChatRequest("/context"))
+    whole = await chat.service.run(ChatRequest("/context all"))
+    assert report.finish_reason == whole.finish_reason == "local"
+    assert not chat.model.requests  # neither calls the model
+    assert chat.budgets == [48_000, WINDOW]
+    assert "tokens of 48000 (the chat budget" in report.content
+    assert f"tokens of {WINDOW} (the whole window" in whole.content
+
+
+async def test_the_chat_budget_setting_window_means_the_whole_window(
+    counter: TokenCounter,
+) -> None:
+    settings = Settings(context_budget=ContextBudget(chat="window"))
+    chat = Chat(counter, settings=settings)
+    await chat.service.run(ChatRequest("what is this?"))
+    assert chat.budgets == [WINDOW]

@@ -31,10 +31,21 @@ _PROMPTS = {
 LOCAL = frozenset({Slash.CONTEXT, Slash.COST, Slash.CLEAR})
 
 
+# `/context all`: the whole window instead of the chat budget. Alone it reports what a
+# question would send then; followed by a question, it asks that question with it.
+WHOLE_WINDOW_WORD = "all"
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedMessage:
     command: Slash | None
     text: str  # what the model is asked (the command's instruction plus the user's words)
+    whole_window: bool = False  # `/context all`: plan with the whole window, not the budget
+
+    @property
+    def asks_with_whole_window(self) -> bool:
+        """`/context all QUESTION`: a model turn, not the local /context report."""
+        return self.whole_window and bool(self.text)
 
 
 def parse(message: str) -> ParsedMessage:
@@ -46,6 +57,10 @@ def parse(message: str) -> ParsedMessage:
     except ValueError:
         return ParsedMessage(None, message)
     rest = rest.strip()
+    if command is Slash.CONTEXT:
+        word, *question = rest.split(maxsplit=1) or [""]
+        if word.lower() == WHOLE_WINDOW_WORD:
+            return ParsedMessage(command, question[0] if question else "", whole_window=True)
     if command in _PROMPTS:
         text = _PROMPTS[command] + (f"\n\nAlso: {rest}" if rest else "")
         return ParsedMessage(command, text)

@@ -23,11 +23,18 @@ def context_text(
     history_messages: int,
     dropped: int,
     plan: ContextPlan | None,
+    whole_window: bool = False,
 ) -> str:
-    """/context: what the next request would send, section by section."""
+    """/context: what the next request would send, section by section (/context all: what it
+    would send with the whole window)."""
+    which = (
+        "the whole window"
+        if whole_window
+        else "the chat budget; start a message with /context all for the whole window"
+    )
     lines = [
-        f"The next chat request would send about {total} tokens of {budget} "
-        f"(tokenizer: {tokenizer}).",
+        f"The next chat request would send about {total} tokens of {budget} ({which}; "
+        f"tokenizer: {tokenizer}).",
         f"- {history_messages} earlier message(s) of this conversation"
         + (f" ({dropped} older turn(s) dropped to fit)" if dropped else ""),
     ]

@@ -19,7 +19,7 @@ from ..model.types import (
     StreamEvent,
     Usage,
 )
-from .commands import LOCAL, Slash, parse
+from .commands import LOCAL, ParsedMessage, Slash, parse
 from .conversations import Conversation, ConversationStore, Turn, new_conversation_id
 from .history import history_messages
 from .local import context_text, cost_text
@@ -50,9 +50,10 @@ class ProgressReporter(Protocol):
     def end(self) -> None: ...
 
 
-# Plans the chat context around a focus for a question (already redacted), leaving the given
-# number of tokens of the budget to the conversation's history.
-PlanContext = Callable[[Focus, str, int], Awaitable[ContextPlan]]
+# Plans the chat context around a focus for a question (already redacted), within a budget
+# (tokens), leaving the given number of tokens of it to the conversation's history:
+# (focus, question, reserved, budget).
+PlanContext = Callable[[Focus, str, int, int], Awaitable[ContextPlan]]
 OnDelta = Callable[[str, int, DeltaKind, str], None]  # (conversation id, turn, kind, text)
 StartProgress = Callable[[], ProgressReporter]
 
@@ -102,8 +103,12 @@ class ChatService:
             conversation_id = new_conversation_id()
         async with self._locks.hold(conversation_id):
             conversation = self._store.get_or_create(conversation_id)
+            if parsed.asks_with_whole_window:  # `/context all QUESTION`
+                return await self.ask(
+                    conversation, parsed.text, request, progress, whole_window=True
+                )
             if parsed.command in LOCAL:
-                return await self._local(parsed.command, conversation, request)
+                return await self._local(parsed, conversation, request)
             question = parsed.text if parsed.text.strip() else request.message
             return await self.ask(conversation, question, request, progress)
 
@@ -113,11 +118,16 @@ class ChatService:
         question: str,
         request: ChatRequest,
         progress: StartProgress | None = None,
+        *,
+        whole_window: bool = False,
     ) -> ChatAnswer:
         """One model turn: `question` with context and history → the model → the history.
+        The context is packed to the chat budget (`contextBudget.chat`), or to the whole
+        window when `whole_window` (`/context all`).
 
         The caller owns `conversation` for the turn (`run` holds its lock)."""
-        messages, _, _ = await self._messages(conversation, question, request)
+        budget = self._budget(whole_window)
+        messages, _, _ = await self._messages(conversation, question, request, budget)
         # Taken before the stream starts, as its deltas carry it: a turn that fails keeps
         # its number too (in memory; its stream was cut short anyway).
         turn = conversation.take_turn()
@@ -160,14 +170,14 @@ class ChatService:
         )
 
     async def _messages(
-        self, conversation: Conversation, question: str, request: ChatRequest
+        self, conversation: Conversation, question: str, request: ChatRequest, budget: int
     ) -> tuple[Messages, ContextPlan | None, int]:
-        """The request's messages: context (unless not wanted), earlier turns, the question;
-        with the context plan and how many earlier turns were dropped to fit."""
+        """The request's messages within `budget` tokens: context (unless not wanted), earlier
+        turns, the question; with the context plan and how many earlier turns were dropped."""
         counter = await self._ports.token_counter()
         redact = self._ports.redact
         question = redact(question)
-        history, _, dropped = history_messages(conversation.turns, self._budget(), counter)
+        history, _, dropped = history_messages(conversation.turns, budget, counter)
         history = [{**m, "content": redact(m["content"])} for m in history]
         if not request.use_context:
             system = {"role": "system", "content": SYSTEM_PROMPTS["chat"]}
@@ -175,35 +185,43 @@ class ChatService:
             return [system, *history, question_message], None, dropped
         reserved = counter.count_messages(history) - counter.count_messages([])
         focus = Focus(uri=request.uri, range=request.range, definitions=request.definitions)
-        plan = await self._ports.plan_context(focus, question, reserved)
+        plan = await self._ports.plan_context(focus, question, reserved, budget)
         return render(plan, SYSTEM_PROMPTS["chat"], question, history), plan, dropped
 
     async def _local(
-        self, command: Slash, conversation: Conversation, request: ChatRequest
+        self, parsed: ParsedMessage, conversation: Conversation, request: ChatRequest
     ) -> ChatAnswer:
         """Commands answered without the model (no tokens spent). Their reply takes a turn
         number like a model's, and is saved so that the number stays taken."""
+        command = parsed.command
         if command is Slash.CLEAR:
             conversation.clear()
             text = "Conversation cleared."
         elif command is Slash.COST:
             text = cost_text(self._ports.usage_summary())
         else:
-            text = await self._context_text(conversation, request)
+            text = await self._context_text(conversation, request, parsed.whole_window)
         turn = conversation.take_turn()
         await asyncio.to_thread(self._store.save, conversation)
         self._ports.on_delta(conversation.id, turn, "content", text)
         zero = Usage(currency=self._ports.settings().pricing.currency)
         return ChatAnswer(conversation.id, turn, text, "local", zero)
 
-    async def _context_text(self, conversation: Conversation, request: ChatRequest) -> str:
+    async def _context_text(
+        self, conversation: Conversation, request: ChatRequest, whole_window: bool
+    ) -> str:
+        """/context (and /context all): what the next question would send, and in what budget."""
+        budget = self._budget(whole_window)
         messages, plan, dropped = await self._messages(
-            conversation, "(your next question)", request
+            conversation, "(your next question)", request, budget
         )
         counter = await self._ports.token_counter()
         total = counter.count_messages(messages)
         earlier = len(messages) - 2  # all but the system message and the question
-        return context_text(total, self._budget(), counter.info.name, earlier, dropped, plan)
+        name = counter.info.name
+        return context_text(total, budget, name, earlier, dropped, plan, whole_window)
 
-    def _budget(self) -> int:
-        return self._ports.settings().prompt_budget()
+    def _budget(self, whole_window: bool) -> int:
+        """The chat budget (`contextBudget.chat`), or the whole window for `/context all`."""
+        settings = self._ports.settings()
+        return settings.prompt_budget() if whole_window else settings.context_budget_for("chat")

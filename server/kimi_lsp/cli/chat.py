@@ -69,10 +69,17 @@ def _service(settings: Settings, model: ModelClient, terminal: _Terminal) -> Cha
         await asyncio.to_thread(counter.load)
         return counter
 
-    async def plan(focus: Focus, question: str, reserved: int) -> ContextPlan:
+    async def plan(focus: Focus, question: str, reserved: int, budget: int) -> ContextPlan:
         try:
             return await asyncio.to_thread(
-                plan_for_focus, focus, "chat", question, settings, counter, reserved_tokens=reserved
+                plan_for_focus,
+                focus,
+                "chat",
+                question,
+                settings,
+                counter,
+                budget=budget,
+                reserved_tokens=reserved,
             )
         except OverflowError as exc:
             raise KimiError(str(exc)) from None

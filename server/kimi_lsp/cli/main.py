@@ -49,7 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
         "target", metavar="FILE[:LINE]", help="the file, optionally :LINE (1-based)"
     )
     context.add_argument("--purpose", choices=["chat", "edit", "refactor"], default="chat")
-    context.add_argument("--budget", type=int, help="prompt token budget (default from settings)")
+    context.add_argument(
+        "--budget", type=int, help="prompt token budget (default: the purpose's contextBudget)"
+    )
     context.add_argument("--json", action="store_true", help="print the manifest as JSON")
     edit = sub.add_parser(
         "edit", help="rewrite lines of FILE as instructed; prints a unified diff (or --apply)"

@@ -9,7 +9,7 @@ from ..documents import Position, TextDocument
 from ..purpose import Purpose
 from ..secrets.redact import Redactor
 from ..tokens.counter import TokenCounter
-from .builder import OpenDocument, budget_for
+from .builder import OpenDocument
 from .engine import ContextEngine, uri_to_path
 from .focus import Focus, request_for_focus
 from .languages import language_of
@@ -38,7 +38,8 @@ def plan_for_focus(
     deep: bool = True,
 ) -> ContextPlan:
     """Index the workspace around the focused file (a file: URI, read from disk) and plan a
-    request of `purpose` focused on it (blocking)."""
+    request of `purpose` focused on it (blocking), within `budget` tokens (default: the
+    purpose's `contextBudget`)."""
     counter.load()
     path = uri_to_path(focus.uri) if focus.uri is not None else None
     root = workspace_root(path if path is not None else Path.cwd())
@@ -66,7 +67,7 @@ def plan_for_focus(
         reserved_tokens=reserved_tokens,
     )
     if budget is None:
-        budget = budget_for(settings.context_window, settings.max_output_tokens)
+        budget = settings.context_budget_for(purpose)
     redactor = Redactor(settings.api_key, settings.redact_secrets)
     return engine.plan(request, budget, redactor, {})
 

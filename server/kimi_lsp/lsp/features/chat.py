@@ -91,8 +91,8 @@ class ChatFeature:
         )
         return ChatService(ports, ConversationStore(directory))
 
-    async def _plan(self, focus: Focus, question: str, reserved: int) -> ContextPlan:
-        return await self._server.services.context.plan("chat", focus, question, reserved)
+    async def _plan(self, focus: Focus, question: str, reserved: int, budget: int) -> ContextPlan:
+        return await self._server.services.context.plan("chat", focus, question, reserved, budget)
 
     def _delta(self, conversation_id: str, turn: int, kind: DeltaKind, text: str) -> None:
         self._server.notify(

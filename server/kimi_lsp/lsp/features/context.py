@@ -131,7 +131,12 @@ class ContextService:
                 log.info("The workspace index is still building; going on without it")
 
     async def plan(
-        self, purpose: Purpose, focus: Focus, instruction: str, reserved_tokens: int = 0
+        self,
+        purpose: Purpose,
+        focus: Focus,
+        instruction: str,
+        reserved_tokens: int = 0,
+        budget: int | None = None,  # None: the purpose's contextBudget
     ) -> ContextPlan:
         from ...context.focus import request_for_focus
         from ...secrets.redact import Redactor
@@ -160,7 +165,8 @@ class ContextService:
             definitions=definitions,
         )
         settings = self.server.settings
-        budget = settings.prompt_budget()
+        if budget is None:
+            budget = settings.context_budget_for(purpose)
         redactor = Redactor(settings.api_key, settings.redact_secrets)
         try:
             plan = await asyncio.to_thread(

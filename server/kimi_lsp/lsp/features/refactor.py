@@ -18,6 +18,7 @@ from .progress import Progress
 
 if TYPE_CHECKING:
     from ...agent.fanout import RefactorOutcome
+    from ...config import Settings
     from ...context.builder import Counter
     from ...context.engine import ContextEngine
     from ...context.focus import Location
@@ -90,6 +91,12 @@ def _summary(outcome: RefactorOutcome, mode: str) -> str:
     return summary
 
 
+def _map_chars(settings: Settings) -> int:
+    """The planning request's repository map: a tenth of the refactor budget, as a prompt's
+    map takes (about three characters a token); 19,200 characters by default."""
+    return settings.context_budget_for("refactor") // 10 * 3
+
+
 class Refactors:
     """Runs refactors: the agent works on an overlay; the result becomes one WorkspaceEdit."""
 
@@ -118,7 +125,7 @@ class Refactors:
         settings = server.settings
         counter = await server.token_counter()
         definitions = await self._definitions(locations, counter, settings.prompt_budget())
-        repo_map = server.redact(engine.repo_map_text(20_000))
+        repo_map = server.redact(engine.repo_map_text(_map_chars(settings)))
         try:
             outcome = await run_refactor(
                 server.model,
