@@ -16,6 +16,7 @@ export const SERVER_SETTING_KEYS = [
   "redactSecrets",
   "tokenizerPath",
   "maxFileSizeBytes",
+  "contextBudget",
 ] as const;
 
 export type ServerSettingKey = (typeof SERVER_SETTING_KEYS)[number];

@@ -1,6 +1,8 @@
 // Unit tests of what reaches the server as settings (never the API key) and how it is started.
 
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import { findExecutable, launchCommand, launchFingerprint } from "../../src/pure/launch";
 import { stderrLevel } from "../../src/pure/serverLog";
@@ -42,6 +44,20 @@ test("client-only settings (server.*, trace.*) are not sent", () => {
   const out = serverSettings((key) => ({ globalValue: `v-${key}` }));
   assert.deepEqual(Object.keys(out).sort(), [...SERVER_SETTING_KEYS].sort());
   assert.ok(!("server" in out) && !("trace" in out));
+});
+
+test("every server setting is contributed as kimi.<key>, contextBudget with the server's defaults", () => {
+  const manifest = JSON.parse(readFileSync(join(__dirname, "..", "..", "..", "package.json"), "utf8"));
+  const properties = manifest.contributes.configuration.properties;
+  for (const key of SERVER_SETTING_KEYS) {
+    assert.ok(`kimi.${key}` in properties, key);
+  }
+  const budget = properties["kimi.contextBudget"];
+  assert.deepEqual(budget.default, { edit: 16000, chat: 48000, refactor: 64000, prediction: 4000 });
+  assert.deepEqual(Object.keys(budget.properties), ["edit", "chat", "refactor", "prediction"]);
+  // What a user sets is sent as set: the server merges it key by key with its defaults.
+  const out = serverSettings(inspector({ contextBudget: { defaultValue: budget.default, globalValue: { edit: 8000 } } }));
+  assert.deepEqual(out, { contextBudget: { edit: 8000 } });
 });
 
 test("userValue ignores defaults and nulls", () => {
