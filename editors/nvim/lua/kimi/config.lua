@@ -53,8 +53,8 @@ M.defaults = {
   -- Sent as initializationOptions and answered for the `kimi` section of
   -- workspace/configuration. Keys as in the server's README: apiKey, baseUrl, model, thinking,
   -- prefixMode, contextWindow, maxOutputTokens, maxConcurrentRequests, requestTimeoutSeconds,
-  -- maxRetries, pricing, exclude, redactSecrets. Prefer the MOONSHOT_API_KEY environment
-  -- variable to putting apiKey here.
+  -- maxRetries, pricing, exclude, redactSecrets, contextBudget (per purpose, e.g.
+  -- { edit = 8000 }). Prefer the MOONSHOT_API_KEY environment variable to putting apiKey here.
   settings = {},
   autostart = true,
   chat = {
