@@ -74,7 +74,7 @@ async def test_chat_body_holds_selection_file_and_import_and_no_secret(
     assert kinds["import"]["uri"].endswith("pkg/geometry.py")
     assert kinds["import"]["reason"] == "imported by pkg/physics.py"
     assert any(e["uri"].endswith("/.env") for e in manifest["excluded"])
-    assert manifest["budget"] == 262_144 - 32_768 - 1_024
+    assert manifest["budget"] == 48_000  # contextBudget.chat by default
     assert manifest["totalTokens"] <= manifest["budget"]
     # Every file the manifest lists was sent; no excluded file was.
     messages = fake.chat_requests[-1].body["messages"]
@@ -227,3 +227,85 @@ async def test_editor_definitions_are_packed_and_the_skipped_listed(
     body = json.dumps(fake.chat_requests[-1].body)
     assert "def to_metres(feet):\\n    return feet * 0.3048" in body  # the span, and only it
     assert "OTHER_LIBRARY_LINE" not in body
+
+
+WINDOW = 262_144 - 32_768 - 1_024
+
+
+async def test_each_purpose_packs_to_its_budget_and_the_setting_changes_it(
+    fake: FakeKimi, workspace: Path
+) -> None:
+    (workspace / "AGENTS.md").write_text("Keep functions pure.\n")
+    uri = physics_uri(workspace)
+    focus = {"textDocument": {"uri": uri}, "position": {"line": 4, "character": 0}}
+    async with session("neovim", root=workspace) as client:
+        open_document(client, uri, (workspace / "pkg" / "physics.py").read_text())
+        edit = await request(client, "kimi/context", {**focus, "purpose": "edit"})
+        chat = await request(client, "kimi/context", focus)
+    assert (edit["purpose"], edit["budget"]) == ("edit", 16_000)
+    assert (chat["purpose"], chat["budget"]) == ("chat", 48_000)
+    assert edit["totalTokens"] <= 16_000
+    rules = edit["sections"][0]  # project rules open the stable part
+    assert (rules["kind"], rules["reason"]) == ("rules", "project rules from AGENTS.md")
+
+    options = {"contextBudget": {"edit": 8000, "chat": "window"}}
+    async with session("vscode", init_options=options, root=workspace) as client:
+        open_document(client, uri, (workspace / "pkg" / "physics.py").read_text())
+        edit = await request(client, "kimi/context", {**focus, "purpose": "edit"})
+        chat = await request(client, "kimi/context", focus)
+        refactor = await request(client, "kimi/context", {**focus, "purpose": "refactor"})
+    assert (edit["budget"], chat["budget"], refactor["budget"]) == (8_000, WINDOW, 64_000)
+
+
+async def test_context_all_in_chat_uses_the_whole_window(fake: FakeKimi, workspace: Path) -> None:
+    fake.reset()
+    fake.enqueue(Reply(content="It computes the speed."))
+    uri = physics_uri(workspace)
+    options = {"baseUrl": fake.base_url, "maxRetries": 0}
+    async with session(
+        "neovim", init_options=options, env={"MOONSHOT_API_KEY": KEY}, root=workspace
+    ) as client:
+        open_document(client, uri, (workspace / "pkg" / "physics.py").read_text())
+        where = {"textDocument": {"uri": uri}}
+        report = await request(client, "kimi/chat", {"message": "/context all", **where})
+        budgeted = await request(client, "kimi/chat", {"message": "/context", **where})
+        answer = await request(
+            client, "kimi/chat", {"message": "/context all What does speed do?", **where}
+        )
+    assert f"tokens of {WINDOW} (the whole window" in report["content"]
+    assert "tokens of 48000 (the chat budget" in budgeted["content"]
+    assert answer["content"] == "It computes the speed." and len(fake.chat_requests) == 1
+    question = fake.chat_requests[-1].body["messages"][-1]["content"]
+    assert question.endswith("\n\nWhat does speed do?") and "/context" not in question
+
+
+def test_cli_context_budget_follows_the_purpose_and_the_setting(
+    workspace: Path, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    from .harness import server_env
+
+    home = tmp_path / "home"
+    env = server_env(home=home)
+    target = f"{workspace / 'pkg' / 'physics.py'}:4"
+
+    def budget(*args: str) -> int:
+        result = subprocess.run(
+            [sys.executable, "-m", "kimi_lsp", "context", target, "--json", *args],
+            capture_output=True, text=True, env=env, timeout=60, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        manifest: dict[str, Any] = json.loads(result.stdout)
+        assert manifest["totalTokens"] <= manifest["budget"]
+        return int(manifest["budget"])
+
+    assert budget("--purpose", "edit") == 16_000
+    assert budget() == 48_000  # chat
+    config = home / "config" / "kimi-lsp" / "settings.json"
+    config.parent.mkdir(parents=True)
+    config.write_text(json.dumps({"contextBudget": {"edit": 5000}}))
+    assert budget("--purpose", "edit") == 5_000
+    assert budget("--purpose", "refactor") == 64_000  # the other keys keep their defaults
+    assert budget("--purpose", "edit", "--budget", "3000") == 3_000  # --budget still wins
