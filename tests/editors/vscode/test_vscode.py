@@ -320,3 +320,11 @@ def test_editor_definitions_reached_the_server(session: Session) -> None:
     print(f"manifest excluded: {session.facts.get('contextManifestExcluded')}")
     assert session.facts.get("editorDefinitionsTrace"), "the suite reported no lookup"
     assert sections is not None, "the suite reported no kimi/context manifest"
+    # The server packed both spans the editor located in ts/util.ts, each named with its reason.
+    located = sorted(
+        (s["range"]["start"]["line"], s["reason"])
+        for s in sections
+        if s["uri"].endswith("/ts/util.ts") and "editor" in s["reason"]
+    )
+    assert [line for line, _ in located] == [0, 4], sections
+    assert "computeTotal" in located[0][1] and "Basket" in located[1][1], located
