@@ -275,8 +275,8 @@ class ContextEngine:
     def outline_of(self, rel: str, text: str, language: str) -> str:
         key = (rel, hash(text))
         cached = self._outlines.get(key)
-        if cached is None:
-            cached = outline_text(outline(text, language, exact=False))
+        if cached is None:  # the symbols definitions resolve through, computed once
+            cached = outline_text(self.infos.get(rel, text, language).symbols)
             if len(self._outlines) > 4_096:
                 self._outlines.clear()
             self._outlines[key] = cached

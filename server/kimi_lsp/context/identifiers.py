@@ -16,6 +16,7 @@ __all__ = ["WINDOW_LINES", "Uses", "enclosing", "uses_in_window", "window_of"]
 
 WINDOW_LINES = 15  # lines either side of the cursor whose names count as "used here"
 MAX_HEADER_LINES = 8
+MAX_PARSE_LINES = 400  # a bigger enclosing block is parsed by its inner definition instead
 _CONTAINER_KINDS = frozenset({"class", "function", "method", "struct", "impl", "trait"})
 _SKIP = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {"self", "cls", "this", "super"}
 _OTHER_KEYWORDS = frozenset(
@@ -134,19 +135,25 @@ def _python_uses(
     text: str, window: tuple[int, int], around: list[Symbol], cursor: int
 ) -> Uses | None:
     lines = text.split("\n")
-    if around:
-        top = around[0]
-        first, last = top.line, top.end_line or top.line
+    # The outermost enclosing definition small enough to parse quickly (a method of a huge
+    # class rather than the class); the headers of those outside it are read as tokens.
+    small = [s for s in around if (s.end_line or s.line) - s.line < MAX_PARSE_LINES]
+    if around and not small:
+        return None
+    if small:
+        block = small[0]
+        first, last = block.line, block.end_line or block.line
         while first > 0 and lines[first - 1].lstrip().startswith("@"):
             first -= 1  # decorators belong to the block
     else:
         first, last = window
-    source = "\n".join(lines[first : last + 1])
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = _parse_block(lines[first : last + 1])
+    if tree is None:
         return None
     uses = Uses()
+    outer = [s for s in around if s.line < first]
+    if outer:
+        _token_uses(text, PYTHON, (first, first - 1), outer, uses)
     # The window's lines outside the parsed block (before or after it) are read as tokens.
     if window[0] < first:
         _token_uses(text, PYTHON, (window[0], first - 1), [], uses)
@@ -158,6 +165,18 @@ def _python_uses(
     for statement in tree.body:
         _visit(statement, low, high, first, uses)
     return uses
+
+
+def _parse_block(lines: list[str]) -> ast.Module | None:
+    """The block's syntax tree, its common indentation removed (line numbers kept)."""
+    indent = len(lines[0]) - len(lines[0].lstrip()) if lines else 0
+    if indent:
+        lead = lines[0][:indent]
+        lines = [line[indent:] if line.startswith(lead) else line for line in lines]
+    try:
+        return ast.parse("\n".join(lines))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 _Def = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef

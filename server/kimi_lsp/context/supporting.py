@@ -16,7 +16,7 @@ MAX_RELATED = 12
 MAX_NEARBY = 200
 # A supporting file goes whole when it is at most this share of the budget (or WHOLE_MIN_TOKENS
 # tokens); a bigger import, importer or nearby file goes as its outline.
-WHOLE_FILE_SHARE = 0.05
+WHOLE_FILE_SHARE = 0.08
 WHOLE_MIN_TOKENS = 512
 OUTLINED_KINDS = frozenset({"import", "importer", "nearby"})
 LISTED_KINDS = ("import", "importer")  # left out ones are named in the manifest's `excluded`
