@@ -121,3 +121,9 @@ def test_a_big_class_is_its_head_member_headers_and_the_members_used() -> None:
     assert "    def m7(self):\n        x = 7\n        return x" in body  # used: whole
     assert "    def m8(self): ...  # line" in body  # not used: its header
     assert body.count("\n") < text.count("\n") / 2
+
+
+def test_a_top_level_assignment_is_a_definition_too() -> None:
+    text = 'from typing import Union\n\nStyleType = Union[\n    str, "Style"\n]\n'
+    symbol = module_info(text, "python").top["StyleType"]
+    assert (symbol.line, symbol.end_line, symbol.signature) == (2, 4, "StyleType = Union[")

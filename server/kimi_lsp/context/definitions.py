@@ -22,6 +22,9 @@ _DEFINING_KINDS = frozenset(
 )
 # `Name = other.name` at the top level: an alias to follow (`_PyFuture = Future`).
 _ALIAS = re.compile(r"^([A-Za-z_]\w*)[ \t]*=[ \t]*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)[ \t]*$", re.M)
+# Any other top-level assignment (`StyleType = Union[str, "Style"]`): a definition too.
+_ASSIGNED = re.compile(r"^([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)", re.M)
+MAX_ASSIGNMENT_LINES = 30
 _ALL = re.compile(r"^__all__[ \t]*\+?=[ \t]*([\[(])", re.M)
 _QUOTED = re.compile(r"""['"]([A-Za-z_]\w*)['"]""")
 
@@ -72,7 +75,24 @@ def module_info(text: str, language: str) -> ModuleInfo:
             if m.group(2) not in ("None", "True", "False"):
                 aliases.setdefault(m.group(1), tuple(m.group(2).split(".")))
         exports = _exports(text, code)
+        for m in _ASSIGNED.finditer(code):
+            if m.group(1) not in top and m.group(1) not in aliases:
+                top[m.group(1)] = _assignment(code, text, m.start(), m.group(1))
     return ModuleInfo(symbols, top, bindings, tuple(stars), aliases, exports)
+
+
+def _assignment(code: str, text: str, offset: int, name: str) -> Symbol:
+    """A top-level assignment as a symbol: its lines run while its brackets are open."""
+    line = code.count("\n", 0, offset)
+    depth, end = 0, line
+    for row, piece in enumerate(code[offset:].split("\n", MAX_ASSIGNMENT_LINES)[:-1], line):
+        depth += sum(piece.count(c) for c in "([{") - sum(piece.count(c) for c in ")]}")
+        end = row
+        if depth <= 0:
+            break
+    newline = text.find("\n", offset)
+    header = text[offset : newline if newline >= 0 else len(text)]
+    return Symbol(name, "variable", line, end, " ".join(header.split()))
 
 
 def _exports(text: str, code: str) -> frozenset[str] | None:
