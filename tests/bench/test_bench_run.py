@@ -23,8 +23,10 @@ def test_bench_run_collects_every_benchmark_into_one_table() -> None:
     rows = [line for line in lines if line.startswith("| ")]
     assert rows[0].startswith("| bench | metric | kimi-lsp")
     benches = {row.split(" | ")[0].removeprefix("| ") for row in rows[2:]}
-    assert benches == {"plumbing", "streaming", "context", "edits", "refactor"}
+    assert benches == {"plumbing", "streaming", "context", "edits", "refactor", "relevance"}
     metrics = [row.split(" | ")[1] for row in rows[2:]]
     assert "code-action menu, p99" in metrics
     assert "20 files, c = 4, calls streamed" in metrics
+    recall = [m for m in metrics if m.startswith("definition packed, ")]
+    assert [m.split(",")[1] for m in recall] == [" 4K budget", " 16K budget"]
     assert not [line for line in lines if line.startswith("bench/")], done.stdout  # no errors
