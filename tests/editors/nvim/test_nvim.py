@@ -365,6 +365,7 @@ def test_checkhealth(tmp_path: Path) -> None:
     assert "ERROR server executable not found: no-such-kimi-lsp" in missing
     assert "ERROR API key missing" in missing
     assert "endpoint ~\n- not checked" in missing
+    assert "OK on: up to 24 identifiers near the cursor, looked up for at most 150 ms" in good
     for text in (good, wrong, unreachable, missing):
         assert KEY not in text and "sk-wrong-key" not in text
 
@@ -424,3 +425,42 @@ def test_versioned_edits_refuse_a_stale_buffer(tmp_path: Path) -> None:
         "failureReason": "the buffer changed after kimi computed this edit",
     }
     assert data["text"] == data["after_current"]  # the stale edit changed nothing
+
+
+JEDI_FILES = {
+    "app/__init__.py": "",
+    "app/shapes.py": "import math\n\n\nclass Circle:\n    def __init__(self, r):\n"
+    "        self.r = r\n\n\ndef area(shape):\n    return math.pi * shape.r ** 2\n",
+    "app/main.py": "from app.shapes import Circle, area\n\n\ndef report():\n"
+    "    total = area(Circle(2.0))\n    return total\n",
+}
+
+
+def test_definitions_from_a_second_language_server(tmp_path: Path) -> None:
+    jedi = Path(sys.executable).parent / "jedi-language-server"
+    if not jedi.exists():
+        pytest.skip("jedi-language-server is not installed (it is in the test extras)")
+    with fake_api(tmp_path, [{"content": "The area of a circle of radius 2."}]) as fake:
+        env = {"KIMI_TEST_JEDI": str(jedi), "KIMI_TEST_DEFINITIONS_MS": "3000"}
+        data = run_scenario("definitions", tmp_path, fake, env=env, files=JEDI_FILES).data
+        (chat,) = fake.requests()
+    shapes = (tmp_path / "workspace" / "app" / "shapes.py").as_uri()
+    # What jedi located, as the kimi client sent it: Circle (line 4) and area (line 9).
+    sent = {(d["uri"], d["range"]["start"]["line"]) for d in data["context"]["definitions"]}
+    assert {(shapes, 3), (shapes, 8)} <= sent
+    assert all(not d["uri"].endswith("/main.py") for d in data["context"]["definitions"])
+    assert data["chat"]["definitions"] == data["context"]["definitions"]  # cached: same tick
+    # The server read those spans: definition sections with the editor's reasons.
+    located = {
+        (s["uri"], s["range"]["start"]["line"]): s["reason"]
+        for s in data["manifest"]["sections"]
+        if s["kind"] == "definition" and s["reason"].startswith("definition the editor")
+    }
+    assert located[(shapes, 3)] == "definition the editor located for `Circle`"
+    assert located[(shapes, 8)] == "definition the editor located for `area`"
+    # And the chat's request to the API carries their text.
+    body = json.dumps(chat["body"]["messages"])
+    assert "Definition: app/shapes.py (lines 9-10)" in body
+    assert "return math.pi * shape.r ** 2" in body
+    assert "definitions" not in data["off"]  # turned off: none looked up
+    print(f"definitions looked up in {data['lookup_ms']:.0f} ms (first request, jedi cold)")

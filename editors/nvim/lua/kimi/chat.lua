@@ -260,11 +260,25 @@ local function send(message)
     local request = { client_id = client.id, received = 0 }
     M.state.request = request
     require("kimi.status").busy(1)
-    request.id = lsp.request(client, "kimi/chat", params, function(result, err)
-      finish(request, result, err)
-    end, source_buf)
-    if not request.id then
-      finish(request, nil, { message = "the server is not running" })
+    local definitions = require("kimi.definitions")
+    local function go(located)
+      if M.state.request ~= request then
+        return -- stopped while the definitions were looked up
+      end
+      definitions.attach(params, located)
+      request.id = lsp.request(client, "kimi/chat", params, function(result, err)
+        finish(request, result, err)
+      end, source_buf)
+      if not request.id then
+        finish(request, nil, { message = "the server is not running" })
+      end
+    end
+    if params.textDocument and params.context ~= "none" then
+      local win = vim.fn.bufwinid(source_buf)
+      local cursor = win ~= -1 and vim.api.nvim_win_get_cursor(win)[1] - 1 or nil
+      definitions.around(source_buf, params.range, cursor, go)
+    else
+      go({})
     end
   end)
 end

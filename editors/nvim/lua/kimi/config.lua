@@ -28,6 +28,12 @@ local M = {}
 ---@class kimi.HealthOptions
 ---@field online boolean  let `:checkhealth kimi` call the API (`kimi-lsp doctor --online`)
 
+---@class kimi.DefinitionsOptions
+---@field enabled boolean        ask the buffer's other language servers where the identifiers near the cursor are defined, and send those spans with kimi/chat, kimi/inlineEdit, kimi/context and kimi/refactor
+---@field timeout_ms integer     how long to wait for their answers (what has answered by then is used)
+---@field max_identifiers integer  identifiers looked up per request, nearest the cursor first
+---@field window integer         without a selection: lines above and below the cursor to take identifiers from
+
 ---@class kimi.LogOptions
 ---@field level "debug"|"info"|"warn"|"error"|"off"  what goes to the log file
 ---@field file string|nil  the log file (default: stdpath("log")/kimi.log)
@@ -41,6 +47,7 @@ local M = {}
 ---@field chat kimi.ChatOptions
 ---@field keymaps kimi.Keymaps
 ---@field health kimi.HealthOptions
+---@field definitions kimi.DefinitionsOptions
 ---@field log kimi.LogOptions
 
 ---@type kimi.Config
@@ -80,6 +87,14 @@ M.defaults = {
   health = {
     online = false,
   },
+  -- Definitions from the buffer's other language servers (e.g. pyright, gopls), sent so the
+  -- server packs what the cursor uses first. Asynchronous: never delays typing.
+  definitions = {
+    enabled = true,
+    timeout_ms = 150,
+    max_identifiers = 24,
+    window = 10,
+  },
   log = {
     level = "warn",
     file = nil,
@@ -110,6 +125,13 @@ local function check(opts)
   validate("settings", opts.settings, "table")
   validate("chat.layout", opts.chat.layout, one_of({ "vertical", "horizontal", "tab", "current" }))
   validate("log.level", opts.log.level, one_of({ "debug", "info", "warn", "error", "off" }))
+  validate("definitions.enabled", opts.definitions.enabled, "boolean")
+  for _, key in ipairs({ "timeout_ms", "max_identifiers", "window" }) do
+    local value = opts.definitions[key]
+    validate("definitions." .. key, value, function(v)
+      return type(v) == "number" and v >= 0 and v == math.floor(v)
+    end, "a whole number, 0 or more")
+  end
 end
 
 --- Merge `opts` over the defaults; raises with a readable message on a bad option.

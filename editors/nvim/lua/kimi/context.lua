@@ -89,11 +89,14 @@ function M.show(purpose)
       position = { line = cursor[1] - 1, character = 0 },
       purpose = purpose,
     }
-    lsp.request(client, "kimi/context", params, function(result)
-      if type(result) == "table" then
-        M.float(M.describe(result, purpose), "Kimi context")
-      end
-    end, bufnr)
+    require("kimi.definitions").around(bufnr, nil, cursor[1] - 1, function(located)
+      require("kimi.definitions").attach(params, located)
+      lsp.request(client, "kimi/context", params, function(result)
+        if type(result) == "table" then
+          M.float(M.describe(result, purpose), "Kimi context")
+        end
+      end, bufnr)
+    end)
   end)
 end
 

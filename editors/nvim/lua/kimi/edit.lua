@@ -180,36 +180,42 @@ function M.start(bufnr, range, instruction)
   end
   local lsp = require("kimi.lsp")
   lsp.with_client(bufnr, true, function(client)
-    local last = math.max(range["end"].line - (range["end"].character == 0 and 1 or 0),
-      range.start.line)
-    local anchor_row = math.min(range.start.line, vim.api.nvim_buf_line_count(bufnr) - 1)
-    ---@type kimi.EditState
-    local state = {
-      bufnr = bufnr,
-      client_id = client.id,
-      first_row = range.start.line,
-      original = vim.api.nvim_buf_get_lines(bufnr, range.start.line, last + 1, false),
-      anchor = vim.api.nvim_buf_set_extmark(bufnr, anchors, anchor_row, 0, {}),
-      anchor_row = anchor_row,
-      shown = {},
-      drawn = {},
-      busy = false,
-      saved_maps = {},
-    }
-    M.states[bufnr] = state
-    require("kimi.status").busy(1)
-    state.request_id = lsp.request(client, "kimi/inlineEdit", {
-      textDocument = { uri = protocol.uri(bufnr) },
-      range = range,
-      instruction = instruction,
-      mode = "preview",
-    }, function(result, err)
-      on_result(state, result, err)
-    end, bufnr)
-    if not state.request_id then
-      require("kimi.status").busy(-1)
-      M.clear(bufnr)
-    end
+    require("kimi.definitions").around(bufnr, range, nil, function(definitions)
+      if not vim.api.nvim_buf_is_valid(bufnr) then
+        return
+      end
+      local last = math.max(range["end"].line - (range["end"].character == 0 and 1 or 0),
+        range.start.line)
+      local anchor_row = math.min(range.start.line, vim.api.nvim_buf_line_count(bufnr) - 1)
+      ---@type kimi.EditState
+      local state = {
+        bufnr = bufnr,
+        client_id = client.id,
+        first_row = range.start.line,
+        original = vim.api.nvim_buf_get_lines(bufnr, range.start.line, last + 1, false),
+        anchor = vim.api.nvim_buf_set_extmark(bufnr, anchors, anchor_row, 0, {}),
+        anchor_row = anchor_row,
+        shown = {},
+        drawn = {},
+        busy = false,
+        saved_maps = {},
+      }
+      M.states[bufnr] = state
+      require("kimi.status").busy(1)
+      state.request_id = lsp.request(client, "kimi/inlineEdit", {
+        textDocument = { uri = protocol.uri(bufnr) },
+        range = range,
+        instruction = instruction,
+        mode = "preview",
+        definitions = #definitions > 0 and definitions or nil,
+      }, function(result, err)
+        on_result(state, result, err)
+      end, bufnr)
+      if not state.request_id then
+        require("kimi.status").busy(-1)
+        M.clear(bufnr)
+      end
+    end)
   end)
 end
 

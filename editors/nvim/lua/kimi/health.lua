@@ -168,12 +168,36 @@ local function check_endpoint(options)
   end
 end
 
+local function check_definitions(options)
+  health.start("kimi.nvim: definitions from other language servers")
+  local definitions = options.definitions
+  if not definitions.enabled then
+    health.info("off (definitions = { enabled = false }): requests carry no definitions")
+    return
+  end
+  local names = {}
+  for _, client in ipairs(vim.lsp.get_clients()) do
+    if client.name ~= require("kimi.lsp").NAME and not vim.tbl_contains(names, client.name) then
+      names[#names + 1] = client.name
+    end
+  end
+  health.ok(string.format("on: up to %d identifiers near the cursor, looked up for at most %d ms",
+    definitions.max_identifiers, definitions.timeout_ms))
+  if #names > 0 then
+    health.ok("other language servers running: " .. table.concat(names, ", "))
+  else
+    health.info("no other language server is running: requests carry no definitions until "
+      .. "one (pyright, gopls, ...) attaches to the buffer")
+  end
+end
+
 function M.check()
   local options = require("kimi.config").options
   check_neovim()
   local status = check_server(options)
   check_key(options, status)
   check_endpoint(options)
+  check_definitions(options)
 end
 
 return M

@@ -189,49 +189,63 @@ function M.start(instruction)
   end
   local lsp = require("kimi.lsp")
   local bufnr = vim.api.nvim_get_current_buf()
+  local cursor = vim.api.nvim_win_get_cursor(0)[1] - 1
   lsp.with_client(bufnr, false, function(client)
-    ---@type kimi.RefactorState
-    local state = {
-      client_id = client.id,
-      instruction = instruction,
-      base = {},
-      created = {},
-      title = "Kimi refactor: " .. instruction,
-    }
-    M.current = state
-    M.progress = {}
-    require("kimi.status").busy(1)
-    log.notify("refactoring: " .. instruction .. " (:KimiStop stops it)", "info")
-    state.request_id = lsp.request(client, "kimi/refactor", {
-      instruction = instruction,
-      mode = "preview",
-    }, function(result, err)
-      if not state.request_id then
-        return -- stopped meanwhile
+    -- Definitions around the cursor of the buffer the refactor starts from (none from a
+    -- scratch buffer).
+    local from_file = vim.api.nvim_buf_is_valid(bufnr) and vim.bo[bufnr].buftype == ""
+    local function lookup(callback)
+      if from_file then
+        require("kimi.definitions").around(bufnr, nil, cursor, callback)
+      else
+        callback({})
       end
-      state.request_id = nil
-      require("kimi.status").busy(-1)
-      if M.current ~= state then
-        return
-      end
-      if err or type(result) ~= "table" or type(result.edit) ~= "table" then
-        M.current = nil
-        return
-      end
-      state.result = result
-      if #(result.files or {}) == 0 then
-        M.current = nil
-        log.notify("the refactor changes nothing. " .. tostring(result.summary or ""), "info")
-        return
-      end
-      show(state, client.offset_encoding or "utf-16")
-      log.notify(string.format("the refactor changes %d file(s): :KimiRefactorApply applies "
-        .. "it, :KimiRefactorDiscard drops it.", #result.files), "info")
-    end)
-    if not state.request_id then
-      require("kimi.status").busy(-1)
-      M.current = nil
     end
+    lookup(function(located)
+      ---@type kimi.RefactorState
+      local state = {
+        client_id = client.id,
+        instruction = instruction,
+        base = {},
+        created = {},
+        title = "Kimi refactor: " .. instruction,
+      }
+      M.current = state
+      M.progress = {}
+      require("kimi.status").busy(1)
+      log.notify("refactoring: " .. instruction .. " (:KimiStop stops it)", "info")
+      state.request_id = lsp.request(client, "kimi/refactor", {
+        instruction = instruction,
+        mode = "preview",
+        definitions = #located > 0 and located or nil,
+      }, function(result, err)
+        if not state.request_id then
+          return -- stopped meanwhile
+        end
+        state.request_id = nil
+        require("kimi.status").busy(-1)
+        if M.current ~= state then
+          return
+        end
+        if err or type(result) ~= "table" or type(result.edit) ~= "table" then
+          M.current = nil
+          return
+        end
+        state.result = result
+        if #(result.files or {}) == 0 then
+          M.current = nil
+          log.notify("the refactor changes nothing. " .. tostring(result.summary or ""), "info")
+          return
+        end
+        show(state, client.offset_encoding or "utf-16")
+        log.notify(string.format("the refactor changes %d file(s): :KimiRefactorApply applies "
+          .. "it, :KimiRefactorDiscard drops it.", #result.files), "info")
+      end)
+      if not state.request_id then
+        require("kimi.status").busy(-1)
+        M.current = nil
+      end
+    end)
   end)
 end
 
