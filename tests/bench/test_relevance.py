@@ -118,3 +118,6 @@ def test_a_hit_needs_the_definition_line_in_range_or_its_signature_in_an_outline
     assert hit(_section("outline", target, (0, 80), outline))
     assert hit(_section("import", target, None, outline))  # an outline without a line range
     assert not hit(_section("outline", target, (0, 80), "12: class Shape:\n"))
+    # A truncated outline of an import has a range, but of the outline's lines.
+    assert not hit(_section("import", target, (0, 50), "## Outline of shapes.py\n1: x = 1"))
+    assert hit(_section("import", target, (0, 50), f"## Outline of shapes.py\n{outline}"))
