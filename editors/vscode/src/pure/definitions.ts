@@ -2,16 +2,9 @@
 // `definitions: Location[]`, gathered under a time cap, cached per document version, filtered and deduplicated.
 
 import { mostUsed, type Probe, type Window } from "./identifiers";
+import type { Position, Range } from "./wire";
 
-export interface Position {
-  line: number;
-  character: number;
-}
-
-export interface Range {
-  start: Position;
-  end: Position;
-}
+export type { Position, Range };
 
 /** The wire's LSP Location (plain JSON). */
 export interface Location {

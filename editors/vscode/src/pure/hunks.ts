@@ -2,15 +2,10 @@
 
 import { splitLines } from "./lineDiff";
 import type { LineHunk } from "./previewDiff";
+import type { Position, Range } from "./wire";
 
-export interface Position {
-  line: number;
-  character: number;
-}
-export interface Range {
-  start: Position;
-  end: Position;
-}
+export type { Position, Range };
+
 export interface TextEdit {
   range: Range;
   newText: string;
