@@ -50,8 +50,13 @@ class SettingsStore:
 
     def sources(self) -> tuple[list[Source], str | None]:
         """The layers, highest priority first, and a problem reading the user file if any."""
-        client = {**self._init_options, **self._client}
-        layers = [Source("client settings", client), env_source(self._env)]
+        # Two layers, not one merged dict: an object-valued setting (contextBudget) given
+        # partly in each merges key by key like everywhere else.
+        layers = [
+            Source("client settings", self._client),
+            Source("initializationOptions", self._init_options),
+            env_source(self._env),
+        ]
         file_layer, problem = file_source(user_config_path(self._env))
         if file_layer is not None:
             layers.append(file_layer)

@@ -192,3 +192,12 @@ def test_store_merges_context_budget_from_the_user_file(tmp_path: Path) -> None:
     store = SettingsStore(env={"XDG_CONFIG_HOME": str(tmp_path)})
     store.set_initialization_options({"contextBudget": {"edit": 8000}})
     assert store.current.settings.context_budget == ContextBudget(edit=8_000, chat="window")
+
+
+def test_store_merges_context_budget_across_init_options_and_client_settings() -> None:
+    store = SettingsStore(env={})
+    store.set_initialization_options({"contextBudget": {"edit": 8000}})
+    store.set_client_settings({"kimi": {"contextBudget": {"chat": 24000}}})
+    assert store.current.settings.context_budget == ContextBudget(edit=8_000, chat=24_000)
+    store.set_client_settings({"kimi": {"contextBudget": {"edit": 12000}}})
+    assert store.current.settings.context_budget == ContextBudget(edit=12_000)
