@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ANNOTATION = "kimiRefactor"
-REFACTOR_DEFINITION_TOKENS = 16_000  # the editor's definitions given to the planner, at most
+DEFINITION_SHARE = 4  # the editor's definitions get at most 1/4 of the refactor budget
 
 
 class _ProgressNotes:
@@ -124,7 +124,9 @@ class Refactors:
         on_progress = _ProgressNotes(server, refactor_id, progress, engine.path_of)
         settings = server.settings
         counter = await server.token_counter()
-        definitions = await self._definitions(locations, counter, settings.prompt_budget())
+        definitions = await self._definitions(
+            locations, counter, settings.context_budget_for("refactor")
+        )
         repo_map = server.redact(engine.repo_map_text(_map_chars(settings)))
         try:
             outcome = await run_refactor(
@@ -160,16 +162,17 @@ class Refactors:
         }
 
     async def _definitions(
-        self, locations: tuple[Location, ...], counter: Counter, window_budget: int
+        self, locations: tuple[Location, ...], counter: Counter, budget: int
     ) -> str:
         """The editor's definitions as blocks for the planner, the editor's order first, as
-        many as fit in a share of the window (the rest is for the agent's own reading)."""
+        many as fit in a share of the refactor budget (16K tokens by default; the rest is
+        for the repository map and the agent's own reading)."""
         from ...context.builder import render_block
 
         slices, skipped = await self.server.services.context.definitions(locations)
         for uri, reason in skipped:
             log.info("Refactor: %s skipped: %s", uri, reason)
-        room = min(REFACTOR_DEFINITION_TOKENS, window_budget // 4)
+        room = budget // DEFINITION_SHARE
         blocks: list[str] = []
         for item in slices:
             block = render_block(
