@@ -34,3 +34,13 @@ def test_imports_that_do_not_fit_are_listed_as_left_out() -> None:
     assert packed | left == {f"file:///ws/m{i}.py" for i in range(8)}
     assert ("file:///ws/m7.py", "left out: did not fit the 4000-token budget") in plan.excluded
     assert plan.total_tokens <= 4_000
+
+
+def test_a_truncated_outline_carries_no_line_range() -> None:
+    files = {"big.py": python_file("b", 400)}
+    sources = FakeSources(files, {"main.py": ["big.py"]})
+    plan = build_plan(request("x = 1\n"), sources, COUNTER, no_redaction, 4_000)
+    (big,) = [s for s in plan.sections if s.kind == "import"]
+    assert big.truncated and big.text.startswith("## Outline of big.py (first ")
+    assert big.lines is None  # its kept lines are outline lines, not the file's
+    assert "range" not in big.manifest()

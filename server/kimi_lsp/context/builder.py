@@ -213,12 +213,9 @@ class _Packer:
             text = render_block(title + note, shown, language)
             tokens = self._count(text) + SEAM_TOKENS
             if tokens <= limit:
-                start = lines[0] if lines else 0
-                return self._keep(
-                    Section(
-                        kind, text, tokens, reason, uri, (start, start + keep), True, redactions
-                    )
-                )
+                # An outline's lines are not the file's: it carries no range, cut or not.
+                kept = (lines[0], lines[0] + keep) if lines else None
+                return self._keep(Section(kind, text, tokens, reason, uri, kept, True, redactions))
         if uri:
             self.skipped.append((uri, f"{kind}: does not fit the remaining budget"))
         return None
