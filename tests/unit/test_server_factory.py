@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kimi_lsp.lsp.pygls_adapter import request_futures
@@ -62,3 +64,36 @@ def test_an_answer_to_a_cancelled_request_of_ours_is_dropped(
     server.dispatcher.feed(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
     assert "ours-1" not in request_futures(server.protocol)
     assert "InvalidStateError" not in caplog.text and "failed" not in caplog.text
+
+
+def test_the_workspace_walk_starts_at_initialize_not_after_the_settings_pull(
+    tmp_path: Path,
+) -> None:
+    """A request may come before `initialized` has pulled the client's settings (a round trip
+    to the client): the index must already be on its way, or the file is 'outside the
+    workspace' (a race the e2e tests hit now and then)."""
+    import asyncio
+    import json
+
+    (tmp_path / "a.py").write_text("x = 1\n")
+    server = create_server(env={})
+    server.protocol.set_writer(_Sink())
+    params = {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {}}
+    init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": params}
+    body = json.dumps(init).encode()
+
+    async def run() -> list[str]:
+        server.dispatcher.feed(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        service = server.services.context
+        await service.ready()  # no `initialized` was sent
+        return service.engine.all_rels()
+
+    assert asyncio.run(run()) == ["a.py"]
+
+
+class _Sink:
+    def write(self, data: bytes) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

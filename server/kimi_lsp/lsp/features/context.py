@@ -258,7 +258,10 @@ def _diagnostic_line(diagnostic: dict[str, Any]) -> str:
 def register(server: KimiServer) -> None:
     service = server.services.context
 
-    server.registry.on_initialized(service.start)
+    # The walk starts at initialize, where the roots and initializationOptions are known: a
+    # request may arrive before `initialized` has finished pulling the client's settings
+    # (which restart it if they change anything).
+    server.registry.on_initialize(lambda params: service.start())
     server.settings_store.on_change(
         lambda resolved: service.start() if server.initialized else None
     )
