@@ -393,6 +393,22 @@ def test_a_prebuilt_file_set_gives_the_same_answer() -> None:
     assert fs.in_dir("pkg/sub") == ["pkg/sub/__init__.py", "pkg/sub/b.py"]
 
 
+def test_a_package_opened_as_the_root_imports_itself_by_its_name() -> None:
+    files = ["__init__.py", "cells.py", "console.py", "data/__init__.py", "data/table.py"]
+    fs = FileSet(files, root_name="rich")
+
+    def go(frm: str, source: str, where: FileSet | set[str] = fs) -> list[str]:
+        return resolve_imports(frm, imports_of(source, "python"), "python", where)
+
+    assert go("data/table.py", "from rich.cells import CellTable") == ["cells.py"]
+    assert go("console.py", "import rich.data.table") == ["data/table.py"]
+    assert go("console.py", "from rich import cells, print") == ["__init__.py", "cells.py"]
+    assert go("console.py", "from rich import cells") == ["cells.py"]
+    assert go("console.py", "from rich.cells import CellTable", set(files)) == []  # no name
+    plain = FileSet([f for f in files if f != "__init__.py"], root_name="rich")
+    assert go("console.py", "from rich.cells import CellTable", plain) == []  # not a package
+
+
 # -- the graph -------------------------------------------------------------------------------
 
 
@@ -433,6 +449,17 @@ def test_graph_mixes_languages_and_is_order_independent() -> None:
         assert graph.imports("main.go") == ["lib/lib.go"]
     forward.go_module = None
     assert forward.imports("main.go") == []
+
+
+def test_graph_resolves_self_imports_once_it_knows_the_root_name() -> None:
+    graph = ImportGraph()
+    graph.update("__init__.py", "python", "")
+    graph.update("cells.py", "python", "")
+    graph.update("console.py", "python", "from click.cells import x\n")
+    assert graph.imports("console.py") == []
+    graph.root_name = "click"
+    assert graph.imports("console.py") == ["cells.py"]
+    assert graph.importers("cells.py") == ["console.py"]
 
 
 def test_graph_accepts_lsp_language_ids_and_keeps_refs() -> None:

@@ -153,6 +153,9 @@ class ContextEngine:
     # -- building ---------------------------------------------------------------------
     def configure(self, roots: Sequence[Path], exclude: Sequence[str], max_file_size: int) -> None:
         self.index = WorkspaceIndex(list(roots), exclude=exclude, max_file_size=max_file_size)
+        with self._lock:
+            self.graph.root_name = self.root_name()
+            self._file_set = None
         self.index_ready.clear()
         self.deep_ready.clear()
 
@@ -222,8 +225,13 @@ class ContextEngine:
                 return self.graph.files()
         generation = self.index.generation
         if self._file_set is None or self._file_set[0] != generation:
-            self._file_set = (generation, FileSet(self.all_rels()))
+            self._file_set = (generation, FileSet(self.all_rels(), self.root_name()))
         return self._file_set[1]
+
+    def root_name(self) -> str | None:
+        """The directory name of the single root (multi-root keys already start with it)."""
+        roots = self.index.roots
+        return roots[0].name if len(roots) == 1 else None
 
     def rel(self, path: Path) -> str | None:
         root = self.index.root_of(path)

@@ -22,6 +22,7 @@ class ImportGraph:
 
     def __init__(self, go_module: str | None = None, *, exact: bool = False) -> None:
         self._go_module = go_module
+        self._root_name: str | None = None
         self._exact = exact
         self._parsed: dict[str, tuple[str, list[ImportRef]]] = {}
         self._resolved: dict[str, list[str]] = {}
@@ -38,6 +39,18 @@ class ImportGraph:
     def go_module(self, value: str | None) -> None:
         if value != self._go_module:
             self._go_module = value
+            self._all_stale = True
+
+    @property
+    def root_name(self) -> str | None:
+        """The single workspace root's directory name (Python packages opened as the root)."""
+        return self._root_name
+
+    @root_name.setter
+    def root_name(self, value: str | None) -> None:
+        if value != self._root_name:
+            self._root_name = value
+            self._files = None
             self._all_stale = True
 
     def __contains__(self, rel: object) -> bool:
@@ -74,7 +87,7 @@ class ImportGraph:
 
     def files(self) -> FileSet:
         if self._files is None:
-            self._files = FileSet(self._parsed)
+            self._files = FileSet(self._parsed, self._root_name)
         return self._files
 
     def _sync(self) -> None:

@@ -14,8 +14,11 @@ __all__ = ["FileSet", "python_module", "python_submodule", "resolve_imports"]
 class FileSet:
     """The workspace's files (posix paths relative to its root), indexed for resolution."""
 
-    def __init__(self, files: Iterable[str]) -> None:
+    def __init__(self, files: Iterable[str], root_name: str | None = None) -> None:
         self.files = frozenset(files)
+        # The workspace root's directory name: a package opened as the root (`rich/` with an
+        # `__init__.py`) imports itself absolutely (`from rich.cells import ...`).
+        self.root_name = root_name
         self._dirs: dict[str, list[str]] | None = None
         self._packages: dict[str, list[str]] | None = None
         self._crates: dict[str, str] | None = None
@@ -118,6 +121,9 @@ def _resolve_python(from_rel: str, ref: ImportRef, fs: FileSet) -> list[str]:
     if level:
         base = _up(_dir(from_rel), level - 1)
         return [] if base is None else _python_from(fs, base, parts, ref.names, False)
+    found = _python_self(fs, parts, ref.names)
+    if found:
+        return found
     directory = here = _dir(from_rel)
     while directory and fs.first(_join(directory, "__init__.py"), _join(directory, "__init__.pyi")):
         directory = _dir(directory)
@@ -130,6 +136,21 @@ def _resolve_python(from_rel: str, ref: ImportRef, fs: FileSet) -> list[str]:
         if found:
             return found
     return []
+
+
+def _python_self(fs: FileSet, parts: list[str], names: tuple[str, ...]) -> list[str]:
+    """An absolute import of the package the workspace root itself is (its name first)."""
+    if not parts or parts[0] != fs.root_name:
+        return []
+    init = fs.first("__init__.py", "__init__.pyi")
+    if init is None:
+        return []
+    if len(parts) > 1:
+        return _python_from(fs, "", parts[1:], names, True)
+    subs = [s for n in names if n != "*" and (s := _python_module(fs, n))]
+    if not names or len(subs) < len(names):
+        subs.insert(0, init)  # some name is defined in the package's __init__
+    return subs
 
 
 def python_module(from_rel: str, spec: str, fs: FileSet) -> str | None:
