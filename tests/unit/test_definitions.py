@@ -127,3 +127,19 @@ def test_a_top_level_assignment_is_a_definition_too() -> None:
     text = 'from typing import Union\n\nStyleType = Union[\n    str, "Style"\n]\n'
     symbol = module_info(text, "python").top["StyleType"]
     assert (symbol.line, symbol.end_line, symbol.signature) == (2, 4, "StyleType = Union[")
+
+
+def test_a_submodule_bound_as_an_attribute_resolves_through_it() -> None:
+    files = {
+        "os.py": "import sys\nif sys:\n    import posixpath as path\nfrom os.path import curdir\n",
+        "posixpath.py": "curdir = '.'\n\n\ndef join(a, b):\n    return a\n",
+        "use.py": "import os\nimport os.path as osp\n",
+    }
+    infos = {rel: module_info(text, "python") for rel, text in files.items()}
+    r = Resolver(FileSet(files), infos.get, "python")
+    curdir = r.chain("use.py", ("os", "curdir"))  # os's `from os.path import curdir`
+    assert curdir is not None and curdir.rel == "posixpath.py"
+    assert curdir.symbol is not None and curdir.symbol.name == "curdir"
+    join = r.chain("use.py", ("osp", "join"))  # `import os.path as osp`
+    assert join is not None and join.rel == "posixpath.py"
+    assert join.symbol is not None and join.symbol.name == "join"

@@ -225,10 +225,30 @@ class Resolver:
 
     def _module(self, rel: str, ref: ImportRef) -> str | None:
         if normalize(self.language) == PYTHON:
-            return python_module(rel, ref.spec, self.files)
-        found = resolve_imports(rel, [ImportRef(ref.spec, ref.line, (), ref.kind)], self.language,
+            found = python_module(rel, ref.spec, self.files)
+            rest = _unmatched(found, ref.spec) if found else ()
+            if found and rest:  # `os.path` is os.py's `path`: `import posixpath as path`
+                inner = self.chain(found, rest)
+                if inner is not None and inner.symbol is None:
+                    return inner.rel
+            return found
+        files = resolve_imports(rel, [ImportRef(ref.spec, ref.line, (), ref.kind)], self.language,
                                 self.files)  # fmt: skip
-        return found[0] if found else None
+        return files[0] if files else None
+
+
+def _unmatched(found: str, spec: str) -> tuple[str, ...]:
+    """The tail of a dotted module name past the file it resolved to (`os.path` in os.py:
+    `path`), () when the file is the whole name."""
+    parts = spec.lstrip(".").split(".") if spec.lstrip(".") else []
+    stem = "/" + found.removesuffix(".pyi").removesuffix(".py").removesuffix("__init__")
+    stem = stem.rstrip("/")
+    if not parts or stem.endswith("/" + parts[-1]):
+        return ()
+    for k in range(len(parts) - 1, 0, -1):
+        if stem.endswith("/" + parts[k - 1]):
+            return tuple(parts[k:])
+    return ()
 
 
 def resolve_uses(
