@@ -95,7 +95,7 @@ def test_slices_name_why_and_rank_by_distance_and_count() -> None:
     rel = "pkg/tasks.py"
     text = FILES[rel]
     here = module_info(text, "python")
-    uses = uses_in_window(text, "python", window_of(text, None, 6), here.symbols, 6)
+    uses = uses_in_window(text, "python", window_of(text, None, 7), here.symbols, 7)
     grouped = group_uses(resolve_uses(resolver(), rel, uses, here), uses.members)
 
     def read(other: str) -> tuple[str, str, ModuleInfo]:
@@ -143,3 +143,46 @@ def test_a_submodule_bound_as_an_attribute_resolves_through_it() -> None:
     join = r.chain("use.py", ("osp", "join"))  # `import os.path as osp`
     assert join is not None and join.rel == "posixpath.py"
     assert join.symbol is not None and join.symbol.name == "join"
+
+
+INHERIT = {
+    "widgets/__init__.py": "",
+    "widgets/base.py": (
+        "class Pack:\n    def pack_configure(self):\n        pass\n\n"
+        "    pack = configure = pack_configure\n\n\n"
+        "class Widget(Pack):\n    def destroy(self):\n        pass\n"
+    ),
+    "widgets/text.py": (
+        "from widgets import base\n\n\n"
+        "class Text(base.Widget):\n    def insert(self, s):\n        pass\n"
+    ),
+    "app.py": (
+        "from widgets.text import Text\nfrom widgets.base import Widget\n\n\n"
+        "def main(other: Widget):\n"
+        "    text = Text()\n"
+        "    other = Text()\n"
+        "    text.pack()\n"
+        "    text.destroy()\n"
+        "    text.insert('x')\n"
+        "    other.missing()\n"
+    ),
+}
+
+
+def test_a_member_used_on_an_instance_is_found_in_the_class_or_its_bases() -> None:
+    infos = {rel: module_info(text, "python") for rel, text in INHERIT.items()}
+    assert infos["widgets/base.py"].attributes[0] == {"pack_configure", "pack", "configure"}
+    r = Resolver(FileSet(INHERIT), infos.get, "python")
+    text = INHERIT["app.py"]
+    here = infos["app.py"]
+    uses = uses_in_window(text, "python", window_of(text, None, 7), here.symbols, 7)
+    assert uses.types[("text",)] == ("Text",)  # `text = Text()` types the local
+    assert uses.types[("other",)] == ("Widget",)  # the annotation wins
+    found = {
+        ".".join(written): (f.rel, f.symbol.name if f.symbol else None, f.members)
+        for f, written, _ in resolve_uses(r, "app.py", uses, here)
+    }
+    assert found["text.pack"] == ("widgets/base.py", "Pack", ("pack",))  # two levels up
+    assert found["text.destroy"] == ("widgets/base.py", "Widget", ("destroy",))
+    assert found["text.insert"] == ("widgets/text.py", "Text", ("insert",))
+    assert found["other.missing"] == ("widgets/base.py", "Widget", ("missing",))  # its own

@@ -17,6 +17,7 @@ from .symbols import Symbol, outline
 __all__ = ["Found", "ModuleInfo", "ModuleInfos", "Resolver", "module_info"]
 
 MAX_DEPTH = 8  # re-exports followed this deep (package __init__ → module → alias)
+INHERITED_LEVELS = 2  # a member not in its class is looked up in bases this far up
 _DEFINING_KINDS = frozenset(
     {"class", "function", "interface", "struct", "enum", "trait", "type", "module", "macro"}
 )
@@ -25,6 +26,8 @@ _ALIAS = re.compile(r"^([A-Za-z_]\w*)[ \t]*=[ \t]*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*
 # Any other top-level assignment (`StyleType = Union[str, "Style"]`): a definition too.
 _ASSIGNED = re.compile(r"^([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)", re.M)
 MAX_ASSIGNMENT_LINES = 30
+# `a = b = value` in a class body (at its indentation): the names bound
+_CLASS_ASSIGN = re.compile(r"((?:[A-Za-z_]\w*[ \t]*=(?!=)[ \t]*)+)")
 _ALL = re.compile(r"^__all__[ \t]*\+?=[ \t]*([\[(])", re.M)
 _QUOTED = re.compile(r"""['"]([A-Za-z_]\w*)['"]""")
 
@@ -39,6 +42,8 @@ class ModuleInfo:
     stars: tuple[ImportRef, ...]  # `from m import *`
     aliases: dict[str, tuple[str, ...]]  # `X = Y.z` at the top level
     exports: frozenset[str] | None  # `__all__` when it is a literal list; None: everything
+    # class line → the names its body defines (members, `pack = configure = pack_configure`)
+    attributes: dict[int, frozenset[str]] = field(default_factory=dict)
 
 
 def module_info(text: str, language: str) -> ModuleInfo:
@@ -69,6 +74,7 @@ def module_info(text: str, language: str) -> ModuleInfo:
                     bindings.setdefault(local, (ref, name))
     aliases: dict[str, tuple[str, ...]] = {}
     exports: frozenset[str] | None = None
+    attributes: dict[int, frozenset[str]] = {}
     if language == PYTHON:
         code = mask(text, PYTHON).code
         for m in _ALIAS.finditer(code):
@@ -78,7 +84,33 @@ def module_info(text: str, language: str) -> ModuleInfo:
         for m in _ASSIGNED.finditer(code):
             if m.group(1) not in top and m.group(1) not in aliases:
                 top[m.group(1)] = _assignment(code, text, m.start(), m.group(1))
-    return ModuleInfo(symbols, top, bindings, tuple(stars), aliases, exports)
+        attributes = _class_attributes(symbols, code)
+    return ModuleInfo(symbols, top, bindings, tuple(stars), aliases, exports, attributes)
+
+
+def _class_attributes(symbols: tuple[Symbol, ...], code: str) -> dict[int, frozenset[str]]:
+    """Per class (by its line), the names its body binds: members and class-level assignments."""
+    lines: list[str] | None = None
+    out: dict[int, frozenset[str]] = {}
+    for index, cls in enumerate(symbols):
+        if cls.kind != "class" or cls.end_line is None:
+            continue
+        names: set[str] = set()
+        for inner in symbols[index + 1 :]:
+            if inner.line > cls.end_line:
+                break  # the outline is in line order
+            if inner.depth == cls.depth + 1:
+                names.add(inner.name)
+        lines = code.split("\n") if lines is None else lines
+        body = lines[cls.line + 1 : cls.end_line + 1]
+        indent = next((len(r) - len(r.lstrip()) for r in body if r.strip()), 0)
+        for row in body:
+            if "=" not in row or row[indent : indent + 1].isspace():
+                continue  # most rows: no assignment, or deeper than the class body
+            if (m := _CLASS_ASSIGN.match(row, indent)) and not row[:indent].strip():
+                names.update(n.strip() for n in m.group(1).split("=") if n.strip())
+        out[cls.line] = frozenset(names)
+    return out
 
 
 def _assignment(code: str, text: str, offset: int, name: str) -> Symbol:
@@ -162,7 +194,37 @@ class Resolver:
                     return found
                 found, rest = inner, rest[1:]
             else:
-                return Found(found.rel, found.symbol, rest[:1])
+                owner = self._defining(found, rest[0], INHERITED_LEVELS) or found
+                return Found(owner.rel, owner.symbol, rest[:1])
+        return found
+
+    def _defining(self, cls: Found, member: str, levels: int) -> Found | None:
+        """The class that defines `member`: `cls`, or the first of its workspace bases (in
+        order, this many levels up) that does; `cls` when its body is unknown."""
+        info = self.info(cls.rel)
+        if info is None or cls.symbol is None:
+            return None
+        names = info.attributes.get(cls.symbol.line)
+        if names is None or member in names:
+            return cls
+        if levels <= 0:
+            return None
+        for base in _bases(cls.symbol.signature):
+            inner = self._class(cls.rel, base)
+            owner = self._defining(inner, member, levels - 1) if inner else None
+            if owner is not None:
+                return owner
+        return None
+
+    def _class(self, rel: str, chain: tuple[str, ...]) -> Found | None:
+        """The class a base names (`Base`, `mod.Base`), through modules only (no members)."""
+        found = self.name(rel, chain[0])
+        for part in chain[1:]:
+            if found is None or found.symbol is not None:
+                return None
+            found = self.name(found.rel, part)
+        if found is None or found.symbol is None or found.symbol.kind != "class":
+            return None
         return found
 
     def name(self, rel: str, name: str, depth: int = 0) -> Found | None:
@@ -235,6 +297,19 @@ class Resolver:
         files = resolve_imports(rel, [ImportRef(ref.spec, ref.line, (), ref.kind)], self.language,
                                 self.files)  # fmt: skip
         return files[0] if files else None
+
+
+def _bases(signature: str) -> list[tuple[str, ...]]:
+    """The base classes a `class X(A, m.B, metaclass=M):` header names, as chains."""
+    opened, closed = signature.find("("), signature.rfind(")")
+    if opened < 0 or closed < opened:
+        return []
+    out = []
+    for part in signature[opened + 1 : closed].split(","):
+        chain = tuple(p.strip() for p in part.split("."))
+        if "=" not in part and chain[0] and all(p.isidentifier() for p in chain):
+            out.append(chain)
+    return out
 
 
 def _unmatched(found: str, spec: str) -> tuple[str, ...]:

@@ -210,13 +210,28 @@ def _header_uses(node: _Def, uses: Uses, offset: int) -> None:
         parts += [d for d in args.defaults + args.kw_defaults if d is not None]
         if node.returns is not None:
             parts.append(node.returns)
+        built: dict[str, tuple[str, ...]] = {}
         for inner in ast.walk(node):
             if isinstance(inner, ast.AnnAssign):  # self.x: Foo = … inside a method
                 target = _chain(inner.target)
                 if target and target[0] == "self":
                     _typed(uses, target, inner.annotation)
+            elif isinstance(inner, ast.Assign) and isinstance(inner.value, ast.Call):
+                _constructed(inner.targets, inner.value, built)
+        for name, chain in built.items():  # annotations win over `x = Foo(...)`
+            uses.types.setdefault((name,), chain)
     for part in parts:
         _visit(part, 0, 1 << 30, offset, uses)
+
+
+def _constructed(
+    targets: list[ast.expr], call: ast.Call, built: dict[str, tuple[str, ...]]
+) -> None:
+    """`x = Foo(...)` (a capitalised callee: a class by convention) types the local `x`."""
+    chain = _chain(call.func)
+    target = targets[0] if len(targets) == 1 else None
+    if chain and chain[-1][:1].isupper() and isinstance(target, ast.Name):
+        built.setdefault(target.id, chain)
 
 
 def _typed(uses: Uses, local: tuple[str, ...], annotation: ast.expr) -> None:
