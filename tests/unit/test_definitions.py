@@ -186,3 +186,25 @@ def test_a_member_used_on_an_instance_is_found_in_the_class_or_its_bases() -> No
     assert found["text.destroy"] == ("widgets/base.py", "Widget", ("destroy",))
     assert found["text.insert"] == ("widgets/text.py", "Text", ("insert",))
     assert found["other.missing"] == ("widgets/base.py", "Widget", ("missing",))  # its own
+
+
+def test_a_local_from_a_call_is_typed_by_the_function_return_annotation() -> None:
+    files = {
+        "core.py": "class Context:\n    def find(self):\n        pass\n",
+        "globals.py": (
+            "from core import Context\n\n\ndef current() -> Context | None:\n    return None\n"
+        ),
+        "use.py": (
+            "from globals import current\n\n\n"
+            "def f():\n    ctx = current()\n    ctx.find()\n    other = len([])\n    other.x\n"
+        ),
+    }
+    infos = {rel: module_info(text, "python") for rel, text in files.items()}
+    text, here = files["use.py"], infos["use.py"]
+    uses = uses_in_window(text, "python", window_of(text, None, 5), here.symbols, 5)
+    assert uses.returns[("ctx",)] == ("current",)
+    r = Resolver(FileSet(files), infos.get, "python")
+    found = {".".join(w): (f.rel, f.symbol.name if f.symbol else None)
+             for f, w, _ in resolve_uses(r, "use.py", uses, here)}  # fmt: skip
+    assert found["ctx.find"] == ("core.py", "Context")
+    assert "other.x" not in found  # len is no workspace function

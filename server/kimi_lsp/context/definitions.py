@@ -8,7 +8,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .identifiers import Uses
+from .identifiers import Uses, return_chain
 from .imports import ImportRef, imports_of
 from .languages import PYTHON, mask, normalize
 from .resolve import FileSet, python_module, python_submodule, resolve_imports
@@ -299,6 +299,19 @@ class Resolver:
         return files[0] if files else None
 
 
+def _returned(
+    resolver: Resolver, rel: str, called: tuple[str, ...], rest: tuple[str, ...]
+) -> Found | None:
+    """The definition `rest` names on what the function `called` returns (its annotation)."""
+    function = resolver.chain(rel, called)
+    if function is None or function.symbol is None or function.members:
+        return None
+    returned = return_chain(function.symbol.signature)
+    if returned is None:
+        return None
+    return resolver.chain(function.rel, returned + rest)
+
+
 def _bases(signature: str) -> list[tuple[str, ...]]:
     """The base classes a `class X(A, m.B, metaclass=M):` header names, as chains."""
     opened, closed = signature.find("("), signature.rfind(")")
@@ -342,6 +355,9 @@ def resolve_uses(
         if chain[0] in ("self", "cls", "super") or (chain[0] in here.top and chain == written):
             continue
         found = resolver.chain(rel, chain)
+        called = uses.returns.get(written[:1]) if chain == written else None
+        if called is not None:  # `ctx = get_context()`; `ctx.x` → what get_context returns
+            found = _returned(resolver, rel, called, written[1:]) or found
         if found is None or found.rel == rel:
             continue
         out.append((found, written, lines))

@@ -84,6 +84,8 @@ class Uses:
     chains: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
     types: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     members: set[str] = field(default_factory=set)
+    # `ctx = get_context()`: the local → the function called (its return annotation types it)
+    returns: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
 
     def add(self, chain: tuple[str, ...], line: int) -> None:
         self.members.update(chain[1:])
@@ -219,7 +221,10 @@ def _header_uses(node: _Def, uses: Uses, offset: int) -> None:
             elif isinstance(inner, ast.Assign) and isinstance(inner.value, ast.Call):
                 _constructed(inner.targets, inner.value, built)
         for name, chain in built.items():  # annotations win over `x = Foo(...)`
-            uses.types.setdefault((name,), chain)
+            if chain[-1][:1].isupper():
+                uses.types.setdefault((name,), chain)
+            else:
+                uses.returns.setdefault((name,), chain)
     for part in parts:
         _visit(part, 0, 1 << 30, offset, uses)
 
@@ -227,11 +232,25 @@ def _header_uses(node: _Def, uses: Uses, offset: int) -> None:
 def _constructed(
     targets: list[ast.expr], call: ast.Call, built: dict[str, tuple[str, ...]]
 ) -> None:
-    """`x = Foo(...)` (a capitalised callee: a class by convention) types the local `x`."""
+    """`x = Foo(...)`, `x = make(...)`: the callee of the local `x`'s first assignment (a
+    capitalised one is a class by convention, another a function with a return annotation)."""
     chain = _chain(call.func)
     target = targets[0] if len(targets) == 1 else None
-    if chain and chain[-1][:1].isupper() and isinstance(target, ast.Name):
+    if chain and isinstance(target, ast.Name):
         built.setdefault(target.id, chain)
+
+
+def return_chain(signature: str) -> tuple[str, ...] | None:
+    """The class a function's header says it returns (`def f() -> Context | None:`)."""
+    arrow = signature.rfind("->")
+    if arrow < 0:
+        return None
+    annotation = signature[arrow + 2 :].strip().removesuffix("...").strip().removesuffix(":")
+    try:
+        node = ast.parse(annotation.strip(), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return _annotation_chain(node)
 
 
 def _typed(uses: Uses, local: tuple[str, ...], annotation: ast.expr) -> None:
