@@ -37,6 +37,7 @@ class ContextService:
         self._build: asyncio.Task[None] | None = None
         self._deep: asyncio.Task[None] | None = None
         self._indexed = asyncio.Event()
+        self._start_due = False
 
     @property
     def engine(self) -> ContextEngine:
@@ -48,6 +49,16 @@ class ContextService:
         return self._engine
 
     # -- index lifecycle --------------------------------------------------------------
+    def start_soon(self) -> None:
+        """Start the walk right after the current message (initialize answers first: loading
+        the engine costs ~0.1 s); a request that comes sooner starts it itself (`ready`)."""
+        self._start_due = True
+        asyncio.get_running_loop().call_soon(self._start_if_due)
+
+    def _start_if_due(self) -> None:
+        if self._start_due:
+            self.start()
+
     def start(self) -> None:
         """(Re)walk the workspace for the current roots and settings, off the event loop.
 
@@ -55,6 +66,7 @@ class ContextService:
         read every file, are built when the user first asks for something (`warm`)."""
         from ...context.engine import uri_to_path
 
+        self._start_due = False
         settings = self.server.settings
         roots = [path for uri in self.server.workspace_roots() if (path := uri_to_path(uri))]
         deep_wanted = self._deep is not None
@@ -124,6 +136,7 @@ class ContextService:
 
     async def ready(self) -> None:
         """Wait (bounded) for the first walk of the workspace."""
+        self._start_if_due()
         if self._build is not None and not self._indexed.is_set():
             try:
                 await asyncio.wait_for(self._indexed.wait(), INDEX_WAIT_SECONDS)
@@ -261,7 +274,7 @@ def register(server: KimiServer) -> None:
     # The walk starts at initialize, where the roots and initializationOptions are known: a
     # request may arrive before `initialized` has finished pulling the client's settings
     # (which restart it if they change anything).
-    server.registry.on_initialize(lambda params: service.start())
+    server.registry.on_initialize(lambda params: service.start_soon())
     server.settings_store.on_change(
         lambda resolved: service.start() if server.initialized else None
     )
