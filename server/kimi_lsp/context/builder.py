@@ -14,6 +14,7 @@ from .plan import ContextPlan, Section
 from .prompt import PROJECT_HEADER, REQUEST_HEADER
 from .rules import RuleFile, add_rules
 from .slices import Slice, without_overlaps
+from .slicing import condensed, members_only
 from .supporting import Supporting
 
 # Tokens added per section for the seams between blocks: BPE merges at a seam can only
@@ -22,6 +23,8 @@ SEAM_TOKENS = 2
 SUPPORTING_FILE_SHARE = 0.25  # no single supporting file takes more of the budget than this
 DEFINITION_SHARE = 0.5  # one definition slice takes at most this share of what is left
 CURRENT_WINDOW_SHARE = 0.6  # a current file too big to send whole gets a window this large
+MIN_WINDOW_SHARE = 0.3  # ...but no less than this when it gives way to waiting definitions
+RESERVED_DEFINITIONS = 3  # the window leaves room for this many definitions (condensed)
 TRUNCATE_STEP = 25  # truncated sections keep a multiple of this many lines
 
 
@@ -158,6 +161,12 @@ class _Packer:
         # A token is at most ~8 bytes of ordinary text: a cheap lower bound of the count.
         return len(text) // 8 <= self.remaining
 
+    def fits(self, title: str, body: str, language: str, cap: int) -> bool:
+        """Would the block go whole within `cap` and what is left?"""
+        text = self.render(title, body, language)[2]
+        limit = min(cap, self.remaining)
+        return self.fits_estimate(text) and self._count(text) + SEAM_TOKENS <= limit
+
     def add(
         self,
         kind: str,
@@ -256,14 +265,15 @@ def build_plan(
         packer.start(packer.render(_current_title(current), current.text, current.language)[2])
     # What the cursor uses, resolved first: it also orders the imports (used modules first).
     resolved = [] if request.secret_reason else sources.definitions(request)
+    waiting = _waiting(request, resolved)
     supporting = Supporting(packer, request, sources, budget, resolved)
     supporting.fill(packer.remaining - (len(current.text) // 4 if current and shown else 0))
     if current is not None:
         if request.secret_reason:
             packer.skipped.append((current.uri, request.secret_reason))
         else:
-            _current_file(packer, request, current, sources, budget)
-    _definitions(packer, request, resolved)
+            _current_file(packer, request, current, sources, budget, _reserve(waiting))
+    _definitions(packer, waiting)
     if request.diagnostics:
         packer.add("diagnostics", "Diagnostics", "\n".join(request.diagnostics), "in range")
     supporting.fill(packer.remaining)  # the current file may have taken less than guessed
@@ -309,6 +319,7 @@ def _current_file(
     current: OpenDocument,
     sources: Sources,
     budget: int,
+    reserve: int,
 ) -> None:
     name = current.rel or current.uri
     total_lines = current.text.count("\n") + 1
@@ -330,7 +341,11 @@ def _current_file(
         center = line_span(current.text, *sorted(request.selection))[0]
     else:
         center = request.cursor_line or 0
-    window_budget = int(min(packer.remaining, budget) * CURRENT_WINDOW_SHARE)
+    share = min(packer.remaining, budget)
+    window_budget = int(share * CURRENT_WINDOW_SHARE)
+    if window_budget + reserve > packer.remaining:
+        # A small budget: the definitions the cursor uses matter more than distant lines.
+        window_budget = max(int(share * MIN_WINDOW_SHARE), packer.remaining - reserve)
     average = max(1, len(current.text) // max(1, len(lines)))
     half = max(20, int(window_budget * 3.5 / average / 2))
     first = max(0, center - half)
@@ -350,15 +365,40 @@ def _current_file(
         packer.add("outline", f"Outline of {name}", outline, "the rest of the current file")
 
 
-def _definitions(packer: _Packer, request: ContextRequest, resolved: list[Slice]) -> None:
-    """The definitions the cursor uses, as slices: the editor's first, then ours."""
+def _waiting(request: ContextRequest, resolved: list[Slice]) -> list[Slice]:
+    """The definition slices to pack, in order: the editor's first, then ours."""
     if request.secret_reason:
-        return  # nothing is derived from what a secret file uses
+        return []  # nothing is derived from what a secret file uses
     editor = without_overlaps(list(request.definitions))
     ours = [s for s in without_overlaps(resolved) if not any(s.overlaps(e) for e in editor)]
-    for item in editor + ours:
+    return editor + ours
+
+
+def _reserve(waiting: list[Slice]) -> int:
+    """A rough token count of the first definitions, condensed where they can be."""
+    total = 0
+    for item in waiting[:RESERVED_DEFINITIONS]:
+        short = condensed(item.text, item.language) or item.text
+        total += (len(short) + len(item.title) + 40) // 3 + SEAM_TOKENS
+    return total
+
+
+def _definitions(packer: _Packer, waiting: list[Slice]) -> None:
+    """The definitions the cursor uses, as slices; past the first, one that does not fit whole
+    goes condensed (signature and docstring) so the next ones keep their room."""
+    for index, item in enumerate(waiting):
         if packer.remaining < 64:
             break
+        cap = int(packer.remaining * DEFINITION_SHARE)
+        if not packer.fits(item.title, item.text, item.language, cap):
+            members = members_only(item.text)  # a class: its used members, whole
+            if members is not None and _add(packer, item, members, item.lines, cap):
+                continue
+            short = condensed(item.text, item.language) if index else None
+            if short is not None:
+                kept = short.count("\n")  # the head's lines; the last line is the elision
+                if _add(packer, item, short, (item.lines[0], item.lines[0] + kept), cap):
+                    continue
         packer.add(
             "definition",
             item.title,
@@ -367,8 +407,28 @@ def _definitions(packer: _Packer, request: ContextRequest, resolved: list[Slice]
             language=item.language,
             uri=item.uri,
             lines=item.lines,
-            cap=int(packer.remaining * DEFINITION_SHARE),
+            cap=cap,
         )
+
+
+def _add(packer: _Packer, item: Slice, body: str, lines: tuple[int, int], cap: int) -> bool:
+    """Add a shortened slice whole if it fits, leaving no 'skipped' note when it does not."""
+    if not packer.fits(item.title, body, item.language, cap):
+        return False
+    return (
+        packer.add(
+            "definition",
+            item.title,
+            body,
+            item.reason,
+            language=item.language,
+            uri=item.uri,
+            lines=lines,
+            cap=cap,
+            truncatable=False,
+        )
+        is not None
+    )
 
 
 def _current_title(current: OpenDocument) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -11,13 +12,14 @@ from .languages import PYTHON, mask, normalize
 from .slices import Slice
 from .symbols import Symbol
 
-__all__ = ["Use", "make_slices", "rank_of", "slice_text"]
+__all__ = ["Use", "condensed", "make_slices", "members_only", "rank_of", "slice_text"]
 
 WHOLE_LINES = 60  # a definition this long or shorter goes whole
 MEMBER_LINES = 40  # a used member of a big class this long or shorter goes whole
 MAX_SLICES = 24
 MODULE_RANK_PENALTY = 40.0  # a module used as a namespace ranks after what it defines
 _SHOWN_LINES = 3  # lines listed in a reason
+_ELIDED = re.compile(r"\.\.\.  # line \d+$")  # a member header written by slice_text
 
 
 @dataclass(slots=True)
@@ -88,6 +90,31 @@ def make_slices(
             out.append(Slice(uri(where), where, body, language, span, reason_of(use), rank))
     out.sort(key=lambda s: (s.rank, s.rel or "", s.lines))
     return out[:MAX_SLICES]
+
+
+def members_only(text: str) -> str | None:
+    """A class slice without the headers of its unused members (the used ones stay whole);
+    None when it lists no such header."""
+    lines = text.split("\n")
+    kept = [line for line in lines if not _ELIDED.search(line)]
+    return "\n".join(kept) if len(kept) < len(lines) else None
+
+
+def condensed(text: str, language: str) -> str | None:
+    """A slice's head only (decorators, signature, Python docstring) with its body elided, for
+    a small budget; None when the head is the whole slice or it does not start a definition."""
+    lines = text.split("\n")
+    first = 0
+    while first < len(lines) - 1 and lines[first].lstrip().startswith(("@", "#[")):
+        first += 1
+    if len(lines) - first < 3:
+        return None
+    head_end = _head_end(text, language, first, len(lines) - 1)
+    if head_end >= len(lines) - 2:
+        return None
+    own = lines[first]
+    indent = own[: len(own) - len(own.lstrip())]
+    return "\n".join([*lines[: head_end + 1], f"{indent}    ...  # body left out"])
 
 
 def _module_outline(info: ModuleInfo, text: str) -> str:
