@@ -23,7 +23,7 @@ SEAM_TOKENS = 2
 SUPPORTING_FILE_SHARE = 0.25  # no single supporting file takes more of the budget than this
 DEFINITION_SHARE = 0.5  # one definition slice takes at most this share of what is left
 CURRENT_WINDOW_SHARE = 0.6  # a current file too big to send whole gets a window this large
-MIN_WINDOW_SHARE = 0.3  # ...but no less than this when it gives way to waiting definitions
+MIN_WINDOW_SHARE = 0.2  # ...but no less than this when it gives way to waiting definitions
 RESERVED_DEFINITIONS = 3  # the window leaves room for this many definitions (condensed)
 TRUNCATE_STEP = 25  # truncated sections keep a multiple of this many lines
 
