@@ -117,7 +117,7 @@ def fixed_overhead(counter: Counter, system_prompt: str, instruction: str, reser
 
 
 @dataclass(slots=True)
-class _Packer:
+class Packer:
     counter: Counter
     redact: Callable[[str], tuple[str, int]]
     remaining: int
@@ -254,7 +254,7 @@ def build_plan(
             f"The instruction and conversation need {fixed} tokens, more than the {budget} "
             "the context window leaves: shorten the instruction or start a new conversation."
         )
-    packer = _Packer(counter, redact, budget - fixed)
+    packer = Packer(counter, redact, budget - fixed)
     current = request.current
     if current is not None and request.selection is not None and not request.secret_reason:
         _selection(packer, request, current)  # a secret file's selection is never sent
@@ -290,7 +290,7 @@ def build_plan(
     )
 
 
-def _selection(packer: _Packer, request: ContextRequest, current: OpenDocument) -> None:
+def _selection(packer: Packer, request: ContextRequest, current: OpenDocument) -> None:
     assert request.selection is not None
     start, end = sorted(request.selection)
     if start == end:
@@ -314,7 +314,7 @@ def _selection(packer: _Packer, request: ContextRequest, current: OpenDocument) 
 
 
 def _current_file(
-    packer: _Packer,
+    packer: Packer,
     request: ContextRequest,
     current: OpenDocument,
     sources: Sources,
@@ -383,7 +383,7 @@ def _reserve(waiting: list[Slice]) -> int:
     return total
 
 
-def _definitions(packer: _Packer, waiting: list[Slice]) -> None:
+def _definitions(packer: Packer, waiting: list[Slice]) -> None:
     """The definitions the cursor uses, as slices; past the first, one that does not fit whole
     goes condensed (signature and docstring) so the next ones keep their room."""
     for index, item in enumerate(waiting):
@@ -411,7 +411,7 @@ def _definitions(packer: _Packer, waiting: list[Slice]) -> None:
         )
 
 
-def _add(packer: _Packer, item: Slice, body: str, lines: tuple[int, int], cap: int) -> bool:
+def _add(packer: Packer, item: Slice, body: str, lines: tuple[int, int], cap: int) -> bool:
     """Add a shortened slice whole if it fits, leaving no 'skipped' note when it does not."""
     if not packer.fits(item.title, body, item.language, cap):
         return False

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from .plan import Section
+if TYPE_CHECKING:
+    from .builder import Packer  # builder imports this module; only the type is needed
 
 AGENTS_FILE = "AGENTS.md"  # the instructions users keep for coding agents, per directory
 KIMI_RULES_FILE = ".kimi/rules.md"  # kimi-lsp's own, at the workspace root
@@ -81,32 +82,12 @@ def _directory(root: Path, current: Path) -> str:
     return ""
 
 
-class RulePacker(Protocol):
-    """The part of the builder's packer the rules use."""
-
-    skipped: list[tuple[str, str]]
-
-    def add(
-        self,
-        kind: str,
-        title: str,
-        body: str,
-        reason: str,
-        *,
-        language: str = "",
-        uri: str | None = None,
-        lines: tuple[int, int] | None = None,
-        cap: int | None = None,
-        truncatable: bool = True,
-    ) -> Section | None: ...
-
-
 def rules_cap(budget: int) -> int:
     """The most tokens all rule files together take in a request of `budget` tokens."""
     return min(MAX_RULES_TOKENS, int(budget * RULES_SHARE))
 
 
-def add_rules(packer: RulePacker, files: Sequence[RuleFile], budget: int) -> None:
+def add_rules(packer: Packer, files: Sequence[RuleFile], budget: int) -> None:
     """Pack the rule files, in order, within the rules' cap: a file that does not fit whole is
     truncated (its title says how much is shown); once the cap is spent the rest are left out,
     listed in the manifest's `excluded`. Redaction and counting are the packer's."""

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from .slices import Slice
 
 if TYPE_CHECKING:
-    from .builder import ContextRequest, OpenDocument, Sources, _Packer
+    from .builder import ContextRequest, OpenDocument, Packer, Sources
 
 MAX_IMPORTERS = 12
 MAX_RELATED = 12
@@ -40,7 +40,7 @@ class Supporting:
 
     def __init__(
         self,
-        packer: _Packer,
+        packer: Packer,
         request: ContextRequest,
         sources: Sources,
         budget: int,
