@@ -33,6 +33,7 @@ _NAME_WORDS = re.compile(rb"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 # Words of three letters or more: identifiers and prose are mostly made of them, random keys not.
 _LONG_WORDS = re.compile(rb"[A-Z]?[a-z]*[aeiouy][a-z]*(?<=[a-z]{2})|[A-Z]{2,}(?![a-z])")
 _IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+TEMPLATE_REST = 16  # characters besides the template markers that make a value a secret again
 _TEMPLATE = re.compile(rb"\$[A-Za-z_{(]|\{[^{}\s]*\}|\{\{|%\(|%s")
 _PLACEHOLDER_WORDS = (b"your", b"changeme", b"change-me", b"change_me", b"placeholder", b"xxxx")
 _PEM_BEGIN = re.compile(rb"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY[A-Z ]{0,10}-----")
@@ -50,11 +51,21 @@ def _entropy(value: bytes) -> float:
 
 def _placeholder(value: bytes) -> bool:
     low = value.lower()
-    if b"[redacted:" in low or len(set(value)) <= 2 or _TEMPLATE.search(value):
+    if b"[redacted:" in low or len(set(value)) <= 2 or _template(value):
         return True
     if value.startswith(b"<") and value.endswith(b">"):
         return True
     return any(word in low for word in _PLACEHOLDER_WORDS)
+
+
+def _template(value: bytes) -> bool:
+    """A format template (`%s`, `${VAR}`, `{name}`), unless what is left around its markers
+    is itself a long random value (`jnhQvlEl4e%syUSqkPkLhdl5` is a password that happens to
+    contain `%s`, not a template)."""
+    if not _TEMPLATE.search(value):
+        return False
+    rest = _TEMPLATE.sub(b"", value)
+    return len(rest) < TEMPLATE_REST or _entropy(rest) < MIN_ENTROPY
 
 
 def _wordy(value: bytes, threshold: float) -> bool:
