@@ -144,7 +144,9 @@ class ContextEngine:
         self._lock = threading.RLock()
         self._outlines: dict[tuple[str, int], str] = {}
         self._all_rels: tuple[int, list[str]] | None = None
-        self._file_symbols: dict[str, list[Symbol]] = {}  # from files on disk: the repo map
+        # top-level symbols of files on disk (the repo map), computed when first asked for, keyed
+        # by rel with the (size, mtime_ns) they were computed from
+        self._file_symbols: dict[str, tuple[tuple[int, int], list[Symbol]]] = {}
         self._repo_map: tuple[tuple[int, int, bool], str] | None = None
         self.infos = ModuleInfos()  # per file, by content: what definitions resolve through
         self._file_set: tuple[int, FileSet] | None = None
@@ -179,11 +181,9 @@ class ContextEngine:
 
     def _learn(self, rel: str, text: str) -> None:
         language = language_of(rel)
-        symbols = outline(text, language, exact=False)
         with self._lock:
             self.graph.update(rel, language, text)
             self.search.update(rel, text)
-            self._file_symbols[rel] = symbols
 
     def refresh(self, paths: Iterable[Path]) -> None:
         """Files were created, changed or deleted on disk (blocking)."""
@@ -205,6 +205,28 @@ class ContextEngine:
                     self._learn(rel, text)
 
     # -- lookups ----------------------------------------------------------------------
+    def file_symbols(self, rel: str) -> list[Symbol] | None:
+        """The symbols of one indexed file as on disk (None when it is not indexed or unreadable).
+
+        Outlined on first ask and remembered while the file's size and mtime stay the same, so
+        only the files someone looks at (the repo map's) are ever outlined."""
+        path = self.path_of(rel)
+        entry = self.index.lookup(path) if path is not None else None
+        if path is None or entry is None:
+            return None
+        stamp = (entry.size, entry.mtime_ns)
+        with self._lock:
+            cached = self._file_symbols.get(rel)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        text = self.index.read_text(path)
+        if text is None:
+            return None
+        symbols = outline(text, language_of(rel), exact=False)
+        with self._lock:
+            self._file_symbols[rel] = (stamp, symbols)
+        return symbols
+
     def entry_rel(self, entry: FileEntry) -> str:
         """An indexed file's key: its path relative to its root (prefixed when multi-root)."""
         if len(self.index.roots) > 1:
@@ -297,10 +319,10 @@ class ContextEngine:
         files = self.all_rels()
         outlines: dict[str, list[Symbol]] = {}
         if self.deep_ready.is_set():
-            with self._lock:
-                outlines = {
-                    rel: self._file_symbols[rel] for rel in files if rel in self._file_symbols
-                }
+            for rel in files:
+                symbols = self.file_symbols(rel)
+                if symbols is not None:
+                    outlines[rel] = symbols
         text = repo_map(files, outlines, max_chars)
         self._repo_map = (key, text)
         return text
