@@ -23,7 +23,15 @@ def test_bench_run_collects_every_benchmark_into_one_table() -> None:
     rows = [line for line in lines if line.startswith("| ")]
     assert rows[0].startswith("| bench | metric | kimi-lsp")
     benches = {row.split(" | ")[0].removeprefix("| ") for row in rows[2:]}
-    assert benches == {"plumbing", "streaming", "context", "edits", "refactor", "relevance"}
+    assert benches == {
+        "plumbing",
+        "streaming",
+        "context",
+        "edits",
+        "refactor",
+        "relevance",
+        "parsers",
+    }
     metrics = [row.split(" | ")[1] for row in rows[2:]]
     assert "code-action menu, p99" in metrics
     assert "20 files, c = 4, calls streamed" in metrics
