@@ -127,3 +127,18 @@ def symbol_items(symbols: Iterable[Any]) -> list[DefItem]:
 def counted(counts: Counter[str]) -> list[str]:
     """search.py's Counter as one item per occurrence."""
     return sorted(counts.elements())
+
+
+def mid_edit(text: str) -> tuple[str, int]:
+    """The file as it is while someone types: an unclosed call inserted before its middle line
+    (with that line's indent). Returns the text and the inserted line's index."""
+    lines = text.split("\n")
+    at = len(lines) // 2
+    indent = lines[at][: len(lines[at]) - len(lines[at].lstrip(" \t"))]
+    lines.insert(at, indent + "result = compute(value,")
+    return "\n".join(lines), at
+
+
+def shifted(items: Iterable[tuple[Any, ...]], at: int) -> list[tuple[Any, ...]]:
+    """Items of the original file placed where they are once a line is inserted at `at`."""
+    return sorted((item[0] + (item[0] >= at), *item[1:]) for item in items)

@@ -245,6 +245,26 @@ def _whole_jobs(
     return rows
 
 
+def measure_mid_edit(
+    corpora: Sequence[Corpus], grammars: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """Accuracy on files that do not parse, as open documents often are: each file with an
+    unclosed call inserted at its middle, against `ast`'s items of the file before the edit."""
+    edited = []
+    for f in (f for c in corpora for f in c.files if f.tree is not None):
+        text, at = truth.mid_edit(f.text)
+        edited.append((Source(f.rel, text), at, f.tree))
+    jobs = [p for p in python_parts(grammars) if p.part != "identifiers" and "ast" not in p.parser]
+    rows = []
+    for p in jobs:
+        score = truth.Score()
+        for source, at, tree in edited:
+            score.add(truth.shifted(TRUTH[p.part](Source("", "", tree=tree)), at),
+                      p.items(p.run(source)))  # fmt: skip
+        rows.append({"part": p.part, "parser": p.parser} | score.as_dict())
+    return rows
+
+
 # -- JavaScript and TypeScript: cost, and agreement with tree-sitter --------------------------
 
 
@@ -336,6 +356,7 @@ def report(quick: bool, repeat: int, with_fts: bool) -> dict[str, Any]:
         ],
         "python": rows,
         "headline": headline(rows),
+        "mid_edit": measure_mid_edit(python, grammars),
         "scripts": scripts,
         "fts5": fts.measure(texts, mb) if with_fts and fts.available() else None,
     }
@@ -363,6 +384,12 @@ def print_table(rep: dict[str, Any]) -> None:
     for part, h in rep["headline"].items():
         print(
             f"  {part:12} {h['ts_ms_per_mb']:7.1f} / {h['ours_ms_per_mb']:6.1f} = {h['ratio']:.2f}x"
+        )
+    print("\nMid-edit (an unclosed call inserted at each file's middle), against ast before it:")
+    for r in rep["mid_edit"]:
+        print(
+            f"  {r['part']:12} {r['parser']:16} precision {r['precision']:.2%}, "
+            f"recall {r['recall']:.2%}, files exact {r['files_exact']}/{r['files']}"
         )
     if rep["scripts"]:
         print("\nJS/TS (agreement: tree-sitter's items the scan also finds, and vice versa)")

@@ -176,3 +176,11 @@ def test_fts_measure_ranks_files_sharing_rare_identifiers() -> None:
     for feed in ("raw_text", "identifiers"):
         assert 0.0 < report[feed]["top10_shared"] <= 1.0
         assert report[feed]["disk_mb"] > 0
+
+
+def test_mid_edit_inserts_an_unclosed_call_and_items_shift_past_it() -> None:
+    text, at = truth.mid_edit("import a\nclass C:\n    x = 1\n    def f(self): ...\n")
+    assert at == 2 and text.split("\n")[2] == "    result = compute(value,"
+    assert truth.parse(text) is None  # what an open document often is
+    items = [(0, "a", ()), (3, "f", "def")]
+    assert truth.shifted(items, at) == [(0, "a", ()), (4, "f", "def")]
