@@ -16,6 +16,7 @@ from ..secrets.files import secret_file_reason
 from ..secrets.redact import Redactor
 from ..tokens.counter import TokenCounter
 from .builder import ContextRequest, OpenDocument, build_plan, line_span
+from .deep_index import DeepIndex, read_file
 from .definitions import ModuleInfo, ModuleInfos, Resolver, resolve_uses
 from .identifiers import uses_in_window, window_of
 from .import_graph import ImportGraph
@@ -25,10 +26,9 @@ from .plan import ContextPlan
 from .repomap import repo_map
 from .resolve import FileSet, resolve_imports
 from .rules import RuleFile, read_rules
-from .search import IdentifierIndex
 from .slices import Slice
 from .slicing import group_uses, make_slices
-from .symbols import Symbol, outline, outline_text
+from .symbols import Symbol, outline_text
 from .workspace import FileEntry, WorkspaceIndex
 
 log = logging.getLogger(__name__)
@@ -132,21 +132,20 @@ class CachedRedactor:
 class ContextEngine:
     """Owns the workspace's derived data; `plan()` is pure CPU work, run it in a thread."""
 
-    def __init__(self, counter: TokenCounter) -> None:
+    def __init__(self, counter: TokenCounter, index_dir: Path | None = None) -> None:
+        """`index_dir`: where the on-disk index of each workspace lives (None: in memory)."""
         self.counter = counter
         self.blocks = BlockCounts(counter)
         self._redactions = CachedRedactor()
         self.index = WorkspaceIndex([])
+        self._max_file_size = 1_000_000
         self.graph = ImportGraph()
-        self.search = IdentifierIndex()
         self.index_ready = threading.Event()
         self.deep_ready = threading.Event()
         self._lock = threading.RLock()
+        self.deep = DeepIndex(self.graph, self._lock, index_dir)  # imports, search, symbols
         self._outlines: dict[tuple[str, int], str] = {}
         self._all_rels: tuple[int, list[str]] | None = None
-        # top-level symbols of files on disk (the repo map), computed when first asked for, keyed
-        # by rel with the (size, mtime_ns) they were computed from
-        self._file_symbols: dict[str, tuple[tuple[int, int], list[Symbol]]] = {}
         self._repo_map: tuple[tuple[int, int, bool], str] | None = None
         self.infos = ModuleInfos()  # per file, by content: what definitions resolve through
         self._file_set: tuple[int, FileSet] | None = None
@@ -155,6 +154,8 @@ class ContextEngine:
     # -- building ---------------------------------------------------------------------
     def configure(self, roots: Sequence[Path], exclude: Sequence[str], max_file_size: int) -> None:
         self.index = WorkspaceIndex(list(roots), exclude=exclude, max_file_size=max_file_size)
+        self._max_file_size = max_file_size
+        self.deep.configure(self.index.roots)
         with self._lock:
             self.graph.root_name = self.root_name()
             self._file_set = None
@@ -169,21 +170,13 @@ class ContextEngine:
         self.index_ready.set()
 
     def build_deep(self) -> None:
-        """Parse every file for the import graph and the identifier index (blocking, slow)."""
+        """Build the import graph and search index (blocking): from the on-disk index for the
+        files unchanged since it was written, reading and parsing only the others."""
         started = time.perf_counter()
-        for entry in self.index.files():
-            text = self.index.read_text(entry.path)
-            if text is None:
-                continue
-            self._learn(self.entry_rel(entry), text)
+        entries = [(self.entry_rel(entry), entry) for entry in self.index.files()]
+        self.deep.build(entries, self._max_file_size)
         self.timings["deep"] = time.perf_counter() - started
         self.deep_ready.set()
-
-    def _learn(self, rel: str, text: str) -> None:
-        language = language_of(rel)
-        with self._lock:
-            self.graph.update(rel, language, text)
-            self.search.update(rel, text)
 
     def refresh(self, paths: Iterable[Path]) -> None:
         """Files were created, changed or deleted on disk (blocking)."""
@@ -195,37 +188,27 @@ class ContextEngine:
             rel = self.rel(path)
             if rel is None:
                 continue
-            text = self.index.read_text(path) if path.exists() else None
-            with self._lock:
-                if text is None:
-                    self.graph.remove(rel)
-                    self.search.remove(rel)
-                    self._file_symbols.pop(rel, None)
-                else:
-                    self._learn(rel, text)
+            entry = self.index.lookup(path)
+            text = read_file(entry, self._max_file_size) if entry is not None else None
+            if entry is None or text is None:
+                self.deep.remove(rel)
+            else:
+                self.deep.update(rel, entry, text)
 
     # -- lookups ----------------------------------------------------------------------
     def file_symbols(self, rel: str) -> list[Symbol] | None:
         """The symbols of one indexed file as on disk (None when it is not indexed or unreadable).
 
-        Outlined on first ask and remembered while the file's size and mtime stay the same, so
-        only the files someone looks at (the repo map's) are ever outlined."""
+        Outlined on first ask and kept (in memory and in the on-disk index) while the file's
+        size and mtime stay the same, so only the files someone looks at (the repo map's) are
+        ever outlined."""
         path = self.path_of(rel)
         entry = self.index.lookup(path) if path is not None else None
-        if path is None or entry is None:
+        if entry is None:
             return None
-        stamp = (entry.size, entry.mtime_ns)
-        with self._lock:
-            cached = self._file_symbols.get(rel)
-        if cached is not None and cached[0] == stamp:
-            return cached[1]
-        text = self.index.read_text(path)
-        if text is None:
-            return None
-        symbols = outline(text, language_of(rel), exact=False)
-        with self._lock:
-            self._file_symbols[rel] = (stamp, symbols)
-        return symbols
+        return self.deep.symbols(
+            rel, (entry.size, entry.mtime_ns), partial(read_file, entry, self._max_file_size)
+        )
 
     def entry_rel(self, entry: FileEntry) -> str:
         """An indexed file's key: its path relative to its root (prefixed when multi-root)."""
@@ -366,8 +349,7 @@ class _Sources:
     def related(self, query: str, limit: int, exclude: set[str]) -> list[tuple[str, float]]:
         if not self._engine.deep_ready.is_set():
             return []
-        with self._engine._lock:
-            return self._engine.search.rank(query, limit, exclude)
+        return self._engine.deep.related(query, limit, exclude)
 
     def nearby(self, rel: str | None) -> list[str]:
         if rel is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from .imports import ImportRef, imports_of
 from .languages import normalize
@@ -65,6 +65,17 @@ class ImportGraph:
             self._all_stale = True
         self._parsed[rel] = (normalize(language), imports_of(text, language, exact=self._exact))
         self._stale.add(rel)
+
+    def put(self, rel: str, language: str, refs: Sequence[ImportRef]) -> None:
+        """Like `update`, with the imports already parsed (the index store's)."""
+        if rel not in self._parsed:
+            self._files = None
+            self._all_stale = True
+        self._parsed[rel] = (normalize(language), list(refs))
+        self._stale.add(rel)
+
+    def rels(self) -> set[str]:
+        return set(self._parsed)
 
     def remove(self, rel: str) -> None:
         if self._parsed.pop(rel, None) is not None:

@@ -9,6 +9,7 @@ from ..documents import Position, TextDocument
 from ..purpose import Purpose
 from ..secrets.redact import Redactor
 from ..tokens.counter import TokenCounter
+from ..tokens.download import cache_root
 from .builder import OpenDocument
 from .engine import ContextEngine, uri_to_path
 from .focus import Focus, request_for_focus
@@ -43,7 +44,8 @@ def plan_for_focus(
     counter.load()
     path = uri_to_path(focus.uri) if focus.uri is not None else None
     root = workspace_root(path if path is not None else Path.cwd())
-    engine = ContextEngine(counter)
+    # the server's on-disk index of this workspace: a second run reads only what changed
+    engine = ContextEngine(counter, cache_root(counter.env) / "index")
     engine.configure([root], settings.exclude, settings.max_file_size_bytes)
     engine.build_index()
     if deep:
