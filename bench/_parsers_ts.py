@@ -198,6 +198,26 @@ def py_definitions(grammar: Grammar, source: bytes, root: Any = None) -> list[De
     return sorted(out)
 
 
+def py_definitions_walk(grammar: Grammar, source: bytes, root: Any = None) -> list[DefItem]:
+    """The same answer by walking the tree in Python: what the queries are measured against."""
+    root = parse(grammar, source) if root is None else root
+    out: list[DefItem] = []
+    todo = [(root, False)]  # (node, inside a function)
+    while todo:
+        node, in_function = todo.pop()
+        for child in node.named_children:
+            kind = child.type
+            if kind in ("function_definition", "class_definition"):
+                if not in_function:
+                    name = child.child_by_field_name("name")
+                    text = source[name.start_byte : name.end_byte].decode()
+                    out.append((child.start_point[0], text, "def" if kind[0] == "f" else "class"))
+                todo.append((child, in_function or kind == "function_definition"))
+            elif child.named_child_count:
+                todo.append((child, in_function))
+    return sorted(out)
+
+
 def py_identifiers(
     grammar: Grammar,
     source: bytes,

@@ -167,6 +167,8 @@ def python_parts(grammars: dict[str, Any] | None) -> list[Part]:
         parts += [
             Part("imports", "tree-sitter", lambda s: tsq.py_imports(g, s.data), list),
             Part("definitions", "tree-sitter", lambda s: tsq.py_definitions(g, s.data), list),
+            Part("definitions", "tree-sitter, Python walk",
+                 lambda s: tsq.py_definitions_walk(g, s.data), list),
             Part("identifiers", "tree-sitter", lambda s: tsq.py_identifiers(g, s.data, stop=stop),
                  truth.counted),
             Part("identifiers", "tree-sitter, every identifier",
@@ -254,7 +256,11 @@ def measure_mid_edit(
     for f in (f for c in corpora for f in c.files if f.tree is not None):
         text, at = truth.mid_edit(f.text)
         edited.append((Source(f.rel, text), at, f.tree))
-    jobs = [p for p in python_parts(grammars) if p.part != "identifiers" and "ast" not in p.parser]
+    jobs = [
+        p
+        for p in python_parts(grammars)
+        if p.part != "identifiers" and not p.parser.endswith(("(ast)", "walk"))
+    ]
     rows = []
     for p in jobs:
         score = truth.Score()

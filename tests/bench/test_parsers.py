@@ -123,6 +123,7 @@ def test_tree_sitter_queries_give_ast_answers_on_tricky_python(grammars: dict[st
     g, data = grammars["python"], SAMPLE.encode()
     assert tsq.py_imports(g, data) == truth.ast_imports(tree)
     assert tsq.py_definitions(g, data) == truth.ast_definitions(tree)
+    assert tsq.py_definitions_walk(g, data) == truth.ast_definitions(tree)
     found = truth.counted(tsq.py_identifiers(g, data, stop=STOP_WORDS))
     assert found == truth.ast_identifiers(tree, STOP_WORDS)
     every = tsq.py_identifiers(g, data, skip=False, stop=STOP_WORDS)
