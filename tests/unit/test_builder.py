@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from kimi_lsp.context.builder import ContextRequest, OpenDocument, build_plan
 from kimi_lsp.context.plan import ContextPlan
 from kimi_lsp.context.prompt import SYSTEM_PROMPTS, render
+from kimi_lsp.context.repomap import RepoMap
 from kimi_lsp.context.rules import RuleFile
 from kimi_lsp.context.slices import Slice
 from kimi_lsp.tokens.counter import TokenCounter
@@ -57,8 +58,8 @@ class FakeSources:
     def outline(self, rel: str, text: str, language: str) -> str:
         return "\n".join(line for line in text.splitlines() if line.startswith("def "))
 
-    def repo_map(self, max_chars: int) -> str:
-        return "\n".join(sorted(self.files))[:max_chars]
+    def repo_map(self, max_chars: int, request: ContextRequest) -> RepoMap:
+        return RepoMap("\n".join(sorted(self.files))[:max_chars], "layout of the workspace")
 
     def excluded(self) -> list[tuple[str, str]]:
         return [("file:///ws/.env", "secret file (.env)")]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kimi_lsp.context import repomap
-from kimi_lsp.context.repomap import render_symbol, repo_map
+from kimi_lsp.context.repomap import ranked_map, render_symbol, repo_map
 from kimi_lsp.context.symbols import Symbol
 
 
@@ -147,3 +148,75 @@ def test_sizes_are_those_of_the_rendered_lines(files: list[str], cap: int) -> No
     details = sum(len(line) for rel in view.names for line in view.details(rel))
     assert view.details_fit(details) and not view.details_fit(details - 1)
     assert len(rendered) >= details
+
+
+def _asked(outlines: dict[str, list[Symbol]]) -> tuple[list[str], Callable[[str], list[Symbol]]]:
+    asked: list[str] = []
+
+    def symbols_of(rel: str) -> list[Symbol]:
+        asked.append(rel)
+        return outlines.get(rel, [])
+
+    return asked, symbols_of
+
+
+def test_ranked_map_of_a_workspace_that_fits_is_the_whole_map() -> None:
+    ranked = ["pkg/config.py", "tests/test_config.py", *sorted(set(FILES) - set(OUTLINES))]
+    asked, symbols_of = _asked(OUTLINES)
+    assert ranked_map(ranked, symbols_of, 10_000) == (FULL, len(FILES))
+    assert asked == ranked
+    names = repo_map(FILES, OUTLINES, len(FULL) - 1)
+    assert ranked_map(ranked, symbols_of, len(FULL) - 1) == (names, len(FILES))
+
+
+def test_ranked_map_shows_the_best_ranked_files_and_counts_the_rest() -> None:
+    files = [f"pkg/m{i:02}.py" for i in range(30)] + ["README.md", "tools/gen.py"]
+    outlines = {rel: [sym(f"api_{i}") for i in range(12)] + [sym("_helper")] for rel in files[:30]}
+    ranked = ["tools/gen.py", "pkg/m17.py", "pkg/m03.py", *files]
+    ranked = list(dict.fromkeys(ranked))
+    asked, symbols_of = _asked(outlines)
+    text, shown = ranked_map(ranked, symbols_of, 400)
+    lines = text.splitlines()
+    assert 0 < shown < len(ranked) and len(text) <= 400
+    assert lines[-1] == f"… {len(ranked) - shown} more files, ranked lower"
+    assert asked == ranked[: shown + 1]  # only the files looked at are outlined
+    assert lines[0] == "pkg/"  # still a tree in path order, not in rank order
+    assert [line.split(":")[0].strip() for line in lines[1:-1]] == [
+        "m00.py",
+        "m01.py",
+        "m03.py",
+        "m17.py",
+        "tools/",
+        "gen.py",
+    ]  # the five best ranked (m00 and m01 after gen, m17 and m03)
+    assert lines[3] == "  m03.py: " + "; ".join(f"api_{i}()" for i in range(8)) + "; … +4"
+    assert "_helper" not in text  # private names only when a file has nothing public
+    # exactly as long as counted: the map fills the room it is given
+    assert ranked_map(ranked, symbols_of, len(text)) == (text, shown)
+    assert ranked_map(ranked, symbols_of, len(text) - 1)[1] < shown
+    assert ranked_map(ranked, symbols_of, 0) == ("", 0) and ranked_map([], symbols_of, 99) == (
+        "",
+        0,
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(paths, st.integers(min_value=1, max_value=1_500), st.randoms(use_true_random=False))
+def test_ranked_map_fits_and_shows_a_prefix_of_the_ranking(
+    files: list[str], limit: int, rng: random.Random
+) -> None:
+    ranked = list(dict.fromkeys(files))
+    rng.shuffle(ranked)
+    outlines = {f: [sym(f"fn_{i}") for i in range(len(f) % 11)] for f in ranked}
+    text, shown = ranked_map(ranked, lambda rel: outlines[rel], limit)
+    assert len(text) <= limit
+    if shown < len(ranked) and text:
+        assert text.endswith(
+            f"{len(ranked) - shown} more file{'s' if len(ranked) - shown > 1 else ''}, ranked lower"
+        )
+        for rel in ranked[:shown]:
+            assert rel.rsplit("/", 1)[-1] in text
+    if text:  # the map was counted exactly: the same map fits in exactly its length
+        assert ranked_map(ranked, lambda rel: outlines[rel], len(text)) == (text, shown)
+    else:
+        assert shown == 0

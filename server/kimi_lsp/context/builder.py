@@ -12,6 +12,7 @@ from ..purpose import Purpose
 from ..tokens.counter import MESSAGE_OVERHEAD, REQUEST_OVERHEAD
 from .plan import ContextPlan, Section
 from .prompt import PROJECT_HEADER, REQUEST_HEADER
+from .repomap import RepoMap
 from .rules import RuleFile, add_rules
 from .slices import Slice, without_overlaps
 from .slicing import condensed, members_only
@@ -43,7 +44,7 @@ class Sources(Protocol):
     def related(self, query: str, limit: int, exclude: set[str]) -> list[tuple[str, float]]: ...
     def nearby(self, rel: str | None) -> list[str]: ...
     def outline(self, rel: str, text: str, language: str) -> str: ...
-    def repo_map(self, max_chars: int) -> str: ...
+    def repo_map(self, max_chars: int, request: ContextRequest) -> RepoMap: ...
     def excluded(self) -> list[tuple[str, str]]: ...
     def definitions(self, request: ContextRequest) -> list[Slice]: ...
     def rules(self, request: ContextRequest) -> list[RuleFile]: ...
@@ -281,9 +282,9 @@ def build_plan(
     supporting.left_out()
     repo_chars = min(packer.remaining, budget // 10) * 3
     if repo_chars > 200:
-        repo = sources.repo_map(repo_chars)
-        if repo:
-            packer.add("repo_map", "Repository map", repo, "layout of the workspace")
+        repo = sources.repo_map(repo_chars, request)  # ranked around the request's files
+        if repo.text:
+            packer.add("repo_map", "Repository map", repo.text, repo.reason)
     excluded = sorted(set(sources.excluded() + packer.skipped))
     return ContextPlan(
         request.purpose, budget, fixed, packer.sections, excluded, dict(tokenizer or {})

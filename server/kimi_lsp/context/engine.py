@@ -22,8 +22,9 @@ from .identifiers import uses_in_window, window_of
 from .import_graph import ImportGraph
 from .imports import imports_of
 from .languages import OTHER, language_of, normalize
+from .map_rank import MapFocus, file_edges, rank_files
 from .plan import ContextPlan
-from .repomap import repo_map
+from .repomap import RepoMap, ranked_map, repo_map
 from .resolve import FileSet, resolve_imports
 from .rules import RuleFile, read_rules
 from .slices import Slice
@@ -146,7 +147,8 @@ class ContextEngine:
         self.deep = DeepIndex(self.graph, self._lock, index_dir)  # imports, search, symbols
         self._outlines: dict[tuple[str, int], str] = {}
         self._all_rels: tuple[int, list[str]] | None = None
-        self._repo_map: tuple[tuple[int, int, bool], str] | None = None
+        self._repo_map: tuple[tuple[object, ...], RepoMap] | None = None
+        self._map_edges: tuple[tuple[int, bool], dict[str, dict[str, float]]] | None = None
         self.infos = ModuleInfos()  # per file, by content: what definitions resolve through
         self._file_set: tuple[int, FileSet] | None = None
         self.timings: dict[str, float] = {}
@@ -295,20 +297,36 @@ class ContextEngine:
             self._outlines[key] = cached
         return cached
 
-    def repo_map_text(self, max_chars: int) -> str:
-        key = (self.index.generation, max_chars, self.deep_ready.is_set())
+    def repo_map_text(self, max_chars: int, focus: MapFocus | None = None) -> str:
+        return self.repo_map_for(max_chars, focus or MapFocus()).text
+
+    def repo_map_for(self, max_chars: int, focus: MapFocus) -> RepoMap:
+        """The repository map: once the import graph is built, the files ranked around `focus`
+        with their symbols, best first (map_rank.py); before that the bare layout."""
+        deep = self.deep_ready.is_set()
+        key = (self.index.generation, max_chars, deep, focus if deep else None)
         if self._repo_map is not None and self._repo_map[0] == key:
             return self._repo_map[1]
         files = self.all_rels()
-        outlines: dict[str, list[Symbol]] = {}
-        if self.deep_ready.is_set():
-            for rel in files:
-                symbols = self.file_symbols(rel)
-                if symbols is not None:
-                    outlines[rel] = symbols
-        text = repo_map(files, outlines, max_chars)
-        self._repo_map = (key, text)
-        return text
+        if not deep:
+            made = RepoMap(repo_map(files, {}, max_chars), "layout of the workspace")
+        else:
+            ranked = rank_files(files, self._edges(files), focus)
+            text, shown = ranked_map(ranked, self.file_symbols, max_chars)
+            left = f", {len(files) - shown:,} left out" if shown < len(files) else ""
+            reason = f"files ranked by imports {focus.describe()}: {shown:,} of {len(files):,}"
+            made = RepoMap(text, reason + left)
+        self._repo_map = (key, made)
+        return made
+
+    def _edges(self, files: list[str]) -> dict[str, dict[str, float]]:
+        """The import graph's weighted edges (map_rank.file_edges), per index generation: an
+        edit on disk moves the generation before the deep index re-reads the file."""
+        key = (self.index.generation, self.deep_ready.is_set())
+        if self._map_edges is None or self._map_edges[0] != key:
+            with self._lock:
+                self._map_edges = (key, file_edges(self.graph, files))
+        return self._map_edges[1]
 
 
 class _Sources:
@@ -364,8 +382,10 @@ class _Sources:
     def outline(self, rel: str, text: str, language: str) -> str:
         return self._engine.outline_of(rel, text, language)
 
-    def repo_map(self, max_chars: int) -> str:
-        return self._engine.repo_map_text(max_chars)
+    def repo_map(self, max_chars: int, request: ContextRequest) -> RepoMap:
+        current = request.current.rel if request.current is not None else None
+        focus = MapFocus(current, tuple(sorted(self._open)))
+        return self._engine.repo_map_for(max_chars, focus)
 
     def rules(self, request: ContextRequest) -> list[RuleFile]:
         """The project rules for the request's file (AGENTS.md files, .kimi/rules.md)."""

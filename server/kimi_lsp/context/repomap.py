@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 
 from .symbols import Symbol
 
 INDENT = "  "
+NAMES_PER_FILE = 8  # a ranked map that leaves files out shows this many names per file
 _KEYWORD_KINDS = {
     "class": "class",
     "interface": "interface",
@@ -30,6 +31,21 @@ def render_symbol(symbol: Symbol) -> str:
     if symbol.kind == "macro":
         return f"{symbol.name}!"
     return symbol.name
+
+
+def top_names(symbols: Sequence[Symbol]) -> list[str]:
+    """The rendered top-level symbols of a file, public ones first (they go first)."""
+    public = [s for s in symbols if s.depth == 0 and not s.name.startswith("_")]
+    private = [s for s in symbols if s.depth == 0 and s.name.startswith("_")]
+    return [render_symbol(s) for s in public + private]
+
+
+@dataclass(frozen=True, slots=True)
+class RepoMap:
+    """The map as sent, and why it holds what it holds (the manifest's reason)."""
+
+    text: str
+    reason: str
 
 
 @dataclass
@@ -86,12 +102,9 @@ class _Map:
                 self.sources[rel] = False
                 continue
             self.symbols[rel] = symbols
-            public = [s for s in symbols if s.depth == 0 and not s.name.startswith("_")]
-            private = [s for s in symbols if s.depth == 0 and s.name.startswith("_")]
-            top = public + private  # public names first: they go first
-            names = [render_symbol(s) for s in top]
+            names = top_names(symbols)
             self.names[rel] = names
-            self.sources[rel] = bool(top)
+            self.sources[rel] = bool(names)
             if names:
                 self.widths[rel] = [0, *accumulate(len(name) for name in names)]
 
@@ -263,3 +276,81 @@ def _first_lines(lines: list[str], max_chars: int) -> str:
         kept.append(line)
         used += len(line) + 1
     return "\n".join(kept)
+
+
+def ranked_map(
+    ranked: Sequence[str],
+    symbols_of: Callable[[str], Sequence[Symbol] | None],
+    max_chars: int,
+) -> tuple[str, int]:
+    """The map of the files in `ranked` (best first, distinct) and how many of them it shows.
+
+    When every file fits with up to NAMES_PER_FILE names, this is `repo_map` of them all.
+    Else it shows the longest run of best-ranked files that fits with their names (still as a
+    tree in path order, so it reads like the workspace) and ends with how many it left out.
+    `symbols_of` is asked only for the files looked at: those shown and the next ones until
+    the map would be full without the count (usually one).
+    """
+    if max_chars <= 0 or not ranked:
+        return "", 0
+    outlines: dict[str, Sequence[Symbol]] = {}
+    public: dict[str, Sequence[Symbol]] = {}  # what a map that leaves files out shows
+    dirs: set[str] = set()
+    used = -1  # no newline before the first line
+    fit: int | None = None  # how many files fit with the count of the others after them
+    for count, rel in enumerate(ranked):
+        outlines[rel] = symbols = symbols_of(rel) or ()
+        public[rel] = _public(symbols)
+        used += _added_size(rel, top_names(public[rel]), dirs)
+        dirs.update(_parents(rel))
+        left = len(ranked) - count - 1
+        if fit is None and used + (len(_left_out_line(left)) + 1 if left else 0) > max_chars:
+            fit = count  # but all of them may still fit without the count: read on
+        if used > max_chars:
+            break
+    else:
+        return repo_map(ranked, outlines, max_chars), len(ranked)
+    if not fit:
+        return "", 0  # not even the best file fits: a bare count says nothing
+    return _top_files(ranked[:fit], public, len(ranked) - fit, max_chars), fit
+
+
+def _public(symbols: Sequence[Symbol]) -> Sequence[Symbol]:
+    """The top-level symbols without a leading underscore (all of them if none is public):
+    with little room, `_helper()` says less about a file than its API does."""
+    top = [s for s in symbols if s.depth == 0]
+    shown = [s for s in top if not s.name.startswith("_")]
+    return shown or top
+
+
+def _top_files(
+    files: Sequence[str], outlines: Mapping[str, Sequence[Symbol]], left: int, max_chars: int
+) -> str:
+    lines = _Map(files, outlines).lines(NAMES_PER_FILE, set()) if files else []
+    return _first_lines([*lines, _left_out_line(left)], max_chars)
+
+
+def _left_out_line(left: int) -> str:
+    return f"… {left} more file{'s' if left != 1 else ''}, ranked lower"
+
+
+def _parents(rel: str) -> list[str]:
+    """`a/b/c.py` -> ["a/", "a/b/"]."""
+    parts = rel.split("/")[:-1]
+    return ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+def _added_size(rel: str, names: Sequence[str], dirs: set[str]) -> int:
+    """Characters (newlines included) that `rel`'s line and its new directory lines add."""
+    parents = _parents(rel)
+    size = 0
+    for depth, path in enumerate(parents):
+        if path not in dirs:  # `  name/` and its newline
+            size += len(INDENT) * depth + len(path[:-1].rsplit("/", 1)[-1]) + 2
+    shown = names[:NAMES_PER_FILE]
+    line = len(INDENT) * len(parents) + len(rel) - rel.rfind("/") - 1
+    if shown:
+        line += 2 + sum(len(name) for name in shown) + 2 * (len(shown) - 1)
+        if len(names) > NAMES_PER_FILE:
+            line += len("; … +") + len(str(len(names) - NAMES_PER_FILE))
+    return size + 1 + line

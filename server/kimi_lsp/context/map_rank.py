@@ -1,0 +1,124 @@
+"""Which files the repository map shows first: the import graph ranked around the focus."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from .import_graph import ImportGraph
+from .imports import ImportRef
+from .languages import PYTHON, language_of, normalize
+from .rank import by_rank, pagerank
+from .resolve import FileSet, python_module, python_submodule, resolve_imports
+
+__all__ = ["MapFocus", "file_edges", "personalization", "rank_files"]
+
+Edges = dict[str, dict[str, float]]
+
+# Teleport weights: the walk restarts mostly at the current file, less at the other open
+# documents and at the current file's direct neighbours, and a little anywhere (so files far
+# from the focus still come in order of how much of the workspace leans on them).
+CURRENT_WEIGHT = 4.0
+OPEN_WEIGHT = 2.0
+NEIGHBOUR_WEIGHT = 1.0
+ANYWHERE_SHARE = 0.1
+# Half of each step teleports back: the map is about the focus's neighbourhood, and with the
+# usual 0.85 the walk drifts to the workspace's hubs (on the stdlib, at asyncio/tasks.py,
+# types.py, abc.py and _weakrefset.py outranked tasks.py itself; at 0.5 its imports and
+# importers come first, then the hubs).
+MAP_DAMPING = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class MapFocus:
+    """What the map is ranked around: the current file and the other open documents."""
+
+    current: str | None = None
+    open: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """A few words for the manifest: `around a/b.py (and 2 open files)`."""
+        others = len([rel for rel in self.open if rel != self.current])
+        files = f"{others} open file{'s' if others > 1 else ''}"
+        if self.current is not None:
+            return f"around {self.current}" + (f" and {files}" if others else "")
+        return f"around {files}" if others else "by how much the workspace imports each file"
+
+
+def file_edges(graph: ImportGraph, files: Iterable[str]) -> Edges:
+    """importer -> imported file -> weight: one per import statement naming the file, plus one
+    per name a `from m import a, b` takes from m itself (a reference to a definition in it,
+    not to a submodule), so a module whose definitions are used weighs more than one merely
+    imported."""
+    fs = graph.files()
+    edges: Edges = {}
+    for rel in files:
+        refs = graph.refs(rel)
+        if not refs:
+            continue
+        language = normalize(language_of(rel))
+        row: dict[str, float] = {}
+        for ref in refs:
+            targets = resolve_imports(rel, [ref], language, fs, graph.go_module)
+            for target in targets:
+                row[target] = row.get(target, 0.0) + 1.0
+            names = [name for name in ref.names if name != "*"]
+            if not targets or not names:
+                continue
+            for target, count in _references(rel, ref, names, targets, language, fs):
+                row[target] = row.get(target, 0.0) + count
+        if row:
+            edges[rel] = row
+    return edges
+
+
+def _references(
+    rel: str, ref: ImportRef, names: list[str], targets: list[str], language: str, fs: FileSet
+) -> Iterable[tuple[str, float]]:
+    """The definitions `ref` names, counted by the file that holds them."""
+    if language != PYTHON:
+        yield targets[0], float(len(names))  # `{a, b}` from one module
+        return
+    module = python_module(rel, ref.spec, fs)
+    if module is None or module not in targets:
+        return
+    symbols = sum(1 for name in names if python_submodule(fs, module, name) is None)
+    if symbols:
+        yield module, float(symbols)
+
+
+def personalization(
+    focus: MapFocus, neighbours: Sequence[str], files: Sequence[str]
+) -> dict[str, float]:
+    """The teleport weights of the walk (see the weights above); uniform without a focus."""
+    if not files:
+        return {}
+    anywhere = ANYWHERE_SHARE / len(files)
+    personal = dict.fromkeys(files, anywhere)
+    focused: dict[str, float] = {}
+    for rel in neighbours:
+        focused[rel] = max(focused.get(rel, 0.0), NEIGHBOUR_WEIGHT)
+    for rel in focus.open:
+        focused[rel] = max(focused.get(rel, 0.0), OPEN_WEIGHT)
+    if focus.current is not None:
+        focused[focus.current] = CURRENT_WEIGHT
+    focused = {rel: weight for rel, weight in focused.items() if rel in personal}
+    total = sum(focused.values())
+    if total <= 0:
+        return dict.fromkeys(files, 1.0)
+    scale = (1.0 - ANYWHERE_SHARE) / total
+    for rel, weight in focused.items():
+        personal[rel] += weight * scale
+    return personal
+
+
+def rank_files(
+    files: Sequence[str], edges: Mapping[str, Mapping[str, float]], focus: MapFocus
+) -> list[str]:
+    """`files`, the most relevant to `focus` first (ties in path order)."""
+    neighbours: list[str] = []
+    if focus.current is not None:
+        neighbours.extend(edges.get(focus.current, {}))
+        neighbours.extend(rel for rel, row in edges.items() if focus.current in row)
+    ranks = pagerank(files, edges, personalization(focus, neighbours, files), MAP_DAMPING)
+    return by_rank(ranks)

@@ -1,0 +1,121 @@
+"""Unit tests for the repository map's ranking (context/map_rank.py) and the engine's map."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kimi_lsp.context.engine import ContextEngine
+from kimi_lsp.context.import_graph import ImportGraph
+from kimi_lsp.context.map_rank import (
+    ANYWHERE_SHARE,
+    MapFocus,
+    file_edges,
+    personalization,
+    rank_files,
+)
+from kimi_lsp.tokens.counter import TokenCounter
+
+SOURCES = {
+    "pkg/__init__.py": "",
+    "pkg/core.py": "class Engine:\n    pass\n\ndef run():\n    pass\n",
+    "pkg/util.py": "def helper():\n    pass\n",
+    "pkg/app.py": "from .core import Engine, run\nfrom . import util\nimport pkg.util\n",
+    "other/x.py": "import pkg.core\n",
+    "README.md": "# readme\n",
+}
+
+
+def _graph() -> ImportGraph:
+    graph = ImportGraph()
+    for rel, text in SOURCES.items():
+        graph.update(rel, "python" if rel.endswith(".py") else "other", text)
+    return graph
+
+
+def test_edges_count_statements_and_the_definitions_a_from_import_names() -> None:
+    edges = file_edges(_graph(), sorted(SOURCES))
+    assert edges == {
+        # one statement + two names defined in core.py; `from . import util` names a submodule
+        # (no definition in pkg/__init__.py), `import pkg.util` is a second statement
+        "pkg/app.py": {"pkg/core.py": 3.0, "pkg/util.py": 2.0},
+        "other/x.py": {"pkg/core.py": 1.0},
+    }
+
+
+def test_personalization_favours_the_current_file_then_open_files_then_neighbours() -> None:
+    files = sorted(SOURCES)
+    focus = MapFocus("pkg/app.py", ("README.md", "pkg/app.py"))
+    personal = personalization(focus, ["pkg/core.py", "README.md"], files)
+    anywhere = ANYWHERE_SHARE / len(files)
+    assert sum(personal.values()) == pytest.approx(1.0)
+    # weights 4 (current), 2 (open), 1 (neighbour) share what `anywhere` leaves
+    unit = (1 - ANYWHERE_SHARE) / 7
+    assert personal["pkg/app.py"] == pytest.approx(anywhere + 4 * unit)
+    assert personal["README.md"] == pytest.approx(anywhere + 2 * unit)
+    assert personal["pkg/core.py"] == pytest.approx(anywhere + unit)
+    assert personal["other/x.py"] == pytest.approx(anywhere)
+    assert set(personalization(MapFocus(), [], files).values()) == {1.0}  # uniform
+    assert personalization(MapFocus("gone.py"), [], []) == {}
+
+
+def test_files_rank_around_the_focus() -> None:
+    files = sorted(SOURCES)
+    edges = file_edges(_graph(), files)
+    assert rank_files(files, edges, MapFocus("pkg/app.py"))[:3] == [
+        "pkg/app.py",
+        "pkg/core.py",
+        "pkg/util.py",
+    ]
+    assert rank_files(files, edges, MapFocus("other/x.py"))[:2] == ["other/x.py", "pkg/core.py"]
+    # no focus: the most imported file first, files nothing imports in path order
+    assert rank_files(files, edges, MapFocus()) == [
+        "pkg/core.py",
+        "pkg/util.py",
+        "README.md",
+        "other/x.py",
+        "pkg/__init__.py",
+        "pkg/app.py",
+    ]
+
+
+def test_describe() -> None:
+    assert MapFocus("a.py").describe() == "around a.py"
+    assert MapFocus("a.py", ("a.py", "b.py", "c.py")).describe() == "around a.py and 2 open files"
+    assert MapFocus(None, ("b.py",)).describe() == "around 1 open file"
+    assert MapFocus().describe() == "by how much the workspace imports each file"
+
+
+def test_the_engine_maps_the_files_around_the_focus_and_says_so(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for i in range(40):
+        body = "".join(f"def function_{i}_{j}():\n    pass\n" for j in range(6))
+        (package / f"mod{i:02}.py").write_text(body)
+    (package / "main.py").write_text("from .mod37 import function_37_0\nfrom . import mod21\n")
+    engine = ContextEngine(TokenCounter())
+    engine.configure([tmp_path], [], 1_000_000)
+    engine.build_index()
+    before = engine.repo_map_for(600, MapFocus("pkg/main.py"))
+    assert before.reason == "layout of the workspace" and "function_" not in before.text
+    engine.build_deep()
+    made = engine.repo_map_for(600, MapFocus("pkg/main.py"))
+    assert len(made.text) <= 600
+    lines = made.text.splitlines()
+    assert lines[0] == "pkg/" and lines[-1].endswith("more files, ranked lower")
+    shown = [line.split(":")[0].strip() for line in lines[1:-1]]
+    assert {"main.py", "mod37.py", "mod21.py"} <= set(shown)
+    # the others tie (nothing leads to them): they come in path order after the ranked ones
+    assert "mod36.py" not in shown and "mod38.py" not in shown
+    total = 42
+    assert made.reason == (
+        f"files ranked by imports around pkg/main.py: {len(shown)} of {total}, "
+        f"{total - len(shown)} left out"
+    )
+    assert engine.repo_map_for(600, MapFocus("pkg/main.py")) is made  # cached
+    elsewhere = engine.repo_map_for(600, MapFocus("pkg/mod05.py"))
+    assert "mod05.py" in elsewhere.text and elsewhere.text != made.text
+    assert engine.repo_map_text(600) == engine.repo_map_for(600, MapFocus()).text
