@@ -44,8 +44,10 @@ class ContextService:
         """The engine, imported and built on first use (not on the start-up path)."""
         if self._engine is None:
             from ...context.engine import ContextEngine
+            from ...tokens.download import cache_root
 
-            self._engine = ContextEngine(self.server.tokens)
+            index_dir = cache_root(self.server.env) / "index"
+            self._engine = ContextEngine(self.server.tokens, index_dir)
         return self._engine
 
     # -- index lifecycle --------------------------------------------------------------
@@ -83,6 +85,10 @@ class ContextService:
     async def _walk(self) -> None:
         try:
             await asyncio.to_thread(self.engine.build_index)
+            # With an on-disk index of this workspace the deep index costs little: build it
+            # now, so a restarted server has importers and search before the first request.
+            if self._deep is None and await asyncio.to_thread(self.engine.deep.cached):
+                self.warm()
         finally:
             self._indexed.set()
         log.info(
@@ -99,7 +105,35 @@ class ContextService:
     async def _build_deep(self) -> None:
         await self.ready()
         await asyncio.to_thread(self.engine.build_deep)
-        log.info("Import graph and search index ready in %.1f s", self.engine.timings["deep"])
+        progress = self.engine.deep.progress
+        log.info(
+            "Import graph and search index ready in %.1f s (%d files, %d from the index cache)",
+            self.engine.timings["deep"],
+            progress.files,
+            progress.from_cache,
+        )
+
+    def index_status(self) -> dict[str, Any]:
+        """kimi/status's `index` (protocol.md): "walking" the workspace, "indexing" its files
+        (imports and search terms: wanted from the first request on, or at once when an
+        on-disk index of the workspace exists), or "ready"; `deep` says whether importers and
+        search are available."""
+        engine = self._engine
+        if engine is None or not self._indexed.is_set():
+            return {"state": "walking", "files": 0, "fromCache": 0, "seconds": 0.0, "deep": False}
+        deep = engine.deep_ready.is_set()
+        if self._deep is None:
+            files, cached, seconds = len(engine.index.files()), 0, engine.timings.get("index", 0.0)
+        else:
+            progress = engine.deep.progress
+            files, cached, seconds = progress.files, progress.from_cache, progress.seconds
+        return {
+            "state": "ready" if deep or self._deep is None else "indexing",
+            "files": files,
+            "fromCache": cached,
+            "seconds": round(seconds, 3),
+            "deep": deep,
+        }
 
     async def refresh(self, uris: list[str]) -> None:
         from ...context.engine import uri_to_path

@@ -22,6 +22,7 @@ def status(server: KimiServer) -> dict[str, Any]:
         "usage": server.usage_summary(),
         "positionEncoding": str(server.documents.encoding),
         "openDocuments": len(server.documents),
+        "index": server.services.context.index_status(),
     }
     if server.last_error is not None:
         result["lastError"] = server.last_error
