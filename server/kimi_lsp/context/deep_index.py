@@ -129,6 +129,7 @@ class DeepIndex:
         with self._lock:
             for rel in self.graph.rels() - current:
                 self.graph.remove(rel)
+            self.graph.resolve()  # here in the background, not in the first request
         if self._memory_search is not None:
             self._fill_memory_search(store)
         progress.seconds = time.perf_counter() - started

@@ -96,6 +96,10 @@ class ImportGraph:
         self._sync()
         return sorted(self._importers.get(rel, ()))
 
+    def resolve(self) -> None:
+        """Resolve what is stale now (the next `imports`/`importers` would do it)."""
+        self._sync()
+
     def files(self) -> FileSet:
         if self._files is None:
             self._files = FileSet(self._parsed, self._root_name)
