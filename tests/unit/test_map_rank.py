@@ -34,12 +34,12 @@ def _graph() -> ImportGraph:
     return graph
 
 
-def test_edges_count_statements_and_the_definitions_a_from_import_names() -> None:
+def test_edges_count_imported_files_and_the_definitions_a_from_import_names() -> None:
     edges = file_edges(_graph(), sorted(SOURCES))
     assert edges == {
-        # one statement + two names defined in core.py; `from . import util` names a submodule
-        # (no definition in pkg/__init__.py), `import pkg.util` is a second statement
-        "pkg/app.py": {"pkg/core.py": 3.0, "pkg/util.py": 2.0},
+        # the import + two names defined in core.py; `from . import util` names a submodule
+        # (no definition in pkg/__init__.py), and `import pkg.util` names the same file again
+        "pkg/app.py": {"pkg/core.py": 3.0, "pkg/util.py": 1.0},
         "other/x.py": {"pkg/core.py": 1.0},
     }
 

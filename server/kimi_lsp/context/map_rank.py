@@ -9,7 +9,7 @@ from .import_graph import ImportGraph
 from .imports import ImportRef
 from .languages import PYTHON, language_of, normalize
 from .rank import by_rank, pagerank
-from .resolve import FileSet, python_module, python_submodule, resolve_imports
+from .resolve import python_module, python_submodule, resolve_imports
 
 __all__ = ["MapFocus", "file_edges", "personalization", "rank_files"]
 
@@ -46,45 +46,51 @@ class MapFocus:
 
 
 def file_edges(graph: ImportGraph, files: Iterable[str]) -> Edges:
-    """importer -> imported file -> weight: one per import statement naming the file, plus one
-    per name a `from m import a, b` takes from m itself (a reference to a definition in it,
-    not to a submodule), so a module whose definitions are used weighs more than one merely
-    imported."""
-    fs = graph.files()
+    """importer -> imported file -> weight: one for each file it imports (as the import graph
+    resolved them), plus one per name a `from m import a, b` takes from m itself (a reference
+    to a definition in it, not to a submodule), so a module whose definitions are used weighs
+    more than one merely imported."""
+    references = _References(graph)
     edges: Edges = {}
     for rel in files:
-        refs = graph.refs(rel)
-        if not refs:
+        targets = graph.imports(rel)
+        if not targets:
             continue
+        row = dict.fromkeys(targets, 1.0)
         language = normalize(language_of(rel))
-        row: dict[str, float] = {}
-        for ref in refs:
-            targets = resolve_imports(rel, [ref], language, fs, graph.go_module)
-            for target in targets:
-                row[target] = row.get(target, 0.0) + 1.0
+        for ref in graph.refs(rel):
             names = [name for name in ref.names if name != "*"]
-            if not targets or not names:
-                continue
-            for target, count in _references(rel, ref, names, targets, language, fs):
-                row[target] = row.get(target, 0.0) + count
-        if row:
-            edges[rel] = row
+            if names:
+                for target, count in references.of(rel, ref, names, language):
+                    if target in row:
+                        row[target] += count
+        edges[rel] = row
     return edges
 
 
-def _references(
-    rel: str, ref: ImportRef, names: list[str], targets: list[str], language: str, fs: FileSet
-) -> Iterable[tuple[str, float]]:
-    """The definitions `ref` names, counted by the file that holds them."""
-    if language != PYTHON:
-        yield targets[0], float(len(names))  # `{a, b}` from one module
-        return
-    module = python_module(rel, ref.spec, fs)
-    if module is None or module not in targets:
-        return
-    symbols = sum(1 for name in names if python_submodule(fs, module, name) is None)
-    if symbols:
-        yield module, float(symbols)
+class _References:
+    """Which file defines the names a `from` import takes. Python modules are looked up once
+    per directory: an import names the same module from every file of a directory."""
+
+    def __init__(self, graph: ImportGraph) -> None:
+        self._graph = graph
+        self._fs = graph.files()
+        self._modules: dict[tuple[str, str], str | None] = {}
+
+    def of(
+        self, rel: str, ref: ImportRef, names: list[str], language: str
+    ) -> list[tuple[str, float]]:
+        if language != PYTHON:  # `{a, b}` from one module
+            targets = resolve_imports(rel, [ref], language, self._fs, self._graph.go_module)
+            return [(targets[0], float(len(names)))] if targets else []
+        key = (rel.rpartition("/")[0], ref.spec)
+        if key not in self._modules:
+            self._modules[key] = python_module(rel, ref.spec, self._fs)
+        module = self._modules[key]
+        if module is None:
+            return []
+        defined = sum(1 for name in names if python_submodule(self._fs, module, name) is None)
+        return [(module, float(defined))] if defined else []
 
 
 def personalization(
