@@ -89,10 +89,23 @@ FRAGMENTS = [
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.sampled_from(FRAGMENTS), max_size=14), st.sampled_from(["\n", "\n\n", " "]))
+@given(
+    st.lists(st.sampled_from(FRAGMENTS), max_size=14), st.sampled_from(["\n", "\n\n", " ", "\r\n"])
+)
 def test_same_imports_as_the_whole_file_scan_on_odd_code(parts: list[str], glue: str) -> None:
     # Unterminated strings, stray quotes and backslashes included: valid or not, the two agree.
     source = glue.join(parts) + "\n"
+    assert fast(source) == whole_file(source)
+
+
+TOKENS = ["import", "from", " ", "x", "y.z", ".", "(", ")", "#", "'", '"', "'''", '"""', "\\",
+          "\n", "\n", ";", ",", " as ", ":", "\r", "\t"]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), max_size=40))
+def test_same_imports_as_the_whole_file_scan_on_token_soup(parts: list[str]) -> None:
+    source = "".join(parts)
     assert fast(source) == whole_file(source)
 
 
