@@ -103,6 +103,26 @@ def test_stale_files_by_size_and_mtime_are_read_again(ws: Path, tmp_path: Path) 
     assert stored == {"pkg/__init__.py", "pkg/shapes.py", "pkg/draw.py", "new.py"}
 
 
+def test_resolved_imports_are_kept_while_the_set_of_files_holds(ws: Path, tmp_path: Path) -> None:
+    write(ws, "app.py", "import pkg.extra\nfrom pkg import shapes\n")  # pkg.extra: not yet
+    first = engine(ws, tmp_path / "index")
+    assert first.graph.importers("pkg/shapes.py") == ["app.py", "pkg/draw.py"]
+    key = first.graph.key()
+    assert first.deep.store.file_set() == key
+    stored = first.deep.store.load()["app.py"].resolved()
+    assert stored == ["pkg/__init__.py", "pkg/shapes.py"]  # the package, for now
+
+    again = engine(ws, tmp_path / "index")  # same files: the targets come from the store
+    assert again.graph.importers("pkg/shapes.py") == ["app.py", "pkg/draw.py"]
+    assert again.graph.imports("app.py") == ["pkg/__init__.py", "pkg/shapes.py"]
+
+    write(ws, "pkg/extra.py", "EXTRA = 1\n")  # app.py unchanged, but now resolves further
+    third = engine(ws, tmp_path / "index")
+    assert third.graph.importers("pkg/extra.py") == ["app.py"]
+    assert third.deep.store.file_set() == third.graph.key() != key
+    assert "pkg/extra.py" in (third.deep.store.load()["app.py"].resolved() or [])
+
+
 def test_same_size_new_mtime_is_stale(tmp_path: Path) -> None:
     store = IndexStore(tmp_path / "x.sqlite3", version="v1")
     store.save([record("a.py", "alpha")])

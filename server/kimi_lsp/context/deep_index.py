@@ -101,24 +101,26 @@ class DeepIndex:
     # -- building ---------------------------------------------------------------------
     def build(self, entries: Sequence[tuple[str, FileEntry]], max_size: int) -> None:
         """Bring the graph and the store up to date with `entries` (blocking): files whose size
-        and mtime match the store are taken from it, the others read and parsed."""
+        and mtime match the store are taken from it, the others read and parsed; what imports
+        resolve to is taken from the store too while the set of files is the same."""
         started, cpu = time.perf_counter(), time.process_time()
         store = self.store
         stored = store.load()
         self.progress = progress = Progress()
         fresh: list[FileRecord] = []
+        files: list[tuple[str, str, Sequence[ImportRef], list[str] | None]] = []
         current: set[str] = set()
         for rel, entry in entries:
             current.add(rel)
             old = stored.get(rel)
             if old is not None and (old.size, old.mtime_ns) == (entry.size, entry.mtime_ns):
                 if old.text:
-                    self._put(rel, old.language, old.refs())
+                    files.append((rel, old.language, old.refs(), old.resolved()))
                 progress.from_cache += 1
             else:
                 record = record_of(rel, (entry.size, entry.mtime_ns), read_file(entry, max_size))
                 if record.text:
-                    self._put(rel, record.language, record.imports)
+                    files.append((rel, record.language, record.imports, None))
                 fresh.append(record)
                 if len(fresh) >= BATCH:
                     store.save(fresh)
@@ -126,14 +128,24 @@ class DeepIndex:
             progress.files += 1
         store.save(fresh)
         store.remove(stored.keys() - current)
-        with self._lock:
-            for rel in self.graph.rels() - current:
-                self.graph.remove(rel)
-            self.graph.resolve()  # here in the background, not in the first request
+        self._load_graph(store, files)
         if self._memory_search is not None:
             self._fill_memory_search(store)
         progress.seconds = time.perf_counter() - started
         progress.cpu_seconds = time.process_time() - cpu
+
+    def _load_graph(
+        self, store: IndexStore, files: list[tuple[str, str, Sequence[ImportRef], list[str] | None]]
+    ) -> None:
+        """Fill the graph, resolve what the store did not hold and store that."""
+        with self._lock:
+            key = self.graph.key(rel for rel, *_ in files)
+            same = key == store.file_set()
+            self.graph.load(f if same else (*f[:3], None) for f in files)
+            todo = [f[0] for f in files if not same or f[3] is None]
+            resolved = self.graph.resolved(todo)  # here in the background, not in a request
+        if resolved or not same:
+            store.save_targets(key, resolved)
 
     def _put(self, rel: str, language: str, refs: Sequence[ImportRef]) -> None:
         with self._lock:

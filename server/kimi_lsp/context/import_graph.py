@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import hashlib
+from collections.abc import Collection, Iterable, Sequence
 
 from .imports import ImportRef, imports_of
 from .languages import normalize
@@ -74,8 +75,34 @@ class ImportGraph:
         self._parsed[rel] = (normalize(language), list(refs))
         self._stale.add(rel)
 
-    def rels(self) -> set[str]:
-        return set(self._parsed)
+    def load(
+        self, files: Iterable[tuple[str, str, Sequence[ImportRef], Sequence[str] | None]]
+    ) -> None:
+        """Replace the graph by (rel, language, imports, targets or None) of every file; the
+        targets given are taken as resolved (right only against this same set of files: see
+        `key`), the others are resolved when needed."""
+        self._parsed, self._resolved, self._importers = {}, {}, {}
+        self._stale, self._all_stale, self._files = set(), False, None
+        for rel, language, refs, targets in files:
+            self._parsed[rel] = (normalize(language), list(refs))
+            if targets is None:
+                self._stale.add(rel)
+                continue
+            self._resolved[rel] = list(targets)
+            for target in targets:
+                self._importers.setdefault(target, set()).add(rel)
+
+    def key(self, rels: Iterable[str] | None = None) -> str:
+        """What resolution depends on besides each file's own imports: the set of files (these
+        `rels`, by default the graph's), the root's name and the Go module."""
+        digest = hashlib.sha256(f"{self._root_name}\n{self._go_module}\n".encode())
+        digest.update("\n".join(sorted(self._parsed if rels is None else rels)).encode())
+        return digest.hexdigest()[:24]
+
+    def resolved(self, rels: Iterable[str]) -> dict[str, list[str]]:
+        """What these files' imports resolve to (resolving what is stale first)."""
+        self._sync()
+        return {rel: list(self._resolved.get(rel, ())) for rel in rels if rel in self._parsed}
 
     def remove(self, rel: str) -> None:
         if self._parsed.pop(rel, None) is not None:
@@ -95,10 +122,6 @@ class ImportGraph:
         """Workspace files that import `rel`, sorted."""
         self._sync()
         return sorted(self._importers.get(rel, ()))
-
-    def resolve(self) -> None:
-        """Resolve what is stale now (the next `imports`/`importers` would do it)."""
-        self._sync()
 
     def files(self) -> FileSet:
         if self._files is None:

@@ -19,7 +19,7 @@ from .symbols import Symbol
 
 log = logging.getLogger(__name__)
 
-SCHEMA = "1"  # bump when the tables change
+SCHEMA = "2"  # bump when the tables change
 BUSY_TIMEOUT_MS = 10_000  # another server on the same workspace may be writing a batch
 MAX_TERMS = 48  # a query is scored on its rarest terms only (as IdentifierIndex)
 _DF_CACHE = 50_000
@@ -28,10 +28,12 @@ T = TypeVar("T")
 
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    # text: 0 when the file is binary or unreadable (remembered, so a restart skips it too)
+    # text: 0 when the file is binary or unreadable (remembered, so a restart skips it too);
+    # targets: the workspace files its imports resolve to, valid while meta's 'files' key holds
     "CREATE TABLE IF NOT EXISTS files(id INTEGER PRIMARY KEY, rel TEXT NOT NULL UNIQUE,"
     " size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, text INTEGER NOT NULL,"
-    " language TEXT NOT NULL, imports TEXT NOT NULL, words TEXT NOT NULL, symbols TEXT)",
+    " language TEXT NOT NULL, imports TEXT NOT NULL, words TEXT NOT NULL, symbols TEXT,"
+    " targets TEXT)",
 )
 # Contentless (the words are kept once, in files.words, which 'delete' needs); unicode61 folds
 # case; '_' is part of a word. detail=full: with none or column bm25() scores every file 0.
@@ -89,9 +91,13 @@ class StoredFile:
     text: bool
     language: str
     imports: str  # JSON
+    targets: str | None  # JSON
 
     def refs(self) -> list[ImportRef]:
         return decode_imports(self.imports)
+
+    def resolved(self) -> list[str] | None:
+        return None if self.targets is None else list(json.loads(self.targets))
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,13 +195,14 @@ class IndexStore:
         """Create the tables, or empty them when they were written by another version."""
         db.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _TABLES:
-                db.execute(statement)
+            db.execute(_TABLES[0])
             row = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
             if row is not None and row[0] != self.version:
-                db.execute("DROP TABLE IF EXISTS vocab")
-                db.execute("DROP TABLE IF EXISTS search")
-                db.execute("DELETE FROM files")
+                for table in ("vocab", "search", "files"):
+                    db.execute(f"DROP TABLE IF EXISTS {table}")
+                db.execute("DELETE FROM meta")
+            for statement in _TABLES[1:]:
+                db.execute(statement)
             if self.fts:
                 for statement in _FTS:
                     db.execute(statement)
@@ -239,10 +246,10 @@ class IndexStore:
         """Every stored file by rel (imports still encoded)."""
 
         def work(db: sqlite3.Connection) -> dict[str, StoredFile]:
-            rows = db.execute("SELECT rel, size, mtime_ns, text, language, imports FROM files")
-            return {
-                row[0]: StoredFile(row[1], row[2], bool(row[3]), row[4], row[5]) for row in rows
-            }
+            rows = db.execute(
+                "SELECT rel, size, mtime_ns, text, language, imports, targets FROM files"
+            )
+            return {r[0]: StoredFile(r[1], r[2], bool(r[3]), r[4], r[5], r[6]) for r in rows}
 
         return self._run(work, {})
 
@@ -293,7 +300,7 @@ class IndexStore:
                     )
                 db.execute(
                     "UPDATE files SET size = ?, mtime_ns = ?, text = ?, language = ?,"
-                    " imports = ?, words = ?, symbols = NULL WHERE id = ?",
+                    " imports = ?, words = ?, symbols = NULL, targets = NULL WHERE id = ?",
                     (*values, r.terms, rowid),
                 )
             if self.fts and r.terms:
@@ -310,6 +317,27 @@ class IndexStore:
                     (old[0], old[1]),
                 )
             db.execute("DELETE FROM files WHERE id = ?", (old[0],))
+
+    def file_set(self) -> str | None:
+        """The key of the file set the stored targets were resolved against."""
+
+        def work(db: sqlite3.Connection) -> str | None:
+            row = db.execute("SELECT value FROM meta WHERE key = 'files'").fetchone()
+            return None if row is None else str(row[0])
+
+        return self._run(work, None)
+
+    def save_targets(self, key: str, targets: dict[str, list[str]]) -> None:
+        """Keep what each file's imports resolve to, against the file set `key`."""
+
+        def work(db: sqlite3.Connection) -> None:
+            db.executemany(
+                "UPDATE files SET targets = ? WHERE rel = ?",
+                ((json.dumps(t, separators=(",", ":")), rel) for rel, t in targets.items()),
+            )
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('files', ?)", (key,))
+
+        self._run(lambda db: self._write(db, lambda: work(db)), None)
 
     def terms(self) -> dict[str, str]:
         """Every readable file's stored terms (for the in-memory search when FTS5 is missing)."""
