@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from kimi_lsp.context.definitions import ModuleInfo, Resolver, module_info, resolve_uses
+from kimi_lsp.context.definitions import (
+    ModuleInfo,
+    ModuleInfos,
+    Resolver,
+    module_info,
+    resolve_uses,
+)
 from kimi_lsp.context.identifiers import uses_in_window, window_of
 from kimi_lsp.context.imports import imports_of
 from kimi_lsp.context.resolve import FileSet
@@ -208,3 +214,36 @@ def test_a_local_from_a_call_is_typed_by_the_function_return_annotation() -> Non
              for f, w, _ in resolve_uses(r, "use.py", uses, here)}  # fmt: skip
     assert found["ctx.find"] == ("core.py", "Context")
     assert "other.x" not in found  # len is no workspace function
+
+
+def test_resolving_through_a_file_needs_only_its_top_level() -> None:
+    infos = {rel: module_info(text, "python") for rel, text in FILES.items()}
+    r = Resolver(FileSet(FILES), infos.get, "python")
+    found = r.chain("pkg/tasks.py", ("futures", "_PyFuture"))
+    assert found is not None and found.rel == "pkg/futures.py"
+    assert found.symbol is not None and found.symbol.name == "Future"
+    # Looked through, not sliced: no file had its members outlined.
+    assert all("symbols" not in info.__dict__ for info in infos.values())
+    member = r.chain("pkg/tasks.py", ("Future", "done"))  # a member: that class's file only
+    assert member is not None and member.members == ("done",)
+    assert [rel for rel, info in infos.items() if "symbols" in info.__dict__] == ["pkg/futures.py"]
+
+
+def test_top_level_parts_are_the_same_before_and_after_the_full_outline() -> None:
+    text = FILES["pkg/futures.py"] + "LIMIT: int = 3\nalias = other.name\n"
+    lazy, full = module_info(text, "python"), module_info(text, "python")
+    assert full.symbols[0].name == "Future"  # computed first: the top level comes from it
+    assert lazy.top == full.top and lazy.aliases == full.aliases
+    assert lazy.top_symbols == full.top_symbols
+    assert lazy.exports == full.exports == frozenset({"Future", "wrap"})
+    assert set(lazy.top) == {"__all__", "Future", "wrap", "LIMIT"}  # aliases are followed
+    assert lazy.aliases == {"_PyFuture": ("Future",), "alias": ("other", "name")}
+
+
+def test_module_infos_keep_a_bounded_amount_of_text() -> None:
+    infos = ModuleInfos(entries=100, chars=25)
+    first = infos.get("a.py", "x = 1\n" * 3, "python")
+    assert infos.get("a.py", "x = 1\n" * 3, "python") is first  # remembered by content
+    infos.get("b.py", "y = 2\n" * 3, "python")
+    infos.get("c.py", "z = 3\n" * 3, "python")  # 54 characters held: the oldest goes
+    assert infos.get("a.py", "x = 1\n" * 3, "python") is not first

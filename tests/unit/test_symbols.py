@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from kimi_lsp.context.symbols import Symbol, definition_text, outline, outline_text, symbol_at
+from kimi_lsp.context.symbols import (
+    Symbol,
+    definition_text,
+    outline,
+    outline_text,
+    symbol_at,
+    top_level,
+)
 
 PYTHON = '''"""Module docstring with a fake:
 def not_a_function():
@@ -116,6 +123,48 @@ def test_python_scanner_agrees_with_ast_on_stdlib_modules(module: str) -> None:
     assert [key(s) for s in outline(text, "python", exact=False)] == [
         key(s) for s in outline(text, "python")
     ]
+
+
+@pytest.mark.parametrize(
+    "module", ["asyncio/base_events.py", "typing.py", "os.py", "ssl.py", "tkinter/__init__.py"]
+)
+def test_top_level_is_the_outlines_depth_0_without_scanning_the_blocks(module: str) -> None:
+    path = Path(sysconfig.get_paths()["stdlib"]) / module
+    text = path.read_text(encoding="utf-8")
+    full = outline(text, "python", exact=False)
+    assert top_level(text, "python") == [s for s in full if s.depth == 0]
+    assert any(s.depth > 0 for s in full)  # the blocks it skips do hold members
+
+
+def test_top_level_finds_definitions_under_if_and_try_but_not_in_strings_or_bodies() -> None:
+    text = (
+        '"""A module.\nclass NotThis:\n"""\n'
+        "import sys\n"
+        "if sys.platform == 'win32':\n"
+        "    def native(): pass\n"
+        "    class Pipe:\n"
+        "        def read(self): pass\n"
+        "else:\n"
+        "    LIMIT = 1\n"
+        "class A:\n"
+        "    X = 1\n"
+        "    def m(self):\n"
+        '        """\ndef not_this(): pass\n"""\n'
+        "async def fetch(): pass\n"
+        "value: int = 2\n"
+        "call(\n"
+        "KEY=1)\n"
+    )
+    top = top_level(text, "python")
+    assert [(s.name, s.kind, s.line) for s in top] == [
+        ("native", "function", 5),
+        ("Pipe", "class", 6),
+        ("LIMIT", "constant", 9),
+        ("A", "class", 10),
+        ("fetch", "function", 16),
+        ("value", "variable", 17),
+    ]
+    assert top == [s for s in outline(text, "python", exact=False) if s.depth == 0]
 
 
 def test_python_scanner_blocks_span_low_indented_literals_in_linear_time() -> None:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .identifiers import Uses, return_chain
 from .imports import ImportRef, imports_of
 from .languages import PYTHON, mask, normalize
 from .resolve import FileSet, python_module, python_submodule, resolve_imports
-from .symbols import Symbol, outline
+from .symbols import Symbol, outline, top_level
 
 __all__ = ["Found", "ModuleInfo", "ModuleInfos", "Resolver", "module_info"]
 
@@ -21,39 +22,100 @@ INHERITED_LEVELS = 2  # a member not in its class is looked up in bases this far
 _DEFINING_KINDS = frozenset(
     {"class", "function", "interface", "struct", "enum", "trait", "type", "module", "macro"}
 )
-# `Name = other.name` at the top level: an alias to follow (`_PyFuture = Future`).
-_ALIAS = re.compile(r"^([A-Za-z_]\w*)[ \t]*=[ \t]*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)[ \t]*$", re.M)
-# Any other top-level assignment (`StyleType = Union[str, "Style"]`): a definition too.
-_ASSIGNED = re.compile(r"^([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)", re.M)
+# A top-level assignment (`StyleType = Union[str, "Style"]`, `x: int = 0`): a definition.
+# Matched after a "\n" (a literal first: ~5x faster than `^` with re.M).
+_ASSIGNED = re.compile(r"\n([A-Za-z_]\w*)[ \t]*(:[^=\n]*)?=(?!=)")
+# ...and when what it assigns is another name (`_PyFuture = Future`): an alias to follow.
+_ALIAS_TARGET = re.compile(r"[ \t]*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)[ \t]*(?=\n)")
 MAX_ASSIGNMENT_LINES = 30
 # `a = b = value` in a class body (at its indentation): the names bound
 _CLASS_ASSIGN = re.compile(r"((?:[A-Za-z_]\w*[ \t]*=(?!=)[ \t]*)+)")
-_ALL = re.compile(r"^__all__[ \t]*\+?=[ \t]*([\[(])", re.M)
+_ALL = re.compile(r"__all__[ \t]*\+?=[ \t]*([\[(])")  # at a line's start (checked)
 _QUOTED = re.compile(r"""['"]([A-Za-z_]\w*)['"]""")
 
 
 @dataclass(frozen=True, slots=True)
-class ModuleInfo:
-    """What one file defines and binds at its top level, for resolving names in it."""
+class _TopLevel:
+    top: dict[str, Symbol]
+    bindings: dict[str, tuple[ImportRef, str | None]]
+    stars: tuple[ImportRef, ...]
+    aliases: dict[str, tuple[str, ...]]
+    exports: frozenset[str] | None
 
-    symbols: tuple[Symbol, ...]
-    top: dict[str, Symbol]  # top-level definitions by name (the first of each name)
-    bindings: dict[str, tuple[ImportRef, str | None]]  # local name → import, name taken or None
-    stars: tuple[ImportRef, ...]  # `from m import *`
-    aliases: dict[str, tuple[str, ...]]  # `X = Y.z` at the top level
-    exports: frozenset[str] | None  # `__all__` when it is a literal list; None: everything
-    # class line → the names its body defines (members, `pack = configure = pack_configure`)
-    attributes: dict[int, frozenset[str]] = field(default_factory=dict)
+
+class ModuleInfo:
+    """What one file defines and binds at its top level, for resolving names in it.
+
+    Each part is computed when first asked for: resolving a name through a file needs only its
+    top level (its imports and top-level definitions, from a scan that skips the bodies of
+    top-level blocks); the full outline (`symbols`, class members in `attributes`) is computed
+    only for the files a slice or an outline is taken from. Safe to share between threads
+    (a part computed twice at once is computed the same).
+    """
+
+    def __init__(self, text: str, language: str) -> None:
+        self.text = text
+        self.language = normalize(language)
+
+    @cached_property
+    def symbols(self) -> tuple[Symbol, ...]:
+        """The file's outline, class members included."""
+        return tuple(outline(self.text, self.language, exact=False))
+
+    @cached_property
+    def top_symbols(self) -> tuple[Symbol, ...]:
+        """The outline's top-level (depth 0) symbols, in order."""
+        known = self.__dict__.get("symbols")  # the full outline, when already computed
+        if known is not None:
+            return tuple(s for s in known if s.depth == 0)
+        return tuple(top_level(self.text, self.language))
+
+    @cached_property
+    def _top_level(self) -> _TopLevel:
+        return _top_level(self.text, self.language, self.top_symbols)
+
+    @property
+    def top(self) -> dict[str, Symbol]:
+        """Top-level definitions and assignments by name (the first of each name)."""
+        return self._top_level.top
+
+    @property
+    def bindings(self) -> dict[str, tuple[ImportRef, str | None]]:
+        """Local name → the import that binds it and the name taken (None: the module)."""
+        return self._top_level.bindings
+
+    @property
+    def stars(self) -> tuple[ImportRef, ...]:
+        """`from m import *`"""
+        return self._top_level.stars
+
+    @property
+    def aliases(self) -> dict[str, tuple[str, ...]]:
+        """`X = Y.z` at the top level."""
+        return self._top_level.aliases
+
+    @property
+    def exports(self) -> frozenset[str] | None:
+        """`__all__` when it is a literal list; None: everything."""
+        return self._top_level.exports
+
+    @cached_property
+    def attributes(self) -> dict[int, frozenset[str]]:
+        """Class line → the names its body defines (members, `pack = configure = ...`)."""
+        if self.language != PYTHON:
+            return {}
+        return _class_attributes(self.symbols, mask(self.text, PYTHON).code)
 
 
 def module_info(text: str, language: str) -> ModuleInfo:
     """Outline and top-level bindings of a file, from a tolerant scan (no syntax tree)."""
-    language = normalize(language)
-    symbols = tuple(outline(text, language, exact=False))
+    return ModuleInfo(text, language)
+
+
+def _top_level(text: str, language: str, symbols: Iterable[Symbol]) -> _TopLevel:
     top: dict[str, Symbol] = {}
     for symbol in symbols:
-        if symbol.depth == 0:
-            top.setdefault(symbol.name, symbol)
+        top.setdefault(symbol.name, symbol)
     bindings: dict[str, tuple[ImportRef, str | None]] = {}
     stars: list[ImportRef] = []
     for ref in imports_of(text, language, exact=False):
@@ -74,18 +136,22 @@ def module_info(text: str, language: str) -> ModuleInfo:
                     bindings.setdefault(local, (ref, name))
     aliases: dict[str, tuple[str, ...]] = {}
     exports: frozenset[str] | None = None
-    attributes: dict[int, frozenset[str]] = {}
     if language == PYTHON:
         code = mask(text, PYTHON).code
-        for m in _ALIAS.finditer(code):
-            if m.group(2) not in ("None", "True", "False"):
-                aliases.setdefault(m.group(1), tuple(m.group(2).split(".")))
+        lined = "\n" + code + "\n"  # every line starts after a "\n"
+        assigned = list(_ASSIGNED.finditer(lined))
+        for m in assigned:
+            target = _ALIAS_TARGET.match(lined, m.end()) if m.group(2) is None else None
+            if target is not None and target.group(1) not in ("None", "True", "False"):
+                aliases.setdefault(m.group(1), tuple(target.group(1).split(".")))
         exports = _exports(text, code)
-        for m in _ASSIGNED.finditer(code):
+        line = last = 0  # lines counted as the matches go (in order): linear
+        for m in assigned:
             if m.group(1) not in top and m.group(1) not in aliases:
-                top[m.group(1)] = _assignment(code, text, m.start(), m.group(1))
-        attributes = _class_attributes(symbols, code)
-    return ModuleInfo(symbols, top, bindings, tuple(stars), aliases, exports, attributes)
+                line += code.count("\n", last, m.start(1) - 1)
+                last = m.start(1) - 1
+                top[m.group(1)] = _assignment(code, text, last, line, m.group(1))
+    return _TopLevel(top, bindings, tuple(stars), aliases, exports)
 
 
 def _class_attributes(symbols: tuple[Symbol, ...], code: str) -> dict[int, frozenset[str]]:
@@ -113,13 +179,17 @@ def _class_attributes(symbols: tuple[Symbol, ...], code: str) -> dict[int, froze
     return out
 
 
-def _assignment(code: str, text: str, offset: int, name: str) -> Symbol:
-    """A top-level assignment as a symbol: its lines run while its brackets are open."""
-    line = code.count("\n", 0, offset)
-    depth, end = 0, line
-    for row, piece in enumerate(code[offset:].split("\n", MAX_ASSIGNMENT_LINES)[:-1], line):
+def _assignment(code: str, text: str, offset: int, line: int, name: str) -> Symbol:
+    """A top-level assignment (at `offset`, on `line`) as a symbol: its lines run while its
+    brackets are open (up to MAX_ASSIGNMENT_LINES whole lines)."""
+    depth, end, pos = 0, line, offset
+    for row in range(line, line + MAX_ASSIGNMENT_LINES):
+        newline = code.find("\n", pos)
+        if newline < 0:
+            break
+        piece = code[pos:newline]
         depth += sum(piece.count(c) for c in "([{") - sum(piece.count(c) for c in ")]}")
-        end = row
+        end, pos = row, newline + 1
         if depth <= 0:
             break
     newline = text.find("\n", offset)
@@ -132,6 +202,8 @@ def _exports(text: str, code: str) -> frozenset[str] | None:
     names: set[str] = set()
     found = False
     for m in _ALL.finditer(code):
+        if m.start() and code[m.start() - 1] != "\n":
+            continue  # not at a line's start
         close = "]" if m.group(1) == "[" else ")"
         end = code.find(close, m.end())
         if end < 0 or re.search(r"[A-Za-z_]", code[m.end() : end].replace('""', "")
@@ -143,10 +215,13 @@ def _exports(text: str, code: str) -> frozenset[str] | None:
 
 
 class ModuleInfos:
-    """ModuleInfo per file, remembered by content (thread-safe, least recently used dropped)."""
+    """ModuleInfo per file, remembered by content (thread-safe, least recently used dropped
+    past `entries` files or `chars` characters of text: an info keeps its file's text)."""
 
-    def __init__(self, entries: int = 4_096) -> None:
+    def __init__(self, entries: int = 4_096, chars: int = 16_000_000) -> None:
         self._entries = entries
+        self._chars = chars
+        self._held = 0
         self._cache: OrderedDict[tuple[str, int, int], ModuleInfo] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -159,9 +234,13 @@ class ModuleInfos:
                 return hit
         info = module_info(text, language)
         with self._lock:
+            if key not in self._cache:
+                self._held += len(text)
             self._cache[key] = info
-            while len(self._cache) > self._entries:
-                self._cache.popitem(last=False)
+            while len(self._cache) > 1 and (
+                len(self._cache) > self._entries or self._held > self._chars
+            ):
+                self._held -= self._cache.popitem(last=False)[0][2]
         return info
 
 

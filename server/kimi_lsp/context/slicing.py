@@ -119,7 +119,7 @@ def condensed(text: str, language: str) -> str | None:
 
 def _module_outline(info: ModuleInfo, text: str) -> str:
     lines = text.split("\n")
-    return "\n".join(lines[s.line] for s in info.symbols if s.depth == 0)
+    return "\n".join(lines[s.line] for s in info.top_symbols)
 
 
 def slice_text(

@@ -48,6 +48,15 @@ def outline(text: str, language: str, *, exact: bool = True) -> list[Symbol]:
     return []
 
 
+def top_level(text: str, language: str) -> list[Symbol]:
+    """The file's top-level (depth 0) definitions, as `outline(exact=False)` finds them, without
+    the work of finding their members where that can be skipped (Python)."""
+    language = normalize(language)
+    if language == PYTHON:
+        return _python_top(text)
+    return [s for s in outline(text, language, exact=False) if s.depth == 0]
+
+
 def definition_text(text: str, symbol: Symbol) -> str:
     """The symbol's source, decorators and attributes included."""
     lines = text.split("\n")
@@ -197,20 +206,51 @@ def _python_block_end(code: str, offset: int, indent: int) -> int:
     return end
 
 
+# (offset of `def`/`class` or the name, indent, name, "def"/"class" or annotation, is a def)
+_Found = tuple[int, int, str, str | None, bool]
+# A `def`/`class` at column 0: always a top-level definition (offset of the keyword kept).
+_PY_TOP_DEF = re.compile(r"\n(?:async[ \t]+)?(?P<d>def)[ \t]+[A-Za-z_]\w*|\n(?P<c>class)[ \t]+\w+")
+
+
 def _python_scan(text: str) -> list[Symbol]:
     """Python definitions from the text alone: for files being edited (and for speed)."""
     masked = mask(text, PYTHON).code
     code = "\n" + masked + "\n"  # every line starts after a "\n"
-    lines, code_lines = text.split("\n"), masked.split("\n")
-    found: list[tuple[int, int, str, str | None, bool]] = []  # offset, indent, name, ann, def?
+    return _python_symbols(text, code, _python_candidates(code, 0, len(code)), top_only=False)
+
+
+def _python_top(text: str) -> list[Symbol]:
+    """The depth-0 symbols of `_python_scan`, without looking inside top-level blocks: the
+    bodies of column-0 `def`s and `class`es (most of a file) are skipped, not scanned."""
+    masked = mask(text, PYTHON).code
+    code = "\n" + masked + "\n"
+    found: list[_Found] = []
+    ends: dict[int, int] = {}
+    gap = 0  # where the code outside the column-0 blocks seen so far starts
+    for m in _PY_TOP_DEF.finditer(code):
+        if m.start() >= gap:  # (a column-0 line inside brackets may be inside the last block)
+            found.extend(_python_candidates(code, gap, m.start() + 1))
+        keyword_ = "def" if m["d"] else "class"
+        offset = m.start(keyword_[0])
+        name = m.group()[m.end(keyword_[0]) - m.start() :].strip()
+        found.append((offset, 0, name, keyword_, True))
+        ends[offset] = _python_block_end(code, offset, 0)
+        gap = max(gap, ends[offset])
+    found.extend(_python_candidates(code, gap, len(code)))
+    return _python_symbols(text, code, found, top_only=True, ends=ends)
+
+
+def _python_candidates(code: str, start: int, end: int) -> list[_Found]:
+    """The `def`/`class` headers and shown assignments in code[start:end], any indentation."""
+    found: list[_Found] = []
     for pattern, keyword_ in zip(_PY_DEFS, ("def", "class"), strict=True):
-        for m in pattern.finditer(code):
-            start = code.rfind("\n", 0, m.start()) + 1
-            lead = code[start : m.start()]
+        for m in pattern.finditer(code, start, end):
+            line_start = code.rfind("\n", 0, m.start()) + 1
+            lead = code[line_start : m.start()]
             if not lead or lead.isspace() or (keyword_ == "def" and lead.split() == ["async"]):
                 indent = len(lead) - len(lead.lstrip(" \t"))
                 found.append((m.start(), indent, m["name"], keyword_, True))
-    for m in _PY_ASSIGN.finditer(code):
+    for m in _PY_ASSIGN.finditer(code, start, end):
         chained = _PY_CHAINED.match(code, m.end())
         if (m["ann"] is not None or _UPPER.fullmatch(m["name"])) and not keyword.iskeyword(m[2]):
             found.append((m.start("name"), len(m["indent"]), m["name"], m["ann"], False))
@@ -218,7 +258,16 @@ def _python_scan(text: str) -> list[Symbol]:
             if _UPPER.fullmatch(chained[1]):
                 found.append((chained.start(1), len(m["indent"]), chained[1], None, False))
             chained = _PY_CHAINED.match(code, chained.end())
+    return found
+
+
+def _python_symbols(
+    text: str, code: str, found: list[_Found], *, top_only: bool, ends: dict[int, int] | None = None
+) -> list[Symbol]:
+    """The outline from the candidates: nesting by indentation and block ends; `top_only`
+    keeps depth 0 (deeper blocks are still followed, to know where they end)."""
     found.sort()
+    lines, code_lines = text.split("\n"), code[1:-1].split("\n")
     out: list[Symbol] = []
     stack: list[tuple[int, int, str | None]] = []  # indent, end offset, "class" or "def"
     line = last = brackets = counted = 0
@@ -240,15 +289,17 @@ def _python_scan(text: str) -> list[Symbol]:
         row, in_class = line - 1, bool(stack)
         if not is_def:
             kind = _assignment_kind(name, detail, in_class)
-            if kind:
+            if kind and not (top_only and stack):
                 header = _header(lines, row, row + 1, brace=False)
                 out.append(Symbol(name, kind, row, row, header, len(stack)))
             continue
-        end = _python_block_end(code, offset, indent)
-        end_row = max(row, row + code.count("\n", offset, end))
-        kind = "class" if detail == "class" else "method" if in_class else "function"
-        header = _header(lines, row, None, code_lines)
-        out.append(Symbol(name, kind, row, end_row, header, len(stack)))
+        end = ends.get(offset) if ends else None
+        end = _python_block_end(code, offset, indent) if end is None else end
+        if not (top_only and stack):
+            end_row = max(row, row + code.count("\n", offset, end))
+            kind = "class" if detail == "class" else "method" if in_class else "function"
+            header = _header(lines, row, None, code_lines)
+            out.append(Symbol(name, kind, row, end_row, header, len(stack)))
         stack.append((indent, end, detail))
     return out
 
