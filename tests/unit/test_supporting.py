@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from kimi_lsp.context.builder import build_plan
+from collections.abc import Callable
+from typing import Any
+
+from kimi_lsp.context.builder import ContextRequest, build_plan
+from kimi_lsp.context.slices import Slice
 
 from .test_builder import COUNTER, FakeSources, _slice, no_redaction, python_file, request
 
@@ -44,3 +48,52 @@ def test_a_truncated_outline_carries_no_line_range() -> None:
     assert big.truncated and big.text.startswith("## Outline of big.py (first ")
     assert big.lines is None  # its kept lines are outline lines, not the file's
     assert "range" not in big.manifest()
+
+
+class _StartRecorder:
+    """A counter that notes which blocks had their counts started (and in which order)."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+
+    def count(self, text: str) -> int:
+        return COUNTER.count(text)
+
+    def start(self, text: str) -> Callable[[], int]:
+        self.started.append(text)
+        tokens = COUNTER.count(text)
+        return lambda: tokens
+
+
+class _Watching(FakeSources):
+    """Notes which counts had started when the definitions were asked for."""
+
+    def __init__(self, counter: _StartRecorder, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.counter = counter
+        self.before: list[str] = []
+
+    def definitions(self, request: ContextRequest) -> list[Slice]:
+        self.before = list(self.counter.started)
+        return super().definitions(request)
+
+
+def test_imports_that_all_fit_are_counted_while_the_definitions_are_resolved() -> None:
+    files = {"small.py": python_file("s", 3), "big.py": python_file("b", 400)}
+    counter = _StartRecorder()
+    used = [_slice("big.py", (0, 2), "defines `b_0`, used at line 1")]
+    sources = _Watching(counter, files, {"main.py": ["small.py", "big.py"]}, definitions=used)
+    plan = build_plan(request("x = b_0(1)\n"), sources, counter, no_redaction, 10_000)
+    before = [text.partition("\n")[0] for text in sources.before]
+    assert before == ["## Current file: main.py", "## File: small.py", "## Outline of big.py"]
+    imports = [s for s in plan.sections if s.kind == "import"]
+    assert [s.uri for s in imports] == ["file:///ws/big.py", "file:///ws/small.py"]  # used first
+
+
+def test_imports_that_may_not_fit_wait_for_the_definitions_order() -> None:
+    files = {f"m{i}.py": python_file(f"m{i}", 60) for i in range(8)}
+    counter = _StartRecorder()
+    sources = _Watching(counter, files, {"main.py": sorted(files)})
+    plan = build_plan(request(python_file("main", 200)), sources, counter, no_redaction, 4_000)
+    assert [text.partition("\n")[0] for text in sources.before] == ["## Current file: main.py"]
+    assert any(s.kind == "import" for s in plan.sections)

@@ -264,11 +264,14 @@ def build_plan(
     if current is not None and shown:
         # Count the whole current file while the supporting files are read and rendered.
         packer.start(packer.render(_current_title(current), current.text, current.language)[2])
+    supporting = Supporting(packer, request, sources, budget)
+    room = packer.remaining - (len(current.text) // 4 if current and shown else 0)
+    supporting.prefetch(room)  # the imports' counts start now when they all fit anyway
     # What the cursor uses, resolved first: it also orders the imports (used modules first).
     resolved = [] if request.secret_reason else sources.definitions(request)
     waiting = _waiting(request, resolved)
-    supporting = Supporting(packer, request, sources, budget, resolved)
-    supporting.fill(packer.remaining - (len(current.text) // 4 if current and shown else 0))
+    supporting.order(resolved)
+    supporting.fill(room)
     if current is not None:
         if request.secret_reason:
             packer.skipped.append((current.uri, request.secret_reason))

@@ -44,7 +44,7 @@ class Supporting:
         request: ContextRequest,
         sources: Sources,
         budget: int,
-        resolved: list[Slice],
+        resolved: list[Slice] | None = None,
     ) -> None:
         self.packer = packer
         self.request = request
@@ -56,18 +56,49 @@ class Supporting:
         self.chosen: list[_Chosen] = []
         self.estimate = 0
         self.whole_chars = 4 * max(WHOLE_MIN_TOKENS, int(budget * WHOLE_FILE_SHARE))
-        # Modules whose definitions the cursor uses, best first: their imports go first.
         self.used: dict[str, int] = {}
+        self._found: list[str] | None = None  # the current file's imports, in statement order
+        self._prefetched: dict[str, _Chosen | None] = {}
+        self._candidates: Iterator[tuple[str, str, str, OpenDocument | None]] = iter(())
+        if resolved is not None:
+            self.order(resolved)
+
+    def order(self, resolved: list[Slice]) -> None:
+        """Modules whose definitions the cursor uses, best first: their imports go first."""
         for item in sorted(resolved, key=lambda s: s.rank):
             if item.rel is not None:
                 self.used.setdefault(item.rel, len(self.used))
         self._candidates = self._candidates_in_order()
 
-    def _imports(self) -> list[str]:
+    def prefetch(self, room: int) -> bool:
+        """Before the definitions are resolved: when every import surely fits `room` (their
+        whole texts do), read, render and start counting them all now, so the counting threads
+        work while the definitions are resolved. Their order, known later, cannot change which
+        of them `fill` takes then. False (nothing done) when they may not all fit."""
+        upper = 0
+        for other in self._statement_order():
+            text = self.sources.text(other)
+            upper += len(text) // 4 if text is not None else 0
+            if upper > room * 1.05:
+                return False  # read a few texts at most: cached for later
+        for other in self._statement_order():
+            chosen = self._choose("import", other, f"imported by {self.rel}", None)
+            self._prefetched[other] = chosen
+            if chosen is not None:
+                self.packer.start(self.packer.render(chosen.title, chosen.text,
+                                                     chosen.language)[2])  # fmt: skip
+        return True
+
+    def _statement_order(self) -> list[str]:
         current = self.request.current
         if current is None or self.rel is None:
             return []
-        found = self.sources.imports(self.rel, current.text, current.language)
+        if self._found is None:
+            self._found = self.sources.imports(self.rel, current.text, current.language)
+        return self._found
+
+    def _imports(self) -> list[str]:
+        found = self._statement_order()
         order = {rel: i for i, rel in enumerate(found)}
         return sorted(found, key=lambda r: (self.used.get(r, len(self.used)), order[r]))
 
@@ -99,7 +130,10 @@ class Supporting:
             if other in self.seen:
                 continue
             self.seen.add(other)
-            chosen = self._choose(kind, other, reason, doc)
+            if kind == "import" and other in self._prefetched:
+                chosen = self._prefetched[other]
+            else:
+                chosen = self._choose(kind, other, reason, doc)
             if chosen is None:
                 continue
             self.chosen.append(chosen)
