@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from kimi_lsp.context.engine import ContextEngine
 from kimi_lsp.context.import_graph import ImportGraph
 from kimi_lsp.context.map_rank import (
-    ANYWHERE_SHARE,
     MapFocus,
     file_edges,
     personalization,
@@ -45,19 +42,12 @@ def test_edges_count_imported_files_and_the_definitions_a_from_import_names() ->
 
 
 def test_personalization_favours_the_current_file_then_open_files_then_neighbours() -> None:
-    files = sorted(SOURCES)
-    focus = MapFocus("pkg/app.py", ("README.md", "pkg/app.py"))
+    files = set(SOURCES)
+    focus = MapFocus("pkg/app.py", ("README.md", "pkg/app.py", "closed.py"))
     personal = personalization(focus, ["pkg/core.py", "README.md"], files)
-    anywhere = ANYWHERE_SHARE / len(files)
-    assert sum(personal.values()) == pytest.approx(1.0)
-    # weights 4 (current), 2 (open), 1 (neighbour) share what `anywhere` leaves
-    unit = (1 - ANYWHERE_SHARE) / 7
-    assert personal["pkg/app.py"] == pytest.approx(anywhere + 4 * unit)
-    assert personal["README.md"] == pytest.approx(anywhere + 2 * unit)
-    assert personal["pkg/core.py"] == pytest.approx(anywhere + unit)
-    assert personal["other/x.py"] == pytest.approx(anywhere)
-    assert set(personalization(MapFocus(), [], files).values()) == {1.0}  # uniform
-    assert personalization(MapFocus("gone.py"), [], []) == {}
+    assert personal == {"pkg/app.py": 4.0, "README.md": 2.0, "pkg/core.py": 1.0}
+    assert personalization(MapFocus(), [], files) == {}
+    assert personalization(MapFocus("gone.py"), [], files) == {}
 
 
 def test_files_rank_around_the_focus() -> None:
@@ -69,7 +59,7 @@ def test_files_rank_around_the_focus() -> None:
         "pkg/util.py",
     ]
     assert rank_files(files, edges, MapFocus("other/x.py"))[:2] == ["other/x.py", "pkg/core.py"]
-    # no focus: the most imported file first, files nothing imports in path order
+    # no focus: PageRank over the whole graph, files nothing imports in path order
     assert rank_files(files, edges, MapFocus()) == [
         "pkg/core.py",
         "pkg/util.py",
@@ -77,6 +67,27 @@ def test_files_rank_around_the_focus() -> None:
         "other/x.py",
         "pkg/__init__.py",
         "pkg/app.py",
+    ]
+
+
+def test_files_the_focus_cannot_reach_follow_the_most_imported_first() -> None:
+    edges = {
+        "a.py": {"b.py": 1.0},
+        "b.py": {"c.py": 1.0},
+        "x.py": {"hub.py": 2.0, "y.py": 1.0},
+        "z.py": {"hub.py": 1.0},
+    }
+    files = ["a.py", "b.py", "c.py", "hub.py", "x.py", "y.py", "z.py", "zz.md"]
+    # the walk around a.py: a.py's importers and imports (b.py) are neighbours, c.py is reached
+    assert rank_files(files, edges, MapFocus("a.py")) == [
+        "a.py",
+        "b.py",
+        "c.py",
+        "hub.py",  # imported with weight 3
+        "y.py",  # 1
+        "x.py",  # 0, then by path
+        "z.py",
+        "zz.md",
     ]
 
 

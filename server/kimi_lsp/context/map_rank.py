@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .import_graph import ImportGraph
@@ -16,12 +16,10 @@ __all__ = ["MapFocus", "file_edges", "personalization", "rank_files"]
 Edges = dict[str, dict[str, float]]
 
 # Teleport weights: the walk restarts mostly at the current file, less at the other open
-# documents and at the current file's direct neighbours, and a little anywhere (so files far
-# from the focus still come in order of how much of the workspace leans on them).
+# documents and at the current file's direct neighbours (its imports and importers).
 CURRENT_WEIGHT = 4.0
 OPEN_WEIGHT = 2.0
 NEIGHBOUR_WEIGHT = 1.0
-ANYWHERE_SHARE = 0.1
 # Half of each step teleports back: the map is about the focus's neighbourhood, and with the
 # usual 0.85 the walk drifts to the workspace's hubs (on the stdlib, at asyncio/tasks.py,
 # types.py, abc.py and _weakrefset.py outranked tasks.py itself; at 0.5 its imports and
@@ -94,37 +92,60 @@ class _References:
 
 
 def personalization(
-    focus: MapFocus, neighbours: Sequence[str], files: Sequence[str]
+    focus: MapFocus, neighbours: Iterable[str], files: Collection[str]
 ) -> dict[str, float]:
-    """The teleport weights of the walk (see the weights above); uniform without a focus."""
-    if not files:
-        return {}
-    anywhere = ANYWHERE_SHARE / len(files)
-    personal = dict.fromkeys(files, anywhere)
-    focused: dict[str, float] = {}
+    """The teleport weights of the walk (see the weights above), for the files in `files`;
+    empty without a focus."""
+    personal: dict[str, float] = {}
     for rel in neighbours:
-        focused[rel] = max(focused.get(rel, 0.0), NEIGHBOUR_WEIGHT)
+        personal[rel] = max(personal.get(rel, 0.0), NEIGHBOUR_WEIGHT)
     for rel in focus.open:
-        focused[rel] = max(focused.get(rel, 0.0), OPEN_WEIGHT)
+        personal[rel] = max(personal.get(rel, 0.0), OPEN_WEIGHT)
     if focus.current is not None:
-        focused[focus.current] = CURRENT_WEIGHT
-    focused = {rel: weight for rel, weight in focused.items() if rel in personal}
-    total = sum(focused.values())
-    if total <= 0:
-        return dict.fromkeys(files, 1.0)
-    scale = (1.0 - ANYWHERE_SHARE) / total
-    for rel, weight in focused.items():
-        personal[rel] += weight * scale
-    return personal
+        personal[focus.current] = CURRENT_WEIGHT
+    return {rel: weight for rel, weight in personal.items() if rel in files}
 
 
 def rank_files(
     files: Sequence[str], edges: Mapping[str, Mapping[str, float]], focus: MapFocus
 ) -> list[str]:
-    """`files`, the most relevant to `focus` first (ties in path order)."""
+    """`files`, the most relevant to `focus` first.
+
+    The walk runs over the files reachable from the focus only (a closed set: no edge leaves
+    it, so the ranks are those of the whole graph), so its cost follows the focus's part of
+    the workspace, not the workspace's size. The files it cannot reach follow, the most
+    imported first (a walk teleporting anywhere would order them much the same), then by path.
+    Without a focus: PageRank over the whole graph.
+    """
+    known = set(files)
     neighbours: list[str] = []
     if focus.current is not None:
         neighbours.extend(edges.get(focus.current, {}))
         neighbours.extend(rel for rel, row in edges.items() if focus.current in row)
-    ranks = pagerank(files, edges, personalization(focus, neighbours, files), MAP_DAMPING)
-    return by_rank(ranks)
+    personal = personalization(focus, neighbours, known)
+    if not personal:
+        return by_rank(pagerank(files, edges))
+    reached = by_rank(pagerank(_reachable(personal, edges, known), edges, personal, MAP_DAMPING))
+    imported: dict[str, float] = {}
+    for row in edges.values():
+        for target, weight in row.items():
+            imported[target] = imported.get(target, 0.0) + weight
+    seen = set(reached)
+    rest = sorted(
+        (rel for rel in known if rel not in seen), key=lambda rel: (-imported.get(rel, 0.0), rel)
+    )
+    return reached + rest
+
+
+def _reachable(
+    start: Iterable[str], edges: Mapping[str, Mapping[str, float]], known: Collection[str]
+) -> set[str]:
+    """The files of `known` that `start` leads to along `edges` (`start` included)."""
+    found = set(start)
+    stack = list(found)
+    while stack:
+        for target in edges.get(stack.pop(), {}):
+            if target in known and target not in found:
+                found.add(target)
+                stack.append(target)
+    return found
