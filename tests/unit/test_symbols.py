@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import sysconfig
 import time
+import tokenize
 from pathlib import Path
 
 import pytest
 
+from kimi_lsp.context.languages import mask
 from kimi_lsp.context.symbols import (
     Symbol,
     definition_text,
@@ -382,3 +385,26 @@ def test_lua_outline() -> None:
 def test_unknown_language_has_no_outline() -> None:
     assert outline("def x(): pass", "plaintext") == []
     assert outline_text([]) == ""
+
+
+@pytest.mark.parametrize("module", ["tokenize.py", "argparse.py", "json/decoder.py", "doctest.py"])
+def test_python_mask_blanks_exactly_the_comments_and_string_contents_tokenize_finds(
+    module: str,
+) -> None:
+    text = (Path(sysconfig.get_paths()["stdlib"]) / module).read_text(encoding="utf-8")
+    starts = [0]
+    for line in text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    expected = list(text)
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        start = starts[token.start[0] - 1] + token.start[1]
+        end = starts[token.end[0] - 1] + token.end[1]
+        if token.type == tokenize.STRING:  # its quotes stay (and any prefix: r, b, f)
+            quote = min(i for i in (token.string.find("'"), token.string.find('"')) if i >= 0)
+            start, end = start + quote + 1, end - 1
+        elif token.type != tokenize.COMMENT:
+            continue
+        for at in range(start, end):
+            if expected[at] != "\n":
+                expected[at] = " "
+    assert mask(text, "python").code == "".join(expected)

@@ -90,9 +90,11 @@ class Masked:
 
 
 # One capturing group: `split` alternates code and comment-or-string (C speed, no strings kept).
+# Possessive repeats (as imports._PY_TOKEN): the same tokens on every .py file of this Python,
+# split in a third of the time.
 _PY_SPLIT = re.compile(
-    r"""(\#[^\n]*|'''(?:\\.|[^\\])*?(?:'''|\Z)|\"\"\"(?:\\.|[^\\])*?(?:\"\"\"|\Z)
-    |'(?:\\.|[^'\\\n])*(?:'|(?=\n)|\Z)|"(?:\\.|[^"\\\n])*(?:"|(?=\n)|\Z))""",
+    r"""(\#[^\n]*|'''(?:[^'\\]++|\\.|'(?!''))*+(?:'''|\Z)|\"\"\"(?:[^"\\]++|\\.|"(?!""))*+(?:\"\"\"|\Z)
+    |'(?:[^'\\\n]++|\\.)*+(?:'|(?=\n)|\Z)|"(?:[^"\\\n]++|\\.)*+(?:"|(?=\n)|\Z))""",
     re.S | re.X,
 )
 _JS_TOKENS = re.compile(
