@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kimi_lsp.context.builder import ContextRequest, OpenDocument
 from kimi_lsp.context.engine import ContextEngine
 from kimi_lsp.context.import_graph import ImportGraph
 from kimi_lsp.context.map_rank import (
@@ -12,6 +13,8 @@ from kimi_lsp.context.map_rank import (
     personalization,
     rank_files,
 )
+from kimi_lsp.context.prompt import SYSTEM_PROMPTS
+from kimi_lsp.secrets.redact import Redactor
 from kimi_lsp.tokens.counter import TokenCounter
 
 SOURCES = {
@@ -98,7 +101,7 @@ def test_describe() -> None:
     assert MapFocus().describe() == "by how much the workspace imports each file"
 
 
-def test_the_engine_maps_the_files_around_the_focus_and_says_so(tmp_path: Path) -> None:
+def _workspace(tmp_path: Path) -> Path:
     (tmp_path / ".git").mkdir()
     package = tmp_path / "pkg"
     package.mkdir()
@@ -107,6 +110,11 @@ def test_the_engine_maps_the_files_around_the_focus_and_says_so(tmp_path: Path) 
         body = "".join(f"def function_{i}_{j}():\n    pass\n" for j in range(6))
         (package / f"mod{i:02}.py").write_text(body)
     (package / "main.py").write_text("from .mod37 import function_37_0\nfrom . import mod21\n")
+    return tmp_path
+
+
+def test_the_engine_maps_the_files_around_the_focus_and_says_so(tmp_path: Path) -> None:
+    _workspace(tmp_path)
     engine = ContextEngine(TokenCounter())
     engine.configure([tmp_path], [], 1_000_000)
     engine.build_index()
@@ -130,3 +138,33 @@ def test_the_engine_maps_the_files_around_the_focus_and_says_so(tmp_path: Path) 
     elsewhere = engine.repo_map_for(600, MapFocus("pkg/mod05.py"))
     assert "mod05.py" in elsewhere.text and elsewhere.text != made.text
     assert engine.repo_map_text(600) == engine.repo_map_for(600, MapFocus()).text
+
+
+def test_the_manifest_says_why_the_map_holds_what_it_holds(tmp_path: Path) -> None:
+    root = _workspace(tmp_path)
+    cache = tmp_path / "cache"
+    counter = TokenCounter(env={"XDG_CACHE_HOME": str(cache), "KIMI_LSP_TOKENIZER_DOWNLOAD": "0"})
+    counter.load()
+    engine = ContextEngine(counter)
+    engine.configure([root], [], 1_000_000)
+    engine.build_index()
+    engine.build_deep()
+
+    def document(rel: str) -> OpenDocument:
+        path = root / rel
+        return OpenDocument(path.as_uri(), rel, path.read_text(encoding="utf-8"), "python")
+
+    request = ContextRequest(
+        purpose="chat",
+        instruction="Explain.",
+        system_prompt=SYSTEM_PROMPTS["chat"],
+        current=document("pkg/main.py"),
+    )
+    opened = {"pkg/mod05.py": document("pkg/mod05.py")}
+    plan = engine.plan(request, 6_000, Redactor(None, True), opened)
+    [section] = [s for s in plan.manifest()["sections"] if s["kind"] == "repo_map"]
+    assert section["reason"].startswith(
+        "files ranked by imports around pkg/main.py and 1 open file: "
+    )
+    [text] = [s.text for s in plan.sections if s.kind == "repo_map"]
+    assert "main.py" in text and "mod37.py" in text and "mod05.py" in text
