@@ -23,6 +23,7 @@ SCHEMA = "2"  # bump when the tables change
 BUSY_TIMEOUT_MS = 10_000  # another server on the same workspace may be writing a batch
 MAX_TERMS = 48  # a query is scored on its rarest terms only (as IdentifierIndex)
 _DF_CACHE = 50_000
+_RANK_CACHE = 256
 
 T = TypeVar("T")
 
@@ -150,7 +151,8 @@ class IndexStore:
         self.version = version or parser_version()
         self.fts = fts5_available()
         self._lock = threading.Lock()
-        self._df: dict[str, int] = {}
+        self._df: dict[str, int] = {}  # these two are forgotten at every write
+        self._ranked: dict[tuple[str, int], list[tuple[str, float]]] = {}
         self._db = self._open()
 
     # -- opening ----------------------------------------------------------------------
@@ -234,6 +236,7 @@ class IndexStore:
                     self._db.close()
                 self._delete_files()
                 self._df.clear()
+                self._ranked.clear()
                 self._db = self._open()
                 return fallback
 
@@ -279,6 +282,7 @@ class IndexStore:
             raise
         finally:
             self._df.clear()
+            self._ranked.clear()
 
     def _save(self, db: sqlite3.Connection, records: Sequence[FileRecord]) -> None:
         for r in records:
@@ -388,12 +392,18 @@ class IndexStore:
             if not rare:
                 return []
             query = " OR ".join(f'"{term}"' for _, term in rare)
-            rows = db.execute(
-                "SELECT files.rel, -bm25(search) AS score FROM search"
-                " JOIN files ON files.id = search.rowid WHERE search MATCH ?"
-                " ORDER BY score DESC, files.rel LIMIT ?",
-                (query, limit + len(exclude)),
-            ).fetchall()
+            key = (query, limit + len(exclude))
+            rows = self._ranked.get(key)
+            if rows is None:  # consecutive requests on one file mostly ask the same
+                rows = db.execute(
+                    "SELECT files.rel, -bm25(search) AS score FROM search"
+                    " JOIN files ON files.id = search.rowid WHERE search MATCH ?"
+                    " ORDER BY score DESC, files.rel LIMIT ?",
+                    key,
+                ).fetchall()
+                if len(self._ranked) > _RANK_CACHE:
+                    self._ranked.clear()
+                self._ranked[key] = rows
             return [(rel, score) for rel, score in rows if rel not in exclude][:limit]
 
         return self._run(work, [])
