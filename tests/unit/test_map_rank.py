@@ -109,7 +109,8 @@ def _workspace(tmp_path: Path) -> Path:
     for i in range(40):
         body = "".join(f"def function_{i}_{j}():\n    pass\n" for j in range(6))
         (package / f"mod{i:02}.py").write_text(body)
-    (package / "main.py").write_text("from .mod37 import function_37_0\nfrom . import mod21\n")
+    main = "from .mod37 import function_37_0\nfrom . import mod21\n\ndef entry():\n    pass\n"
+    (package / "main.py").write_text(main)
     return tmp_path
 
 
@@ -127,6 +128,7 @@ def test_the_engine_maps_the_files_around_the_focus_and_says_so(tmp_path: Path) 
     assert lines[0] == "pkg/" and lines[-1].endswith("more files, ranked lower")
     shown = [line.split(":")[0].strip() for line in lines[1:-1]]
     assert {"main.py", "mod37.py", "mod21.py"} <= set(shown)
+    assert "  main.py" in lines  # the current file without its names: it is sent itself
     # the others tie (nothing leads to them): they come in path order after the ranked ones
     assert "mod36.py" not in shown and "mod38.py" not in shown
     total = 42

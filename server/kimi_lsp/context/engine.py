@@ -312,12 +312,17 @@ class ContextEngine:
             made = RepoMap(repo_map(files, {}, max_chars), "layout of the workspace")
         else:
             ranked = rank_files(files, self._edges(files), focus)
-            text, shown = ranked_map(ranked, self.file_symbols, max_chars)
+            text, shown = ranked_map(ranked, partial(self._map_symbols, focus.current), max_chars)
             left = f", {len(files) - shown:,} left out" if shown < len(files) else ""
             reason = f"files ranked by imports {focus.describe()}: {shown:,} of {len(files):,}"
             made = RepoMap(text, reason + left)
         self._repo_map = (key, made)
         return made
+
+    def _map_symbols(self, current: str | None, rel: str) -> list[Symbol] | None:
+        """The names the map shows of `rel`: none of the current file's, which is sent itself
+        (and whose names change as it is written: the map stays the same across its saves)."""
+        return None if rel == current else self.file_symbols(rel)
 
     def _edges(self, files: list[str]) -> dict[str, dict[str, float]]:
         """The import graph's weighted edges (map_rank.file_edges), per index generation: an
