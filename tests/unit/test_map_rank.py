@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from kimi_lsp.context.builder import ContextRequest, OpenDocument
@@ -170,3 +171,27 @@ def test_the_manifest_says_why_the_map_holds_what_it_holds(tmp_path: Path) -> No
     )
     [text] = [s.text for s in plan.sections if s.kind == "repo_map"]
     assert "main.py" in text and "mod37.py" in text and "mod05.py" in text
+
+
+def test_saving_the_current_file_leaves_its_map_as_it_was(tmp_path: Path) -> None:
+    root = _workspace(tmp_path)
+    engine = ContextEngine(TokenCounter())
+    engine.configure([root], [], 1_000_000)
+    engine.build_index()
+    engine.build_deep()
+    focus = MapFocus("pkg/main.py")
+    before = engine.repo_map_for(600, focus)
+    main = root / "pkg" / "main.py"
+    main.write_text(main.read_text() + "\ndef added_while_writing():\n    pass\n")
+    stat = main.stat()
+    os.utime(main, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    generation = engine.index.generation
+    engine.refresh([main])
+    assert engine.index.generation != generation  # the map was made again...
+    after = engine.repo_map_for(600, focus)
+    assert after is not before and after == before  # ...and came out the same
+    other = root / "pkg" / "mod37.py"
+    other.write_text(other.read_text() + "\ndef new_api():\n    pass\n")
+    os.utime(other, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+    engine.refresh([other])
+    assert "new_api()" in engine.repo_map_for(2_000, focus).text  # other files' names follow
