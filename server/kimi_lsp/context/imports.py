@@ -7,7 +7,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from .languages import (
+from .languages import (  # the tokens mask() blanks: a window is masked exactly alike
+    _PY_SPLIT,
     GO,
     JS_FAMILY,
     LUA,
@@ -150,18 +151,11 @@ def _python_found(code: str) -> tuple[list[_Found], int]:
     return found, reach
 
 
-# Masking a whole file costs ~25 ms per MB; its imports sit on a few lines. Every import holds
+# Masking a whole file costs ~19 ms per MB; its imports sit on a few lines. Every import holds
 # the word `import`, so only the logical lines around that word are masked and matched. All
 # that must be known between them is whether a spot is code, and only a triple-quoted string
 # (or a string continued with a backslash) carries that state from one line to the next.
 _IMPORT_WORD = re.compile(r"import\b")
-# `languages._PY_SPLIT`, the tokens `mask` blanks, with possessive repeats: the same tokens
-# (the tests compare the imports found on the standard library, click and rich) in half the time.
-_PY_TOKEN = re.compile(
-    r"""\#[^\n]*|'''(?:[^'\\]++|\\.|'(?!''))*+(?:'''|\Z)|\"\"\"(?:[^"\\]++|\\.|"(?!""))*+(?:\"\"\"|\Z)
-    |'(?:[^'\\\n]++|\\.)*+(?:'|(?=\n)|\Z)|"(?:[^"\\\n]++|\\.)*+(?:"|(?=\n)|\Z)""",
-    re.S | re.X,
-)
 
 
 def _python_lines(text: str) -> list[ImportRef]:
@@ -219,10 +213,10 @@ def _mask_lines(text: str, start: int, end: int) -> tuple[str, int]:
     string that crosses it (to the end of that string's line)."""
     pieces: list[str] = []
     at = start
-    while (token := _PY_TOKEN.search(text, at, end)) is not None:
+    while (token := _PY_SPLIT.search(text, at, end)) is not None:
         begin, stop = token.span()
         if stop == end:  # it may go on past the window: take it whole
-            whole = _PY_TOKEN.match(text, begin)
+            whole = _PY_SPLIT.match(text, begin)
             stop = whole.end() if whole else stop
             end = max(end, _line_end(text, stop))
         pieces += (text[at:begin], _blank_inside(text[begin:stop]))
@@ -234,7 +228,7 @@ def _mask_lines(text: str, start: int, end: int) -> tuple[str, int]:
 def _token_at(text: str, start: int, at: int) -> int:
     """The end of the string or comment that holds `at` (or starts there), tokenizing from
     `start`, a code position on the same logical line; `at` itself when `at` is code."""
-    for token in _PY_TOKEN.finditer(text, start):
+    for token in _PY_SPLIT.finditer(text, start):
         if token.end() > at:
             return token.end() if token.start() <= at else at
     return at
