@@ -35,7 +35,6 @@ class Progress:
     files: int = 0
     from_cache: int = 0
     seconds: float = 0.0
-    cpu_seconds: float = 0.0
 
 
 def read_file(entry: FileEntry, max_size: int) -> str | None:
@@ -103,7 +102,7 @@ class DeepIndex:
         """Bring the graph and the store up to date with `entries` (blocking): files whose size
         and mtime match the store are taken from it, the others read and parsed; what imports
         resolve to is taken from the store too while the set of files is the same."""
-        started, cpu = time.perf_counter(), time.process_time()
+        started = time.perf_counter()
         store = self.store
         stored = store.load()
         self.progress = progress = Progress()
@@ -132,7 +131,6 @@ class DeepIndex:
         if self._memory_search is not None:
             self._fill_memory_search(store)
         progress.seconds = time.perf_counter() - started
-        progress.cpu_seconds = time.process_time() - cpu
 
     def _load_graph(
         self, store: IndexStore, files: list[tuple[str, str, Sequence[ImportRef], list[str] | None]]
@@ -146,10 +144,6 @@ class DeepIndex:
             resolved = self.graph.resolved(todo)  # here in the background, not in a request
         if resolved or not same:
             store.save_targets(key, resolved)
-
-    def _put(self, rel: str, language: str, refs: Sequence[ImportRef]) -> None:
-        with self._lock:
-            self.graph.put(rel, language, refs)
 
     def _fill_memory_search(self, store: IndexStore) -> None:
         search = IdentifierIndex()
