@@ -80,14 +80,24 @@ class _Watching(FakeSources):
 
 def test_imports_that_all_fit_are_counted_while_the_definitions_are_resolved() -> None:
     files = {"small.py": python_file("s", 3), "big.py": python_file("b", 400)}
+    files["near.py"] = python_file("n", 2)
     counter = _StartRecorder()
     used = [_slice("big.py", (0, 2), "defines `b_0`, used at line 1")]
     sources = _Watching(counter, files, {"main.py": ["small.py", "big.py"]}, definitions=used)
     plan = build_plan(request("x = b_0(1)\n"), sources, counter, no_redaction, 10_000)
     before = [text.partition("\n")[0] for text in sources.before]
-    assert before == ["## Current file: main.py", "## File: small.py", "## Outline of big.py"]
-    imports = [s for s in plan.sections if s.kind == "import"]
-    assert [s.uri for s in imports] == ["file:///ws/big.py", "file:///ws/small.py"]  # used first
+    assert before == [
+        "## Current file: main.py",
+        "## File: small.py",  # the imports in statement order, then what follows them
+        "## Outline of big.py",
+        "## File: near.py",
+    ]
+    packed = [(s.kind, s.uri) for s in plan.sections if s.kind in ("import", "related", "nearby")]
+    assert packed == [  # the used import first, as when nothing is taken early
+        ("import", "file:///ws/big.py"),
+        ("import", "file:///ws/small.py"),
+        ("related", "file:///ws/near.py"),
+    ]
 
 
 def test_imports_that_may_not_fit_wait_for_the_definitions_order() -> None:

@@ -25,6 +25,7 @@ LISTED_KINDS = ("import", "importer")  # left out ones are named in the manifest
 @dataclass(frozen=True, slots=True)
 class _Chosen:
     kind: str
+    rel: str
     title: str
     text: str
     reason: str
@@ -58,7 +59,7 @@ class Supporting:
         self.whole_chars = 4 * max(WHOLE_MIN_TOKENS, int(budget * WHOLE_FILE_SHARE))
         self.used: dict[str, int] = {}
         self._found: list[str] | None = None  # the current file's imports, in statement order
-        self._prefetched: dict[str, _Chosen | None] = {}
+        self._early = False  # filled before the definitions were known (prefetch)
         self._candidates: Iterator[tuple[str, str, str, OpenDocument | None]] = iter(())
         if resolved is not None:
             self.order(resolved)
@@ -68,25 +69,29 @@ class Supporting:
         for item in sorted(resolved, key=lambda s: s.rank):
             if item.rel is not None:
                 self.used.setdefault(item.rel, len(self.used))
-        self._candidates = self._candidates_in_order()
+        if not self._early:
+            self._candidates = self._candidates_in_order()
+            return
+        # Taken early in statement order: the same imports, put in the order `fill` takes them.
+        imports = [c for c in self.chosen if c.kind == "import"]
+        order = {rel: i for i, rel in enumerate(self._imports())}
+        imports.sort(key=lambda c: order[c.rel])
+        self.chosen = imports + [c for c in self.chosen if c.kind != "import"]
 
     def prefetch(self, room: int) -> bool:
         """Before the definitions are resolved: when every import surely fits `room` (their
-        whole texts do), read, render and start counting them all now, so the counting threads
-        work while the definitions are resolved. Their order, known later, cannot change which
-        of them `fill` takes then. False (nothing done) when they may not all fit."""
+        whole texts do), `fill` now, so the counting threads work while the definitions are
+        resolved. The order of the imports, known then, cannot change which candidates `fill`
+        takes; `order` sorts them. False (nothing done) when the imports may not all fit."""
         upper = 0
         for other in self._statement_order():
             text = self.sources.text(other)
             upper += len(text) // 4 if text is not None else 0
             if upper > room * 1.05:
                 return False  # read a few texts at most: cached for later
-        for other in self._statement_order():
-            chosen = self._choose("import", other, f"imported by {self.rel}", None)
-            self._prefetched[other] = chosen
-            if chosen is not None:
-                self.packer.start(self.packer.render(chosen.title, chosen.text,
-                                                     chosen.language)[2])  # fmt: skip
+        self._early = True
+        self._candidates = self._candidates_in_order()  # no module is known used yet
+        self.fill(room)
         return True
 
     def _statement_order(self) -> list[str]:
@@ -130,10 +135,7 @@ class Supporting:
             if other in self.seen:
                 continue
             self.seen.add(other)
-            if kind == "import" and other in self._prefetched:
-                chosen = self._prefetched[other]
-            else:
-                chosen = self._choose(kind, other, reason, doc)
+            chosen = self._choose(kind, other, reason, doc)
             if chosen is None:
                 continue
             self.chosen.append(chosen)
@@ -145,8 +147,8 @@ class Supporting:
         self, kind: str, other: str, reason: str, doc: OpenDocument | None
     ) -> _Chosen | None:
         if doc is not None:
-            return _Chosen(kind, f"Open file: {other}", doc.text, reason, doc.language, doc.uri,
-                           True)  # fmt: skip
+            title = f"Open file: {other}"
+            return _Chosen(kind, other, title, doc.text, reason, doc.language, doc.uri, True)
         text = self.sources.text(other)
         if text is None:
             return None
@@ -156,8 +158,9 @@ class Supporting:
             if outline:
                 lines = text.count("\n") + 1
                 why = f"{reason}; its outline ({lines} lines are too many to send whole)"
-                return _Chosen(kind, f"Outline of {other}", outline, why, language, uri, False)
-        return _Chosen(kind, f"File: {other}", text, reason, language, uri, True)
+                title = f"Outline of {other}"
+                return _Chosen(kind, other, title, outline, why, language, uri, False)
+        return _Chosen(kind, other, f"File: {other}", text, reason, language, uri, True)
 
     def pack(self, cap: int) -> None:
         packer = self.packer
