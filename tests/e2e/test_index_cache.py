@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -81,3 +82,22 @@ async def test_a_server_starts_the_index_itself_when_a_cache_exists(tmp_path: Pa
     async with session("neovim", env=env, root=root) as client:
         index = await ready(client)  # no request asked for it
     assert index["fromCache"] == index["files"] == 5
+
+
+async def test_two_servers_on_one_workspace_share_the_cache(tmp_path: Path) -> None:
+    root = workspace(tmp_path / "proj")
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    uri = (root / "pkg" / "geometry.py").as_uri()
+
+    async def one(profile: str) -> list[tuple[str, str]]:
+        async with session(profile, env=env, root=root) as client:
+            await request(client, "kimi/context", {"textDocument": {"uri": uri}})
+            await ready(client)
+            return await supporting(client, uri)
+
+    first, second = await asyncio.gather(one("vscode"), one("neovim"))
+    assert ("importer", "pkg/physics.py") in first
+    assert first == second
+    async with session("vscode", env=env, root=root) as client:
+        index = await ready(client)  # a third start finds every file in the shared cache
+    assert index["fromCache"] == 5
