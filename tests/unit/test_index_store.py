@@ -6,6 +6,7 @@ import os
 import sqlite3
 import stat
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -179,6 +180,23 @@ def test_an_unwritable_directory_falls_back_to_memory(tmp_path: Path) -> None:
     store = IndexStore(blocker / "index" / "x.sqlite3", version="v1")  # parent is a file
     store.save([record("a.py", "alpha_beta")])
     assert set(store.load()) == {"a.py"} and store.rank(["alpha_beta"], 1)[0][0] == "a.py"
+
+
+def test_stores_unused_for_long_are_pruned(ws: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    old = IndexStore(index_dir / "old.sqlite3", version="v1")
+    old.save([record("a.py", "alpha")])
+    old.close()
+    long_ago = time.time() - (index_store.UNUSED_DAYS + 1) * 86_400
+    for path in index_dir.iterdir():
+        os.utime(path, (long_ago, long_ago))
+    recent = IndexStore(index_dir / "recent.sqlite3", version="v1")
+    recent.close()
+    built = engine(ws, index_dir)  # opening a store prunes the others unused for long
+    names = {p.name for p in index_dir.iterdir()}
+    assert not any(name.startswith("old.sqlite3") for name in names)
+    assert "recent.sqlite3" in names
+    assert store_path(index_dir, built.index.roots).name in names
 
 
 def test_the_index_directory_is_private(ws: Path, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from ..secrets.redact import redact
 from .file_texts import decode
 from .import_graph import ImportGraph
 from .imports import ImportRef, imports_of
-from .index_store import FileRecord, IndexStore, store_path
+from .index_store import FileRecord, IndexStore, prune, store_path
 from .languages import language_of
 from .search import IdentifierIndex, identifiers, index_terms
 from .symbols import Symbol, outline
@@ -88,6 +88,9 @@ class DeepIndex:
             if self._store is None:
                 path = store_path(self._directory, self._roots) if self._directory else None
                 self._store = IndexStore(path)
+                if self._directory is not None:
+                    for gone in prune(self._directory):
+                        log.info("Deleted the index of a workspace unused for long: %s", gone)
                 if not self._store.fts:
                     log.info("SQLite has no FTS5: the search index is kept in memory")
                     self._memory_search = IdentifierIndex()

@@ -9,6 +9,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ BUSY_TIMEOUT_MS = 10_000  # another server on the same workspace may be writing 
 MAX_TERMS = 48  # a query is scored on its rarest terms only (as IdentifierIndex)
 _DF_CACHE = 50_000
 _RANK_CACHE = 256
+UNUSED_DAYS = 60  # a workspace's store not opened for this long is deleted
 
 T = TypeVar("T")
 
@@ -63,6 +65,24 @@ def store_path(directory: Path, roots: Sequence[Path]) -> Path:
     """One database per set of workspace roots."""
     key = "\n".join(sorted(str(root) for root in roots))
     return directory / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.sqlite3"
+
+
+def prune(directory: Path, max_age_s: float = UNUSED_DAYS * 86_400.0) -> list[Path]:
+    """Delete the stores of workspaces not opened for `max_age_s` (their files' mtime: every
+    server start writes its store); the ones deleted."""
+    cutoff = time.time() - max_age_s
+    gone = []
+    for path in directory.glob("*.sqlite3"):
+        try:
+            if path.stat().st_mtime >= cutoff:
+                continue
+        except OSError:
+            continue
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                os.remove(f"{path}{suffix}")
+        gone.append(path)
+    return gone
 
 
 def fts5_available() -> bool:
@@ -191,6 +211,9 @@ class IndexStore:
         except BaseException:
             db.close()
             raise
+        if path is not None:
+            with contextlib.suppress(OSError):
+                os.utime(path)  # opened now (with WAL the file itself may not change): `prune`
         return db
 
     def _prepare(self, db: sqlite3.Connection) -> None:
