@@ -2,7 +2,8 @@
 
 Three ways to index the same files for "which files share these rare identifiers": the
 in-memory BM25 index the server has, FTS5 over the raw text (issue 15's measurement), and
-FTS5 fed only the identifiers search.py extracts (what an on-disk index stores). CPU per MB to
+FTS5 fed the identifiers search.py extracts (every occurrence), and FTS5 fed `index_terms`
+(each identifier once: what the server's on-disk index stores). CPU per MB to
 index, disk size, the time of one bm25 query of three rare identifiers, and how many of the
 in-memory index's top ten the FTS5 ranking also returns.
 """
@@ -17,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from kimi_lsp.context.search import IdentifierIndex, identifiers
+from kimi_lsp.context.search import IdentifierIndex, identifiers, index_terms
 
 TOKENIZER = "unicode61 tokenchars '_'"
 TOP = 10
@@ -91,6 +92,8 @@ def measure(texts: Sequence[str], mb: float, queries: int = 50) -> dict[str, Any
         feeds: dict[str, Callable[[], list[str]]] = {
             "raw_text": lambda: list(texts),
             "identifiers": lambda: [" ".join(identifiers(t).elements()) for t in texts],
+            # the server's store (context/index_store.py): each identifier once, no secrets
+            "index_terms": lambda: [index_terms(t) for t in texts],
         }
         for name, feed in feeds.items():
             path = Path(tmp) / f"{name}.sqlite3"

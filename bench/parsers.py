@@ -39,7 +39,7 @@ import _parsers_ts as tsq
 from _machine import machine_info
 from _relevance_cases import package_root
 from kimi_lsp.context.imports import imports_of
-from kimi_lsp.context.search import STOP_WORDS, identifiers
+from kimi_lsp.context.search import STOP_WORDS, identifiers, index_terms
 from kimi_lsp.context.symbols import outline
 
 REPO = Path(__file__).resolve().parents[1]
@@ -160,6 +160,8 @@ def python_parts(grammars: dict[str, Any] | None) -> list[Part]:
         Part("definitions", "ours (ast)", lambda s: outline(s.text, "python"),
              truth.symbol_items),
         Part("identifiers", "ours (regex)", lambda s: identifiers(s.text), truth.counted),
+        Part("distinct ids", "ours (index_terms)", lambda s: index_terms(s.text),
+             lambda body: sorted(body.split())),
     ]  # fmt: skip
     if grammars is not None:
         g = grammars["python"]
@@ -173,6 +175,8 @@ def python_parts(grammars: dict[str, Any] | None) -> list[Part]:
                  truth.counted),
             Part("identifiers", "tree-sitter, every identifier",
                  lambda s: tsq.py_identifiers(g, s.data, skip=False, stop=stop), truth.counted),
+            Part("distinct ids", "tree-sitter",
+                 lambda s: tsq.py_identifiers(g, s.data, stop=stop), sorted),
         ]  # fmt: skip
     return parts
 
@@ -181,6 +185,8 @@ TRUTH: dict[str, Callable[[Source], list[Any]]] = {
     "imports": lambda s: truth.ast_imports(s.tree),
     "definitions": lambda s: truth.ast_definitions(s.tree),
     "identifiers": lambda s: truth.ast_identifiers(s.tree, STOP_WORDS),
+    # what the on-disk index stores: each identifier once per file
+    "distinct ids": lambda s: sorted(set(truth.ast_identifiers(s.tree, STOP_WORDS))),
 }
 
 
@@ -208,19 +214,25 @@ def measure_python(
 def _whole_jobs(
     files: list[Source], mb: float, grammars: dict[str, Any] | None, repeat: int
 ) -> list[dict[str, Any]]:
-    """All three jobs per file: ours runs three scans, tree-sitter parses once for the three.
-    Also `ast.parse` alone and tree-sitter's parse alone, for scale."""
+    """All three jobs per file: ours runs three scans, tree-sitter parses once for the three;
+    the deep index's job (imports and the distinct terms the store keeps), likewise; and
+    `ast.parse` alone and tree-sitter's parse alone, for scale."""
 
     def ours(s: Source) -> Any:
         t = s.text
         return (
             imports_of(t, "python", exact=False),
             outline(t, "python", exact=False),
-            (identifiers(t)),
+            identifiers(t),
         )
 
     jobs: list[tuple[str, str, Callable[[Source], Any]]] = [
         ("all three", "ours (scans)", ours),
+        (
+            "deep index",
+            "ours (scans)",
+            lambda s: (imports_of(s.text, "python", exact=False), index_terms(s.text)),
+        ),
         ("parse only", "ast.parse", lambda s: truth.parse(s.text)),
     ]
     if grammars is not None:
@@ -234,8 +246,14 @@ def _whole_jobs(
                 tsq.py_identifiers(g, s.data, root, stop=STOP_WORDS),
             )
 
+        def deep(s: Source) -> Any:
+            root = tsq.parse(g, s.data)
+            terms = tsq.py_identifiers(g, s.data, root, stop=STOP_WORDS)
+            return tsq.py_imports(g, s.data, root), " ".join(terms)
+
         jobs += [
             ("all three", "tree-sitter (one parse)", shared),
+            ("deep index", "tree-sitter (one parse)", deep),
             ("parse only", "tree-sitter", lambda s: tsq.parse(g, s.data)),
         ]
     rows = []
@@ -259,7 +277,7 @@ def measure_mid_edit(
     jobs = [
         p
         for p in python_parts(grammars)
-        if p.part != "identifiers" and not p.parser.endswith(("(ast)", "walk"))
+        if p.part in ("imports", "definitions") and not p.parser.endswith(("(ast)", "walk"))
     ]
     rows = []
     for p in jobs:
@@ -327,9 +345,13 @@ def headline(python: list[dict[str, Any]]) -> dict[str, Any]:
         ("imports", "ours (scan)"),
         ("definitions", "ours (scan)"),
         ("identifiers", "ours (regex)"),
+        ("distinct ids", "ours (index_terms)"),
         ("all three", "ours (scans)"),
+        ("deep index", "ours (scans)"),
     ):
-        ts_label = "tree-sitter (one parse)" if part == "all three" else "tree-sitter"
+        ts_label = (
+            "tree-sitter (one parse)" if part in ("all three", "deep index") else "tree-sitter"
+        )
         if (part, ts_label) in by:
             mine, theirs = by[(part, ours)], by[(part, ts_label)]
             out[part] = {
@@ -415,7 +437,7 @@ def print_table(rep: dict[str, Any]) -> None:
         m = f["memory"]
         print(f"  in memory (search.py)     index {m['index_ms_per_mb']:6.1f} ms/MB, "
               f"query {m['query_ms']:.2f} ms")  # fmt: skip
-        for name in ("raw_text", "identifiers"):
+        for name in ("raw_text", "identifiers", "index_terms"):
             d = f[name]
             print(
                 f"  FTS5 fed {name:16} index {d['index_ms_per_mb']:6.1f} ms/MB, query "
