@@ -107,3 +107,21 @@ def test_imports_that_may_not_fit_wait_for_the_definitions_order() -> None:
     plan = build_plan(request(python_file("main", 200)), sources, counter, no_redaction, 4_000)
     assert [text.partition("\n")[0] for text in sources.before] == ["## Current file: main.py"]
     assert any(s.kind == "import" for s in plan.sections)
+
+
+def test_the_repo_map_is_counted_early_when_the_supporting_files_leave_it_room() -> None:
+    files = {"small.py": python_file("s", 3), "near.py": python_file("n", 2)}
+    counter = _StartRecorder()
+    sources = FakeSources(files, {"main.py": ["small.py"]})
+    plan = build_plan(request("x = 1\n"), sources, counter, no_redaction, 50_000)
+    (repo,) = [s for s in plan.sections if s.kind == "repo_map"]
+    assert repo.text in counter.started  # its count began before the packing reached it
+
+
+def test_the_repo_map_is_not_guessed_when_the_supporting_files_fill_the_budget() -> None:
+    files = {f"m{i}.py": python_file(f"m{i}", 60) for i in range(8)}
+    counter = _StartRecorder()
+    sources = FakeSources(files, {"main.py": sorted(files)})
+    plan = build_plan(request(python_file("main", 200)), sources, counter, no_redaction, 4_000)
+    assert not any(text.startswith("## Repository map") for text in counter.started)
+    assert plan.total_tokens <= 4_000

@@ -27,6 +27,10 @@ CURRENT_WINDOW_SHARE = 0.6  # a current file too big to send whole gets a window
 MIN_WINDOW_SHARE = 0.2  # ...but no less than this when it gives way to waiting definitions
 RESERVED_DEFINITIONS = 3  # the window leaves room for this many definitions (condensed)
 TRUNCATE_STEP = 25  # truncated sections keep a multiple of this many lines
+REPO_MAP_SHARE = 10  # the repository map takes what is left, up to 1/10 of the budget
+REPO_MAP_TITLE = "Repository map"
+# Estimates (4 characters a token) run this much above the count for code: left as slack.
+ESTIMATE_SLACK = 0.1
 
 
 class Counter(Protocol):
@@ -272,6 +276,7 @@ def build_plan(
     waiting = _waiting(request, resolved)
     supporting.order(resolved)
     supporting.fill(room)
+    early_map = _likely_map(packer, sources, request, budget, room, supporting.estimate)
     if current is not None:
         if request.secret_reason:
             packer.skipped.append((current.uri, request.secret_reason))
@@ -283,15 +288,44 @@ def build_plan(
     supporting.fill(packer.remaining)  # the current file may have taken less than guessed
     supporting.pack(int(budget * SUPPORTING_FILE_SHARE))
     supporting.left_out()
-    repo_chars = min(packer.remaining, budget // 10) * 3
-    if repo_chars > 200:
-        repo = sources.repo_map(repo_chars, request)  # ranked around the request's files
-        if repo.text:
-            packer.add("repo_map", "Repository map", repo.text, repo.reason)
+    _repo_map(packer, sources, request, budget, early_map)
     excluded = sorted(set(sources.excluded() + packer.skipped))
     return ContextPlan(
         request.purpose, budget, fixed, packer.sections, excluded, dict(tokenizer or {})
     )
+
+
+def _likely_map(
+    packer: Packer, sources: Sources, request: ContextRequest, budget: int, room: int, taken: int
+) -> tuple[int, RepoMap] | None:
+    """The repository map at its full share, its count started now, when what the supporting
+    files take (`taken` estimated of `room`) leaves it that much: it is then usually the map
+    that goes in last, and counted by then (not at the end, while nothing else is left to do).
+    A wrong guess costs a map and a count of 1/10 of the budget."""
+    share = budget // REPO_MAP_SHARE
+    if share * 3 <= 200 or room - taken * (1 - ESTIMATE_SLACK) < share:
+        return None
+    chars = share * 3
+    repo = sources.repo_map(chars, request)  # ranked around the request's files
+    if repo.text:
+        packer.start(packer.render(REPO_MAP_TITLE, repo.text, "")[2])
+    return chars, repo
+
+
+def _repo_map(
+    packer: Packer,
+    sources: Sources,
+    request: ContextRequest,
+    budget: int,
+    early: tuple[int, RepoMap] | None,
+) -> None:
+    """The repository map in what is left (at most its share of the budget)."""
+    chars = min(packer.remaining, budget // REPO_MAP_SHARE) * 3
+    if chars <= 200:
+        return
+    repo = early[1] if early and early[0] == chars else sources.repo_map(chars, request)
+    if repo.text:
+        packer.add("repo_map", REPO_MAP_TITLE, repo.text, repo.reason)
 
 
 def _selection(packer: Packer, request: ContextRequest, current: OpenDocument) -> None:
