@@ -245,6 +245,9 @@ def run_server(root: Path, env: dict[str, str], log: Path) -> dict[str, Any]:
             raise RuntimeError(f"kimi/context failed: {answer.error}")
         context_s = answer.received_at - started
         client.shutdown()
+    except Exception as exc:
+        tail = log.read_text(errors="replace").strip().splitlines()[-3:] if log.exists() else []
+        raise RuntimeError(f"{exc} (server log: {' / '.join(tail) or 'empty'})") from exc
     finally:
         client.close()
     return {
