@@ -39,6 +39,7 @@ import _parsers_ts as tsq
 from _machine import machine_info
 from _relevance_cases import package_root
 from kimi_lsp.context.imports import imports_of
+from kimi_lsp.context.languages import PYTHON, mask
 from kimi_lsp.context.search import STOP_WORDS, identifiers, index_terms
 from kimi_lsp.context.symbols import outline
 
@@ -162,6 +163,9 @@ def python_parts(grammars: dict[str, Any] | None) -> list[Part]:
         Part("identifiers", "ours (regex)", lambda s: identifiers(s.text), truth.counted),
         Part("distinct ids", "ours (index_terms)", lambda s: index_terms(s.text),
              lambda body: sorted(body.split())),
+        # not what the server does: the same terms with strings and comments blanked first
+        Part("distinct ids", "index_terms, masked",
+             lambda s: index_terms(mask(s.text, PYTHON).code), lambda body: sorted(body.split())),
     ]  # fmt: skip
     if grammars is not None:
         g = grammars["python"]
