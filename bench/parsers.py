@@ -3,16 +3,21 @@
 On this interpreter's standard library (one copy, as issue 15's scale workspace holds it: no
 test suites, idlelib, lib2to3 or site-packages) plus the pinned click and rich, it measures
 CPU time per MB and accuracy against Python's `ast` of
-  imports      context/imports.py `imports_of` (the scan the deep index runs) vs tree-sitter;
-  definitions  context/symbols.py `outline` (the scan) vs tree-sitter (def/class not in a def);
-  identifiers  context/search.py `identifiers` vs tree-sitter (Name/Attribute as `ast` says);
-and, on the JavaScript and TypeScript found under editors/vscode, CPU per MB and agreement
-(no ground truth there: tree-sitter is the reference). The FTS5 part compares indexing the
-identifiers in SQLite (bench/_parsers_fts.py) with the in-memory IdentifierIndex.
+  imports       context/imports.py `imports_of` (the scan the deep index runs) vs tree-sitter;
+  definitions   context/symbols.py `outline` (the scan) vs tree-sitter (def/class not in a def);
+  identifiers   context/search.py `identifiers` vs tree-sitter (Name/Attribute as `ast` says);
+  distinct ids  search.py `index_terms` (what the on-disk index stores) vs tree-sitter;
+then whole jobs: all three per file (tree-sitter parsing once for them), the deep index's own
+(imports + index_terms), each parse alone; accuracy on files mid-edit (an unclosed call
+inserted at the middle: no `ast` for them, items of the file before the edit); on the
+JavaScript and TypeScript under editors/vscode, CPU per MB and agreement (no ground truth
+there: tree-sitter is the reference); and FTS5 against the in-memory IdentifierIndex
+(bench/_parsers_fts.py).
 
-tree-sitter runs through queries (captures made in C), never a Python walk of the tree. CPU
-time is `time.process_time()` in this one process, the best of `--repeat` runs, texts read
-beforehand: the figures are ratios measured side by side.
+tree-sitter runs through queries (captures made in C); one Python walk of the tree is
+measured beside them for definitions. CPU time is `time.process_time()` in this one process,
+the best of `--repeat` runs, texts read beforehand: the figures are ratios measured side by
+side.
 
     pip install -e '.[bench]'        # tree-sitter and its grammars
     python bench/parsers.py          # the table
