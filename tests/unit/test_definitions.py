@@ -177,7 +177,8 @@ INHERIT = {
 
 def test_a_member_used_on_an_instance_is_found_in_the_class_or_its_bases() -> None:
     infos = {rel: module_info(text, "python") for rel, text in INHERIT.items()}
-    assert infos["widgets/base.py"].attributes[0] == {"pack_configure", "pack", "configure"}
+    base = infos["widgets/base.py"]
+    assert base.attributes(base.symbols[0]) == frozenset({"pack_configure", "pack", "configure"})
     r = Resolver(FileSet(INHERIT), infos.get, "python")
     text = INHERIT["app.py"]
     here = infos["app.py"]
@@ -224,9 +225,10 @@ def test_resolving_through_a_file_needs_only_its_top_level() -> None:
     assert found.symbol is not None and found.symbol.name == "Future"
     # Looked through, not sliced: no file had its members outlined.
     assert all("symbols" not in info.__dict__ for info in infos.values())
-    member = r.chain("pkg/tasks.py", ("Future", "done"))  # a member: that class's file only
+    member = r.chain("pkg/tasks.py", ("Future", "done"))  # a member: that class's block only
     assert member is not None and member.members == ("done",)
-    assert [rel for rel, info in infos.items() if "symbols" in info.__dict__] == ["pkg/futures.py"]
+    assert all("symbols" not in info.__dict__ for info in infos.values())
+    assert [rel for rel, info in infos.items() if info._blocks] == ["pkg/futures.py"]
 
 
 def test_top_level_parts_are_the_same_before_and_after_the_full_outline() -> None:
@@ -247,3 +249,22 @@ def test_module_infos_keep_a_bounded_amount_of_text() -> None:
     infos.get("b.py", "y = 2\n" * 3, "python")
     infos.get("c.py", "z = 3\n" * 3, "python")  # 54 characters held: the oldest goes
     assert infos.get("a.py", "x = 1\n" * 3, "python") is not first
+
+
+def test_a_slice_outlines_only_the_block_it_is_taken_from() -> None:
+    head = "import os\n\n\nclass Small:\n    x = 1\n\n\n"
+    body = "".join(f"    def m{i}(self):\n        return {i}\n\n" for i in range(40))
+    tail = "\n\ndef after():\n    class Inner:\n        pass\n"
+    text = head + "class Big(Small):\n    size = limit = 3\n" + body + tail
+    info = module_info(text, "python")
+    big = info.top["Big"]
+    block = info.members(big)
+    assert "symbols" not in info.__dict__  # the file was not outlined as a whole
+    assert block == tuple(s for s in outline(text, "python", exact=False)
+                          if big.line <= s.line <= (big.end_line or big.line))  # fmt: skip
+    assert [s.name for s in block[:3]] == ["Big", "m0", "m1"] and block[1].depth == 1
+    assert info.attributes(big) == frozenset({"size", "limit", *(f"m{i}" for i in range(40))})
+    assert info.attributes(info.top["after"]) is None  # not a class
+    body_text, span = slice_text(text, "python", big, block, {"m3"})
+    assert "        return 3" in body_text and "def m4(self): ...  # line" in body_text
+    assert span == (big.line, (big.end_line or 0) + 1)

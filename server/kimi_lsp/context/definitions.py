@@ -6,7 +6,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from .identifiers import Uses, return_chain
@@ -56,6 +56,7 @@ class ModuleInfo:
     def __init__(self, text: str, language: str) -> None:
         self.text = text
         self.language = normalize(language)
+        self._blocks: dict[tuple[int, int], tuple[Symbol, ...]] = {}  # (first, last line)
 
     @cached_property
     def symbols(self) -> tuple[Symbol, ...]:
@@ -99,12 +100,46 @@ class ModuleInfo:
         """`__all__` when it is a literal list; None: everything."""
         return self._top_level.exports
 
-    @cached_property
-    def attributes(self) -> dict[int, frozenset[str]]:
-        """Class line → the names its body defines (members, `pack = configure = ...`)."""
-        if self.language != PYTHON:
-            return {}
-        return _class_attributes(self.symbols, mask(self.text, PYTHON).code)
+    def members(self, symbol: Symbol) -> tuple[Symbol, ...]:
+        """The outline of the block `symbol` heads: itself and what it holds, at any depth.
+        In Python, without the full outline, only that block's lines are scanned."""
+        end = symbol.line if symbol.end_line is None else symbol.end_line
+        if self.language != PYTHON or "symbols" in self.__dict__:
+            return tuple(s for s in self.symbols if symbol.line <= s.line <= end)
+        key = (symbol.line, end)
+        hit = self._blocks.get(key)
+        if hit is None:
+            hit = self._blocks[key] = _block_outline(self.text, symbol, end)
+        return hit
+
+    def attributes(self, cls: Symbol) -> frozenset[str] | None:
+        """The names the body of the class `cls` binds (its members, `pack = configure = ...`);
+        None when its body is not known."""
+        if self.language != PYTHON or cls.end_line is None:
+            return None
+        block = self.members(cls)
+        if not block or block[0].line != cls.line or block[0].kind != "class":
+            return None
+        lines = self.text.split("\n")[cls.line : cls.end_line + 1]
+        code = mask("\n".join(lines), PYTHON).code
+        shifted = tuple(replace(s, line=s.line - cls.line, end_line=_minus(s.end_line, cls.line))
+                        for s in block)  # fmt: skip
+        return _class_attributes(shifted, code).get(0)
+
+
+def _block_outline(text: str, symbol: Symbol, end: int) -> tuple[Symbol, ...]:
+    """`outline` of the lines [symbol.line, end] alone, as lines and depths of the whole file:
+    a block starts and ends outside any string or bracket, so it scans the same on its own."""
+    lines = text.split("\n")[symbol.line : end + 1]
+    return tuple(
+        replace(s, line=s.line + symbol.line, end_line=_minus(s.end_line, -symbol.line),
+                depth=s.depth + symbol.depth)
+        for s in outline("\n".join(lines), PYTHON, exact=False)
+    )  # fmt: skip
+
+
+def _minus(line: int | None, offset: int) -> int | None:
+    return None if line is None else line - offset
 
 
 def module_info(text: str, language: str) -> ModuleInfo:
@@ -283,7 +318,7 @@ class Resolver:
         info = self.info(cls.rel)
         if info is None or cls.symbol is None:
             return None
-        names = info.attributes.get(cls.symbol.line)
+        names = info.attributes(cls.symbol)
         if names is None or member in names:
             return cls
         if levels <= 0:

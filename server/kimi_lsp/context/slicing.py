@@ -84,7 +84,8 @@ def make_slices(
             body, span = _module_outline(info, text), (0, text.count("\n") + 1)
             rank += MODULE_RANK_PENALTY
         else:
-            body, span = slice_text(text, language, symbol, info.symbols, use.members)
+            block = info.members(symbol)  # that block's outline only, not the whole file's
+            body, span = slice_text(text, language, symbol, block, use.members)
         if body.strip():
             where = use.found.rel
             out.append(Slice(uri(where), where, body, language, span, reason_of(use), rank))
