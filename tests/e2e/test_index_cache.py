@@ -35,6 +35,7 @@ async def ready(client: LanguageClient) -> dict[str, Any]:
         index: dict[str, Any] = status["index"]
         assert index["state"] in ("walking", "indexing", "ready")
         if index["state"] == "ready" and index["deep"]:
+            assert index["search"]  # ready: importers and search both
             return index
     raise AssertionError(f"the index never got ready: {index}")
 

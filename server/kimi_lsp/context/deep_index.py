@@ -1,4 +1,4 @@
-"""The deep index: every file's imports and search terms, read once and kept in the index store."""
+"""The deep index: each file's imports, then its search terms, read once and kept on disk."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 from ..secrets.redact import redact
 from .file_texts import decode
-from .import_graph import ImportGraph
-from .imports import ImportRef, imports_of
+from .import_graph import ImportGraph, Refs
+from .imports import imports_of
 from .index_store import FileRecord, IndexStore, prune, store_path
 from .languages import language_of
 from .search import IdentifierIndex, identifiers, index_terms
@@ -34,7 +34,7 @@ class Progress:
 
     files: int = 0
     from_cache: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # both stages'
 
 
 def read_file(entry: FileEntry, max_size: int) -> str | None:
@@ -48,16 +48,19 @@ def read_file(entry: FileEntry, max_size: int) -> str | None:
     return decode(data) if len(data) <= max_size else None
 
 
-def record_of(rel: str, stamp: Stamp, text: str | None) -> FileRecord:
+def record_of(rel: str, stamp: Stamp, text: str | None, terms: bool = True) -> FileRecord:
+    """The file's record; without its search terms unless `terms` (the search stage's)."""
     if text is None:
         return FileRecord(rel, *stamp, False, "", (), "")
     language = language_of(rel)
     refs = imports_of(text, language, exact=False)
-    return FileRecord(rel, *stamp, True, language, refs, index_terms(text))
+    return FileRecord(rel, *stamp, True, language, refs, index_terms(text) if terms else None)
 
 
 class DeepIndex:
-    """Fills the import graph from the store and the files that changed since it was written,
+    """Fills the import graph from the store and the files that changed since it was written
+    (`build`), then the search terms of the files the store has none of (`build_search`: a
+    whole workspace's terms cost more than its imports, and only `related` needs them);
     answers `related` from the store's full-text index (or memory when SQLite lacks FTS5) and
     keeps symbols computed on demand. The graph is shared with the engine under its lock."""
 
@@ -70,6 +73,7 @@ class DeepIndex:
         self._store_lock = threading.Lock()
         self._memory_search: IdentifierIndex | None = None
         self._symbols: OrderedDict[str, tuple[Stamp, list[Symbol]]] = OrderedDict()
+        self._unsearched: list[tuple[str, FileEntry]] = []  # what `build_search` reads
         self.progress = Progress()
 
     def configure(self, roots: Sequence[Path]) -> None:
@@ -80,6 +84,7 @@ class DeepIndex:
                 self._store = None
             self._roots = list(roots)
         self._symbols.clear()
+        self._unsearched = []
         self.progress = Progress()
 
     @property
@@ -102,27 +107,33 @@ class DeepIndex:
 
     # -- building ---------------------------------------------------------------------
     def build(self, entries: Sequence[tuple[str, FileEntry]], max_size: int) -> None:
-        """Bring the graph and the store up to date with `entries` (blocking): files whose size
-        and mtime match the store are taken from it, the others read and parsed; what imports
-        resolve to is taken from the store too while the set of files is the same."""
+        """Bring the graph and the store's imports up to date with `entries` (blocking): files
+        whose size and mtime match the store are taken from it, the others read and parsed;
+        what imports resolve to is taken from the store too while the set of files is the same.
+        The files whose search terms the store lacks are left to `build_search`."""
         started = time.perf_counter()
         store = self.store
         stored = store.load()
         self.progress = progress = Progress()
         fresh: list[FileRecord] = []
-        files: list[tuple[str, str, Sequence[ImportRef], list[str] | None]] = []
+        files: list[tuple[str, str, Refs, list[str] | None]] = []
+        unsearched: list[tuple[str, FileEntry]] = []
         current: set[str] = set()
         for rel, entry in entries:
             current.add(rel)
             old = stored.get(rel)
             if old is not None and (old.size, old.mtime_ns) == (entry.size, entry.mtime_ns):
                 if old.text:
-                    files.append((rel, old.language, old.refs(), old.resolved()))
+                    files.append((rel, old.language, old.lazy_refs(), old.resolved()))
+                    if not old.searched:
+                        unsearched.append((rel, entry))
                 progress.from_cache += 1
             else:
-                record = record_of(rel, (entry.size, entry.mtime_ns), read_file(entry, max_size))
+                stamp = (entry.size, entry.mtime_ns)
+                record = record_of(rel, stamp, read_file(entry, max_size), terms=False)
                 if record.text:
                     files.append((rel, record.language, record.imports, None))
+                    unsearched.append((rel, entry))
                 fresh.append(record)
                 if len(fresh) >= BATCH:
                     store.save(fresh)
@@ -131,12 +142,29 @@ class DeepIndex:
         store.save(fresh)
         store.remove(stored.keys() - current)
         self._load_graph(store, files)
-        if self._memory_search is not None:
-            self._fill_memory_search(store)
+        self._unsearched = unsearched
         progress.seconds = time.perf_counter() - started
 
+    def build_search(self, max_size: int) -> None:
+        """Read the files `build` found without search terms and store theirs (blocking)."""
+        started = time.perf_counter()
+        store = self.store
+        todo, self._unsearched = self._unsearched, []
+        batch: list[tuple[str, int, int, str]] = []
+        for rel, entry in todo:
+            text = read_file(entry, max_size)
+            if text is not None:
+                batch.append((rel, entry.size, entry.mtime_ns, index_terms(text)))
+            if len(batch) >= BATCH:
+                store.save_terms(batch)
+                batch.clear()
+        store.save_terms(batch)
+        if self._memory_search is not None:
+            self._fill_memory_search(store)
+        self.progress.seconds += time.perf_counter() - started
+
     def _load_graph(
-        self, store: IndexStore, files: list[tuple[str, str, Sequence[ImportRef], list[str] | None]]
+        self, store: IndexStore, files: list[tuple[str, str, Refs, list[str] | None]]
     ) -> None:
         """Fill the graph, resolve what the store did not hold and store that."""
         with self._lock:
@@ -161,7 +189,7 @@ class DeepIndex:
         with self._lock:
             self.graph.put(rel, record.language, record.imports)
             if self._memory_search is not None:
-                self._memory_search.update(rel, record.terms)
+                self._memory_search.update(rel, record.terms or "")
         self.store.save([record])
 
     def remove(self, rel: str) -> None:

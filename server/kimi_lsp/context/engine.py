@@ -142,7 +142,12 @@ class ContextEngine:
         self._max_file_size = 1_000_000
         self.graph = ImportGraph()
         self.index_ready = threading.Event()
-        self.deep_ready = threading.Event()
+        self.deep_ready = threading.Event()  # the import graph: importers
+        self.search_ready = threading.Event()  # the search terms: related files
+        # Whether `related` builds the search stage itself when it is first asked (the CLI:
+        # one request, which may not get that far) rather than answer nothing until it is built
+        self.search_on_demand = False
+        self._search_lock = threading.Lock()
         self._lock = threading.RLock()
         self.deep = DeepIndex(self.graph, self._lock, index_dir)  # imports, search, symbols
         self._outlines: dict[tuple[str, int], str] = {}
@@ -163,6 +168,7 @@ class ContextEngine:
             self._file_set = None
         self.index_ready.clear()
         self.deep_ready.clear()
+        self.search_ready.clear()
 
     def build_index(self) -> None:
         """Walk the workspace (blocking: call from a worker thread)."""
@@ -171,14 +177,28 @@ class ContextEngine:
         self.timings["index"] = time.perf_counter() - started
         self.index_ready.set()
 
-    def build_deep(self) -> None:
-        """Build the import graph and search index (blocking): from the on-disk index for the
-        files unchanged since it was written, reading and parsing only the others."""
+    def build_deep(self, search: bool = True) -> None:
+        """Build the import graph, then (if `search`) the search index (blocking): from the
+        on-disk index for the files unchanged since it was written, reading and parsing only
+        the others. Importers are available (`deep_ready`) as soon as the graph is."""
         started = time.perf_counter()
         entries = [(self.entry_rel(entry), entry) for entry in self.index.files()]
         self.deep.build(entries, self._max_file_size)
         self.timings["deep"] = time.perf_counter() - started
         self.deep_ready.set()
+        if search:
+            self.build_search()
+
+    def build_search(self) -> None:
+        """Store the search terms of the files the on-disk index has none of (blocking; once
+        per deep build: later calls return when the first is done)."""
+        with self._search_lock:
+            if self.search_ready.is_set() or not self.deep_ready.is_set():
+                return
+            started = time.perf_counter()
+            self.deep.build_search(self._max_file_size)
+            self.timings["search"] = time.perf_counter() - started
+            self.search_ready.set()
 
     def refresh(self, paths: Iterable[Path]) -> None:
         """Files were created, changed or deleted on disk (blocking)."""
@@ -370,9 +390,14 @@ class _Sources:
             return list(self._engine.graph.importers(rel))
 
     def related(self, query: str, limit: int, exclude: set[str]) -> list[tuple[str, float]]:
-        if not self._engine.deep_ready.is_set():
-            return []
-        return self._engine.deep.related(query, limit, exclude)
+        engine = self._engine
+        if not engine.search_ready.is_set():
+            if not engine.search_on_demand:
+                return []
+            engine.build_search()  # the CLI's first ask (a no-op when the store had them all)
+            if not engine.search_ready.is_set():
+                return []
+        return engine.deep.related(query, limit, exclude)
 
     def nearby(self, rel: str | None) -> list[str]:
         if rel is None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from .imports import ImportRef, imports_of
 from .languages import normalize
 from .resolve import FileSet, resolve_imports
 
-__all__ = ["ImportGraph"]
+__all__ = ["ImportGraph", "Refs"]
+
+# A file's imports, or what decodes them when first needed (the index store's: a restart whose
+# resolved imports are stored never needs most of them)
+Refs = Sequence[ImportRef] | Callable[[], Sequence[ImportRef]]
 
 
 class ImportGraph:
@@ -25,7 +29,7 @@ class ImportGraph:
         self._go_module = go_module
         self._root_name: str | None = None
         self._exact = exact
-        self._parsed: dict[str, tuple[str, list[ImportRef]]] = {}
+        self._parsed: dict[str, tuple[str, Refs]] = {}
         self._resolved: dict[str, list[str]] = {}
         self._importers: dict[str, set[str]] = {}
         self._stale: set[str] = set()
@@ -75,16 +79,14 @@ class ImportGraph:
         self._parsed[rel] = (normalize(language), list(refs))
         self._stale.add(rel)
 
-    def load(
-        self, files: Iterable[tuple[str, str, Sequence[ImportRef], Sequence[str] | None]]
-    ) -> None:
+    def load(self, files: Iterable[tuple[str, str, Refs, Sequence[str] | None]]) -> None:
         """Replace the graph by (rel, language, imports, targets or None) of every file; the
         targets given are taken as resolved (right only against this same set of files: see
         `key`), the others are resolved when needed."""
         self._parsed, self._resolved, self._importers = {}, {}, {}
         self._stale, self._all_stale, self._files = set(), False, None
         for rel, language, refs, targets in files:
-            self._parsed[rel] = (normalize(language), list(refs))
+            self._parsed[rel] = (normalize(language), refs)
             if targets is None:
                 self._stale.add(rel)
                 continue
@@ -110,8 +112,17 @@ class ImportGraph:
             self._all_stale = True
 
     def refs(self, rel: str) -> list[ImportRef]:
+        return list(self._refs(rel))
+
+    def _refs(self, rel: str) -> Sequence[ImportRef]:
         entry = self._parsed.get(rel)
-        return list(entry[1]) if entry else []
+        if entry is None:
+            return ()
+        language, refs = entry
+        if callable(refs):
+            refs = refs()
+            self._parsed[rel] = (language, refs)
+        return refs
 
     def imports(self, rel: str) -> list[str]:
         """Workspace files `rel` imports, in the order its imports are written."""
@@ -141,8 +152,7 @@ class ImportGraph:
             entry = self._parsed.get(rel)
             if entry is None:
                 continue
-            language, refs = entry
-            targets = resolve_imports(rel, refs, language, self.files(), self._go_module)
+            targets = resolve_imports(rel, self._refs(rel), entry[0], self.files(), self._go_module)
             self._resolved[rel] = targets
             for target in targets:
                 self._importers.setdefault(target, set()).add(rel)

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,7 +21,7 @@ from .symbols import Symbol
 
 log = logging.getLogger(__name__)
 
-SCHEMA = "2"  # bump when the tables change
+SCHEMA = "3"  # bump when the tables change
 BUSY_TIMEOUT_MS = 10_000  # another server on the same workspace may be writing a batch
 MAX_TERMS = 48  # a query is scored on its rarest terms only (as IdentifierIndex)
 _DF_CACHE = 50_000
@@ -32,10 +33,11 @@ T = TypeVar("T")
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     # text: 0 when the file is binary or unreadable (remembered, so a restart skips it too);
-    # targets: the workspace files its imports resolve to, valid while meta's 'files' key holds
+    # targets: the workspace files its imports resolve to, valid while meta's 'files' key holds;
+    # words: its search terms, NULL until the search stage has read it (imports come first)
     "CREATE TABLE IF NOT EXISTS files(id INTEGER PRIMARY KEY, rel TEXT NOT NULL UNIQUE,"
     " size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, text INTEGER NOT NULL,"
-    " language TEXT NOT NULL, imports TEXT NOT NULL, words TEXT NOT NULL, symbols TEXT,"
+    " language TEXT NOT NULL, imports TEXT NOT NULL, words TEXT, symbols TEXT,"
     " targets TEXT)",
 )
 # Contentless (the words are kept once, in files.words, which 'delete' needs); unicode61 folds
@@ -113,9 +115,14 @@ class StoredFile:
     language: str
     imports: str  # JSON
     targets: str | None  # JSON
+    searched: bool  # its search terms are stored
 
     def refs(self) -> list[ImportRef]:
         return decode_imports(self.imports)
+
+    def lazy_refs(self) -> Callable[[], list[ImportRef]]:
+        """What decodes the imports when first called (most are never needed)."""
+        return partial(decode_imports, self.imports)
 
     def resolved(self) -> list[str] | None:
         return None if self.targets is None else list(json.loads(self.targets))
@@ -131,7 +138,7 @@ class FileRecord:
     text: bool
     language: str
     imports: Sequence[ImportRef]
-    terms: str
+    terms: str | None  # None: not read for search yet (the search stage fills it in)
 
 
 def encode_imports(refs: Iterable[ImportRef]) -> str:
@@ -273,9 +280,12 @@ class IndexStore:
 
         def work(db: sqlite3.Connection) -> dict[str, StoredFile]:
             rows = db.execute(
-                "SELECT rel, size, mtime_ns, text, language, imports, targets FROM files"
+                "SELECT rel, size, mtime_ns, text, language, imports, targets,"
+                " words IS NOT NULL FROM files"
             )
-            return {r[0]: StoredFile(r[1], r[2], bool(r[3]), r[4], r[5], r[6]) for r in rows}
+            return {
+                r[0]: StoredFile(r[1], r[2], bool(r[3]), r[4], r[5], r[6], bool(r[7])) for r in rows
+            }
 
         return self._run(work, {})
 
@@ -333,6 +343,28 @@ class IndexStore:
             if self.fts and r.terms:
                 db.execute("INSERT INTO search(rowid, body) VALUES (?, ?)", (rowid, r.terms))
 
+    def save_terms(self, items: Sequence[tuple[str, int, int, str]]) -> None:
+        """Store the search terms of files (rel, size, mtime_ns, terms) whose rows are for that
+        size and mtime and have none yet (another server may have been first), in one
+        transaction."""
+        if items:
+            self._run(lambda db: self._write(db, lambda: self._save_terms(db, items)), None)
+
+    def _save_terms(
+        self, db: sqlite3.Connection, items: Sequence[tuple[str, int, int, str]]
+    ) -> None:
+        for rel, size, mtime_ns, terms in items:
+            row = db.execute(
+                "SELECT id FROM files WHERE rel = ? AND size = ? AND mtime_ns = ? AND text = 1"
+                " AND words IS NULL",
+                (rel, size, mtime_ns),
+            ).fetchone()
+            if row is None:
+                continue
+            db.execute("UPDATE files SET words = ? WHERE id = ?", (terms, row[0]))
+            if self.fts and terms:
+                db.execute("INSERT INTO search(rowid, body) VALUES (?, ?)", (row[0], terms))
+
     def _remove(self, db: sqlite3.Connection, rels: Collection[str]) -> None:
         for rel in rels:
             old = db.execute("SELECT id, words FROM files WHERE rel = ?", (rel,)).fetchone()
@@ -370,7 +402,8 @@ class IndexStore:
         """Every readable file's stored terms (for the in-memory search when FTS5 is missing)."""
 
         def work(db: sqlite3.Connection) -> dict[str, str]:
-            return dict(db.execute("SELECT rel, words FROM files WHERE text = 1").fetchall())
+            rows = db.execute("SELECT rel, words FROM files WHERE words IS NOT NULL")
+            return dict(rows.fetchall())
 
         return self._run(work, {})
 

@@ -49,7 +49,10 @@ def plan_for_focus(
     engine.configure([root], settings.exclude, settings.max_file_size_bytes)
     engine.build_index()
     if deep:
-        engine.build_deep()
+        # the import graph now; the search terms only if the plan gets as far as asking for
+        # related files (a whole workspace's terms cost more than its imports; kept for later)
+        engine.search_on_demand = True
+        engine.build_deep(search=False)
     current = None
     positions = None
     secret = None

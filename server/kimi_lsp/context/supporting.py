@@ -61,6 +61,7 @@ class Supporting:
         self._found: list[str] | None = None  # the current file's imports, in statement order
         self._early = False  # filled before the definitions were known (prefetch)
         self._candidates: Iterator[tuple[str, str, str, OpenDocument | None]] = iter(())
+        self._listing = False  # `left_out` reads on: the search for related files is not wanted
         if resolved is not None:
             self.order(resolved)
 
@@ -117,7 +118,7 @@ class Supporting:
         for doc in request.recent:
             yield "recent", doc.rel or doc.uri, "recently used open document", doc
         query = query_text(request)
-        if query:
+        if query and not self._listing:  # the CLI builds its search index on the first ask
             for other, score in sources.related(query, MAX_RELATED, self.seen):
                 reason = f"shares rare identifiers with the selection (score {score:.1f})"
                 yield "related", other, reason, None
@@ -181,6 +182,7 @@ class Supporting:
         for item in self.chosen:
             if item.kind in LISTED_KINDS and item.uri not in packer.used | skipped:
                 packer.skipped.append((item.uri, reason))
+        self._listing = True
         for kind, other, _, _ in self._candidates:
             if kind not in LISTED_KINDS:
                 break

@@ -104,35 +104,42 @@ class ContextService:
 
     async def _build_deep(self) -> None:
         await self.ready()
-        await asyncio.to_thread(self.engine.build_deep)
+        await asyncio.to_thread(self.engine.build_deep)  # importers first, then search
         progress = self.engine.deep.progress
         log.info(
-            "Import graph and search index ready in %.1f s (%d files, %d from the index cache)",
+            "Import graph ready in %.1f s, search index %.1f s later (%d files, %d from the"
+            " index cache)",
             self.engine.timings["deep"],
+            self.engine.timings.get("search", 0.0),
             progress.files,
             progress.from_cache,
         )
 
     def index_status(self) -> dict[str, Any]:
         """kimi/status's `index` (protocol.md): "walking" the workspace, "indexing" its files
-        (imports and search terms: wanted from the first request on, or at once when an
-        on-disk index of the workspace exists), or "ready"; `deep` says whether importers and
-        search are available."""
+        (imports, then search terms: wanted from the first request on, or at once when an
+        on-disk index of the workspace exists), or "ready"; `deep` says whether importers are
+        available (the import graph), `search` whether related files are (the search terms)."""
         engine = self._engine
         if engine is None or not self._indexed.is_set():
-            return {"state": "walking", "files": 0, "fromCache": 0, "seconds": 0.0, "deep": False}
+            return {
+                "state": "walking", "files": 0, "fromCache": 0, "seconds": 0.0,
+                "deep": False, "search": False,
+            }  # fmt: skip
         deep = engine.deep_ready.is_set()
+        search = engine.search_ready.is_set()
         if self._deep is None:
             files, cached, seconds = len(engine.index.files()), 0, engine.timings.get("index", 0.0)
         else:
             progress = engine.deep.progress
             files, cached, seconds = progress.files, progress.from_cache, progress.seconds
         return {
-            "state": "ready" if deep or self._deep is None else "indexing",
+            "state": "ready" if search or self._deep is None else "indexing",
             "files": files,
             "fromCache": cached,
             "seconds": round(seconds, 3),
             "deep": deep,
+            "search": search,
         }
 
     async def refresh(self, uris: list[str]) -> None:
