@@ -22,12 +22,28 @@ class FileSet:
         self._dirs: dict[str, list[str]] | None = None
         self._packages: dict[str, list[str]] | None = None
         self._crates: dict[str, str] | None = None
+        self._source_roots: dict[str, str] = {}
 
     def __contains__(self, rel: object) -> bool:
         return rel in self.files
 
     def first(self, *candidates: str) -> str | None:
-        return next((c for c in candidates if c in self.files), None)
+        files = self.files
+        for candidate in candidates:
+            if candidate in files:
+                return candidate
+        return None
+
+    def source_root(self, directory: str) -> str:
+        """The nearest ancestor of `directory` (itself included) that is no Python package:
+        where its package's absolute imports start (asked per import; kept per directory)."""
+        found = self._source_roots.get(directory)
+        if found is None:
+            found = directory
+            while found and self.first(_join(found, "__init__.py"), _join(found, "__init__.pyi")):
+                found = _dir(found)
+            self._source_roots[directory] = found
+        return found
 
     def in_dir(self, directory: str) -> list[str]:
         """Files directly in `directory`, sorted."""
@@ -103,7 +119,7 @@ def _base(rel: str) -> str:
 
 
 def _join(*parts: str) -> str:
-    return "/".join(p for p in parts if p)
+    return "/".join(filter(None, parts))
 
 
 def _up(directory: str, levels: int) -> str | None:
@@ -124,9 +140,8 @@ def _resolve_python(from_rel: str, ref: ImportRef, fs: FileSet) -> list[str]:
     found = _python_self(fs, parts, ref.names)
     if found:
         return found
-    directory = here = _dir(from_rel)
-    while directory and fs.first(_join(directory, "__init__.py"), _join(directory, "__init__.pyi")):
-        directory = _dir(directory)
+    here = _dir(from_rel)
+    directory = fs.source_root(here)
     roots = [directory, "", "src", *fs.package_roots(parts[0])] if parts else []
     if directory != here:
         roots.remove(directory)
