@@ -124,6 +124,26 @@ def test_resolved_imports_are_kept_while_the_set_of_files_holds(ws: Path, tmp_pa
     assert "pkg/extra.py" in (third.deep.store.load()["app.py"].resolved() or [])
 
 
+def test_a_restart_decodes_stored_imports_only_when_asked(
+    ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine(ws, tmp_path / "index")
+    decoded: list[str] = []
+    decode = index_store.decode_imports
+
+    def counted(raw: str) -> list[ImportRef]:
+        decoded.append(raw)
+        return decode(raw)
+
+    monkeypatch.setattr(index_store, "decode_imports", counted)
+    again = engine(ws, tmp_path / "index")  # the targets are stored: nothing to resolve
+    assert again.graph.importers("pkg/shapes.py") == ["pkg/draw.py"]
+    assert decoded == []
+    assert [r.spec for r in again.graph.refs("pkg/draw.py")] == [".shapes"]
+    assert [r.spec for r in again.graph.refs("pkg/draw.py")] == [".shapes"]
+    assert len(decoded) == 1  # decoded once, then kept
+
+
 def test_same_size_new_mtime_is_stale(tmp_path: Path) -> None:
     store = IndexStore(tmp_path / "x.sqlite3", version="v1")
     store.save([record("a.py", "alpha")])
