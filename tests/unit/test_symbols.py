@@ -408,3 +408,20 @@ def test_python_mask_blanks_exactly_the_comments_and_string_contents_tokenize_fi
             if expected[at] != "\n":
                 expected[at] = " "
     assert mask(text, "python").code == "".join(expected)
+
+
+def test_top_level_of_a_file_with_a_quote_left_open_matches_the_outline() -> None:
+    text = (
+        "def broken():\n"
+        "    x = 'never closed\n"  # the scan's quote count stays odd from here on
+        "    return x\n"
+        "LIMIT = 3\n"
+        "if True:\n"
+        "    class Later:\n"
+        "        pass\n"
+        "def after():\n"
+        "    pass\n"
+    )
+    expected = [s for s in outline(text, "python", exact=False) if s.depth == 0]
+    assert [s.name for s in expected] == ["broken", "LIMIT", "Later", "after"]
+    assert top_level(text, "python") == expected

@@ -228,14 +228,17 @@ def _python_top(text: str) -> list[Symbol]:
     ends: dict[int, int] = {}
     gap = 0  # where the code outside the column-0 blocks seen so far starts
     for m in _PY_TOP_DEF.finditer(code):
-        if m.start() >= gap:  # (a column-0 line inside brackets may be inside the last block)
-            found.extend(_python_candidates(code, gap, m.start() + 1))
+        found.extend(_python_candidates(code, gap, m.start() + 1))
         keyword_ = "def" if m["d"] else "class"
         offset = m.start(keyword_[0])
         name = m.group()[m.end(keyword_[0]) - m.start() :].strip()
         found.append((offset, 0, name, keyword_, True))
-        ends[offset] = _python_block_end(code, offset, 0)
-        gap = max(gap, ends[offset])
+        gap = ends[offset] = _python_block_end(code, offset, 0)
+        first = _dedent(0).search(code, code.find("\n", offset))
+        if first is not None and first.start() < gap:
+            # A column-0 line inside the block (brackets or quotes left open): the full
+            # scan ends blocks at such lines in its own way; take its answer.
+            return [s for s in _python_scan(text) if s.depth == 0]
     found.extend(_python_candidates(code, gap, len(code)))
     return _python_symbols(text, code, found, top_only=True, ends=ends)
 
