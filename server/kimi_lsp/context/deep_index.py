@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -37,15 +38,37 @@ class Progress:
     seconds: float = 0.0  # both stages'
 
 
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+
+
 def read_file(entry: FileEntry, max_size: int) -> str | None:
     """An indexed file's text, read without the engine's text cache (a whole workspace would
-    fill it); None when binary, unreadable or grown past the size limit since the walk."""
+    fill it); None when binary, unreadable or grown past the size limit since the walk.
+
+    Read with os.read into a buffer of the walk's size (a file object costs more than the
+    read itself on small files: ~10 us each, 6,000 files)."""
     try:
-        with open(entry.file, "rb") as f:
-            data = f.read(max_size + 1)
+        fd = os.open(entry.file, _READ_FLAGS)
     except OSError:
         return None
-    return decode(data) if len(data) <= max_size else None
+    try:
+        parts: list[bytes] = []
+        total = 0
+        want = min(entry.size, max_size) + 1  # one byte more: the end, or a file that grew
+        while total <= max_size:
+            part = os.read(fd, want)
+            if not part:
+                break
+            parts.append(part)
+            total += len(part)
+            want = max_size + 1 - total
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    if total > max_size:
+        return None
+    return decode(parts[0] if len(parts) == 1 else b"".join(parts))
 
 
 def record_of(rel: str, stamp: Stamp, text: str | None, terms: bool = True) -> FileRecord:
