@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 
 from kimi_lsp.context import index_store
+from kimi_lsp.context.deep_index import read_file
 from kimi_lsp.context.engine import ContextEngine
 from kimi_lsp.context.imports import ImportRef
 from kimi_lsp.context.index_store import FileRecord, IndexStore, store_path
 from kimi_lsp.context.symbols import Symbol
+from kimi_lsp.context.workspace import FileEntry
 from kimi_lsp.tokens.counter import TokenCounter
 
 GITHUB_TOKEN = "ghp_" + "aB3dE5gH7jK9mN1pQ3sT5vX7zA9cE1gH3jK5"
@@ -290,3 +292,17 @@ def test_refresh_updates_graph_search_and_store(ws: Path, tmp_path: Path) -> Non
     assert built.graph.importers("pkg/shapes.py") == ["pkg/draw.py"]
     assert built.deep.related("unusual_marker_name", 5, set()) == []
     assert "pkg/extra.py" not in built.deep.store.load()
+
+
+def test_read_file_goes_by_the_disk_not_the_walks_size(tmp_path: Path) -> None:
+    path = tmp_path / "a.py"
+    path.write_text("x = 1\n" * 100)  # 600 bytes
+    for walked in (0, 6, 600, 10_000):  # the size the walk saw: stale either way
+        entry = FileEntry(str(path), "a.py", tmp_path, walked, 0)
+        assert read_file(entry, 1_000) == "x = 1\n" * 100
+        assert read_file(entry, 599) is None  # past the limit now
+        assert read_file(entry, 600) == "x = 1\n" * 100
+    (tmp_path / "b.bin").write_bytes(b"\0\1\2" * 10)
+    assert read_file(FileEntry(str(tmp_path / "b.bin"), "b.bin", tmp_path, 30, 0), 100) is None
+    assert read_file(FileEntry(str(tmp_path / "gone.py"), "gone.py", tmp_path, 3, 0), 100) is None
+    assert read_file(FileEntry(str(tmp_path), "", tmp_path, 0, 0), 100) is None  # a directory
