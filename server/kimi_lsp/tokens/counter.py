@@ -106,11 +106,12 @@ class TokenCounter:
     Hugging Face repo, the bundled cl100k BPE (approximate, corrected by `calibrate`), and
     finally an estimate of 3 characters per token.
 
-    Threads: `load()` blocks (~0.2 s: parse, verify, build tables) and is thread-safe: call it via
-    `asyncio.to_thread`. `count` is fast for small strings; count anything large, or many
-    things, in a worker thread too (`asyncio.to_thread(counter.count_many, texts)`): tiktoken
-    releases the GIL, so the event loop stays responsive. When the encoding changes (the
-    download finished, the settings changed) `generation` grows and cached counts are dropped.
+    Threads: `load()` blocks (~0.1 s: read the file, parse it or read its parsed ranks, verify,
+    build tables) and is thread-safe: call it via `asyncio.to_thread`. `count` is fast for
+    small strings; count anything large, or many things, in a worker thread too
+    (`asyncio.to_thread(counter.count_many, texts)`): tiktoken releases the GIL, so the event
+    loop stays responsive. When the encoding changes (the download finished, the settings
+    changed) `generation` grows and cached counts are dropped.
     """
 
     def __init__(
@@ -226,7 +227,9 @@ class TokenCounter:
             if path.is_dir():
                 path = path / "tiktoken.model"
             try:
-                ranks = read_bpe_file(path, expected_count=self.expected_ranks)
+                ranks = read_bpe_file(
+                    path, expected_count=self.expected_ranks, cache=self._parsed("tokenizer-path")
+                )
                 self._install(kimi_bpe.build_kimi_encoding(ranks), "tokenizerPath", f"{path}")
                 return True
             except Exception as exc:
@@ -253,7 +256,7 @@ class TokenCounter:
             path = bundled_bpe_path()
             if path is None:
                 raise TokenizerUnavailable("the bundled BPE file is missing")
-            ranks = read_bpe_file(path, _CL100K_SHA256, _CL100K_RANKS)
+            ranks = read_bpe_file(path, _CL100K_SHA256, _CL100K_RANKS, self._parsed("cl100k_base"))
             encoding = tiktoken.Encoding(
                 name="cl100k_base",
                 pat_str=_CL100K_PATTERN,
@@ -265,6 +268,11 @@ class TokenCounter:
             return False
         self._install(encoding, "bundled", "")
         return True
+
+    def _parsed(self, name: str) -> Path:
+        """Where a BPE file's parsed ranks are kept (see `ranks_cache`): one file per kind,
+        holding the latest file of that kind (the key inside says which)."""
+        return self._cache_dir / "parsed" / f"{name}.ranks"
 
     def _install(self, encoding: Any, source: Source, detail: str) -> None:
         # Before anyone else uses it: each counting thread gets its own copy (see CountingThreads).

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .bpe_file import TokenizerUnavailable, parse_bpe, sha256_hex, verify_ranks
+from .bpe_file import TokenizerUnavailable, sha256_hex, verified_ranks
 
 MODEL_REPO = "moonshotai/Kimi-K2.6"
 HF_ENDPOINT = "https://huggingface.co"
@@ -82,6 +82,7 @@ class TokenizerCache:
         self.directory = directory
         self.model = directory / "tiktoken.model"
         self.sidecar = directory / "tiktoken.model.json"
+        self.parsed = directory / "tiktoken.model.ranks"  # see ranks_cache
 
     def meta(self) -> dict[str, Any]:
         try:
@@ -109,8 +110,7 @@ class TokenizerCache:
         recorded = self.meta().get("sha256")
         if recorded is not None and recorded != digest:
             raise TokenizerUnavailable(f"{self.model} does not match the sha256 recorded for it")
-        ranks = parse_bpe(data, str(self.model))
-        verify_ranks(ranks, expected_count, str(self.model))
+        ranks = verified_ranks(data, str(self.model), expected_count, self.parsed, digest)
         if recorded is None:
             with contextlib.suppress(OSError):
                 self._update_meta(sha256=digest, size=len(data), source="placed by hand")
@@ -191,8 +191,7 @@ def download_into(
         data, announced = fetch(url, user_agent)
         if announced is not None and sha256_hex(data) != announced:
             raise TokenizerUnavailable(f"{url}: sha256 differs from the announced {announced}")
-        ranks = parse_bpe(data, url)
-        verify_ranks(ranks, expected_count, url)
+        ranks = verified_ranks(data, url, expected_count, cache.parsed)  # ready for the next load
         try:
             cache.install(data, url, now)
         except OSError as exc:
