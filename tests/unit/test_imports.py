@@ -139,6 +139,42 @@ def test_js_imports_skip_comments_strings_templates_and_regexes(language: str) -
     assert refs[7].names == ("one", "two")
 
 
+def test_js_require_after_a_spread_or_an_object_key_is_an_import() -> None:
+    # fs-extra's lib/index.js: the spread's dots are no member access, nor is a key's colon.
+    text = (
+        "module.exports = {\n"
+        "  ...require('./fs'),\n"
+        '  ...require("./copy"),\n'
+        "};\n"
+        "const all = {...require('./empty'), fs:require('fs')};\n"
+        "a.require('member'); a?.require('optional'); this.#require('private');\n"
+    )
+    assert [(r.spec, r.line) for r in imports_of(text, "javascript")] == [
+        ("./fs", 1),
+        ("./copy", 2),
+        ("./empty", 4),
+        ("fs", 4),
+    ]
+
+
+def test_minified_js_imports_and_exports_without_spaces() -> None:
+    text = (
+        'import{tracingChannel as G,channel as P}from"node:diagnostics_channel";'
+        'import*as xi from"node:fs";import Pe from"node:stream";'
+        'export{a as b}from"./ab";export*from"./star";export*as ns from"./ns";'
+        'var importer=1;imports from"nope";'
+    )
+    refs = imports_of(text, "javascript")
+    assert [(r.spec, r.names) for r in refs] == [
+        ("node:diagnostics_channel", ("tracingChannel", "channel")),
+        ("node:fs", ("*",)),
+        ("node:stream", ("default",)),
+        ("./ab", ("a",)),
+        ("./star", ("*",)),
+        ("./ns", ("*",)),
+    ]
+
+
 # -- Go, Rust, Lua ---------------------------------------------------------------------------
 
 GO = """package main

@@ -276,12 +276,14 @@ def _python_names(rest: str) -> list[tuple[str, str]]:
     return out
 
 
+# Minified code leaves out the space where a brace or star follows: `import{a}from"b"`.
 _JS_PATTERNS = tuple(
     re.compile(p)
     for p in (
-        r"import\s+(?:type\s+)?(?P<clause>[\w$*{},\s]{1,2000}?)\s*\bfrom\s*(?P<q>[\"'])",
+        r"import(?:\s+type)?(?:\s+|(?=[{*]))(?P<clause>[\w$*{},\s]{1,2000}?)\s*\bfrom\s*"
+        r"(?P<q>[\"'])",
         r"import\s*(?P<q>[\"'])",
-        r"export\s+(?:type\s+)?(?P<clause>\*(?:\s+as\s+[\w$]+)?|\{[^}]{0,2000}\})"
+        r"export\s*(?:type\s*)?(?P<clause>\*(?:\s*as\s+[\w$]+)?|\{[^}]{0,2000}\})"
         r"\s*from\s*(?P<q>[\"'])",
         r"require\s*\(\s*(?P<q>[\"'])",
         r"import\s*\(\s*(?P<q>[\"'])",
@@ -294,10 +296,21 @@ def _js_scan(masked: Masked) -> Iterator[_Found]:
     for pattern in _JS_PATTERNS:
         for m in pattern.finditer(masked.code):
             spec = masked.strings.get(m.start("q"))
-            if spec is not None and m.start("q") not in seen and _free(masked.code, m.start()):
+            if spec is not None and m.start("q") not in seen and _js_free(masked.code, m.start()):
                 seen.add(m.start("q"))
                 clause = m.groupdict().get("clause")
                 yield m.start(), spec, _js_names(clause) if clause else (), "import", ()
+
+
+def _js_free(code: str, at: int) -> bool:
+    """No identifier character or member dot right before `at`; a spread's dots
+    (`...require("x")`) and an object key's colon (`{fs:require("fs")}`) are no member access."""
+    if at == 0:
+        return True
+    before = code[at - 1]
+    if before == ".":
+        return code.endswith("...", 0, at)
+    return not (before.isalnum() or before in "_$#")
 
 
 def _js_names(clause: str) -> tuple[str, ...]:
