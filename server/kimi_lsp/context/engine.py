@@ -22,9 +22,10 @@ from .identifiers import uses_in_window, window_of
 from .import_graph import ImportGraph
 from .imports import imports_of
 from .languages import OTHER, language_of, normalize
-from .map_rank import MapFocus, file_edges, rank_files
+from .map_rank import MapFocus
 from .plan import ContextPlan
-from .repomap import RepoMap, ranked_map, repo_map
+from .repo_maps import FreshBudget, RepoMaps
+from .repomap import RepoMap
 from .resolve import FileSet, resolve_imports
 from .rules import RuleFile, read_rules
 from .slices import Slice
@@ -152,8 +153,8 @@ class ContextEngine:
         self.deep = DeepIndex(self.graph, self._lock, index_dir)  # imports, search, symbols
         self._outlines: dict[tuple[str, int], str] = {}
         self._all_rels: tuple[int, list[str]] | None = None
-        self._repo_map: tuple[tuple[object, ...], RepoMap] | None = None
-        self._map_edges: tuple[tuple[int, bool], dict[str, dict[str, float]]] | None = None
+        self._entries: tuple[int, dict[str, FileEntry]] | None = None
+        self.maps = RepoMaps(self)  # the repository maps, ranked around each request's focus
         self.infos = ModuleInfos()  # per file, by content: what definitions resolve through
         self._file_set: tuple[int, FileSet] | None = None
         self.timings: dict[str, float] = {}
@@ -166,6 +167,7 @@ class ContextEngine:
         with self._lock:
             self.graph.root_name = self.root_name()
             self._file_set = None
+        self.maps.clear()  # kept by the index's generation, which starts again
         self.index_ready.clear()
         self.deep_ready.clear()
         self.search_ready.clear()
@@ -224,13 +226,20 @@ class ContextEngine:
         Outlined on first ask and kept (in memory and in the on-disk index) while the file's
         size and mtime stay the same, so only the files someone looks at (the repo map's) are
         ever outlined."""
-        path = self.path_of(rel)
-        entry = self.index.lookup(path) if path is not None else None
+        return self.symbols_within(rel, FreshBudget(None))
+
+    def symbols_within(self, rel: str, fresh: FreshBudget) -> list[Symbol] | None:
+        """`file_symbols`, outlining the file only if `fresh` allows (else None: deferred)."""
+        entry = self.entries().get(rel)
         if entry is None:
             return None
-        return self.deep.symbols(
-            rel, (entry.size, entry.mtime_ns), partial(read_file, entry, self._max_file_size)
-        )
+
+        def read() -> str | None:  # called only when the symbols are neither kept nor stored
+            if not fresh.take(rel, entry.size):
+                return None
+            return read_file(entry, self._max_file_size)
+
+        return self.deep.symbols(rel, (entry.size, entry.mtime_ns), read)
 
     def entry_rel(self, entry: FileEntry) -> str:
         """An indexed file's key: its path relative to its root (prefixed when multi-root)."""
@@ -244,6 +253,15 @@ class ContextEngine:
         if self._all_rels is None or self._all_rels[0] != generation:
             self._all_rels = (generation, [self.entry_rel(e) for e in self.index.files()])
         return self._all_rels[1]
+
+    def entries(self) -> dict[str, FileEntry]:
+        """Every indexed file by key, per index generation (a map looks up thousands)."""
+        generation = self.index.generation
+        cached = self._entries
+        if cached is None or cached[0] != generation:
+            by_rel = {self.entry_rel(entry): entry for entry in self.index.files()}
+            cached = self._entries = (generation, by_rel)
+        return cached[1]
 
     def file_set(self) -> FileSet:
         """Every indexed file, indexed for import resolution (the import graph's once deep)."""
@@ -303,9 +321,12 @@ class ContextEngine:
         def redact_cached(text: str) -> tuple[str, int]:
             return self._redactions(redactor, text)
 
-        return build_plan(
-            request, sources, self.blocks, redact_cached, budget, self.counter.describe()
-        )
+        with self.maps.warmer.paused():  # the map's background outlining waits meanwhile
+            plan = build_plan(
+                request, sources, self.blocks, redact_cached, budget, self.counter.describe()
+            )
+        self.maps.warmer.start()  # what the map left to outline, now that the request is done
+        return plan
 
     def outline_of(self, rel: str, text: str, language: str) -> str:
         key = (rel, hash(text))
@@ -321,37 +342,10 @@ class ContextEngine:
         return self.repo_map_for(max_chars, focus or MapFocus()).text
 
     def repo_map_for(self, max_chars: int, focus: MapFocus) -> RepoMap:
-        """The repository map: once the import graph is built, the files ranked around `focus`
-        with their symbols, best first (map_rank.py); before that the bare layout."""
-        deep = self.deep_ready.is_set()
-        key = (self.index.generation, max_chars, deep, focus if deep else None)
-        if self._repo_map is not None and self._repo_map[0] == key:
-            return self._repo_map[1]
-        files = self.all_rels()
-        if not deep:
-            made = RepoMap(repo_map(files, {}, max_chars), "layout of the workspace")
-        else:
-            ranked = rank_files(files, self._edges(files), focus)
-            text, shown = ranked_map(ranked, partial(self._map_symbols, focus.current), max_chars)
-            left = f", {len(files) - shown:,} left out" if shown < len(files) else ""
-            reason = f"files ranked by imports {focus.describe()}: {shown:,} of {len(files):,}"
-            made = RepoMap(text, reason + left)
-        self._repo_map = (key, made)
+        """The repository map around `focus` (repo_maps.RepoMaps.get)."""
+        made = self.maps.get(max_chars, focus)
+        self.maps.warmer.start()  # what it left to outline
         return made
-
-    def _map_symbols(self, current: str | None, rel: str) -> list[Symbol] | None:
-        """The names the map shows of `rel`: none of the current file's, which is sent itself
-        (and whose names change as it is written: the map stays the same across its saves)."""
-        return None if rel == current else self.file_symbols(rel)
-
-    def _edges(self, files: list[str]) -> dict[str, dict[str, float]]:
-        """The import graph's weighted edges (map_rank.file_edges), per index generation: an
-        edit on disk moves the generation before the deep index re-reads the file."""
-        key = (self.index.generation, self.deep_ready.is_set())
-        if self._map_edges is None or self._map_edges[0] != key:
-            with self._lock:
-                self._map_edges = (key, file_edges(self.graph, files))
-        return self._map_edges[1]
 
 
 class _Sources:
@@ -360,6 +354,8 @@ class _Sources:
     def __init__(self, engine: ContextEngine, open_documents: Mapping[str, OpenDocument]) -> None:
         self._engine = engine
         self._open = open_documents
+        # one request's outlining for the map: the builder may ask for two sizes of it
+        self._map_fresh = FreshBudget(engine.maps.fresh_bytes)
 
     def _all(self) -> list[str]:
         return self._engine.all_rels()
@@ -415,7 +411,7 @@ class _Sources:
     def repo_map(self, max_chars: int, request: ContextRequest) -> RepoMap:
         current = request.current.rel if request.current is not None else None
         focus = MapFocus(current, tuple(sorted(self._open)))
-        return self._engine.repo_map_for(max_chars, focus)
+        return self._engine.maps.get(max_chars, focus, self._map_fresh)  # warmed after the plan
 
     def rules(self, request: ContextRequest) -> list[RuleFile]:
         """The project rules for the request's file (AGENTS.md files, .kimi/rules.md)."""

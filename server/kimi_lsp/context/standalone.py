@@ -47,6 +47,7 @@ def plan_for_focus(
     # the server's on-disk index of this workspace: a second run reads only what changed
     engine = ContextEngine(counter, cache_root(counter.env) / "index")
     engine.configure([root], settings.exclude, settings.max_file_size_bytes)
+    engine.maps.fresh_bytes = None  # one request: its map outlines all it shows (no warming)
     engine.build_index()
     if deep:
         # the import graph now; the search terms only if the plan gets as far as asking for
