@@ -213,10 +213,12 @@ class RepoMaps:
     def _warm(self, generation: int, ranked: list[str], current: str | None, size: int) -> None:
         """Outline (and store) all that the map of `ranked` shows (on the warmer's thread)."""
         if self._engine.index.generation == generation:
-            ranked_map(ranked, partial(self._symbols_later, current), size)
+            ranked_map(ranked, partial(self._symbols_later, generation, current), size)
 
-    def _symbols_later(self, current: str | None, rel: str) -> list[Symbol] | None:
+    def _symbols_later(self, generation: int, current: str | None, rel: str) -> list[Symbol] | None:
         self.warmer.wait_idle()  # a file at a time, none while a request is planned
+        if self._engine.index.generation != generation:
+            return None  # the workspace changed: the next map asks for what it needs
         return self._symbols(current, FreshBudget(None), rel)
 
     def edges(self, files: list[str]) -> Edges:
