@@ -52,10 +52,10 @@ _FTS = (
 def parser_version() -> str:
     """A digest of the modules whose output the store keeps: a change to any of them (a parser
     fixed) makes every stored file stale."""
-    from . import imports, languages, search, symbols
+    from . import imports, js_outline, languages, search, symbols
 
     digest = hashlib.sha256(SCHEMA.encode())
-    for module in (imports, languages, search, symbols):
+    for module in (imports, js_outline, languages, search, symbols):
         try:
             digest.update(Path(module.__file__ or "").read_bytes())
         except OSError:

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .js_outline import match_js, without_overloads
 from .languages import GO, JS_FAMILY, LUA, PYTHON, RUST, mask, normalize, parse_python
 
 MAX_SIGNATURE = 160
@@ -310,33 +311,6 @@ def _python_symbols(
 # -- brace languages -------------------------------------------------------------------------
 
 _Rule = tuple[re.Pattern[str], str]
-_MODS = (
-    r"(?:(?:export|default|declare|abstract|async|public|private|protected|static|readonly)\s+)*"
-)
-_JS_TOP: list[_Rule] = [
-    (re.compile(_MODS + r"class\s+([\w$]+)"), "class"),
-    (re.compile(_MODS + r"function\s*\*?\s*([\w$]+)"), "function"),
-    (re.compile(_MODS + r"interface\s+([\w$]+)"), "interface"),
-    (re.compile(_MODS + r"type\s+([\w$]+)\s*(?:<[^=]*>)?\s*="), "type"),
-    (re.compile(_MODS + r"(?:const\s+)?enum\s+([\w$]+)"), "enum"),
-    (re.compile(_MODS + r"(?:namespace|module)\s+([\w$.]+)\s*\{"), "module"),
-    (
-        re.compile(
-            _MODS + r"(?:const|let|var)\s+([\w$]+)\s*(?::[^=]*)?=\s*(?:async\s+)?"
-            r"(?:function\b|\([^)]*\)\s*(?::[^=]*)?=>|[\w$]+\s*=>)"
-        ),
-        "function",
-    ),
-    (re.compile(r"export\s+(?:declare\s+)?(?:const|let|var)\s+([\w$]+)"), "variable"),
-    (re.compile(r"(?:const|let|var)\s+([A-Z][A-Z0-9_]+)\s*[:=]"), "constant"),
-]
-_JS_MEMBER: list[_Rule] = [
-    (re.compile(_MODS + r"(?:get\s+|set\s+)?\*?\s*(#?[\w$]+)\s*(?:<[^>]*>)?\s*\("), "method"),
-    (re.compile(_MODS + r"(#?[\w$]+)\s*=\s*(?:async\s+)?(?:\([^)]*\)|[\w$]+)\s*=>"), "method"),
-]
-_JS_NOT_METHODS = frozenset(
-    ["if", "for", "while", "switch", "catch", "return", "function", "with", "do", "else", "new"]
-)
 _GO_TOP: list[_Rule] = [
     (re.compile(r"func\s+\(\s*(?:\w+\s+)?\*?\s*[\w.]+(?:\[[^\]]*\])?\s*\)\s*(\w+)"), "method"),
     (re.compile(r"func\s+(\w+)"), "function"),
@@ -372,6 +346,7 @@ _RUST_ITEMS: list[_Rule] = [
 ]
 _CONTAINERS = frozenset({"class", "module", "trait", "impl"})
 _CONTINUES = tuple("(,[=+-*/&|<>:?")
+_JS_LEAD = re.compile(r"\s*(?:[|&.?:]|=>)")  # a line starting so continues the one before
 
 
 def _braces(text: str, language: str) -> list[Symbol]:
@@ -383,6 +358,7 @@ def _braces(text: str, language: str) -> list[Symbol]:
     out: list[Symbol] = []
     stack: list[tuple[Symbol, int]] = []  # open containers and the brace depth of their bodies
     group: str | None = None  # inside Go's `const (` … `)`
+    js = language in JS_FAMILY
     for row, masked in enumerate(code):
         while stack and (stack[-1][0].end_line or 0) < row:
             stack.pop()
@@ -390,41 +366,37 @@ def _braces(text: str, language: str) -> list[Symbol]:
         if depth_at[row] != body_depth or not masked.strip():
             continue
         container = stack[-1][0].kind if stack else None
-        hit = _match_line(masked.strip(), language, container, group)
+        if js:
+            hit = match_js(masked.strip(), container == "class", code, row)
+        else:
+            hit = _match_line(masked.strip(), language, container, group)
         if language == GO:
             opened = _GO_GROUP.match(masked.strip())
             group = opened.group(1) if opened else None if masked.strip() == ")" else group
         if hit is None:
             continue
         name, kind = hit
-        end = _block_end(code, depth_at, row)
+        end = _block_end(code, depth_at, row, js=js)
         symbol = Symbol(name, kind, row, end, _header(lines, row), len(stack))
         if kind == "method" and language == GO:
             symbol = Symbol(name, kind, row, end, symbol.signature, 1)
         out.append(symbol)
         if kind in _CONTAINERS and end > row:
             stack.append((symbol, depth_at[row] + 1))
-    return out
+    return without_overloads(out, code) if js else out
 
 
 def _match_line(
     line: str, language: str, container: str | None, group: str | None
 ) -> tuple[str, str] | None:
+    """Go and Rust; JS/TS lines are js_outline's."""
     if language == GO:
         if group and not line.startswith(")"):
             word = re.match(r"(\w+)\b", line)
             return (word.group(1), _GO_GROUP_KIND[group]) if word else None
         rules = _GO_TOP
-    elif language == RUST:
-        rules = _RUST_ITEMS
-    elif container == "class":
-        for pattern, kind in _JS_MEMBER:
-            m = pattern.match(line)
-            if m and m.group(1) not in _JS_NOT_METHODS:
-                return m.group(1), kind
-        return None
     else:
-        rules = _JS_TOP
+        rules = _RUST_ITEMS
     for pattern, kind in rules:
         m = pattern.match(line)
         if m:
@@ -434,9 +406,12 @@ def _match_line(
     return None
 
 
-def _block_end(code: Sequence[str], depth_at: Sequence[int], row: int) -> int:
-    """The last line of the definition starting at `row`: its braces closed, or its line."""
-    base = depth_at[row]
+def _block_end(code: Sequence[str], depth_at: Sequence[int], row: int, *, js: bool = False) -> int:
+    """The last line of the definition starting at `row`: its braces closed, or its line.
+
+    In JS/TS (`js`) a line inside the parameters' parentheses (`(\n  a: A\n) => {`) or one
+    the next line continues (`): A\n  | B {`) does not end it, whatever it ends with."""
+    base, open_ = depth_at[row], 0
     for k in range(row, min(len(code), row + 400)):
         after = depth_at[k + 1]
         if after > base:
@@ -445,7 +420,13 @@ def _block_end(code: Sequence[str], depth_at: Sequence[int], row: int) -> int:
                     return j
             return len(code) - 1
         stripped = code[k].rstrip()
+        if js:
+            open_ += stripped.count("(") - stripped.count(")")
+            if open_ > 0:
+                continue
         if "{" in stripped or ";" in stripped or not stripped.endswith(_CONTINUES):
+            if js and ";" not in stripped and k + 1 < len(code) and _JS_LEAD.match(code[k + 1]):
+                continue
             return k
     return row
 
