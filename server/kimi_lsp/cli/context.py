@@ -29,8 +29,10 @@ def parse_target(target: str) -> tuple[Path, int | None]:
 
 def format_manifest(manifest: dict[str, Any], out: TextIO) -> None:
     exact = "exact" if manifest["exact"] else "approximate"
+    purpose = manifest["purpose"]
+    article = "an" if purpose[:1] in "aeiou" else "a"
     out.write(
-        f"{manifest['totalTokens']} of {manifest['budget']} tokens for a {manifest['purpose']} "
+        f"{manifest['totalTokens']} of {manifest['budget']} tokens for {article} {purpose} "
         f"request (tokenizer: {manifest['tokenizer']}, {exact})\n\n"
     )
     for section in manifest["sections"]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..config import Settings
@@ -15,16 +16,39 @@ from .engine import ContextEngine, uri_to_path
 from .focus import Focus, request_for_focus
 from .languages import language_of
 from .plan import ContextPlan
+from .workspace import WorkspaceIndex
 
 
-def workspace_root(start: Path) -> Path:
-    """The nearest directory holding `.git`, else `start` itself (a file's directory)."""
+def workspace_root(start: Path, exclude: Sequence[str] = ()) -> Path:
+    """The nearest directory holding `.git`, else `start` itself (a file's directory).
+
+    A file that repository ignores (the standard library inside pyenv's clone, a vendored
+    package) is no part of it: its own source root is taken instead (`source_root`)."""
     start = start.resolve()
     base = start if start.is_dir() else start.parent
     for candidate in (base, *base.parents):
         if (candidate / ".git").exists():
+            if start.is_file() and _ignored(candidate, start, exclude):
+                return source_root(start)
             return candidate
     return base
+
+
+def source_root(path: Path) -> Path:
+    """Where a file's imports start from: the directory above its outermost Python package
+    (`lib/python3.11` for `lib/python3.11/asyncio/tasks.py`), else its own directory."""
+    root = path.parent
+    if path.suffix in (".py", ".pyi"):
+        while (root / "__init__.py").is_file() and root.parent != root:
+            root = root.parent
+    return root
+
+
+def _ignored(root: Path, path: Path, exclude: Sequence[str]) -> bool:
+    """Whether the repository at `root` ignores `path` (its .gitignore files, info/exclude,
+    .kimiignore); secret, binary and large files are refused as usual, not re-rooted."""
+    reason = WorkspaceIndex([root], exclude=exclude).check(path)
+    return reason is not None and reason.startswith("ignored by ")
 
 
 def plan_for_focus(
@@ -43,7 +67,7 @@ def plan_for_focus(
     purpose's `contextBudget`)."""
     counter.load()
     path = uri_to_path(focus.uri) if focus.uri is not None else None
-    root = workspace_root(path if path is not None else Path.cwd())
+    root = workspace_root(path if path is not None else Path.cwd(), settings.exclude)
     # the server's on-disk index of this workspace: a second run reads only what changed
     engine = ContextEngine(counter, cache_root(counter.env) / "index")
     engine.configure([root], settings.exclude, settings.max_file_size_bytes)
