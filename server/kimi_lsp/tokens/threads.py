@@ -20,8 +20,12 @@ R = TypeVar("R")
 ADOPT_TIMEOUT_S = 30.0
 # A counting thread needs the GIL for a moment between two texts. At Python's default 5 ms
 # switch interval a thread busy in Python (planning a prompt) keeps it waiting up to that long
-# for each text; at 0.5 ms the counts keep up (stdlib cold index+pack: ~91 -> ~79 ms wall).
-SWITCH_INTERVAL_S = 0.0005
+# for each text, ~60 texts a cold plan (stdlib cold index+pack: ~91 ms wall at 5 ms, ~79 at
+# 0.5 ms). At 0.1 ms: the same on a quiet machine (~77 ms), and on a busy one, where the
+# planning thread is often descheduled holding the GIL, plans alternated in one process took
+# a median ~128 instead of ~160 ms; two threads both busy in Python lose ~2% to the extra
+# switches (251 -> 257 ms CPU of the same work).
+SWITCH_INTERVAL_S = 0.0001
 
 # A little of everything a prompt holds: code, prose, numbers, non-ASCII, emoji.
 WARM_UP_TEXT = (
