@@ -251,6 +251,13 @@ def build_plan(
     tokenizer: dict[str, object] | None = None,
 ) -> ContextPlan:
     """Pack sections in priority order; lower priorities are truncated or dropped first."""
+    packer = Packer(counter, redact, 0)
+    current = request.current
+    shown = current is not None and not request.secret_reason
+    if current is not None and shown:
+        # Count the whole current file first (the counting threads idle until then), while
+        # everything else is read and rendered.
+        packer.start(packer.render(_current_title(current), current.text, current.language)[2])
     fixed = fixed_overhead(
         counter, request.system_prompt, request.instruction, request.reserved_tokens
     )
@@ -259,15 +266,10 @@ def build_plan(
             f"The instruction and conversation need {fixed} tokens, more than the {budget} "
             "the context window leaves: shorten the instruction or start a new conversation."
         )
-    packer = Packer(counter, redact, budget - fixed)
-    current = request.current
+    packer.remaining = budget - fixed
     if current is not None and request.selection is not None and not request.secret_reason:
         _selection(packer, request, current)  # a secret file's selection is never sent
     add_rules(packer, sources.rules(request), budget)  # AGENTS.md and .kimi/rules.md, capped
-    shown = current is not None and not request.secret_reason
-    if current is not None and shown:
-        # Count the whole current file while the supporting files are read and rendered.
-        packer.start(packer.render(_current_title(current), current.text, current.language)[2])
     supporting = Supporting(packer, request, sources, budget)
     room = packer.remaining - (len(current.text) // 4 if current and shown else 0)
     supporting.prefetch(room)  # the imports' counts start now when they all fit anyway
@@ -277,6 +279,7 @@ def build_plan(
     supporting.order(resolved)
     supporting.fill(room)
     early_map = _likely_map(packer, sources, request, budget, room, supporting.estimate)
+    outside = sources.excluded()  # now, while the counts started so far are still running
     if current is not None:
         if request.secret_reason:
             packer.skipped.append((current.uri, request.secret_reason))
@@ -289,7 +292,7 @@ def build_plan(
     supporting.pack(int(budget * SUPPORTING_FILE_SHARE))
     supporting.left_out()
     _repo_map(packer, sources, request, budget, early_map)
-    excluded = sorted(set(sources.excluded() + packer.skipped))
+    excluded = sorted(set(outside + packer.skipped))
     return ContextPlan(
         request.purpose, budget, fixed, packer.sections, excluded, dict(tokenizer or {})
     )

@@ -354,6 +354,7 @@ class _Sources:
     def __init__(self, engine: ContextEngine, open_documents: Mapping[str, OpenDocument]) -> None:
         self._engine = engine
         self._open = open_documents
+        self._texts: dict[str, str | None] = {}
         # one request's outlining for the map: the builder may ask for two sizes of it
         self._map_fresh = FreshBudget(engine.maps.fresh_bytes)
 
@@ -363,8 +364,14 @@ class _Sources:
     def text(self, rel: str) -> str | None:
         if rel in self._open:
             return self._open[rel].text
+        # One read per file and request: the builder asks for most files twice (its estimate,
+        # then its block), and each read checks the path and stats the file again.
+        if rel in self._texts:
+            return self._texts[rel]
         path = self._engine.path_of(rel)
-        return self._engine.index.read_text(path) if path is not None else None
+        text = self._engine.index.read_text(path) if path is not None else None
+        self._texts[rel] = text
+        return text
 
     def uri(self, rel: str) -> str:
         if rel in self._open:

@@ -57,8 +57,9 @@ class FileSet:
         """Directories holding a top-level Python package named `top` (its parent is no package)."""
         if self._packages is None:
             self._packages = {}
-            for rel in sorted(self.files):
-                if rel.endswith("__init__.py") and _base(rel) == "__init__.py":
+            # Sorted after filtering (the same order, a tenth of the sorting)
+            for rel in sorted(r for r in self.files if r.endswith("__init__.py")):
+                if _base(rel) == "__init__.py":
                     package = _dir(rel)
                     root = _dir(package)
                     if package and not self.first(_join(root, "__init__.py")):
@@ -69,12 +70,11 @@ class FileSet:
         """The `src` directory of a workspace crate named `name` (dashes as underscores)."""
         if self._crates is None:
             self._crates = {}
-            for rel in sorted(self.files):
-                if rel.endswith(("src/lib.rs", "src/main.rs")):
-                    src = _dir(rel)
-                    crate = _base(_dir(src)).replace("-", "_")
-                    if crate and _base(src) == "src":
-                        self._crates.setdefault(crate, src)
+            for rel in sorted(r for r in self.files if r.endswith(("src/lib.rs", "src/main.rs"))):
+                src = _dir(rel)
+                crate = _base(_dir(src)).replace("-", "_")
+                if crate and _base(src) == "src":
+                    self._crates.setdefault(crate, src)
         return self._crates.get(name)
 
 
