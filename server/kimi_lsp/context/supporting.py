@@ -31,7 +31,7 @@ class _Chosen:
     reason: str
     language: str
     uri: str
-    whole: bool
+    lines: tuple[int, int] | None  # a whole file's lines (an outline's are not the file's)
 
 
 class Supporting:
@@ -149,7 +149,8 @@ class Supporting:
     ) -> _Chosen | None:
         if doc is not None:
             title = f"Open file: {other}"
-            return _Chosen(kind, other, title, doc.text, reason, doc.language, doc.uri, True)
+            whole = _lines(doc.text)
+            return _Chosen(kind, other, title, doc.text, reason, doc.language, doc.uri, whole)
         text = self.sources.text(other)
         if text is None:
             return None
@@ -160,18 +161,19 @@ class Supporting:
                 lines = text.count("\n") + 1
                 why = f"{reason}; its outline ({lines} lines are too many to send whole)"
                 title = f"Outline of {other}"
-                return _Chosen(kind, other, title, outline, why, language, uri, False)
-        return _Chosen(kind, other, f"File: {other}", text, reason, language, uri, True)
+                return _Chosen(kind, other, title, outline, why, language, uri, None)
+        # Its lines are counted now, while the counting threads work (not when packing, the
+        # plan's serial tail once the last count is in).
+        return _Chosen(kind, other, f"File: {other}", text, reason, language, uri, _lines(text))
 
     def pack(self, cap: int) -> None:
         packer = self.packer
         for item in self.chosen:
             if packer.remaining < 64:
                 break
-            lines = (0, item.text.count("\n") + 1) if item.whole else None
             packer.add(
                 item.kind, item.title, item.text, item.reason,
-                language=item.language, uri=item.uri, lines=lines, cap=cap,
+                language=item.language, uri=item.uri, lines=item.lines, cap=cap,
             )  # fmt: skip
 
     def left_out(self) -> None:
@@ -189,6 +191,10 @@ class Supporting:
             if other not in self.seen:
                 self.seen.add(other)
                 packer.skipped.append((self.sources.uri(other), reason))
+
+
+def _lines(text: str) -> tuple[int, int]:
+    return 0, text.count("\n") + 1
 
 
 def query_text(request: ContextRequest) -> str:
