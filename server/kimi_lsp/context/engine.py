@@ -208,6 +208,7 @@ class ContextEngine:
         self.index.refresh(paths)
         if not self.deep_ready.is_set():
             return
+        changed: list[str] = []
         for path in paths:
             rel = self.rel(path)
             if rel is None:
@@ -218,6 +219,8 @@ class ContextEngine:
                 self.deep.remove(rel)
             else:
                 self.deep.update(rel, entry, text)
+            changed.append(rel)
+        self.maps.changed(changed)  # their edges in the map's graph, made again
 
     # -- lookups ----------------------------------------------------------------------
     def file_symbols(self, rel: str) -> list[Symbol] | None:

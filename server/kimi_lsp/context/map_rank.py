@@ -11,7 +11,16 @@ from .languages import PYTHON, language_of, normalize
 from .rank import by_rank, pagerank
 from .resolve import python_module, python_submodule, resolve_imports
 
-__all__ = ["MapFocus", "file_edges", "personalization", "rank_files"]
+__all__ = [
+    "GraphFacts",
+    "MapFocus",
+    "edge_rows",
+    "file_edges",
+    "graph_facts",
+    "imported_weights",
+    "personalization",
+    "rank_files",
+]
 
 Edges = dict[str, dict[str, float]]
 
@@ -48,11 +57,18 @@ def file_edges(graph: ImportGraph, files: Iterable[str]) -> Edges:
     resolved them), plus one per name a `from m import a, b` takes from m itself (a reference
     to a definition in it, not to a submodule), so a module whose definitions are used weighs
     more than one merely imported."""
+    return {rel: row for rel, row in edge_rows(graph, files).items() if row is not None}
+
+
+def edge_rows(graph: ImportGraph, files: Iterable[str]) -> dict[str, dict[str, float] | None]:
+    """The rows of `file_edges` for these files (None for a file that imports none): a row
+    depends only on the file's own imports and the set of files they resolve against."""
     references = _References(graph)
-    edges: Edges = {}
+    rows: dict[str, dict[str, float] | None] = {}
     for rel in files:
         targets = graph.imports(rel)
         if not targets:
+            rows[rel] = None
             continue
         row = dict.fromkeys(targets, 1.0)
         language = normalize(language_of(rel))
@@ -62,8 +78,8 @@ def file_edges(graph: ImportGraph, files: Iterable[str]) -> Edges:
                 for target, count in references.of(rel, ref, names, language):
                     if target in row:
                         row[target] += count
-        edges[rel] = row
-    return edges
+        rows[rel] = row
+    return rows
 
 
 class _References:
@@ -106,10 +122,43 @@ def personalization(
     return {rel: weight for rel, weight in personal.items() if rel in files}
 
 
+@dataclass(frozen=True, slots=True)
+class GraphFacts:
+    """What ranking any focus needs of one graph besides its edges, found once: the files,
+    and the same files most imported first (by the weights of their in-edges, then by path)."""
+
+    known: frozenset[str]
+    by_imports: Sequence[str]
+
+
+def imported_weights(edges: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+    """Each imported file's in-edges' weights added up (files imported by none are absent)."""
+    imported: dict[str, float] = {}
+    for row in edges.values():
+        for target, weight in row.items():
+            imported[target] = imported.get(target, 0.0) + weight
+    return imported
+
+
+def graph_facts(
+    files: Iterable[str],
+    edges: Mapping[str, Mapping[str, float]],
+    imported: Mapping[str, float] | None = None,
+) -> GraphFacts:
+    """The facts of `files` along `edges` (`imported`: their `imported_weights`, if known)."""
+    weights = imported_weights(edges) if imported is None else imported
+    known = frozenset(files)
+    most = sorted(known.intersection(weights), key=lambda rel: (-weights[rel], rel))
+    return GraphFacts(known, most + sorted(known.difference(weights)))
+
+
 def rank_files(
-    files: Sequence[str], edges: Mapping[str, Mapping[str, float]], focus: MapFocus
+    files: Sequence[str],
+    edges: Mapping[str, Mapping[str, float]],
+    focus: MapFocus,
+    facts: GraphFacts | None = None,
 ) -> list[str]:
-    """`files`, the most relevant to `focus` first.
+    """`files`, the most relevant to `focus` first (`facts`: `graph_facts` of them, if known).
 
     The walk runs over the files reachable from the focus only (a closed set: no edge leaves
     it, so the ranks are those of the whole graph), so its cost follows the focus's part of
@@ -117,24 +166,17 @@ def rank_files(
     imported first (a walk teleporting anywhere would order them much the same), then by path.
     Without a focus: PageRank over the whole graph.
     """
-    known = set(files)
+    facts = facts or graph_facts(files, edges)
     neighbours: list[str] = []
     if focus.current is not None:
         neighbours.extend(edges.get(focus.current, {}))
         neighbours.extend(rel for rel, row in edges.items() if focus.current in row)
-    personal = personalization(focus, neighbours, known)
+    personal = personalization(focus, neighbours, facts.known)
     if not personal:
         return by_rank(pagerank(files, edges))
-    reached = by_rank(pagerank(_reachable(personal, edges, known), edges, personal, MAP_DAMPING))
-    imported: dict[str, float] = {}
-    for row in edges.values():
-        for target, weight in row.items():
-            imported[target] = imported.get(target, 0.0) + weight
-    seen = set(reached)
-    rest = sorted(
-        (rel for rel in known if rel not in seen), key=lambda rel: (-imported.get(rel, 0.0), rel)
-    )
-    return reached + rest
+    walk = _reachable(personal, edges, facts.known)
+    reached = by_rank(pagerank(walk, edges, personal, MAP_DAMPING))
+    return reached + [rel for rel in facts.by_imports if rel not in walk]
 
 
 def _reachable(

@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from functools import partial
 from typing import TYPE_CHECKING
 
-from .map_rank import MapFocus, file_edges, rank_files
+from .map_graph import MapGraph
+from .map_rank import Edges, MapFocus
 from .repomap import RepoMap, ranked_map, repo_map
 from .symbols import Symbol
 
@@ -153,9 +154,6 @@ class Warmer:
                 log.exception("Outlining files for the repository map failed")
 
 
-Edges = dict[str, dict[str, float]]
-
-
 class RepoMaps:
     """The engine's maps: once the import graph is built, the files ranked around a focus with
     their symbols, best first (map_rank.py, repomap.py); before that the bare layout.
@@ -164,19 +162,30 @@ class RepoMaps:
     the key changes, so consecutive requests share it (the prompt's prefix). It outlines the
     files it shows within a budget of `fresh_bytes`; the files past that are shown by path and
     outlined (and stored) in the background: the next map made (after a save, for another
-    file) shows their names, at no cost to its request."""
+    file) shows their names, at no cost to its request. The graph's edges and the rankings
+    are kept across saves and made again only where a file's imports changed (map_graph.py)."""
 
     def __init__(self, engine: ContextEngine) -> None:
         self._engine = engine
         self._maps = MapCache()
-        self._edges: tuple[tuple[int, bool], Edges] | None = None
+        self._graph = MapGraph()
+        self._changes = 0  # files the engine updated in the import graph, so far
         self.fresh_bytes: int | None = MAP_FRESH_BYTES  # None: all it needs (the CLI)
         self.warmer = Warmer()
 
     def clear(self) -> None:
         """Forget every map (the engine was configured again: generations start again)."""
         self._maps.clear()
-        self._edges = None
+        with self._engine._lock:
+            self._graph.clear()
+
+    def changed(self, rels: list[str]) -> None:
+        """The engine updated these files in the import graph (or removed them): their edges
+        are made again, and no map made before counts (one may have been made between the
+        index's new generation and the graph's update)."""
+        with self._engine._lock:
+            self._graph.changed(rels)
+            self._changes += 1
 
     def get(self, max_chars: int, focus: MapFocus, fresh: FreshBudget | None = None) -> RepoMap:
         """The map of at most `max_chars` around `focus`; `fresh`: what it may outline (one
@@ -184,7 +193,7 @@ class RepoMaps:
         engine = self._engine
         deep = engine.deep_ready.is_set()
         generation = engine.index.generation
-        key = (generation, deep, focus if deep else None)
+        key = (generation, self._changes, deep, focus if deep else None)
         made = self._maps.get(key, max_chars)
         if made is not None:
             return made
@@ -192,7 +201,8 @@ class RepoMaps:
         if not deep:
             made = RepoMap(repo_map(files, {}, max_chars), "layout of the workspace")
         else:
-            ranked = rank_files(files, self.edges(files), focus)
+            with engine._lock:  # the graph is filled under it
+                ranked = self._graph.ranked(engine.graph, files, focus)
             fresh = fresh or FreshBudget(self.fresh_bytes)
             symbols_of = partial(self._symbols, focus.current, fresh)
             text, shown = ranked_map(ranked, symbols_of, max_chars)
@@ -222,12 +232,7 @@ class RepoMaps:
         return self._symbols(current, FreshBudget(None), rel)
 
     def edges(self, files: list[str]) -> Edges:
-        """The import graph's weighted edges (map_rank.file_edges), per index generation: an
-        edit on disk moves the generation before the deep index re-reads the file."""
+        """The import graph's weighted edges (map_rank.file_edges) of `files`, as kept."""
         engine = self._engine
-        key = (engine.index.generation, engine.deep_ready.is_set())
-        cached = self._edges
-        if cached is None or cached[0] != key:
-            with engine._lock:  # the graph is filled under it
-                cached = self._edges = (key, file_edges(engine.graph, files))
-        return cached[1]
+        with engine._lock:  # the graph is filled under it
+            return self._graph.edges(engine.graph, files)
