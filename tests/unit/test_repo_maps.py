@@ -109,8 +109,13 @@ def test_a_map_outlines_within_its_budget_and_the_rest_in_the_background(tmp_pat
     size = len((root / "pkg" / "mod00.py").read_bytes())
     engine = _engine(root, 3 * size)  # room to outline three files in a request
     first = engine.repo_map_for(4_000, focus)
-    named = [line for line in first.text.splitlines() if "api_" in line]
-    assert len(named) == 3 and "mod29.py" in first.text  # the others by path alone
+    lines = first.text.splitlines()
+    named = [line for line in lines if "api_" in line]
+    by_path = [line for line in lines if line.startswith("  mod") and ":" not in line]
+    assert len(named) == 3 and len(by_path) > 3  # the others by path alone
+    # each counted as if it had names: the map lists fewer files than the one with names
+    assert "mod29.py" not in first.text and lines[-1].endswith("more files, ranked lower")
+    assert f"({len(by_path)} by path: their names follow once outlined)" in first.reason
     assert engine.repo_map_for(4_000, focus) is first  # kept: the prompt's prefix stays
     engine.maps.warmer.join()
     assert engine.repo_map_for(4_000, focus) is first  # until the key changes

@@ -220,3 +220,46 @@ def test_ranked_map_fits_and_shows_a_prefix_of_the_ranking(
         assert ranked_map(ranked, lambda rel: outlines[rel], len(text)) == (text, shown)
     else:
         assert shown == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    paths,
+    st.integers(min_value=1, max_value=3_000),
+    st.integers(min_value=0, max_value=40),
+    st.randoms(use_true_random=False),
+)
+def test_a_ranked_map_lists_no_more_files_not_outlined_yet_than_it_would_with_their_names(
+    files: list[str], limit: int, outlined: int, rng: random.Random
+) -> None:
+    ranked = list(dict.fromkeys(files))
+    rng.shuffle(ranked)
+    outlines = {f: [sym(f"fn_{i}") for i in range(len(f) % 11)] for f in ranked}
+    done = set(rng.sample(ranked, min(outlined, len(ranked))))
+
+    def so_far(rel: str) -> list[Symbol] | None:
+        return outlines[rel] if rel in done else None  # None: not outlined yet
+
+    text, shown = ranked_map(ranked, so_far, limit)
+    full_shown = ranked_map(ranked, lambda rel: outlines[rel], limit)[1]
+    assert len(text) <= limit and shown <= full_shown
+    if shown == full_shown == len(ranked):
+        return  # everything fits either way: the whole map
+    # names only for the files outlined: the others by their path alone
+    named = [line for line in text.splitlines() if ":" in line]
+    assert len(named) == len([rel for rel in ranked[:shown] if rel in done and outlines[rel]])
+
+
+def test_files_not_outlined_yet_count_for_more_in_a_workspace_of_longer_names() -> None:
+    ranked = [f"m{i:02}.py" for i in range(40)]
+
+    def names(length: int) -> dict[str, list[Symbol]]:
+        return {rel: [sym(f"{rel[:3]}_{'x' * length}_{i}") for i in range(8)] for rel in ranked}
+
+    def capped(outlines: dict[str, list[Symbol]]) -> int:
+        return ranked_map(ranked, lambda rel: outlines[rel] if rel < "m03" else None, 3_000)[1]
+
+    short, long = names(4), names(40)
+    assert 3 < capped(long) < capped(short)  # the outlined files' names say how long they run
+    assert capped(short) <= ranked_map(ranked, short.__getitem__, 3_000)[1]
+    assert capped(long) <= ranked_map(ranked, long.__getitem__, 3_000)[1]

@@ -208,7 +208,7 @@ class RepoMaps:
             text, shown = ranked_map(ranked, symbols_of, max_chars)
             left = f", {len(files) - shown:,} left out" if shown < len(files) else ""
             reason = f"files ranked by imports {focus.describe()}: {shown:,} of {len(files):,}"
-            made = RepoMap(text, reason + left)
+            made = RepoMap(text, reason + left + _pending(fresh.deferred, ranked[:shown]))
             if fresh.deferred:
                 warm = partial(self._warm, generation, ranked, focus.current, max_chars)
                 self.warmer.submit((key, max_chars), warm)
@@ -216,9 +216,16 @@ class RepoMaps:
         return made
 
     def _symbols(self, current: str | None, fresh: FreshBudget, rel: str) -> list[Symbol] | None:
-        """The names the map shows of `rel`: none of the current file's, which is sent itself
-        (and whose names change as it is written: the map stays the same across its saves)."""
-        return None if rel == current else self._engine.symbols_within(rel, fresh)
+        """The names the map shows of `rel`, None when it is not outlined yet (`fresh` is spent).
+        None of the current file's, which is sent itself (and whose names change as it is
+        written: the map stays the same across its saves)."""
+        if rel == current:
+            return []
+        deferred = len(fresh.deferred)
+        symbols = self._engine.symbols_within(rel, fresh)
+        if symbols is None and len(fresh.deferred) == deferred:
+            return []  # not indexed or unreadable: its path alone, as in a map made later
+        return symbols
 
     def _warm(self, generation: int, ranked: list[str], current: str | None, size: int) -> None:
         """Outline (and store) all that the map of `ranked` shows (on the warmer's thread)."""
@@ -236,3 +243,9 @@ class RepoMaps:
         engine = self._engine
         with engine._lock:  # the graph is filled under it
             return self._graph.edges(engine.graph, files)
+
+
+def _pending(deferred: list[str], shown: list[str]) -> str:
+    """The reason's note on the files shown by path until they are outlined."""
+    pending = len(set(deferred).intersection(shown))
+    return f" ({pending:,} by path: their names follow once outlined)" if pending else ""
