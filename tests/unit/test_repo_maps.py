@@ -164,3 +164,40 @@ def test_a_request_makes_its_map_once_and_the_next_one_none(
     assert plan(text + "\n# an edit that leaves the map less room\n") == first
     assert plan(text) == first
     assert made == []  # both sizes kept, or the bigger one reused where it fits
+
+
+def test_the_map_cache_forgets_the_maps_that_looked_at_a_changed_file() -> None:
+    cache = MapCache()
+    looked, unsure, other = RepoMap("a", "a"), RepoMap("b", "b"), RepoMap("c", "c")
+    cache.put("k", 100, looked, frozenset({"x.py"}))
+    cache.put("k", 200, unsure)  # says nothing of what it looked at
+    cache.put("j", 100, other, frozenset({"y.py"}))
+    cache.forget({"y.py"})
+    assert cache.get("k", 100) is looked
+    assert cache.get("k", 200) is None and cache.get("j", 100) is None
+
+
+def test_a_save_keeps_the_maps_that_did_not_look_at_the_file(tmp_path: Path) -> None:
+    root = _workspace(tmp_path)
+    engine = _engine(root, None)
+    focus = MapFocus("pkg/main.py")
+    small = engine.repo_map_for(300, focus)
+    assert "mod29.py" not in small.text and "more files, ranked lower" in small.text
+    unseen = root / "pkg" / "mod29.py"
+    unseen.write_text(unseen.read_text() + "\ndef later():\n    pass\n")
+    engine.refresh([unseen])
+    assert engine.repo_map_for(300, focus) is small
+    seen = root / "pkg" / "mod00.py"
+    assert "mod00.py" in small.text
+    seen.write_text(seen.read_text() + "\ndef aaa_first():\n    pass\n")
+    engine.refresh([seen])
+    again = engine.repo_map_for(300, focus)
+    assert again is not small and "aaa_first()" in again.text
+
+    size = len(seen.read_bytes())
+    pending = _engine(root, size)  # one file outlined per request: the others by path
+    first = pending.repo_map_for(4_000, focus)
+    assert "by path" in first.reason
+    pending.maps.warmer.join()
+    pending.refresh([unseen])  # any change: made again, with the names outlined meanwhile
+    assert "by path" not in pending.repo_map_for(4_000, focus).reason

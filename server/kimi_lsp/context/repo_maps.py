@@ -49,8 +49,10 @@ class FreshBudget:
 
 
 class MapCache:
-    """The last few maps (thread-safe): by key (index generation, whether deep, focus) and the
-    size each was made for.
+    """The last few maps (thread-safe): by key (the layout's index generation, or the ranked
+    graph's version and the focus) and the size each was made for, each with the files it
+    looked at (None: it holds paths not outlined yet, or it is the layout), so that a change
+    to other files keeps it.
 
     A map made for a size fits a smaller one as it is when its text does: the map made for
     the smaller size would be the same (the files that fit are a prefix of the ranking, the
@@ -60,7 +62,8 @@ class MapCache:
 
     def __init__(self, entries: int = MAP_ENTRIES) -> None:
         self._entries = entries
-        self._maps: OrderedDict[tuple[Hashable, int], RepoMap] = OrderedDict()
+        self._maps: OrderedDict[tuple[Hashable, int], tuple[RepoMap, frozenset[str] | None]]
+        self._maps = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key: Hashable, size: int) -> RepoMap | None:
@@ -68,22 +71,31 @@ class MapCache:
             found = self._maps.get((key, size))
             if found is None:
                 fitting = [
-                    (made_for, made)
-                    for (other, made_for), made in self._maps.items()
-                    if other == key and made_for > size and len(made.text) <= size
+                    (made_for, kept)
+                    for (other, made_for), kept in self._maps.items()
+                    if other == key and made_for > size and len(kept[0].text) <= size
                 ]
                 if not fitting:
                     return None
                 size, found = min(fitting, key=lambda pair: pair[0])
             self._maps.move_to_end((key, size))
-            return found
+            return found[0]
 
-    def put(self, key: Hashable, size: int, made: RepoMap) -> None:
+    def put(
+        self, key: Hashable, size: int, made: RepoMap, looked: frozenset[str] | None = None
+    ) -> None:
         with self._lock:
-            self._maps[(key, size)] = made
+            self._maps[(key, size)] = (made, looked)
             self._maps.move_to_end((key, size))
             while len(self._maps) > self._entries:
                 self._maps.popitem(last=False)
+
+    def forget(self, changed: set[str]) -> None:
+        """Drop the maps that looked at any of these files (or that do not say what they did)."""
+        with self._lock:
+            for entry, (_, looked) in list(self._maps.items()):
+                if looked is None or not looked.isdisjoint(changed):
+                    del self._maps[entry]
 
     def clear(self) -> None:
         with self._lock:
@@ -158,18 +170,19 @@ class RepoMaps:
     """The engine's maps: once the import graph is built, the files ranked around a focus with
     their symbols, best first (map_rank.py, repomap.py); before that the bare layout.
 
-    A map is kept for its key (index generation, size, focus) and the same map returned until
-    the key changes, so consecutive requests share it (the prompt's prefix). It outlines the
-    files it shows within a budget of `fresh_bytes`; the files past that are shown by path and
-    outlined (and stored) in the background: the next map made (after a save, for another
-    file) shows their names, at no cost to its request. The graph's edges and the rankings
-    are kept across saves and made again only where a file's imports changed (map_graph.py)."""
+    A map is kept for its key (the ranking's version, the focus, its size) and the same map
+    returned until the ranking changes or a file it looked at does, so consecutive requests
+    share it (the prompt's prefix), across saves of the current file too. The graph's edges
+    and the rankings are kept across saves and made again only where a file's imports changed
+    (map_graph.py). A map outlines the files it shows within a budget of `fresh_bytes`; the
+    files past that are shown by path and outlined (and stored) in the background: the next
+    map made (after any save, for another file) shows their names, at no cost to its
+    request."""
 
     def __init__(self, engine: ContextEngine) -> None:
         self._engine = engine
         self._maps = MapCache()
         self._graph = MapGraph()
-        self._changes = 0  # files the engine updated in the import graph, so far
         self.fresh_bytes: int | None = MAP_FRESH_BYTES  # None: all it needs (the CLI)
         self.warmer = Warmer()
 
@@ -181,46 +194,56 @@ class RepoMaps:
 
     def changed(self, rels: list[str]) -> None:
         """The engine updated these files in the import graph (or removed them): their edges
-        are made again, and no map made before counts (one may have been made between the
-        index's new generation and the graph's update)."""
+        are made again, and the maps that looked at them are dropped. A map that looked at
+        none of them stays (a save of the current file, whose names no map shows, keeps the
+        map it was sent with) as long as the ranking stays the same."""
         with self._engine._lock:
             self._graph.changed(rels)
-            self._changes += 1
+        self._maps.forget(set(rels))
 
     def get(self, max_chars: int, focus: MapFocus, fresh: FreshBudget | None = None) -> RepoMap:
         """The map of at most `max_chars` around `focus`; `fresh`: what it may outline (one
         request's budget, shared by the sizes it asks for; default `fresh_bytes`)."""
         engine = self._engine
-        deep = engine.deep_ready.is_set()
-        generation = engine.index.generation
-        key = (generation, self._changes, deep, focus if deep else None)
+        files = engine.all_rels()
+        if not engine.deep_ready.is_set():
+            key: Hashable = ("layout", engine.index.generation)
+            made = self._maps.get(key, max_chars)
+            if made is None:
+                made = RepoMap(repo_map(files, {}, max_chars), "layout of the workspace")
+                self._maps.put(key, max_chars, made)
+            return made
+        with engine._lock:  # the graph is filled under it
+            ranked = self._graph.ranked(engine.graph, files, focus)
+            key = (self._graph.version, focus)
         made = self._maps.get(key, max_chars)
         if made is not None:
             return made
-        files = engine.all_rels()
-        if not deep:
-            made = RepoMap(repo_map(files, {}, max_chars), "layout of the workspace")
+        fresh = fresh or FreshBudget(self.fresh_bytes)
+        looked: list[str] = []
+        symbols_of = partial(self._symbols, focus.current, fresh, looked)
+        text, shown = ranked_map(ranked, symbols_of, max_chars)
+        left = f", {len(files) - shown:,} left out" if shown < len(files) else ""
+        reason = f"files ranked by imports {focus.describe()}: {shown:,} of {len(files):,}"
+        made = RepoMap(text, reason + left + _pending(fresh.deferred, ranked[:shown]))
+        if fresh.deferred:  # kept until any file changes, then made with the names outlined
+            generation = engine.index.generation
+            warm = partial(self._warm, generation, ranked, focus.current, max_chars)
+            self.warmer.submit((key, max_chars), warm)
+            self._maps.put(key, max_chars, made)
         else:
-            with engine._lock:  # the graph is filled under it
-                ranked = self._graph.ranked(engine.graph, files, focus)
-            fresh = fresh or FreshBudget(self.fresh_bytes)
-            symbols_of = partial(self._symbols, focus.current, fresh)
-            text, shown = ranked_map(ranked, symbols_of, max_chars)
-            left = f", {len(files) - shown:,} left out" if shown < len(files) else ""
-            reason = f"files ranked by imports {focus.describe()}: {shown:,} of {len(files):,}"
-            made = RepoMap(text, reason + left + _pending(fresh.deferred, ranked[:shown]))
-            if fresh.deferred:
-                warm = partial(self._warm, generation, ranked, focus.current, max_chars)
-                self.warmer.submit((key, max_chars), warm)
-        self._maps.put(key, max_chars, made)
+            self._maps.put(key, max_chars, made, frozenset(looked))
         return made
 
-    def _symbols(self, current: str | None, fresh: FreshBudget, rel: str) -> list[Symbol] | None:
-        """The names the map shows of `rel`, None when it is not outlined yet (`fresh` is spent).
-        None of the current file's, which is sent itself (and whose names change as it is
-        written: the map stays the same across its saves)."""
+    def _symbols(
+        self, current: str | None, fresh: FreshBudget, looked: list[str], rel: str
+    ) -> list[Symbol] | None:
+        """The names the map shows of `rel` (noted in `looked`), None when it is not outlined
+        yet (`fresh` is spent). None of the current file's, which is sent itself (and whose
+        names change as it is written: the map stays the same across its saves)."""
         if rel == current:
             return []
+        looked.append(rel)
         deferred = len(fresh.deferred)
         symbols = self._engine.symbols_within(rel, fresh)
         if symbols is None and len(fresh.deferred) == deferred:
@@ -236,7 +259,7 @@ class RepoMaps:
         self.warmer.wait_idle()  # a file at a time, none while a request is planned
         if self._engine.index.generation != generation:
             return None  # the workspace changed: the next map asks for what it needs
-        return self._symbols(current, FreshBudget(None), rel)
+        return self._symbols(current, FreshBudget(None), [], rel)
 
     def edges(self, files: list[str]) -> Edges:
         """The import graph's weighted edges (map_rank.file_edges) of `files`, as kept."""
