@@ -172,9 +172,15 @@ def test_the_map_cache_forgets_the_maps_that_looked_at_a_changed_file() -> None:
     cache.put("k", 100, looked, frozenset({"x.py"}))
     cache.put("k", 200, unsure)  # says nothing of what it looked at
     cache.put("j", 100, other, frozenset({"y.py"}))
+    since = cache.forgotten
     cache.forget({"y.py"})
     assert cache.get("k", 100) is looked
     assert cache.get("k", 200) is None and cache.get("j", 100) is None
+    # a map begun before files changed may hold what they held before: not kept
+    cache.put("j", 100, other, frozenset({"z.py"}), since)
+    assert cache.get("j", 100) is None
+    cache.put("j", 100, other, frozenset({"z.py"}), cache.forgotten)
+    assert cache.get("j", 100) is other
 
 
 def test_a_save_keeps_the_maps_that_did_not_look_at_the_file(tmp_path: Path) -> None:

@@ -65,6 +65,7 @@ class MapCache:
         self._maps: OrderedDict[tuple[Hashable, int], tuple[RepoMap, frozenset[str] | None]]
         self._maps = OrderedDict()
         self._lock = threading.Lock()
+        self.forgotten = 0  # how many times maps were forgotten: see `put`
 
     def get(self, key: Hashable, size: int) -> RepoMap | None:
         with self._lock:
@@ -82,9 +83,18 @@ class MapCache:
             return found[0]
 
     def put(
-        self, key: Hashable, size: int, made: RepoMap, looked: frozenset[str] | None = None
+        self,
+        key: Hashable,
+        size: int,
+        made: RepoMap,
+        looked: frozenset[str] | None = None,
+        since: int | None = None,
     ) -> None:
+        """Keep `made`, unless files changed since `since` (`forgotten` when it was begun):
+        it may hold what they held before."""
         with self._lock:
+            if since is not None and since != self.forgotten:
+                return
             self._maps[(key, size)] = (made, looked)
             self._maps.move_to_end((key, size))
             while len(self._maps) > self._entries:
@@ -93,6 +103,7 @@ class MapCache:
     def forget(self, changed: set[str]) -> None:
         """Drop the maps that looked at any of these files (or that do not say what they did)."""
         with self._lock:
+            self.forgotten += 1
             for entry, (_, looked) in list(self._maps.items()):
                 if looked is None or not looked.isdisjoint(changed):
                     del self._maps[entry]
@@ -205,6 +216,7 @@ class RepoMaps:
         """The map of at most `max_chars` around `focus`; `fresh`: what it may outline (one
         request's budget, shared by the sizes it asks for; default `fresh_bytes`)."""
         engine = self._engine
+        since = self._maps.forgotten
         files = engine.all_rels()
         if not engine.deep_ready.is_set():
             key: Hashable = ("layout", engine.index.generation)
@@ -230,9 +242,9 @@ class RepoMaps:
             generation = engine.index.generation
             warm = partial(self._warm, generation, ranked, focus.current, max_chars)
             self.warmer.submit((key, max_chars), warm)
-            self._maps.put(key, max_chars, made)
+            self._maps.put(key, max_chars, made, since=since)
         else:
-            self._maps.put(key, max_chars, made, frozenset(looked))
+            self._maps.put(key, max_chars, made, frozenset(looked), since)
         return made
 
     def _symbols(
