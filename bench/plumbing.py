@@ -219,7 +219,10 @@ def run_once(
 ) -> dict[str, Any]:
     """Start one server, run initialize/didOpen/typing, read its memory, shut it down."""
     ws_uri = workspace.as_uri()
-    client = LspClient(cmd, cwd=str(REPO_ROOT), env=os.environ, stderr_path=str(stderr_path))
+    # a private cache: no index store of an earlier run (which would start the deep index right
+    # after the walk) and nothing left in the user's own cache
+    env = {**os.environ, "XDG_CACHE_HOME": str(stderr_path.parent / "cache")}
+    client = LspClient(cmd, cwd=str(REPO_ROOT), env=env, stderr_path=str(stderr_path))
     sample: dict[str, Any] = {}
     try:
         # 1. initialize: process start -> response (interpreter start + imports included)
