@@ -226,6 +226,17 @@ def test_the_index_directory_is_private(ws: Path, tmp_path: Path) -> None:
     path = store_path(tmp_path / "cache" / "index", built.index.roots)
     assert path.exists()
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    store_files = [p for p in path.parent.iterdir() if p.name.startswith(path.name)]
+    assert path in store_files  # the database, and its -wal/-shm while it is open
+    assert {stat.S_IMODE(p.stat().st_mode) for p in store_files} == {0o600}
+
+
+def test_a_store_made_readable_by_others_is_made_private_when_opened(tmp_path: Path) -> None:
+    path = tmp_path / "index" / "old.sqlite3"
+    IndexStore(path, version="v1").close()
+    path.chmod(0o644)  # as stores were made before
+    IndexStore(path, version="v1").close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 def test_secret_looking_identifiers_are_never_stored(ws: Path, tmp_path: Path) -> None:

@@ -207,6 +207,9 @@ class IndexStore:
             path.parent.mkdir(parents=True, exist_ok=True)
             with contextlib.suppress(OSError):
                 os.chmod(path.parent, 0o700)  # file names and identifiers of the user's code
+            with contextlib.suppress(OSError):  # the user's alone too (SQLite gives -wal/-shm
+                os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))  # the same mode)
+                os.chmod(path, 0o600)  # a store made before this was 0644
         target = str(path) if path is not None else ":memory:"
         db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
         try:
