@@ -268,3 +268,47 @@ def test_a_slice_outlines_only_the_block_it_is_taken_from() -> None:
     body_text, span = slice_text(text, "python", big, block, {"m3"})
     assert "        return 3" in body_text and "def m4(self): ...  # line" in body_text
     assert span == (big.line, (big.end_line or 0) + 1)
+
+
+def test_an_alias_of_what_the_workspace_does_not_define_is_its_own_line() -> None:
+    files = {
+        "tk.py": (
+            "import _tk\n\nTclError = _tk.TclError\n_lock = _tk.allocate_lock\nLock = _lock\n"
+            "Known = Thing\n\n\nclass Thing:\n    pass\n"
+        ),
+        "use.py": "from tk import TclError, Lock, Known\n",
+    }
+    infos = {rel: module_info(text, "python") for rel, text in files.items()}
+    r = Resolver(FileSet(files), infos.get, "python")
+    found = {
+        name: (f.rel, f.symbol.name, f.symbol.line) if f and f.symbol else None
+        for name in ("TclError", "Lock", "Known")
+        for f in [r.chain("use.py", (name,))]
+    }
+    assert found["TclError"] == ("tk.py", "TclError", 2)  # `_tk` is a C module: not here
+    assert found["Lock"] == ("tk.py", "Lock", 4)  # its own line, not `_lock`'s above it
+    assert found["Known"] == ("tk.py", "Thing", 8)  # a known target still wins
+
+
+def test_attributes_and_top_level_locals_are_typed_by_what_constructs_them() -> None:
+    text = (
+        "from widgets import Canvas, _Selector\n\n\n"
+        "class Tree:\n"
+        "    def __init__(self, master):\n"
+        "        self.canvas = Canvas(master)\n"
+        "        self.sel: _Selector = make()\n\n"
+        "    def clear(self):\n"
+        "        self.canvas.delete(1)\n"
+        "        self.sel.select()\n\n\n"
+        'if __name__ == "__main__":\n'
+        "    table = Table(title='x')\n"
+        "    sel = _Selector()\n"
+        "    table.add_row(sel.select())\n"
+    )
+    symbols = outline(text, "python", exact=False)
+    uses = uses_in_window(text, "python", (9, 10), symbols, 9)
+    assert uses.types[("self", "canvas")] == ("Canvas",)
+    assert uses.types[("self", "sel")] == ("_Selector",)  # an annotation, private or not
+    uses = uses_in_window(text, "python", (16, 16), symbols, 16)
+    assert uses.types[("table",)] == ("Table",)
+    assert uses.types[("sel",)] == ("_Selector",)

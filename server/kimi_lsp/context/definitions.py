@@ -41,6 +41,7 @@ class _TopLevel:
     stars: tuple[ImportRef, ...]
     aliases: dict[str, tuple[str, ...]]
     exports: frozenset[str] | None
+    alias_lines: dict[str, Symbol]  # an alias's own assignment, for when its target is unknown
 
 
 class ModuleInfo:
@@ -94,6 +95,10 @@ class ModuleInfo:
     def aliases(self) -> dict[str, tuple[str, ...]]:
         """`X = Y.z` at the top level."""
         return self._top_level.aliases
+
+    @property
+    def alias_lines(self) -> dict[str, Symbol]:  # `TclError = _tkinter.TclError` as a symbol
+        return self._top_level.alias_lines
 
     @property
     def exports(self) -> frozenset[str] | None:
@@ -170,6 +175,7 @@ def _top_level(text: str, language: str, symbols: Iterable[Symbol]) -> _TopLevel
                 else:
                     bindings.setdefault(local, (ref, name))
     aliases: dict[str, tuple[str, ...]] = {}
+    alias_lines: dict[str, Symbol] = {}
     exports: frozenset[str] | None = None
     if language == PYTHON:
         code = mask(text, PYTHON).code
@@ -182,11 +188,13 @@ def _top_level(text: str, language: str, symbols: Iterable[Symbol]) -> _TopLevel
         exports = _exports(text, code)
         line = last = 0  # lines counted as the matches go (in order): linear
         for m in assigned:
-            if m.group(1) not in top and m.group(1) not in aliases:
+            name = m.group(1)
+            into = alias_lines if name in aliases else top
+            if name not in top and name not in into:
                 line += code.count("\n", last, m.start(1) - 1)
                 last = m.start(1) - 1
-                top[m.group(1)] = _assignment(code, text, last, line, m.group(1))
-    return _TopLevel(top, bindings, tuple(stars), aliases, exports)
+                into[name] = _assignment(code, text, last, line, name)
+    return _TopLevel(top, bindings, tuple(stars), aliases, exports, alias_lines)
 
 
 def _class_attributes(symbols: tuple[Symbol, ...], code: str) -> dict[int, frozenset[str]]:
@@ -356,9 +364,11 @@ class Resolver:
         if symbol is not None and symbol.kind in _DEFINING_KINDS:
             return Found(rel, symbol)
         alias = info.aliases.get(name)
+        unknown = False  # an alias whose target the workspace does not define
         if alias is not None and alias[0] != name:
             target = self.chain(rel, alias)
-            if target is not None and target.symbol is not None:
+            unknown = target is None or self._unknown(target)
+            if target is not None and target.symbol is not None and not unknown:
                 return target
         if symbol is not None:
             return Found(rel, symbol)
@@ -374,8 +384,18 @@ class Resolver:
                     return found
         if normalize(self.language) == PYTHON:
             sub = python_submodule(self.files, rel, name)
-            return Found(sub, None) if sub else None
-        return None
+            if sub:
+                return Found(sub, None)
+        # An alias of what the workspace does not define (`TclError = _tkinter.TclError`, a
+        # C module): its own line is the definition a reader gets.
+        own = info.alias_lines.get(name) if unknown else None
+        return Found(rel, own) if own is not None else None
+
+    def _unknown(self, found: Found) -> bool:
+        """`found` is an alias's own line (its target unknown): an alias of it (`Lock =
+        _allocate_lock`) is then defined by that nearer line."""
+        info, symbol = self.info(found.rel), found.symbol
+        return bool(info and symbol and info.alias_lines.get(symbol.name) is symbol)
 
     def _imported(self, rel: str, ref: ImportRef, taken: str | None, depth: int) -> Found | None:
         if taken is not None and normalize(self.language) == PYTHON:

@@ -71,6 +71,13 @@ _OTHER_KEYWORDS = frozenset(
         "error",
     ]
 )
+# `name = Callee(` on a line of its own: a local typed by what constructs it
+_CONSTRUCTED = re.compile(r"[ \t]*([A-Za-z_]\w*)[ \t]*=[ \t]*([A-Za-z_][\w.]*)\(")
+# `self.x = Callee(` or `self.x: Type` anywhere in a class: the attribute's class
+_SELF_TYPED = re.compile(
+    r"\bself\.([A-Za-z_]\w*)[ \t]*(?:=[ \t]*([A-Za-z_][\w.]*)\(|:[ \t]*([A-Za-z_][\w.]*))"
+)
+MAX_SCAN_LINES = 200  # lines above top-level code searched for `x = Callee(...)`
 _CHAIN = re.compile(r"(?<![\w$.])[A-Za-z_$][\w$]*(?:(?:\.|::)[A-Za-z_$][\w$]*)*")
 _ANNOTATED = re.compile(r"([A-Za-z_]\w*)\s*:\s*([A-Za-z_][\w.]*)")
 
@@ -125,9 +132,57 @@ def uses_in_window(
     around = enclosing(symbols, cursor)
     if normalize(language) == PYTHON:
         parsed = _python_uses(text, window, around, cursor)
-        if parsed is not None:
-            return parsed
+        uses = parsed if parsed is not None else _token_uses(text, language, window, around, Uses())
+        _typed_by_construction(text, window, around, uses)
+        return uses
     return _token_uses(text, language, window, around, Uses())
+
+
+def _untyped(uses: Uses, size: int, on_self: bool) -> set[tuple[str, ...]]:
+    """The prefixes of `size` parts (`("t",)`, `("self", "x")`) of the chains used past them
+    whose type is not known yet: attributes of `self` or the other locals."""
+    out = set()
+    for chain in uses.chains:
+        prefix = chain[:size]
+        known = prefix in uses.types or prefix in uses.returns
+        if len(chain) > size and (prefix[0] == "self") == on_self and not known:
+            out.add(prefix)
+    return out
+
+
+def _typed_by_construction(
+    text: str, window: tuple[int, int], around: list[Symbol], uses: Uses
+) -> None:
+    """Types the syntax of the window leaves unknown, by the class that constructs them:
+    `self.canvas.delete()` with `self.canvas = Canvas(...)` anywhere in the enclosing class, and
+    in top-level code (`if __name__ == "__main__":`) `t.add()` with `t = Table(...)` above it."""
+    wanted_self = _untyped(uses, 2, on_self=True)
+    classes = [s for s in around if s.kind == "class"]
+    if wanted_self and classes:
+        cls = classes[-1]
+        lines = text.split("\n")[cls.line : (cls.end_line or cls.line) + 1]
+        for m in _SELF_TYPED.finditer("\n".join(lines)):
+            local = ("self", m.group(1))
+            chain = tuple((m.group(2) or m.group(3)).split("."))
+            if local in wanted_self and _is_class_name(chain[-1]):
+                uses.types.setdefault(local, chain)
+    wanted = _untyped(uses, 1, on_self=False)
+    if around or not wanted:
+        return  # in a definition, its own syntax tree typed what it constructs
+    rows = text.split("\n")
+    for row in range(window[0] - 1, max(-1, window[0] - 1 - MAX_SCAN_LINES), -1):
+        line = rows[row]
+        if line.startswith(("def ", "class ", "async def ", "@")):
+            break  # not the same top-level block any more
+        hit = _CONSTRUCTED.match(line)
+        if hit and (hit.group(1),) in wanted and _is_class_name(hit.group(2).split(".")[-1]):
+            uses.types.setdefault((hit.group(1),), tuple(hit.group(2).split(".")))
+            wanted.discard((hit.group(1),))
+
+
+def _is_class_name(name: str) -> bool:
+    """A class by convention: capitalised, private or not (`Table`, `_PopenSelector`)."""
+    return name.lstrip("_")[:1].isupper()
 
 
 # -- Python, from the syntax tree ------------------------------------------------------------
