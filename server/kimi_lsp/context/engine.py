@@ -254,16 +254,22 @@ class ContextEngine:
         """Every indexed file's key, cached per index generation."""
         generation = self.index.generation
         if self._all_rels is None or self._all_rels[0] != generation:
-            self._all_rels = (generation, [self.entry_rel(e) for e in self.index.files()])
+            self._all_rels = (generation, self._keys(self.index.files()))
         return self._all_rels[1]
+
+    def _keys(self, entries: list[FileEntry]) -> list[str]:
+        """`entry_rel` of each entry (one root: their own rel, without a call per file)."""
+        if len(self.index.roots) > 1:
+            return [self.entry_rel(entry) for entry in entries]
+        return [entry.rel for entry in entries]
 
     def entries(self) -> dict[str, FileEntry]:
         """Every indexed file by key, per index generation (a map looks up thousands)."""
         generation = self.index.generation
         cached = self._entries
         if cached is None or cached[0] != generation:
-            by_rel = {self.entry_rel(entry): entry for entry in self.index.files()}
-            cached = self._entries = (generation, by_rel)
+            files = self.index.files()
+            cached = self._entries = (generation, dict(zip(self._keys(files), files, strict=True)))
         return cached[1]
 
     def file_set(self) -> FileSet:
