@@ -312,3 +312,35 @@ def test_attributes_and_top_level_locals_are_typed_by_what_constructs_them() -> 
     uses = uses_in_window(text, "python", (16, 16), symbols, 16)
     assert uses.types[("table",)] == ("Table",)
     assert uses.types[("sel",)] == ("_Selector",)
+
+
+def test_an_attribute_set_in_a_method_is_defined_by_that_line() -> None:
+    files = {
+        "core.py": (
+            "class Base:\n"
+            "    def __init__(self, message):\n"
+            "        self.message = message\n\n\n"
+            "class Context(Base):\n"
+            "    command: Command\n"
+            "    limit: int = 3\n\n"
+            "    def __init__(self, command):\n"
+            "        self.command = command\n"
+            "        self.name, self.opts = split(\n"
+            "            command)\n"
+            + "".join(f"\n    def m{i}(self):\n        pass\n" for i in range(20))  # a big class
+        ),
+        "use.py": "from core import Context\n",
+    }
+    infos = {rel: module_info(text, "python") for rel, text in files.items()}
+    r = Resolver(FileSet(files), infos.get, "python")
+
+    def where(member: str) -> tuple[str | None, int | None, int | None]:
+        f = r.chain("use.py", ("Context", member))
+        assert f is not None and f.symbol is not None and f.members == (member,)
+        return f.symbol.name, f.symbol.line, f.symbol.end_line
+
+    assert where("command") == ("command", 10, 10)  # declared only: where it is set
+    assert where("opts") == ("opts", 11, 12)  # one of several targets, brackets open
+    assert where("message") == ("Base", 0, 2)  # set by a small base class: all of it
+    assert where("limit")[:2] == ("Context", 5)  # given a value in the class body: the class
+    assert where("missing")[:2] == ("Context", 5)

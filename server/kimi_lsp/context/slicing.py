@@ -7,14 +7,13 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .definitions import Found, ModuleInfo
+from .definitions import WHOLE_LINES, Found, ModuleInfo
 from .languages import PYTHON, mask, normalize
 from .slices import Slice
 from .symbols import Symbol
 
 __all__ = ["Use", "condensed", "make_slices", "members_only", "rank_of", "slice_text"]
 
-WHOLE_LINES = 60  # a definition this long or shorter goes whole
 MEMBER_LINES = 40  # a used member of a big class this long or shorter goes whole
 MAX_SLICES = 24
 MODULE_RANK_PENALTY = 40.0  # a module used as a namespace ranks after what it defines
