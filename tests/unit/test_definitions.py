@@ -344,3 +344,30 @@ def test_an_attribute_set_in_a_method_is_defined_by_that_line() -> None:
     assert where("message") == ("Base", 0, 2)  # set by a small base class: all of it
     assert where("limit")[:2] == ("Context", 5)  # given a value in the class body: the class
     assert where("missing")[:2] == ("Context", 5)
+
+
+def test_with_except_and_for_bind_names_typed_like_what_they_come_from() -> None:
+    text = (
+        "import errors\n\n\n"
+        "class Job:\n"
+        "    def __init__(self):\n"
+        "        self.worker = \\\n"
+        "            threading.Thread(target=print)\n\n"
+        "    def run(self):\n"
+        "        a = Turtle()\n"
+        "        b = Turtle()\n"
+        "        for t in a, b:\n"
+        "            t.fill()\n"
+        "        with _Selector() as sel:\n"
+        "            sel.select()\n"
+        "        try:\n"
+        "            self.worker.start()\n"
+        "        except (errors.Abort, KeyError) as e:\n"
+        "            print(e.message)\n"
+    )
+    symbols = outline(text, "python", exact=False)
+    uses = uses_in_window(text, "python", (12, 18), symbols, 12)
+    assert uses.types[("t",)] == ("Turtle",)
+    assert uses.types[("sel",)] == ("_Selector",)
+    assert uses.types[("e",)] == ("errors", "Abort")
+    assert uses.types[("self", "worker")] == ("threading", "Thread")  # set over two lines

@@ -75,7 +75,8 @@ _OTHER_KEYWORDS = frozenset(
 _CONSTRUCTED = re.compile(r"[ \t]*([A-Za-z_]\w*)[ \t]*=[ \t]*([A-Za-z_][\w.]*)\(")
 # `self.x = Callee(` or `self.x: Type` anywhere in a class: the attribute's class
 _SELF_TYPED = re.compile(
-    r"\bself\.([A-Za-z_]\w*)[ \t]*(?:=[ \t]*([A-Za-z_][\w.]*)\(|:[ \t]*([A-Za-z_][\w.]*))"
+    r"\bself\.([A-Za-z_]\w*)[ \t]*"
+    r"(?:=[ \t]*(?:\\\n[ \t]*)?([A-Za-z_][\w.]*)\(|:[ \t]*([A-Za-z_][\w.]*))"
 )
 MAX_SCAN_LINES = 200  # lines above top-level code searched for `x = Callee(...)`
 _CHAIN = re.compile(r"(?<![\w$.])[A-Za-z_$][\w$]*(?:(?:\.|::)[A-Za-z_$][\w$]*)*")
@@ -275,8 +276,10 @@ def _header_uses(node: _Def, uses: Uses, offset: int) -> None:
                     _typed(uses, target, inner.annotation)
             elif isinstance(inner, ast.Assign) and isinstance(inner.value, ast.Call):
                 _constructed(inner.targets, inner.value, built)
+            else:
+                _bound(inner, built)
         for name, chain in built.items():  # annotations win over `x = Foo(...)`
-            if chain[-1][:1].isupper():
+            if _is_class_name(chain[-1]):
                 uses.types.setdefault((name,), chain)
             else:
                 uses.returns.setdefault((name,), chain)
@@ -293,6 +296,25 @@ def _constructed(
     target = targets[0] if len(targets) == 1 else None
     if chain and isinstance(target, ast.Name):
         built.setdefault(target.id, chain)
+
+
+def _bound(node: ast.AST, built: dict[str, tuple[str, ...]]) -> None:
+    """Names bound by `with Foo() as x`, `except Error as e` and `for t in a, b` (a name bound
+    earlier, typed as that is)."""
+    if isinstance(node, ast.With | ast.AsyncWith):
+        for item in node.items:
+            if isinstance(item.context_expr, ast.Call) and item.optional_vars is not None:
+                _constructed([item.optional_vars], item.context_expr, built)
+    elif isinstance(node, ast.ExceptHandler) and node.name and node.type is not None:
+        caught = node.type.elts[0] if isinstance(node.type, ast.Tuple) else node.type
+        chain = _chain(caught) if caught is not None else None
+        if chain:
+            built.setdefault(node.name, chain)
+    elif isinstance(node, ast.For | ast.AsyncFor) and isinstance(node.target, ast.Name):
+        items = node.iter.elts if isinstance(node.iter, ast.Tuple | ast.List) else []
+        first = items[0] if items else None
+        if isinstance(first, ast.Name) and first.id in built:
+            built.setdefault(node.target.id, built[first.id])
 
 
 def return_chain(signature: str) -> tuple[str, ...] | None:
