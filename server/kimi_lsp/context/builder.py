@@ -110,17 +110,12 @@ def line_span(text: str, start: int, end: int) -> tuple[int, int]:
     return first, last
 
 
-def _overhead_texts(system_prompt: str, instruction: str) -> tuple[str, str]:
-    return system_prompt + PROJECT_HEADER, REQUEST_HEADER + "\n\n" + instruction
-
-
 def fixed_overhead(counter: Counter, system_prompt: str, instruction: str, reserved: int) -> int:
-    system, request = _overhead_texts(system_prompt, instruction)
     return (
         REQUEST_OVERHEAD
         + 2 * MESSAGE_OVERHEAD
-        + counter.count(system)
-        + counter.count(request)
+        + counter.count(system_prompt + PROJECT_HEADER)
+        + counter.count(REQUEST_HEADER + "\n\n" + instruction)
         + reserved
         + 2 * SEAM_TOKENS
     )
@@ -245,22 +240,6 @@ class Packer:
         if section.uri:
             self.used.add(section.uri)
         return section
-
-
-def index_free_blocks(
-    current: OpenDocument | None,
-    system_prompt: str,
-    instruction: str,
-    redact: Callable[[str], tuple[str, int]],
-) -> list[str]:
-    """The texts any plan for this request counts, whatever the workspace index holds (the
-    current file's whole block, the fixed overhead's pieces): counted while the walk runs.
-    `current` None: not shown (none, or a secret file)."""
-    texts = list(_overhead_texts(system_prompt, instruction))
-    if current is not None:
-        body = redact(current.text)[0]
-        texts.insert(0, render_block(_current_title(current), body, current.language))
-    return texts
 
 
 def build_plan(

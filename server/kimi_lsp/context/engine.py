@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlparse
 from ..secrets.files import secret_file_reason
 from ..secrets.redact import Redactor
 from ..tokens.counter import TokenCounter
-from .builder import ContextRequest, OpenDocument, build_plan, index_free_blocks, line_span
+from .builder import ContextRequest, OpenDocument, build_plan, line_span
 from .deep_index import DeepIndex, read_file
 from .definitions import ModuleInfo, ModuleInfos, Resolver, resolve_uses
 from .identifiers import uses_in_window, window_of
@@ -336,17 +336,6 @@ class ContextEngine:
             )
         self.maps.warmer.start()  # what the map left to outline, now that the request is done
         return plan
-
-    def start_counts(
-        self, current: OpenDocument | None, system_prompt: str, instruction: str, redactor: Redactor
-    ) -> None:
-        """Begin counting what a plan for this request will count whatever the index holds
-        (the current file's block, the system prompt's): a first request that arrives while
-        the walk runs keeps the counting threads busy meanwhile, and its plan finds the counts
-        done or under way (BlockCounts, by text). `current` None: no file shown."""
-        redact = partial(self._redactions, redactor)
-        for text in index_free_blocks(current, system_prompt, instruction, redact):
-            self.blocks.start(text)
 
     def outline_of(self, rel: str, text: str, language: str) -> str:
         key = (rel, hash(text))

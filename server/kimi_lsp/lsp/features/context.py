@@ -197,9 +197,6 @@ class ContextService:
 
         self.warm()
         await self.server.token_counter()
-        self._start_if_due()
-        if self._build is not None and not self._indexed.is_set() and focus.uri is not None:
-            self._start_counts(purpose, focus.uri, instruction)
         # The first request after start-up waits for the walk (tens of ms), not for the
         # import graph and search index, which join when ready.
         await self.ready()
@@ -234,21 +231,6 @@ class ContextService:
         if skipped:
             plan.excluded = sorted(set(plan.excluded) | set(skipped))
         return plan
-
-    def _start_counts(self, purpose: Purpose, uri: str, instruction: str) -> None:
-        """While the walk runs: start counting what the plan counts whatever the index holds
-        (the editor's copy of the focused file, the prompt's pieces) on the counting threads,
-        which would idle until the walk is done. A file only on disk is left to the plan (its
-        reading checks the index's ignore rules)."""
-        from ...context.prompt import SYSTEM_PROMPTS
-        from ...secrets.redact import Redactor
-
-        current = self._open_document(uri)
-        if current is None or self.engine.secret_reason(uri):
-            return
-        settings = self.server.settings
-        redactor = Redactor(settings.api_key, settings.redact_secrets)
-        self.engine.start_counts(current, SYSTEM_PROMPTS[purpose], instruction, redactor)
 
     async def definitions(
         self, locations: Sequence[Location], focused: str | None = None
