@@ -371,3 +371,19 @@ def test_with_except_and_for_bind_names_typed_like_what_they_come_from() -> None
     assert uses.types[("sel",)] == ("_Selector",)
     assert uses.types[("e",)] == ("errors", "Abort")
     assert uses.types[("self", "worker")] == ("threading", "Thread")  # set over two lines
+
+
+def test_a_member_is_found_three_bases_up() -> None:
+    files = {
+        "tk.py": (
+            "class Misc:\n    def event_add(self):\n        pass\n\n\n"
+            "class BaseWidget(Misc):\n    pass\n\n\n"
+            "class Widget(BaseWidget):\n    pass\n\n\n"
+            "class Text(Widget):\n    pass\n"
+        ),
+        "use.py": "from tk import Text\n",
+    }
+    infos = {rel: module_info(text, "python") for rel, text in files.items()}
+    found = Resolver(FileSet(files), infos.get, "python").chain("use.py", ("Text", "event_add"))
+    assert found is not None and found.symbol is not None
+    assert (found.symbol.name, found.members) == ("Misc", ("event_add",))

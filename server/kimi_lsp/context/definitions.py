@@ -15,7 +15,7 @@ from .symbols import Symbol
 __all__ = ["Found", "ModuleInfo", "ModuleInfos", "Resolver", "module_info"]
 
 MAX_DEPTH = 8  # re-exports followed this deep (package __init__ → module → alias)
-INHERITED_LEVELS = 2  # a member not in its class is looked up in bases this far up
+INHERITED_LEVELS = 3  # a member not in its class is looked up this far up (tkinter: Text → Misc)
 WHOLE_LINES = 60  # a definition this long or shorter goes whole (slicing.py)
 _DEFINING_KINDS = frozenset(
     {"class", "function", "interface", "struct", "enum", "trait", "type", "module", "macro"}
