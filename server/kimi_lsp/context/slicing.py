@@ -15,6 +15,7 @@ from .symbols import Symbol
 __all__ = ["Use", "condensed", "make_slices", "members_only", "rank_of", "slice_text"]
 
 MEMBER_LINES = 40  # a used member of a big class this long or shorter goes whole
+DOC_LINES = 8  # a class slice too big for its room keeps this much of its docstring
 MAX_SLICES = 24
 MODULE_RANK_PENALTY = 40.0  # a module used as a namespace ranks after what it defines
 _SHOWN_LINES = 3  # lines listed in a reason
@@ -93,11 +94,31 @@ def make_slices(
 
 
 def members_only(text: str) -> str | None:
-    """A class slice without the headers of its unused members (the used ones stay whole);
-    None when it lists no such header."""
+    """A class slice without the headers of its unused members (the used ones stay whole) and
+    with its docstring cut to its first DOC_LINES lines; None when neither applies."""
     lines = text.split("\n")
-    kept = [line for line in lines if not _ELIDED.search(line)]
+    kept = _short_docstring([line for line in lines if not _ELIDED.search(line)])
     return "\n".join(kept) if len(kept) < len(lines) else None
+
+
+def _short_docstring(lines: list[str]) -> list[str]:
+    """`lines` with the docstring right after the header (a Python one) cut to DOC_LINES."""
+    first = 0
+    while first < len(lines) - 1 and lines[first].lstrip().startswith("@"):
+        first += 1
+    opening = first + 1
+    while opening < len(lines) and not lines[opening - 1].rstrip().endswith(":"):
+        opening += 1  # a header over several lines
+    head = lines[opening].lstrip() if opening < len(lines) else ""
+    quote = head.lstrip("rRbBuU")[:3]
+    if quote not in ('"""', "'''") or head.count(quote) > 1:
+        return lines
+    close = next((i for i in range(opening + 1, len(lines)) if quote in lines[i]), None)
+    if close is None or close - opening < DOC_LINES + 2:
+        return lines
+    indent = lines[opening][: len(lines[opening]) - len(head)]
+    cut = f"{indent}[{close - opening - DOC_LINES} more lines of the docstring left out]"
+    return [*lines[: opening + DOC_LINES], cut, *lines[close:]]
 
 
 def condensed(text: str, language: str) -> str | None:
