@@ -90,12 +90,13 @@ class Fuzzer:
             server.wait_all(tracked, timeout=60)
         except TimeoutError as exc:
             raise AssertionError(f"{label}: {exc}; alive={server.alive()}") from None
+        responses = server.responses_now()
         for msg_id in tracked:
-            answers = server.responses[msg_id]
+            answers = responses[msg_id]
             assert len(answers) == 1, f"{label}: {len(answers)} responses to {msg_id!r}"
             problem = check_response(answers[0])
             assert problem is None, f"{label}: request {msg_id!r}: {problem}"
-        for msg_id, answers in server.responses.items():
+        for msg_id, answers in responses.items():
             if isinstance(msg_id, str) and msg_id.startswith("junk-"):
                 assert len(answers) <= 1, f"{label}: {len(answers)} responses to {msg_id!r}"
         assert server.alive(), f"{label}: the server died"

@@ -175,6 +175,11 @@ class RawServer:
                 self._cond.wait(min(left, 0.5))
             return self.responses[msg_id][0]
 
+    def responses_now(self) -> dict[Any, list[dict[str, Any]]]:
+        """A copy of the responses so far (the reader thread adds to them meanwhile)."""
+        with self._cond:
+            return {msg_id: list(answers) for msg_id, answers in self.responses.items()}
+
     def wait_all(self, ids: list[Any], timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         for msg_id in ids:
