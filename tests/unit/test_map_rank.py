@@ -18,6 +18,8 @@ from kimi_lsp.context.prompt import SYSTEM_PROMPTS
 from kimi_lsp.secrets.redact import Redactor
 from kimi_lsp.tokens.counter import TokenCounter
 
+from .engines import deep_engine
+
 SOURCES = {
     "pkg/__init__.py": "",
     "pkg/core.py": "class Engine:\n    pass\n\ndef run():\n    pass\n",
@@ -145,13 +147,7 @@ def test_the_engine_maps_the_files_around_the_focus_and_says_so(tmp_path: Path) 
 
 def test_the_manifest_says_why_the_map_holds_what_it_holds(tmp_path: Path) -> None:
     root = _workspace(tmp_path)
-    cache = tmp_path / "cache"
-    counter = TokenCounter(env={"XDG_CACHE_HOME": str(cache), "KIMI_LSP_TOKENIZER_DOWNLOAD": "0"})
-    counter.load()
-    engine = ContextEngine(counter)
-    engine.configure([root], [], 1_000_000)
-    engine.build_index()
-    engine.build_deep()
+    engine = deep_engine(root, tmp_path / "cache")
 
     def document(rel: str) -> OpenDocument:
         path = root / rel

@@ -17,6 +17,8 @@ from kimi_lsp.context.repomap import RepoMap, ranked_map
 from kimi_lsp.secrets.redact import Redactor
 from kimi_lsp.tokens.counter import TokenCounter
 
+from .engines import deep_engine
+
 
 def test_a_fresh_budget_takes_files_while_some_is_left_and_remembers_the_rest() -> None:
     fresh = FreshBudget(100)
@@ -133,13 +135,7 @@ def test_a_request_makes_its_map_once_and_the_next_one_none(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = _workspace(tmp_path, modules=60)
-    cache = tmp_path / "cache"
-    counter = TokenCounter(env={"XDG_CACHE_HOME": str(cache), "KIMI_LSP_TOKENIZER_DOWNLOAD": "0"})
-    counter.load()
-    engine = ContextEngine(counter)
-    engine.configure([root], [], 1_000_000)
-    engine.build_index()
-    engine.build_deep()
+    engine = deep_engine(root, tmp_path / "cache")
     made: list[int] = []
     real = ranked_map
 
