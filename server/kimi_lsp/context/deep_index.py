@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections import OrderedDict
@@ -12,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..secrets.redact import redact
-from .file_texts import decode
+from .file_texts import decode, read_bytes
 from .import_graph import ImportGraph, Refs
 from .imports import imports_of
 from .index_store import FileRecord, IndexStore, prune, store_path
@@ -38,37 +37,11 @@ class Progress:
     seconds: float = 0.0  # both stages'
 
 
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
-
-
 def read_file(entry: FileEntry, max_size: int) -> str | None:
     """An indexed file's text, read without the engine's text cache (a whole workspace would
-    fill it); None when binary, unreadable or grown past the size limit since the walk.
-
-    Read with os.read into a buffer of the walk's size (a file object costs more than the
-    read itself on small files: ~10 us each, 6,000 files)."""
-    try:
-        fd = os.open(entry.file, _READ_FLAGS)
-    except OSError:
-        return None
-    try:
-        parts: list[bytes] = []
-        total = 0
-        want = min(entry.size, max_size) + 1  # one byte more: the end, or a file that grew
-        while total <= max_size:
-            part = os.read(fd, want)
-            if not part:
-                break
-            parts.append(part)
-            total += len(part)
-            want = max_size + 1 - total
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    if total > max_size:
-        return None
-    return decode(parts[0] if len(parts) == 1 else b"".join(parts))
+    fill it); None when binary, unreadable or grown past the size limit since the walk."""
+    data = read_bytes(entry.file, entry.size, limit=max_size)
+    return decode(data) if data is not None else None
 
 
 def record_of(rel: str, stamp: Stamp, text: str | None, terms: bool = True) -> FileRecord:

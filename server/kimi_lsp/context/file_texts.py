@@ -72,17 +72,26 @@ class FileTexts:
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
-def read_bytes(p: str, size: int) -> bytes | None:
-    """The whole file (None when unreadable), read with os.read into a buffer of its stat's
-    size: a file object costs more than the read itself on small files (~10 us each)."""
+def read_bytes(p: str, size: int, limit: int | None = None) -> bytes | None:
+    """The whole file (None when unreadable, or longer than `limit` bytes if given), read with
+    os.read into a buffer of its stat's `size`: a file object costs more than the read itself
+    on small files (~10 us each)."""
     try:
         fd = os.open(p, _READ_FLAGS)
     except OSError:
         return None
     try:
         parts: list[bytes] = []
-        while part := os.read(fd, size + 1):  # one byte more: the end, or a file that grew
+        total = 0
+        # one byte more than expected: the end, or a file that grew
+        want = (size if limit is None else min(size, limit)) + 1
+        while part := os.read(fd, want):
             parts.append(part)
+            total += len(part)
+            if limit is not None:
+                if total > limit:
+                    return None
+                want = limit + 1 - total
     except OSError:
         return None
     finally:
