@@ -57,7 +57,11 @@ class Chat:
     """A chat service over fake ports, with what it streamed to its 'client'."""
 
     def __init__(
-        self, counter: TokenCounter, directory: Path | None = None, settings: Settings | None = None
+        self,
+        counter: TokenCounter,
+        directory: Path | None = None,
+        settings: Settings | None = None,
+        redact: Callable[[str], str] = lambda text: text,
     ) -> None:
         self.model = FakeModel()
         self.deltas: list[tuple[str, int, DeltaKind, str]] = []
@@ -75,7 +79,7 @@ class Chat:
             model=lambda: self.model,
             token_counter=loaded,
             plan_context=plan,
-            redact=lambda text: text,
+            redact=redact,
             settings=lambda: settings or Settings(),
             usage_summary=lambda: {
                 "requests": len(self.model.requests),

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..secrets.at_rest import write_private
+
 log = logging.getLogger(__name__)
 
 MAX_CONVERSATIONS = 50  # per workspace, most recently updated kept
@@ -73,6 +75,8 @@ class ConversationStore:
     """In-memory conversations backed by `<cache>/conversations/<workspace>/<id>.json`.
 
     Persistence is best effort: a read-only or full disk only loses persistence, never a chat.
+    The files hold what the API saw (the chat service records redacted turns), readable by
+    the user only (0600 in 0700 directories), each written whole or not at all.
     """
 
     def __init__(self, directory: Path | None) -> None:
@@ -111,7 +115,12 @@ class ConversationStore:
         if path is None or not path.is_file():
             return None
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
+            data = path.read_bytes()
+        except OSError as exc:
+            log.warning("Conversation %s could not be read (%s); starting afresh.", path, exc)
+            return None
+        try:
+            raw = json.loads(data.decode("utf-8"))
             turns = [Turn(**t) for t in raw["turns"]]
             # Files written before "lastTurn" numbered only the kept turns, from "firstTurn".
             numbered = int(raw.get("firstTurn", 1)) + len(turns) - 1
@@ -121,8 +130,8 @@ class ConversationStore:
                 updated=float(raw.get("updated", 0)),
                 last_turn=max(int(raw.get("lastTurn", 0)), numbered),
             )
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("Conversation %s could not be restored (%s); starting afresh.", path, exc)
+        except (ValueError, KeyError, TypeError) as exc:
+            _keep_aside(path, exc)
             return None
 
     def save(self, conversation: Conversation) -> None:
@@ -139,16 +148,37 @@ class ConversationStore:
             "turns": [asdict(t) for t in conversation.turns],
         }
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
-            tmp.replace(path)
+            write_private(path, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
             self._prune(path.parent)
         except OSError as exc:
             log.warning("Could not save conversation %s: %s", conversation.id, exc)
 
     def _prune(self, directory: Path) -> None:
-        files = sorted(directory.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in files[MAX_CONVERSATIONS:]:
+        dated = []
+        for file in directory.glob("*.json"):
+            try:  # another server may prune the same directory at the same time
+                dated.append((file.stat().st_mtime, file))
+            except OSError:
+                continue
+        dated.sort(key=lambda pair: pair[0], reverse=True)
+        for _, old in dated[MAX_CONVERSATIONS:]:
             old.unlink(missing_ok=True)
             self._live.pop(old.stem, None)
+
+
+def _keep_aside(path: Path, error: Exception) -> None:
+    """Rename an unreadable conversation file to `<id>.corrupt-<time>` (never deleted: the
+    user may want it back), and say so; the chat goes on in a fresh conversation."""
+    aside = path.with_name(f"{path.stem}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}")
+    try:
+        os.replace(path, aside)
+    except OSError as exc:
+        log.warning(
+            "Conversation %s is corrupt (%s) and could not be moved aside (%s); starting a"
+            " fresh conversation.", path, error, exc,
+        )  # fmt: skip
+        return
+    log.warning(
+        "Conversation %s is corrupt (%s): kept as %s; starting a fresh conversation.",
+        path, error, aside.name,
+    )  # fmt: skip

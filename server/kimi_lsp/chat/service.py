@@ -150,11 +150,14 @@ class ChatService:
             if bar is not None:
                 bar.end()
         self._ports.calibrate(messages, result)
+        # Kept as the API saw it (and as the next turn sends it again): an API key typed into
+        # the chat never reaches the conversation file.
+        redact = self._ports.redact
         conversation.record(
             Turn(
-                user=request.message,
-                assistant=result.content,
-                reasoning=result.reasoning,
+                user=redact(request.message),
+                assistant=redact(result.content),
+                reasoning=redact(result.reasoning),
                 finish_reason=result.finish_reason,
                 usage=result.usage.to_wire(),
             )

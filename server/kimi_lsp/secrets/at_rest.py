@@ -1,0 +1,53 @@
+"""Files kimi-lsp keeps on disk: directories 0700, files 0600, written atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+DIRECTORY_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def private_directory(path: Path) -> None:
+    """Create `path` and its missing parents readable by the user only (`mkdir(parents=True)`
+    would give the parents the umask's mode); tighten `path` when it is ours but looser (made
+    by an older kimi-lsp).
+
+    Existing parents are left alone: ~/.cache and the XDG dirs belong to the user's system,
+    not to us. A directory owned by someone else is not changed either."""
+    missing = []
+    for directory in (path, *path.parents):
+        if directory.is_dir():
+            break
+        missing.append(directory)
+    for directory in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+            directory.mkdir(mode=DIRECTORY_MODE)
+    if os.name != "posix":  # Windows: the profile directory's ACL already keeps others out
+        return
+    info = os.stat(path)
+    if stat.S_IMODE(info.st_mode) & 0o077 and info.st_uid == os.geteuid():
+        os.chmod(path, DIRECTORY_MODE)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write `data` to `path` atomically, mode 0600: through a unique temporary file in the
+    same directory (two writers never share one), fsync'd, then `os.replace`, so a reader
+    (another editor's server) sees the old file or the whole new one, never a mix."""
+    private_directory(path.parent)
+    # mkstemp creates the file 0600 whatever the umask
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
