@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
 
+from .limited_read import read_limited
+
 Thinking = Literal["auto", "enabled", "disabled"]
 PrefixMode = Literal["partial", "prefix", "none"]
 # What a context budget is chosen for: the request purposes, and edit prediction.
@@ -20,6 +22,7 @@ Budget = int | Literal["window"]
 DEFAULT_BASE_URL = "https://api.moonshot.ai/v1"
 DEFAULT_MODEL = "kimi-k2.6"
 API_KEY_ENV_VARS = ("MOONSHOT_API_KEY", "KIMI_API_KEY")
+MAX_SETTINGS_FILE_BYTES = 1024 * 1024  # the user settings file: a few hundred bytes in practice
 PROMPT_SAFETY_MARGIN = 1_024  # tokens kept free: differences between our count and the API's
 
 
@@ -274,11 +277,11 @@ def user_config_path(env: Mapping[str, str] | None = None) -> Path:
 def file_source(path: Path) -> tuple[Source | None, str | None]:
     """Read the user settings file; returns (source, problem) and never raises."""
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = read_limited(path, MAX_SETTINGS_FILE_BYTES).decode("utf-8", "replace")
     except FileNotFoundError:
         return None, None
     except OSError as exc:
-        return None, f"Could not read {path}: {exc.strerror}."
+        return None, f"Could not read {path}: {exc.strerror or exc}; it was ignored."
     try:
         values = json.loads(raw)
     except ValueError as exc:

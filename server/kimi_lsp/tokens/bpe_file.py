@@ -8,7 +8,12 @@ import hashlib
 import re
 from pathlib import Path
 
+from ..limited_read import read_limited
 from . import ranks_cache
+
+# Real BPE files are 1-3 MB. The limit keeps a `tokenizerPath` naming /dev/zero, a FIFO or a
+# huge file (it can come from a settings file) from hanging the server or eating its memory.
+MAX_BPE_FILE_BYTES = 32 * 1024 * 1024
 
 
 class TokenizerUnavailable(RuntimeError):
@@ -144,9 +149,10 @@ def read_bpe_file(
     cache: Path | None = None,
 ) -> dict[bytes, int]:
     """Parse a tiktoken BPE file, verifying its checksum (if given) and its structure; through
-    the parsed-ranks `cache` file if given (see `verified_ranks`)."""
+    the parsed-ranks `cache` file if given (see `verified_ranks`). Only a regular file of at
+    most MAX_BPE_FILE_BYTES is read."""
     try:
-        data = path.read_bytes()
+        data = read_limited(path, MAX_BPE_FILE_BYTES)
     except OSError as exc:
         raise TokenizerUnavailable(f"cannot read {path}: {exc.strerror or exc}") from None
     digest = sha256_hex(data) if expected_sha256 is not None or cache is not None else None

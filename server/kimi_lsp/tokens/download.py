@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .bpe_file import TokenizerUnavailable, sha256_hex, verified_ranks
+from ..limited_read import read_limited
+from .bpe_file import MAX_BPE_FILE_BYTES, TokenizerUnavailable, sha256_hex, verified_ranks
 
 MODEL_REPO = "moonshotai/Kimi-K2.6"
 HF_ENDPOINT = "https://huggingface.co"
@@ -101,11 +102,11 @@ class TokenizerCache:
         sha256 differs from the sidecar's) or malformed. A file put there by hand (no sidecar
         yet) is verified by structure and recorded."""
         try:
-            data = self.model.read_bytes()
+            data = read_limited(self.model, MAX_BPE_FILE_BYTES)
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise TokenizerUnavailable(f"cannot read {self.model}: {exc.strerror}") from None
+            raise TokenizerUnavailable(f"cannot read {self.model}: {exc.strerror or exc}") from None
         digest = sha256_hex(data)
         recorded = self.meta().get("sha256")
         if recorded is not None and recorded != digest:
