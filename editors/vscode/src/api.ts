@@ -30,6 +30,14 @@ export interface KimiApi {
   };
   /** The current status bar text. */
   statusText(): string;
+  trust: {
+    /** Whether the running server was started for an untrusted workspace (no folder, no document). */
+    restrictedMode(): boolean;
+    /** The sentences shown when a feature was refused in Restricted Mode, oldest first. */
+    refusals(): string[];
+  };
+  /** The endpoint host the stored API key was withheld from (the user chose Cancel), if any. */
+  keyWithheldFrom(): string | undefined;
   /** The `definitions` the last requests (up to 20, most recent last) carried, or why none were looked up. */
   definitionsSent(): {
     method: string;

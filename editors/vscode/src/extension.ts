@@ -13,9 +13,11 @@ import { commandMiddleware, type CommandTargets } from "./features/serverCommand
 import { Activity } from "./host/activity";
 import { ApiKeyStore } from "./host/apiKey";
 import { ClientHost } from "./host/clientHost";
+import { KeyConsent } from "./host/keyConsent";
 import { EditorDefinitions } from "./host/editorDefinitions";
 import { LastEditor } from "./host/lastEditor";
 import { KimiLog } from "./host/outputLog";
+import { Trust } from "./host/trust";
 import { describeError } from "./pure/errors";
 import { StatusBar } from "./ui/statusBar";
 
@@ -26,17 +28,21 @@ export function activate(context: vscode.ExtensionContext): KimiApi {
   const activity = new Activity();
   const apiKeys = new ApiKeyStore(context.secrets);
   const lastEditor = new LastEditor();
+  const trust = new Trust();
+  const keyConsent = new KeyConsent(context.globalState);
   let targets: CommandTargets | undefined;
-  const clientHost = new ClientHost(log, apiKeys, (h) => commandMiddleware(h, activity, () => targets as CommandTargets));
+  const clientHost = new ClientHost(log, apiKeys, trust, keyConsent, (h) =>
+    commandMiddleware(h, activity, trust, () => targets as CommandTargets),
+  );
   host = clientHost;
   const definitions = new EditorDefinitions(log);
-  const chat = new ChatSession(clientHost, activity, lastEditor, definitions);
+  const chat = new ChatSession(clientHost, activity, lastEditor, definitions, trust);
   const chatView = new ChatViewProvider(context.extensionUri, chat, lastEditor, clientHost);
-  const edits = new InlineEdits(clientHost, activity, lastEditor, definitions);
+  const edits = new InlineEdits(clientHost, activity, lastEditor, definitions, trust);
   const review = new EditReview(edits, clientHost, lastEditor);
   const lenses = new EditLenses(edits);
-  const refactor = new Refactor(clientHost, activity, lastEditor, definitions);
-  const contextView = new ContextView(clientHost, lastEditor, context.extensionUri, definitions);
+  const refactor = new Refactor(clientHost, activity, lastEditor, definitions, trust);
+  const contextView = new ContextView(clientHost, lastEditor, context.extensionUri, definitions, trust);
   const status = new StatusBar(clientHost, activity);
 
   // Questions from code actions and commands: shown in the chat view, errors in its transcript.
@@ -67,6 +73,7 @@ export function activate(context: vscode.ExtensionContext): KimiApi {
     log,
     activity,
     apiKeys,
+    trust,
     lastEditor,
     clientHost,
     chat,
@@ -80,7 +87,11 @@ export function activate(context: vscode.ExtensionContext): KimiApi {
     command("kimi-lsp.restart", () => clientHost.restart("restart requested")),
     command("kimi-lsp.showLog", () => log.show()),
     command("kimi-lsp.openSettings", () => vscode.commands.executeCommand("workbench.action.openSettings", "@ext:kimi-lsp.kimi-lsp")),
-    command("kimi-lsp.setApiKey", () => apiKeys.prompt()),
+    command("kimi-lsp.setApiKey", async () => {
+      // Setting a key again is the way to be asked again about a host refused before.
+      await keyConsent.forgetDenials();
+      return apiKeys.prompt();
+    }),
     command("kimi-lsp.clearApiKey", () => apiKeys.clear()),
     command("kimi-lsp.openChat", () => chatView.reveal()),
     command("kimi-lsp.newChat", async () => {
@@ -88,7 +99,9 @@ export function activate(context: vscode.ExtensionContext): KimiApi {
       await chatView.reveal();
     }),
     command("kimi-lsp.stopChat", () => chat.stop()),
-    command("kimi-lsp.explainSelection", () => chatFrom("/explain", chat.editorFocus())),
+    command("kimi-lsp.explainSelection", () =>
+      trust.allows("Explain Selection") ? chatFrom("/explain", chat.editorFocus()) : undefined,
+    ),
     command("kimi-lsp.editSelection", (arg?: { instruction?: string }) => edits.editSelection(arg && typeof arg === "object" && !(arg instanceof vscode.Uri) ? arg : undefined)),
     command("kimi-lsp.acceptHunk", (editId?: string, index?: number) => review.acceptHunk(editId, index)),
     command("kimi-lsp.rejectHunk", (editId?: string, index?: number) => review.rejectHunk(editId, index)),
@@ -124,6 +137,11 @@ export function activate(context: vscode.ExtensionContext): KimiApi {
         })),
     },
     statusText: () => status.text(),
+    trust: {
+      restrictedMode: () => clientHost.restrictedMode,
+      refusals: () => trust.refusals(),
+    },
+    keyWithheldFrom: () => clientHost.keyWithheldFrom,
     definitionsSent: () => definitions.sent(),
   };
 }

@@ -5,6 +5,7 @@ import type { Activity } from "../host/activity";
 import type { ClientHost } from "../host/clientHost";
 import { editorFocus, focusOf, openDocument, type EditorDefinitions } from "../host/editorDefinitions";
 import type { LastEditor } from "../host/lastEditor";
+import type { Trust } from "../host/trust";
 import { isClear } from "../pure/slash";
 import { Transcript, type ChatDelta, type ChatResult } from "../pure/transcript";
 
@@ -28,6 +29,7 @@ export class ChatSession implements vscode.Disposable {
     private readonly activity: Activity,
     private readonly lastEditor: LastEditor,
     private readonly definitions: EditorDefinitions,
+    private readonly trust: Trust,
   ) {
     this.disposables.push(
       this.changed,
@@ -69,12 +71,16 @@ export class ChatSession implements vscode.Disposable {
     return run;
   }
 
-  private async ask(message: string, focus: ChatFocus): Promise<ChatResult> {
+  private async ask(message: string, asked: ChatFocus): Promise<ChatResult> {
+    // Restricted Mode: chat without workspace context (no document, no range, no definitions).
+    const restricted = !this.trust.trusted;
+    const focus: ChatFocus = restricted ? {} : asked;
     const index = this.transcript.ask(message);
     this.changed.fire({});
     const cancel = new vscode.CancellationTokenSource();
     this.streaming = { index, cancel };
     const params: Record<string, unknown> = { message };
+    if (restricted) params.context = "none";
     if (this.transcript.conversationId) params.conversationId = this.transcript.conversationId;
     if (focus.uri) params.textDocument = { uri: focus.uri };
     if (focus.uri && focus.range) params.range = focus.range;

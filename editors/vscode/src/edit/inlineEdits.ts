@@ -5,6 +5,7 @@ import type { Activity } from "../host/activity";
 import type { ClientHost } from "../host/clientHost";
 import { editorFocus, focusOf, type EditorDefinitions } from "../host/editorDefinitions";
 import type { LastEditor } from "../host/lastEditor";
+import type { Trust } from "../host/trust";
 import type { EditOutcome } from "../pure/editCodes";
 import { describeError } from "../pure/errors";
 import { PendingEdit, lineHunk, movePosition, type Hunk, type Range as PlainRange } from "../pure/hunks";
@@ -26,6 +27,7 @@ export class InlineEdits implements vscode.Disposable {
     private readonly activity: Activity,
     private readonly lastEditor: LastEditor,
     private readonly definitions: EditorDefinitions,
+    private readonly trust: Trust,
   ) {
     this.disposables.push(
       this.decorations,
@@ -61,6 +63,7 @@ export class InlineEdits implements vscode.Disposable {
 
   /** kimi-lsp.editSelection: ask for an instruction, then edit the selected lines (or the cursor's line). */
   async editSelection(arg?: { instruction?: string; uri?: string; range?: PlainRange }): Promise<void> {
+    if (!this.trust.allows("Inline edit")) return;
     let document: vscode.TextDocument | undefined;
     let range: vscode.Range;
     if (arg?.uri && arg.range) {

@@ -5,6 +5,7 @@ import * as vscode from "vscode";
 import type { ClientHost } from "../host/clientHost";
 import { focusOf, openDocument, type EditorDefinitions } from "../host/editorDefinitions";
 import type { LastEditor } from "../host/lastEditor";
+import type { Trust } from "../host/trust";
 import { describeError } from "../pure/errors";
 import { lineSpan, manifestMarkdown, type Manifest } from "../pure/manifest";
 import type { Point } from "../pure/identifiers";
@@ -19,6 +20,7 @@ export class ContextView implements vscode.Disposable {
     private readonly lastEditor: LastEditor,
     private readonly extensionUri: vscode.Uri,
     private readonly definitions: EditorDefinitions,
+    private readonly trust: Trust,
   ) {}
 
   /** The manifest last shown, as markdown (what the panel renders). */
@@ -28,6 +30,7 @@ export class ContextView implements vscode.Disposable {
 
   /** Fetch the manifest for the editor's cursor (or selection) and show it; returns the manifest. */
   async show(args?: { purpose?: "chat" | "edit" | "refactor"; uri?: string; position?: { line: number; character: number } }): Promise<Manifest | undefined> {
+    if (!this.trust.allows("Show Context")) return undefined;
     const editor = this.lastEditor.get();
     const uri = args?.uri ?? editor?.document.uri.toString();
     if (!uri) {

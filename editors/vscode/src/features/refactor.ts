@@ -6,6 +6,8 @@ import type { Activity } from "../host/activity";
 import type { ClientHost } from "../host/clientHost";
 import { focusOf, type EditorDefinitions } from "../host/editorDefinitions";
 import type { LastEditor } from "../host/lastEditor";
+import type { Trust } from "../host/trust";
+import { movedFiles, movedMessage, touchedUris, type Bases, type Current } from "../pure/bases";
 import { describeError } from "../pure/errors";
 import { usageLine, type Usage } from "../pure/format";
 
@@ -16,6 +18,8 @@ interface RefactorResult {
   summary: string;
   usage?: Usage;
   applied?: boolean;
+  /** Per touched file, the sha256 of the text the edit was computed from (null: created). */
+  bases?: Bases;
 }
 
 export interface RefactorArgs {
@@ -34,6 +38,18 @@ function confirmed(edit: ProtocolWorkspaceEdit): ProtocolWorkspaceEdit {
   return { ...edit, changeAnnotations: annotations };
 }
 
+/** A file's state now: the open document's text (what the server holds), else its bytes on disk. */
+async function currentState(uri: string): Promise<Current> {
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
+  if (open) return open.getText();
+  try {
+    return await vscode.workspace.fs.readFile(vscode.Uri.parse(uri));
+  } catch (error) {
+    if (error instanceof vscode.FileSystemError && error.code === "FileNotFound") return null;
+    throw error;
+  }
+}
+
 function changeCount(edit: ProtocolWorkspaceEdit): number {
   return (edit.documentChanges?.length ?? 0) + Object.keys(edit.changes ?? {}).length;
 }
@@ -47,6 +63,7 @@ export class Refactor implements vscode.Disposable {
     private readonly activity: Activity,
     private readonly lastEditor: LastEditor,
     private readonly definitions: EditorDefinitions,
+    private readonly trust: Trust,
   ) {
     this.subscription = host.onNotification("kimi/refactorProgress", (p: { message?: string; uri?: string; step?: number }) => {
       if (!this.progress || !p) return;
@@ -55,7 +72,8 @@ export class Refactor implements vscode.Disposable {
     });
   }
 
-  async run(args?: RefactorArgs): Promise<{ refactorId: string; files: string[]; summary: string; applied: boolean } | undefined> {
+  async run(args?: RefactorArgs): Promise<{ refactorId: string; files: string[]; summary: string; applied: boolean; moved?: string[] } | undefined> {
+    if (!this.trust.allows("Refactor")) return undefined;
     let instruction = args?.instruction;
     if (instruction === undefined) {
       instruction = await vscode.window.showInputBox({
@@ -95,6 +113,13 @@ export class Refactor implements vscode.Disposable {
     if (!result.edit || changeCount(result.edit) === 0) {
       void vscode.window.showInformationMessage(`Kimi: no changes proposed. ${result.summary ?? ""}${cost}`);
       return { refactorId: result.refactorId, files: [], summary: result.summary, applied: false };
+    }
+    // Files that changed since the server computed the edit would get it on the wrong lines.
+    const moved = await movedFiles(touchedUris(result.edit), result.bases, currentState);
+    if (moved.length > 0) {
+      const names = moved.map((uri) => vscode.workspace.asRelativePath(vscode.Uri.parse(uri)));
+      void vscode.window.showWarningMessage(movedMessage(names));
+      return { refactorId: result.refactorId, files: result.files ?? [], summary: result.summary, applied: false, moved: names };
     }
     const client = await this.host.running();
     const edit = await client.protocol2CodeConverter.asWorkspaceEdit(args?.apply ? confirmed(result.edit) : result.edit);

@@ -4,6 +4,7 @@ import * as vscode from "vscode";
 import { ExecuteCommandRequest, type Middleware } from "vscode-languageclient/node";
 import type { Activity } from "../host/activity";
 import type { ClientHost } from "../host/clientHost";
+import type { Trust } from "../host/trust";
 import { describeError } from "../pure/errors";
 
 /** What the routed commands need from the rest of the extension. */
@@ -23,7 +24,7 @@ const TITLES: Record<string, string> = {
   "kimi.inlineEdit": "Kimi: editing…",
 };
 
-export function commandMiddleware(host: ClientHost, activity: Activity, targets: () => CommandTargets): Middleware {
+export function commandMiddleware(host: ClientHost, activity: Activity, trust: Trust, targets: () => CommandTargets): Middleware {
   return {
     executeCommand: async (command, args, next) => {
       const t = targets();
@@ -36,9 +37,9 @@ export function commandMiddleware(host: ClientHost, activity: Activity, targets:
           }
           break;
         case "kimi.explain":
-          return t.chat("/explain", { uri: first, range: second });
+          return trust.allows("Explain") ? t.chat("/explain", { uri: first, range: second }) : undefined;
         case "kimi.tests":
-          return t.chat("/tests", { uri: first });
+          return trust.allows("Write tests") ? t.chat("/tests", { uri: first }) : undefined;
         case "kimi.chat":
           if (typeof first === "string") return t.chat(first, { uri: second ?? undefined, range: third ?? undefined });
           break;
@@ -50,6 +51,8 @@ export function commandMiddleware(host: ClientHost, activity: Activity, targets:
           return t.showStatus();
       }
       void next; // the default would run without progress or Cancel
+      // The rest (fix, docstring, tests, edits) read or write the workspace.
+      if (!trust.allows(`Kimi's ${command} command`)) return undefined;
       return vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: TITLES[command] ?? `Kimi: ${command}…`, cancellable: true },
         async (_progress, token) => {

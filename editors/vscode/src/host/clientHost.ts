@@ -1,6 +1,7 @@
 // Owns the language client: starts the server with the launch settings and the API key, restarts it, and re-installs handlers.
 
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as readline from "node:readline";
 import * as vscode from "vscode";
 import {
@@ -10,14 +11,18 @@ import {
   State,
   TransportKind,
   type LanguageClientOptions,
+  type InitializeParams,
   type Middleware,
   type ServerOptions,
 } from "vscode-languageclient/node";
-import { findExecutable, launchCommand, launchFingerprint, type LaunchSettings } from "../pure/launch";
+import { effectiveBaseUrl, endpointHost } from "../pure/endpoint";
+import { findExecutable, launchCommand, launchFingerprint, notFoundReason, type LaunchSettings } from "../pure/launch";
 import { stderrLevel } from "../pure/serverLog";
-import { serverSettings, withoutSecrets, type Inspected } from "../pure/settings";
+import { machineValue, serverSettings, userValue, withoutSecrets, type Inspected } from "../pure/settings";
 import type { ApiKeyStore } from "./apiKey";
+import type { KeyConsent } from "./keyConsent";
 import type { KimiLog } from "./outputLog";
+import type { Trust } from "./trust";
 
 type Handler = (params: any) => void;
 
@@ -38,17 +43,50 @@ function isExecutable(file: string): boolean {
 /** The user-set `kimi.*` server settings (defaults left to the server, the API key never included). */
 export function currentServerSettings(): Record<string, unknown> {
   const config = vscode.workspace.getConfiguration("kimi");
-  return serverSettings((key) => config.inspect(key) as Inspected | undefined);
+  return serverSettings((key) => config.inspect(key) as Inspected | undefined, vscode.workspace.isTrusted);
 }
 
+/** The launch settings from the user's own settings (a workspace's value is ignored even if VS Code surfaces it). */
 function readLaunchSettings(): LaunchSettings {
-  const config = vscode.workspace.getConfiguration("kimi.server");
-  const args = config.get<unknown>("args", []);
+  const config = vscode.workspace.getConfiguration("kimi");
+  const read = <T>(key: string, fallback: T): T => machineValue(config.inspect(key) as Inspected | undefined, fallback);
+  const args = read<unknown>("server.args", []);
+  const command = read<unknown>("server.command", "kimi-lsp");
+  const pythonPath = read<unknown>("server.pythonPath", "");
   return {
-    command: config.get<string>("command", "kimi-lsp") ?? "kimi-lsp",
+    command: typeof command === "string" ? command : "kimi-lsp",
     args: Array.isArray(args) ? args.map(String) : [],
-    pythonPath: config.get<string>("pythonPath", "") ?? "",
+    pythonPath: typeof pythonPath === "string" ? pythonPath : "",
   };
+}
+
+/** The host the server will send requests (and the key) to. */
+export function currentEndpointHost(): string {
+  const inspected = vscode.workspace.getConfiguration("kimi").inspect("baseUrl") as Inspected | undefined;
+  return endpointHost(effectiveBaseUrl(userValue(inspected, "user"), process.env));
+}
+
+/**
+ * A language client that tells the server of no workspace folder when the workspace is not
+ * trusted: the server then walks, indexes and edits nothing of it.
+ */
+class KimiLanguageClient extends LanguageClient {
+  constructor(
+    options: ServerOptions,
+    clientOptions: LanguageClientOptions,
+    private readonly restricted: boolean,
+  ) {
+    super("kimi", "Kimi", options, clientOptions);
+  }
+
+  protected override fillInitializeParams(params: InitializeParams): void {
+    super.fillInitializeParams(params);
+    if (this.restricted) {
+      params.workspaceFolders = null;
+      params.rootUri = null;
+      params.rootPath = null;
+    }
+  }
 }
 
 export class ClientHost implements vscode.Disposable {
@@ -61,23 +99,31 @@ export class ClientHost implements vscode.Disposable {
   private settleReady!: { resolve: () => void; reject: (e: unknown) => void };
   private queue: Promise<void> = Promise.resolve();
   private disposed = false;
+  /** Whether the running server was started for an untrusted workspace. */
+  private restricted = false;
+  /** The host the stored key was withheld from (the user chose Cancel), if it was. */
+  keyWithheldFrom: string | undefined;
   state: HostState = "stopped";
   readonly onDidChangeState = this.stateEmitter.event;
 
   constructor(
     private readonly log: KimiLog,
     private readonly apiKeys: ApiKeyStore,
+    private readonly trust: Trust,
+    private readonly keyConsent: KeyConsent,
     /** Extra middleware (the server commands' routing), built with this host. */
     private readonly extraMiddleware: (host: ClientHost) => Middleware,
   ) {
     this.resetReady();
     this.disposables.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration("kimi.server")) {
-          void this.restartIfChanged("the kimi.server settings changed");
+        // A new endpoint host restarts too: the key is only ever handed over at start, after asking.
+        if (e.affectsConfiguration("kimi.server") || e.affectsConfiguration("kimi.baseUrl")) {
+          void this.restartIfChanged("the kimi.server or kimi.baseUrl settings changed");
         }
       }),
       apiKeys.onDidChange(() => void this.restartIfChanged("the API key changed")),
+      trust.onDidGrant(() => void this.restart("the workspace is now trusted")),
     );
   }
 
@@ -149,8 +195,7 @@ export class ClientHost implements vscode.Disposable {
   }
 
   private async restartIfChanged(reason: string): Promise<void> {
-    const key = await this.apiKeys.get();
-    if (launchFingerprint(readLaunchSettings(), key) !== this.fingerprint) {
+    if (this.startFingerprint(await this.apiKeys.get()) !== this.fingerprint) {
       await this.restart(reason);
     }
   }
@@ -180,29 +225,53 @@ export class ClientHost implements vscode.Disposable {
     this.setState("stopped");
   }
 
+  /** What a restart compares: the launch settings, the key, the endpoint host and the trust. */
+  private startFingerprint(key: string | undefined): string {
+    return `${launchFingerprint(readLaunchSettings(), key)} ${currentEndpointHost()} ${this.trust.trusted}`;
+  }
+
+  /** The key to hand to the server: the stored one, unless it would go to a host the user refused. */
+  private async keyToSend(key: string | undefined): Promise<string | undefined> {
+    this.keyWithheldFrom = undefined;
+    if (!key) return undefined;
+    const host = currentEndpointHost();
+    if (await this.keyConsent.allows(host)) return key;
+    this.keyWithheldFrom = host;
+    this.log.warn(`The API key from VS Code's secret storage was not sent to ${host} (you chose Cancel); the server runs without it.`);
+    return undefined;
+  }
+
   private async doStart(): Promise<void> {
     if (this.disposed) return;
     if (this.current) return;
     this.setState("starting");
     const launch = readLaunchSettings();
-    const key = await this.apiKeys.get();
-    this.fingerprint = launchFingerprint(launch, key);
+    const stored = await this.apiKeys.get();
+    this.fingerprint = this.startFingerprint(stored);
+    const key = await this.keyToSend(stored);
     const { command, args } = launchCommand(launch);
-    const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    const found = findExecutable(command, process.env, isExecutable, process.platform, cwd);
+    this.restricted = !this.trust.trusted;
+    // Untrusted: the server runs outside the workspace (no folder, no document, cwd elsewhere).
+    const cwd = this.restricted ? os.tmpdir() : vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const found = findExecutable(command, process.env, isExecutable, process.platform);
     if (!found) {
-      this.fail(`cannot find '${command}'${launch.pythonPath ? "" : " on PATH"}`, new Error(`spawn ${command} ENOENT`));
+      this.fail(notFoundReason(command), new Error(`spawn ${command} ENOENT`));
       return;
     }
     const env: NodeJS.ProcessEnv = { ...process.env };
+    if (this.keyWithheldFrom) {
+      // Refused for this host: not through the inherited environment either.
+      delete env.MOONSHOT_API_KEY;
+      delete env.KIMI_API_KEY;
+    }
     if (key) env.MOONSHOT_API_KEY = key; // only here: never in settings, initializationOptions or logs
     const serverOptions: ServerOptions = {
-      command,
+      command: found,
       args,
       transport: TransportKind.stdio,
       options: { env, cwd },
     };
-    const client = new LanguageClient("kimi", "Kimi", serverOptions, this.clientOptions());
+    const client = new KimiLanguageClient(serverOptions, this.clientOptions(), this.restricted);
     for (const method of this.handlers.keys()) {
       client.onNotification(method, (params) => this.dispatch(method, params));
     }
@@ -212,7 +281,9 @@ export class ClientHost implements vscode.Disposable {
       else if (e.newState === State.Stopped && this.state === "running") this.setState("stopped");
     });
     this.current = client;
-    this.log.info(`Starting the Kimi server: ${[command, ...args, "--stdio"].join(" ")}${key ? " (API key from VS Code's secret storage)" : ""}`);
+    const from = key ? " (API key from VS Code's secret storage)" : this.keyWithheldFrom ? ` (API key withheld from ${this.keyWithheldFrom})` : "";
+    const mode = this.restricted ? " in Restricted Mode (no workspace folder, no document)" : "";
+    this.log.info(`Starting the Kimi server${mode}: ${[found, ...args, "--stdio"].join(" ")}${from}`);
     try {
       await client.start();
       this.setState("running");
@@ -222,6 +293,11 @@ export class ClientHost implements vscode.Disposable {
       await client.dispose().catch(() => undefined);
       this.fail(`it did not start`, error);
     }
+  }
+
+  /** Whether the running server was started without the workspace (Restricted Mode). */
+  get restrictedMode(): boolean {
+    return this.restricted;
   }
 
   private fail(what: string, error: unknown): void {
@@ -247,6 +323,9 @@ export class ClientHost implements vscode.Disposable {
       ...extra,
       workspace: {
         ...extra.workspace,
+        // Restricted Mode: the server is told of no folder, now or later.
+        workspaceFolders: (token, next) => (this.restricted ? null : next(token)),
+        didChangeWorkspaceFolders: (event, next) => (this.restricted ? Promise.resolve() : next(event)),
         // The server pulls the `kimi` section: answer with the user's values only, no client-only keys.
         configuration: async (params, token, next) => {
           const result = await next(params, token);
@@ -266,7 +345,8 @@ export class ClientHost implements vscode.Disposable {
       },
     };
     return {
-      documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
+      // Restricted Mode syncs no document: the server holds nothing of the workspace.
+      documentSelector: this.restricted ? [] : [{ scheme: "file" }, { scheme: "untitled" }],
       synchronize: { configurationSection: "kimi" },
       initializationOptions: () => currentServerSettings(),
       outputChannel: this.log,

@@ -45,6 +45,8 @@ export function statusText(state: {
   busy: number;
   session?: Usage;
   server: "starting" | "running" | "stopped" | "failed";
+  /** The stored API key was not sent to the endpoint (the user refused its host). */
+  keyWithheld?: boolean;
 }): string {
   if (state.server === "failed") {
     return "$(error) Kimi";
@@ -53,6 +55,8 @@ export function statusText(state: {
   const parts = [icon, state.model ?? "Kimi"];
   if (state.server === "stopped") {
     parts.push("(stopped)");
+  } else if (state.keyWithheld) {
+    parts.push("(no key)");
   } else if (state.session && state.session.cost !== undefined) {
     parts.push(money(state.session.cost, state.session.currency));
   }

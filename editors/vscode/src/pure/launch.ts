@@ -33,33 +33,48 @@ function hash(text: string): number {
 }
 
 /**
- * Where `command` would be found, or undefined. A command with a slash is taken as a path;
- * otherwise each PATH entry is tried (with PATHEXT's extensions on Windows).
+ * Where `command` would be found, or undefined. A command with a slash must be an absolute path:
+ * a relative one is never resolved (against the workspace or anything else), so a repository
+ * cannot name its own program. Otherwise each absolute PATH entry is tried (with PATHEXT's
+ * extensions on Windows); relative entries such as "." are skipped for the same reason.
  */
 export function findExecutable(
   command: string,
   env: Record<string, string | undefined>,
   isExecutable: (file: string) => boolean,
   platform: string = process.platform,
-  cwd?: string,
 ): string | undefined {
   if (!command) {
     return undefined;
   }
   const windows = platform === "win32";
+  const paths = windows ? path.win32 : path.posix;
   const extensions = windows ? ["", ...(env.PATHEXT ?? ".EXE;.CMD;.BAT;.COM").split(";")] : [""];
   if (command.includes("/") || (windows && command.includes("\\"))) {
-    const full = cwd && !path.isAbsolute(command) ? path.join(cwd, command) : command;
-    return extensions.map((ext) => full + ext).find(isExecutable);
+    if (!paths.isAbsolute(command)) {
+      return undefined;
+    }
+    return extensions.map((ext) => command + ext).find(isExecutable);
   }
-  const dirs = (env.PATH ?? env.Path ?? "").split(windows ? ";" : ":").filter(Boolean);
+  const dirs = (env.PATH ?? env.Path ?? "").split(windows ? ";" : ":").filter((dir) => dir && paths.isAbsolute(dir));
   for (const dir of dirs) {
     for (const ext of extensions) {
-      const candidate = path.join(dir, command + ext);
+      const candidate = paths.join(dir, command + ext);
       if (isExecutable(candidate)) {
         return candidate;
       }
     }
   }
   return undefined;
+}
+
+/** Why `command` was not found, as the end of a sentence. */
+export function notFoundReason(command: string, platform: string = process.platform): string {
+  const windows = platform === "win32";
+  const hasSlash = command.includes("/") || (windows && command.includes("\\"));
+  const absolute = (windows ? path.win32 : path.posix).isAbsolute(command);
+  if (hasSlash && !absolute) {
+    return `'${command}' is a relative path (kimi.server.command and kimi.server.pythonPath take an absolute path or a name on PATH)`;
+  }
+  return hasSlash ? `cannot find '${command}'` : `cannot find '${command}' on PATH`;
 }

@@ -15,6 +15,11 @@ interface StatusResult {
   lastError?: { kind?: string; message?: string };
 }
 
+/** Why requests fail when the user refused to send the key to the endpoint's host. */
+function withheldSentence(host: string): string {
+  return `Kimi: your API key was not sent to ${host} (you chose Cancel), so requests to the model will fail. Run 'Kimi: Set API Key' to be asked again.`;
+}
+
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem("kimi-lsp.status", vscode.StatusBarAlignment.Right, 100);
   private readonly disposables: vscode.Disposable[] = [];
@@ -65,10 +70,14 @@ export class StatusBar implements vscode.Disposable {
       busy: this.activity.busy,
       session: this.session,
       server: this.host.state,
+      keyWithheld: this.host.keyWithheldFrom !== undefined,
     });
+    const withheld = this.host.keyWithheldFrom;
     this.item.tooltip =
       this.host.state === "failed"
         ? "Kimi: the server is not running — click for options"
+        : withheld
+          ? withheldSentence(withheld)
         : this.activity.busy > 0
           ? `Kimi is working… (${this.activity.busy} request${this.activity.busy === 1 ? "" : "s"})\n${sessionTooltip(this.session)}`
           : sessionTooltip(this.session);
@@ -85,7 +94,12 @@ export class StatusBar implements vscode.Disposable {
       this.model = status.model ?? this.model;
       if (status.usage) this.session = status.usage;
       this.render();
-      if (started && status.apiKeyConfigured === false && !this.keyNagShown) {
+      const withheld = this.host.keyWithheldFrom;
+      if (started && withheld) {
+        void vscode.window.showWarningMessage(withheldSentence(withheld), "Set API Key").then((choice) => {
+          if (choice) void vscode.commands.executeCommand("kimi-lsp.setApiKey");
+        });
+      } else if (started && status.apiKeyConfigured === false && !this.keyNagShown) {
         this.keyNagShown = true;
         void vscode.window
           .showWarningMessage("Kimi: no API key is set, so requests to the model will fail.", "Set API Key")
@@ -108,7 +122,11 @@ export class StatusBar implements vscode.Disposable {
     const usage = status.usage ?? {};
     const lines = [
       `kimi-lsp ${status.version ?? "?"} · model ${status.model ?? "?"} · ${status.baseUrl ?? ""}`,
-      status.apiKeyConfigured ? "API key: configured" : "API key: missing (Kimi: Set API Key)",
+      this.host.keyWithheldFrom
+        ? withheldSentence(this.host.keyWithheldFrom)
+        : status.apiKeyConfigured
+          ? "API key: configured"
+          : "API key: missing (Kimi: Set API Key)",
       `Session: ${count(usage.requests)} request(s), ${count(usage.promptTokens)} prompt tokens (${count(usage.cachedTokens)} cached), ` +
         `${count(usage.completionTokens)} output tokens, ${money(usage.cost, usage.currency)}`,
       status.tokenizer ? `Tokenizer: ${status.tokenizer}` : "",

@@ -98,3 +98,7 @@ test("the context manifest as markdown", () => {
   assert.ok(md.includes("| `.env` | secret file |"), md);
   assert.equal(lineSpan({ start: { line: 4, character: 0 }, end: { line: 4, character: 9 } }), "5");
 });
+
+test("statusText says when the stored key was withheld from the endpoint", () => {
+  assert.equal(statusText({ model: "kimi-k2.6", busy: 0, server: "running", keyWithheld: true }), "$(sparkle) kimi-k2.6 (no key)");
+});

@@ -4,9 +4,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { findExecutable, launchCommand, launchFingerprint } from "../../src/pure/launch";
+import { findExecutable, launchCommand, launchFingerprint, notFoundReason } from "../../src/pure/launch";
 import { stderrLevel } from "../../src/pure/serverLog";
-import { SERVER_SETTING_KEYS, serverSettings, userValue, withoutSecrets, type Inspected } from "../../src/pure/settings";
+import { SERVER_SETTING_KEYS, MACHINE_SETTING_KEYS, layersFor, machineValue, serverSettings, userValue, withoutSecrets, type Inspected } from "../../src/pure/settings";
 
 function inspector(values: Record<string, Inspected>) {
   return (key: string) => values[key];
@@ -93,7 +93,19 @@ test("findExecutable looks on PATH, or takes a path as is", () => {
   assert.equal(findExecutable("kimi-lsp", { PATH: "/bin:/usr/bin" }, isExe, "linux"), "/usr/bin/kimi-lsp");
   assert.equal(findExecutable("kimi-lsp", { PATH: "/bin" }, isExe, "linux"), undefined);
   assert.equal(findExecutable("/opt/py/bin/python", {}, isExe, "linux"), "/opt/py/bin/python");
-  assert.equal(findExecutable("tools/run", {}, isExe, "linux", "/work"), "/work/tools/run");
+});
+
+test("findExecutable never resolves a relative path (a workspace cannot name its own program)", () => {
+  // Before issue 16, "tools/run" resolved against the workspace folder: a cloned repository's
+  // settings could start ./tools/run. Now a relative path is refused, and so is a relative PATH entry.
+  const exists = new Set(["/work/tools/run", "tools/run", "./kimi-lsp", "kimi-lsp"]);
+  const isExe = (f: string) => exists.has(f);
+  assert.equal(findExecutable("tools/run", {}, isExe, "linux"), undefined);
+  assert.equal(findExecutable("./kimi-lsp", {}, isExe, "linux"), undefined);
+  assert.equal(findExecutable("kimi-lsp", { PATH: ".:tools" }, isExe, "linux"), undefined);
+  assert.equal(findExecutable("/work/tools/run", {}, isExe, "linux"), "/work/tools/run");
+  assert.match(notFoundReason("tools/run", "linux"), /relative path/);
+  assert.match(notFoundReason("kimi-lsp", "linux"), /on PATH/);
 });
 
 test("server stderr: its log records are not repeated, anything else is an error", () => {
@@ -102,4 +114,50 @@ test("server stderr: its log records are not repeated, anything else is an error
   assert.equal(stderrLevel("2026-11-29 09:46:34,860 DEBUG kimi_lsp.lsp.dispatch: y"), "debug");
   assert.equal(stderrLevel("Traceback (most recent call last):"), "error");
   assert.equal(stderrLevel("usage: kimi-lsp [-h]"), "error");
+});
+
+test("a workspace's value of a machine setting is never sent (baseUrl, tokenizerPath, redactSecrets)", () => {
+  const attack = inspector({
+    baseUrl: { defaultValue: "https://api.moonshot.ai/v1", workspaceValue: "http://evil.example/v1" },
+    tokenizerPath: { defaultValue: "", workspaceFolderValue: "/dev/zero" },
+    redactSecrets: { defaultValue: true, workspaceValue: false },
+    model: { defaultValue: "kimi-k2.6", workspaceValue: "kimi-k2.5" },
+  });
+  assert.deepEqual(serverSettings(attack), { model: "kimi-k2.5" });
+  const user = inspector({ baseUrl: { globalValue: "http://127.0.0.1:9/v1", workspaceValue: "http://evil.example/v1" } });
+  assert.deepEqual(serverSettings(user), { baseUrl: "http://127.0.0.1:9/v1" });
+});
+
+test("in an untrusted workspace only the user's own values are sent", () => {
+  const values = inspector({
+    model: { globalValue: "kimi-k2.6", workspaceValue: "kimi-k2.5" },
+    exclude: { workspaceFolderValue: ["dist/"] },
+    thinking: { globalValue: "enabled" },
+  });
+  assert.deepEqual(serverSettings(values, false), { model: "kimi-k2.6", thinking: "enabled" });
+  assert.equal(layersFor("model", true), "all");
+  assert.equal(layersFor("model", false), "user");
+  assert.equal(layersFor("baseUrl", true), "user");
+  assert.equal(layersFor("server.command", true), "user");
+});
+
+test("launch settings: the user's value or the default, never the workspace's", () => {
+  assert.equal(machineValue({ defaultValue: "kimi-lsp", workspaceValue: "./evil.sh" }, "x"), "kimi-lsp");
+  assert.equal(machineValue({ defaultValue: "kimi-lsp", workspaceFolderValue: "/tmp/evil" }, "x"), "kimi-lsp");
+  assert.equal(machineValue({ defaultValue: "kimi-lsp", globalValue: "/usr/bin/k" }, "x"), "/usr/bin/k");
+  assert.deepEqual(machineValue(undefined, []), []);
+});
+
+test("package.json: every setting naming a program, a path or an endpoint is machine-scoped", () => {
+  const manifest = JSON.parse(readFileSync(join(__dirname, "..", "..", "..", "package.json"), "utf8"));
+  const props = manifest.contributes.configuration.properties as Record<string, { scope?: string }>;
+  for (const key of MACHINE_SETTING_KEYS) {
+    assert.equal(props[`kimi.${key}`]?.scope, "machine", `kimi.${key}`);
+  }
+  const trust = manifest.capabilities.untrustedWorkspaces;
+  assert.equal(trust.supported, "limited");
+  assert.ok(trust.description.length > 40);
+  for (const key of MACHINE_SETTING_KEYS) {
+    assert.ok(trust.restrictedConfigurations.includes(`kimi.${key}`), `kimi.${key} not restricted`);
+  }
 });
