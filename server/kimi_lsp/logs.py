@@ -133,6 +133,12 @@ class LogSetup:
         self._add(handler)
         return handler
 
+    def unbridge(self) -> None:
+        """Stop forwarding records to the client (a TCP client left; the next gets its own)."""
+        for handler in [h for h in self._handlers if isinstance(h, ClientLogHandler)]:
+            logging.getLogger().removeHandler(handler)
+            self._handlers.remove(handler)
+
     def close(self) -> None:
         root = logging.getLogger()
         for handler in self._handlers:

@@ -22,6 +22,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tcp", action="store_true", help="serve over TCP instead of stdio")
     parser.add_argument("--host", default="127.0.0.1", help="TCP host (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=2087, help="TCP port (default 2087)")
+    parser.add_argument(
+        "--token-file",
+        type=Path,
+        help="TCP: a file (mode 600) holding a token every client must send as "
+        "initializationOptions.tcpToken; required for a --host other than loopback",
+    )
     parser.add_argument("--log-file", type=Path, help="write the log here instead of stderr")
     parser.add_argument(
         "--log-level",
@@ -104,16 +110,44 @@ def run_command(args: argparse.Namespace) -> int:
     raise AssertionError(f"unknown subcommand {args.command!r}")  # argparse refuses it first
 
 
+EXIT_USAGE = 2  # what argparse returns for a command line it refuses
+
+
 def serve(args: argparse.Namespace) -> int:
     from ..logs import LogSetup
     from ..lsp.server import create_server
 
+    token: str | None = None
+    if args.tcp:
+        problem, token = tcp_token(args.host, args.token_file)
+        if problem is not None:
+            print(f"kimi-lsp: {problem}", file=sys.stderr)
+            return EXIT_USAGE
     logs = LogSetup(level=args.log_level, log_file=args.log_file)
     server = create_server(logs=logs)
     logs.filter.set_secrets({server.settings.api_key})
     try:
         if args.tcp:
-            return server.serve_tcp(args.host, args.port)
+            return server.serve_tcp(args.host, args.port, token=token)
         return server.serve_stdio()
     finally:
         logs.close()
+
+
+def tcp_token(host: str, token_file: Path | None) -> tuple[str | None, str | None]:
+    """(problem, token) for serving TCP on `host`: off loopback, a token file is required."""
+    from ..lsp.tcp_auth import TokenFileError, is_loopback, read_token_file
+
+    if token_file is None:
+        if is_loopback(host):
+            return None, None
+        return (
+            f"--host {host} is not a loopback address, so other machines could connect; "
+            "give --token-file PATH (a private file holding a token clients must send) "
+            "or listen on 127.0.0.1.",
+            None,
+        )
+    try:
+        return None, read_token_file(token_file)
+    except TokenFileError as exc:
+        return str(exc), None

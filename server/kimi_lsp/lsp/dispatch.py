@@ -21,6 +21,7 @@ from pygls.exceptions import (
 from ..errors import ErrorKind, InvalidInputError, KimiError, RequestFailedError
 from . import pygls_adapter as pygls
 from .registry import NotificationHandler, Registry
+from .tcp_auth import Gate
 from .transport import FrameParser
 
 if TYPE_CHECKING:
@@ -55,24 +56,57 @@ class Dispatcher:
         self._parser = FrameParser()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.initialized = False
+        self._gate: Gate | None = None
+        self._hang_up: Callable[[], None] | None = None
+        self.closed = False
         # `_to_pygls` answers and logs malformed messages itself, in one line.
         pygls.quiet_deserialize_tracebacks()
+
+    def guard_connection(self, hang_up: Callable[[], None], token: str | None) -> None:
+        """Serve a socket: strict frames, and `token` required in `initialize` when given.
+
+        `hang_up` closes the connection; it is called at most once, when a frame is not LSP's
+        or `initialize` lacks the token, and nothing more from the connection is handled."""
+        self._parser = FrameParser(strict=True)
+        self._hang_up = hang_up
+        self._gate = Gate(token) if token is not None else None
+
+    def close(self, reason: str) -> None:
+        """Handle nothing more from this connection, and hang it up (once)."""
+        if self.closed:
+            return
+        self.closed = True
+        log.warning("Closing the connection: %s", reason)
+        if self._hang_up is not None:
+            self._hang_up()
+
+    def disconnect(self) -> None:
+        """The client is gone: handle nothing more and cancel what it started."""
+        self.closed = True
+        for task in list(self._tasks):
+            task.cancel()
 
     # -- input ------------------------------------------------------------------------
     def feed(self, data: bytes) -> None:
         for body in self._parser.feed(data):
+            if self.closed:
+                return
             try:
                 self.dispatch(body)
             except Exception:  # one bad message must never take the rest of the read with it
                 log.exception("Handling a message failed; continuing with the next one")
+        if self._parser.rejected is not None:
+            self.close("its frames are not LSP's")
 
     def dispatch(self, body: bytes) -> None:
-        try:
-            message = json.loads(body)
-        except ValueError as exc:
-            log.error("Received a message that is not valid JSON: %s", exc)
-            self._send_error(None, -32700, f"Parse error: the message is not valid JSON ({exc}).")
+        message = self._parse(body)
+        if message is _UNANSWERED:
             return
+        if self._gate is not None:
+            if not self._gate.admits(message):
+                self._refuse(message)
+                return
+            self._gate = None  # one initialize with the token opens the connection
         if b"\\ud" in body or b"\\uD" in body:  # only a JSON escape can make a lone surrogate
             message = _without_lone_surrogates(message)
         if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
@@ -111,6 +145,39 @@ class Dispatcher:
         elif has_id and self._stale_response(message["id"]):
             return
         self._to_pygls(message, method if isinstance(method, str) else None, has_id)
+
+    def _parse(self, body: bytes) -> Any:
+        """The message in `body`, or _UNANSWERED after answering a body that cannot be one."""
+        try:
+            message = json.loads(body)
+        except ValueError as exc:
+            log.error("Received a message that is not valid JSON: %s", exc)
+            self._send_error(None, -32700, f"Parse error: the message is not valid JSON ({exc}).")
+            return _UNANSWERED
+        except RecursionError:  # far deeper than MAX_DEPTH: the id is out of reach
+            log.error("Received a message nested too deeply to parse")
+            self._send_error(None, -32700, f"Parse error: {_TOO_DEEP}.")
+            return _UNANSWERED
+        # Every level takes at least two bytes: a short body cannot be too deep, and the
+        # walk only visits containers, so a large document's text costs nothing here.
+        if len(body) > 2 * MAX_DEPTH and _deeper_than(message, MAX_DEPTH):
+            log.error("Received a message nested deeper than %d levels", MAX_DEPTH)
+            msg_id = message.get("id") if isinstance(message, dict) else None
+            if isinstance(message, dict) and "id" not in message and "method" in message:
+                return _UNANSWERED  # a notification gets no answer, not even this one
+            self._send_error(
+                msg_id if _valid_id(msg_id) else None, -32600, f"Invalid request: {_TOO_DEEP}."
+            )
+            return _UNANSWERED
+        return message
+
+    def _refuse(self, message: Any) -> None:
+        """Answer a connection's first message that is not `initialize` with the token, then
+        hang up: it may not configure, open or ask anything."""
+        msg_id = message.get("id") if isinstance(message, dict) else None
+        if msg_id is not None and _valid_id(msg_id):
+            self._send_error(msg_id, -32600, _TOKEN_REQUIRED)
+        self.close("the first message was not initialize with the right tcpToken")
 
     def _stale_response(self, msg_id: Any) -> bool:
         """A client's answer to a request of ours that nobody waits for any more (its caller
@@ -233,6 +300,31 @@ class Dispatcher:
             self.protocol,
             {"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}},
         )
+
+
+MAX_DEPTH = 512
+"""How deeply a message may nest arrays and objects; LSP's own messages stay under 20."""
+_TOO_DEEP = f"the message nests arrays or objects deeper than {MAX_DEPTH} levels"
+_TOKEN_REQUIRED = (
+    "This server requires initialize with initializationOptions.tcpToken set to the token "
+    "in its --token-file; the connection is closed."
+)
+_UNANSWERED = object()
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether `value` nests lists and dicts more than `limit` deep (without recursing)."""
+    if not isinstance(value, dict | list):
+        return False
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+    return False
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")

@@ -27,7 +27,7 @@ from .client import ClientCapabilities
 from .dispatch import Dispatcher
 from .registry import Registry
 from .services import Services
-from .transport import LockedWriter, read_stdin, stdout_writer
+from .transport import read_stdin, stdout_writer
 
 if TYPE_CHECKING:
     from ..model.client import ModelClient
@@ -218,31 +218,31 @@ class KimiServer(LanguageServer):
             self.shutdown()  # type: ignore[no-untyped-call]
         return 0 if pygls.shutting_down(self.protocol) else 1
 
-    def serve_tcp(self, host: str, port: int, ready: Callable[[int], None] | None = None) -> int:
-        """Serve one client connection over TCP (like pygls: the server ends with it)."""
+    def serve_tcp(
+        self,
+        host: str,
+        port: int,
+        ready: Callable[[int], None] | None = None,
+        token: str | None = None,
+    ) -> int:
+        """Serve TCP clients one at a time until one sends `exit` (protocol.md, Transport).
 
-        async def main() -> None:
-            finished = asyncio.Event()
+        This server serves the first client and a fresh one from create_server() each later
+        client, so nothing of one session (documents, settings) reaches the next. With
+        `token`, a client must send it as initializationOptions.tcpToken."""
+        from .tcp import serve
 
-            async def connection(
-                reader: asyncio.StreamReader, stream: asyncio.StreamWriter
-            ) -> None:
-                self.protocol.set_writer(LockedWriter(stream.write, lambda: None))
-                try:
-                    while data := await reader.read(1 << 16):
-                        self.dispatcher.feed(data)
-                finally:
-                    finished.set()
+        spare: list[KimiServer] = [self]
 
-            server = await asyncio.start_server(connection, host, port)
-            bound = server.sockets[0].getsockname()[1]
-            log.info("Serving LSP on %s:%s", host, bound)
-            if ready is not None:
-                ready(bound)
-            async with server:
-                await finished.wait()
+        def fresh() -> KimiServer:
+            if spare:
+                return spare.pop()
+            server = create_server(logs=self.logs, env=self.env)
+            if server.logs is not None:
+                server.logs.filter.set_secrets({server.settings.api_key})
+            return server
 
-        return self._run(main())
+        return serve(fresh, host, port, token=token, ready=ready)
 
 
 def _feature_modules() -> list[tuple[str, Feature]]:
