@@ -30,7 +30,9 @@ import pytest
 from tests.editors.processes import kill_marked, marked_env
 
 REPO = Path(__file__).resolve().parents[3]
-PLUGIN = REPO / "editors" / "nvim"
+# KIMI_TEST_NVIM_PLUGIN runs the scenarios against another copy of the plugin (e.g. an older
+# commit's, to see a regression test fail there).
+PLUGIN = Path(os.environ.get("KIMI_TEST_NVIM_PLUGIN") or REPO / "editors" / "nvim")
 SCENARIOS = Path(__file__).parent / "scenarios"
 KEY = "sk-test-fake"
 SOURCE = "def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n"
@@ -464,3 +466,76 @@ def test_definitions_from_a_second_language_server(tmp_path: Path) -> None:
     assert "return math.pi * shape.r ** 2" in body
     assert "definitions" not in data["off"]  # turned off: none looked up
     print(f"definitions looked up in {data['lookup_ms']:.0f} ms (first request, jedi cold)")
+
+
+# -- issue 16: trust boundaries (findings 3 and 6, the plugin's side) ----------------------
+
+MOVED_CONFIG = "import os\nimport sys\nclass Config:\n    debug = False\n"
+
+
+def refactor_run(tmp_path: Path, scenario: str) -> Run:
+    with fake_api(tmp_path, [], module="tests.editors.nvim.refactor_fake") as fake:
+        return run_scenario(scenario, tmp_path, fake, files=REFACTOR_FILES)
+
+
+def test_refactor_apply_refuses_a_file_changed_on_disk_after_the_answer(tmp_path: Path) -> None:
+    # pkg/config.py gained two lines after the server computed its edit, before the preview:
+    # the pre-issue plugin compared with the preview's text only and put the edit two lines off.
+    data = refactor_run(tmp_path, "refactor_moved_disk").data
+    assert data["has_bases"] is True  # the server's kimi/refactor result carries bases
+    assert data["refused"] is True
+    assert data["config_disk"] == MOVED_CONFIG
+    assert data["config_buffer"] in (None, MOVED_CONFIG)
+    assert data["app_unchanged"] is True
+    assert data["compat_exists"] is False and data["compat_loaded"] is False
+    assert data["state"] is True  # the proposal stays (discard it or run the refactor again)
+
+
+def test_refactor_apply_refuses_a_buffer_changed_after_the_answer(tmp_path: Path) -> None:
+    data = refactor_run(tmp_path, "refactor_moved_buffer").data
+    assert data["has_bases"] is True
+    assert data["refused"] is True and data["applied_note"] is False
+    assert data["app_unchanged"] is True
+    config = REFACTOR_FILES["pkg/config.py"]
+    assert data["config_disk"] == config and data["config_buffer"] in (None, config)
+    assert data["compat_loaded"] is False
+
+
+def test_refactor_apply_never_truncates_an_existing_file(tmp_path: Path) -> None:
+    data = refactor_run(tmp_path, "refactor_create_existing").data
+    assert data["create"]["options"] == {"overwrite": False, "ignoreIfExists": False}
+    assert data["refused"] is True
+    assert data["compat_disk"] == "KEEP = 1\n"
+    assert data["compat_buffer"] in (None, "KEEP = 1\n")
+    assert data["app_unchanged"] is True
+
+
+def test_server_apply_edit_never_truncates_an_existing_file(tmp_path: Path) -> None:
+    # kimi/refactor in apply mode: the server's own workspace/applyEdit, through the kimi
+    # client's handler (Neovim's default one truncates on such a CreateFile).
+    data = refactor_run(tmp_path, "apply_edit_create_existing").data
+    assert data["sent"] is True
+    [create] = data["creates"]
+    assert create["options"] == {"overwrite": False, "ignoreIfExists": False}
+    assert data["answer"]["applied"] is False
+    assert "pkg/compat.py already exists" in data["answer"]["failureReason"]
+    assert data["applied"] is False  # the server heard it
+    assert data["compat_disk"] == "KEEP = 1\n"
+    assert data["compat_buffer"] in (None, "KEEP = 1\n")
+    assert data["app_text"] == REFACTOR_FILES["pkg/app.py"]
+
+
+def test_server_apply_edit_refuses_symlinks_into_git_or_out_of_the_workspace(
+    tmp_path: Path,
+) -> None:
+    with fake_api(tmp_path, []) as fake:
+        data = run_scenario("apply_edit_symlinks", tmp_path, fake).data
+    answers = data["answers"]
+    for name in ("hook", "outside", "config"):
+        assert answers[name]["applied"] is False, (name, answers[name])
+    assert "inside a .git directory (through a symlink)" in answers["hook"]["failureReason"]
+    assert "inside a .git directory (through a symlink)" in answers["config"]["failureReason"]
+    assert "leads outside the workspace through a symlink" in answers["outside"]["failureReason"]
+    assert data["hook"] is False and data["outside"] is False
+    assert data["git_config"] == "[core]\n" and data["config_buffer"] is None
+    assert answers["fine"]["applied"] is True and data["fine"].startswith("y = 2\n")

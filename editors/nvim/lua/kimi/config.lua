@@ -152,6 +152,54 @@ function M.set(opts)
   return merged
 end
 
+--- Whether `path` is absolute (vim.fn.isabsolutepath is 0.10+ only on some builds).
+---@param path string
+---@return boolean
+local function absolute(path)
+  if vim.fn.has("win32") == 1 then
+    return path:match("^%a:[/\\]") ~= nil or path:match("^[/\\][/\\]") ~= nil
+  end
+  return path:sub(1, 1) == "/"
+end
+
+--- The server command with its program as an absolute path: as given when absolute (or under
+--- ~), else found in the absolute directories of $PATH. Never resolved against the current
+--- directory (a repository's own `./kimi-lsp`, a relative `bin/kimi-lsp`, or "." in $PATH):
+--- opening a project must not choose the program that receives the API key.
+---@param cmd? string[]  default: the cmd option
+---@return string[]|nil cmd
+---@return string|nil reason  why there is none
+function M.server_cmd(cmd)
+  cmd = vim.deepcopy(cmd or M.options.cmd)
+  local program = cmd[1]
+  if type(program) ~= "string" or program == "" then
+    return nil, "the cmd option names no program"
+  end
+  if program:sub(1, 1) == "~" then
+    program = vim.fs.normalize(program)
+  end
+  if absolute(program) then
+    cmd[1] = program
+    return cmd, nil
+  end
+  if program:find("[/\\]") then
+    return nil, "the server program " .. program .. " is a relative path, which would be "
+      .. "looked up in the current directory: give an absolute path (or a name on $PATH)"
+  end
+  local separator = vim.fn.has("win32") == 1 and ";" or ":"
+  for _, dir in ipairs(vim.split(vim.env.PATH or "", separator, { plain = true })) do
+    if dir ~= "" and absolute(dir) then
+      local found = vim.fn.exepath(vim.fs.joinpath(dir, program))
+      if found ~= "" and absolute(found) then
+        cmd[1] = found
+        return cmd, nil
+      end
+    end
+  end
+  return nil, "the server program " .. program .. " was not found in $PATH's absolute "
+    .. "directories"
+end
+
 --- The settings object as sent to the server: an empty table must still encode as `{}`.
 ---@return table
 function M.server_settings()

@@ -66,16 +66,16 @@ end
 ---@return table|nil status  kimi/status of the running client
 local function check_server(options)
   health.start("kimi.nvim: server")
-  local cmd = options.cmd
-  local exe = vim.fn.exepath(cmd[1] or "")
-  if exe == "" then
-    health.error("server executable not found: " .. tostring(cmd[1]), {
+  local cmd, reason = require("kimi.config").server_cmd(options.cmd)
+  if not cmd then
+    health.error("server executable not found: " .. tostring(options.cmd[1]) .. " (" .. reason
+      .. ")", {
       "Install the server (pip install kimi-lsp) or set the cmd option, e.g. "
         .. 'cmd = { "python", "-m", "kimi_lsp" }',
     })
     return nil
   end
-  health.ok("server executable: " .. exe)
+  health.ok("server executable: " .. cmd[1])
   local code, output = run(vim.list_extend(vim.deepcopy(cmd), { "--version" }), nil, 15000)
   if code == 0 then
     health.ok("server version: " .. output)
@@ -150,7 +150,12 @@ local function check_endpoint(options)
   if settings.model then
     env.KIMI_MODEL = settings.model
   end
-  local cmd = vim.list_extend(vim.deepcopy(options.cmd), { "doctor", "--online" })
+  local server = require("kimi.config").server_cmd(options.cmd)
+  if not server then
+    health.error("not checked: the server executable was not found")
+    return
+  end
+  local cmd = vim.list_extend(server, { "doctor", "--online" })
   local _, output = run(cmd, env, 30000)
   local found = false
   for _, line in ipairs(vim.split(output, "\n", { plain = true })) do

@@ -31,11 +31,13 @@ M.handlers = {
 
 --- workspace/applyEdit for the kimi client: Neovim applies a versioned TextDocumentEdit whose
 --- buffer moved on with a "newer than edits" message and still answers `applied = true`; here a
---- stale edit is refused, so the server knows and nothing lands at stale offsets.
----@param err lsp.ResponseError|nil
+--- stale edit is refused, so the server knows and nothing lands at stale offsets. Neovim's
+--- handler would also truncate an existing file on a CreateFile whose options forbid it and
+--- follow symlinks out of the workspace: kimi.workspace_edit checks those first (the whole
+--- edit is refused, nothing applied, and the user told why).
 ---@param params lsp.ApplyWorkspaceEditParams
 ---@param ctx lsp.HandlerContext
-M.handlers["workspace/applyEdit"] = function(err, params, ctx)
+M.handlers["workspace/applyEdit"] = function(_, params, ctx)
   local edit = params and params.edit or {}
   for _, change in ipairs(edit.documentChanges or {}) do
     local document = change.textDocument
@@ -51,7 +53,13 @@ M.handlers["workspace/applyEdit"] = function(err, params, ctx)
       end
     end
   end
-  return vim.lsp.handlers["workspace/applyEdit"](err, params, ctx)
+  local client = vim.lsp.get_client_by_id(ctx.client_id)
+  local applied, reason = require("kimi.workspace_edit").apply(edit, client)
+  if not applied then
+    log.notify("an edit from the server was not applied: " .. tostring(reason), "warn")
+    return { applied = false, failureReason = reason }
+  end
+  return { applied = true }
 end
 
 --- What the client tells the server it can do: the defaults, plus versioned edits
@@ -104,6 +112,19 @@ local function root_dir(bufnr)
   return root or vim.fn.getcwd()
 end
 
+--- Start the server: the cmd option with its program resolved when the client starts (so a
+--- later $PATH counts), never against the current directory (config.server_cmd).
+---@param dispatchers vim.lsp.rpc.Dispatchers
+---@return vim.lsp.rpc.PublicClient
+local function spawn(dispatchers)
+  local cmd, reason = config.server_cmd()
+  if not cmd then
+    log.write("error", "could not start the server: " .. tostring(reason))
+    error("kimi: " .. tostring(reason), 0)
+  end
+  return vim.lsp.rpc.start(cmd, dispatchers)
+end
+
 --- The client configuration (without root_dir on 0.11, where root_markers find it).
 ---@return table
 function M.client_config()
@@ -111,7 +132,7 @@ function M.client_config()
   local settings = config.server_settings()
   return {
     name = M.NAME,
-    cmd = vim.deepcopy(options.cmd),
+    cmd = spawn,
     filetypes = options.filetypes and vim.deepcopy(options.filetypes) or nil,
     root_markers = vim.deepcopy(options.root_markers),
     init_options = settings,

@@ -272,6 +272,18 @@ function M.apply()
     return
   end
   local client = vim.lsp.get_client_by_id(state.client_id)
+  -- Against what the server computed the edit from (its `bases`): a file that moved after the
+  -- server answered, before the preview was shown, would take the edit at the wrong lines.
+  local bases = state.result.bases
+  if type(bases) == "table" then
+    local moved = require("kimi.bases").moved(state.result.files or {}, bases, state.client_id)
+    if #moved > 0 then
+      log.notify(table.concat(vim.tbl_map(rel, moved), ", ") .. " changed since kimi "
+        .. "computed the refactor, so nothing was applied: run :KimiRefactor again.", "warn")
+      return
+    end
+  end
+  -- And against the preview the user saw.
   for uri, old in pairs(state.base) do
     if current_text(uri) ~= old then
       log.notify(rel(uri) .. " changed since the preview, so nothing was applied: "
@@ -279,8 +291,11 @@ function M.apply()
       return
     end
   end
-  local encoding = client and client.offset_encoding or "utf-16"
-  vim.lsp.util.apply_workspace_edit(state.result.edit, encoding)
+  local applied, reason = require("kimi.workspace_edit").apply(state.result.edit, client)
+  if not applied then
+    log.notify("the refactor was not applied (nothing changed): " .. tostring(reason), "warn")
+    return
+  end
   for uri in pairs(state.created) do
     trim_created(vim.uri_to_bufnr(uri))
   end

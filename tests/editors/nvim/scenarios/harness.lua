@@ -119,6 +119,49 @@ function H.notified(text)
   return nil
 end
 
+--- Whether a buffer of `path` is loaded (the quickfix list makes unloaded ones).
+function H.loaded(path)
+  local bufnr = vim.fn.bufnr(path)
+  return bufnr ~= -1 and vim.api.nvim_buf_is_loaded(bufnr)
+end
+
+--- Write `text` to `path` (bytes as given).
+function H.write_file(path, text)
+  local file = assert(io.open(path, "wb"))
+  file:write(text)
+  file:close()
+end
+
+--- The bytes of `path` (nil when it does not exist).
+function H.read_file(path)
+  local file = io.open(path, "rb")
+  if not file then
+    return nil
+  end
+  local text = file:read("*a")
+  file:close()
+  return text
+end
+
+--- Call `hook(result)` with the kimi/refactor answer after the server sent it and before the
+--- plugin sees it (what happens there happens "after the server answered").
+---@param hook fun(result: table)
+function H.on_refactor_result(hook)
+  local lsp = require("kimi.lsp")
+  local request = lsp.request
+  lsp.request = function(client, method, params, on_result, bufnr)
+    if method ~= "kimi/refactor" then
+      return request(client, method, params, on_result, bufnr)
+    end
+    return request(client, method, params, function(result, err)
+      if type(result) == "table" then
+        hook(result)
+      end
+      on_result(result, err)
+    end, bufnr)
+  end
+end
+
 --- Type keys as the user would (mappings apply).
 ---@param keys string
 function H.keys(keys)
