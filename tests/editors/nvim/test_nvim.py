@@ -539,3 +539,16 @@ def test_server_apply_edit_refuses_symlinks_into_git_or_out_of_the_workspace(
     assert data["hook"] is False and data["outside"] is False
     assert data["git_config"] == "[core]\n" and data["config_buffer"] is None
     assert answers["fine"]["applied"] is True and data["fine"].startswith("y = 2\n")
+
+
+@pytest.mark.parametrize("case", ["relative", "path_dot"])
+def test_server_command_never_resolves_in_the_workspace(tmp_path: Path, case: str) -> None:
+    # The workspace's own kimi-lsp (or tools/kimi-lsp) would get the API key: never run it.
+    with fake_api(tmp_path, []) as fake:
+        run = run_scenario("server_cmd", tmp_path, fake, env={"KIMI_TEST_CMD_CASE": case})
+    data = run.data
+    assert data["ran_workspace_program"] is None
+    if case == "relative":
+        assert data["refused"] is True and data["initialized"] is False
+    else:
+        assert data["initialized"] is True  # the installed server, found on the absolute PATH
