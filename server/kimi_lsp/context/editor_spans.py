@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..secrets.files import needs_head, secret_file_reason
+from .admission import UNTITLED
 from .focus import Location
 from .languages import language_of
 from .slices import Slice
@@ -108,10 +109,16 @@ def _source(
             return reason
         text = engine.index.read_text(path)
         return "unreadable" if text is None else _Text(text, rel, language_of(rel or path.name))
-    if opened is not None:
-        return _Text(opened[0], None, opened[1] or language_of(uri.rsplit("/", 1)[-1]))
     if path is None:
-        return "not a file on disk"
+        # An `untitled:` (or other non-file) buffer enters a prompt only as the focus.
+        return UNTITLED if uri.startswith("untitled:") else "not a file on disk"
+    if opened is not None:
+        # Outside the workspace, as the file itself would be (protocol.md: a library's span),
+        # with the checks `outside_text` makes on a file's bytes made on the editor's text.
+        refused = _refused_text(path.name, opened[0], max_size)
+        if refused is not None:
+            return refused
+        return _Text(opened[0], None, opened[1] or language_of(path.name))
     try:
         return _Text(outside_text(path, max_size), None, language_of(path.name))
     except OutsideRefused as refused:
@@ -208,6 +215,18 @@ def outside_text(path: Path, max_size: int) -> str:
     if b"\0" in data[:BINARY_PROBE]:
         raise OutsideRefused("binary file")
     return data.decode("utf-8", "replace")
+
+
+def _refused_text(name: str, text: str, max_size: int) -> str | None:
+    """Why an open document outside the workspace may not be read for a span, or None."""
+    secret = secret_file_reason(name, text[:HEAD_BYTES].encode("utf-8", "replace"))
+    if secret is not None:
+        return secret
+    if "\0" in text[:BINARY_PROBE]:
+        return "binary file"
+    if len(text.encode("utf-8", "replace")) > max_size:
+        return "larger than maxFileSizeBytes"
+    return None
 
 
 class OutsideRefused(Exception):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -205,8 +206,9 @@ class ContextService:
         if focus.uri is not None:
             current = self._focused_document(focus.uri)
             secret = self.engine.secret_reason(focus.uri)
-        recent, open_documents = self._recent(focus.uri)
+        recent = self._recent(focus.uri)
         definitions, skipped = await self.definitions(focus.definitions, focus.uri)
+        skipped += recent.refused
         request = request_for_focus(
             purpose,
             focus,
@@ -214,7 +216,7 @@ class ContextService:
             current,
             positions=self.server.documents.get(focus.uri) if focus.uri else None,
             secret_reason=secret,
-            recent=recent,
+            recent=recent.documents,
             reserved_tokens=reserved_tokens,
             definitions=definitions,
         )
@@ -224,7 +226,7 @@ class ContextService:
         redactor = Redactor(settings.api_key, settings.redact_secrets)
         try:
             plan = await asyncio.to_thread(
-                self.engine.plan, request, budget, redactor, open_documents
+                self.engine.plan, request, budget, redactor, recent.by_rel
             )
         except OverflowError as exc:
             raise RequestFailedError(ErrorKind.CONTEXT_OVERFLOW, str(exc)) from None
@@ -266,13 +268,22 @@ class ContextService:
             )
         return current
 
-    def _recent(self, focused: str | None) -> tuple[list[OpenDocument], dict[str, OpenDocument]]:
-        """The recently used open documents (not the focused one, no secret files), and every
-        open document of the workspace by relative path."""
+    def _recent(self, focused: str | None) -> _Recent:
+        """The recently used open documents that may enter a prompt (not the focused one),
+        every such document of the workspace by relative path, and (uri, reason) of those
+        kept out (context/admission.py: the rules files on disk follow)."""
+        from ...context.admission import open_document_reason
+
         recent: list[OpenDocument] = []
         open_documents: dict[str, OpenDocument] = {}
+        refused: list[tuple[str, str]] = []
+        max_size = self.server.settings.max_file_size_bytes
         for document in self.server.documents.recent(RECENT_DOCUMENTS + 1):
-            if document.uri == focused or self.engine.secret_reason(document.uri):
+            if document.uri == focused:
+                continue
+            reason = open_document_reason(self.engine, document.uri, document.text, max_size)
+            if reason is not None:
+                refused.append((document.uri, f"open document: {reason}"))
                 continue
             doc = self._open_document(document.uri)
             if doc is None:
@@ -281,7 +292,14 @@ class ContextService:
                 open_documents[doc.rel] = doc
             if len(recent) < RECENT_DOCUMENTS:
                 recent.append(doc)
-        return recent, open_documents
+        return _Recent(recent, open_documents, refused)
+
+
+@dataclass(frozen=True, slots=True)
+class _Recent:
+    documents: list[OpenDocument]  # sent as "recent", most recently used first
+    by_rel: dict[str, OpenDocument]  # the editor's texts, read instead of the disk's
+    refused: list[tuple[str, str]]  # (uri, reason) for the manifest's `excluded`
 
 
 def parse_focus(body: dict[str, Any]) -> Focus:
