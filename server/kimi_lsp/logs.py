@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from collections.abc import Callable
@@ -106,7 +107,7 @@ class LogSetup:
         formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
         handler: logging.Handler
         if log_file is not None:
-            log_file.parent.mkdir(parents=True, exist_ok=True)
+            _create_private(log_file)
             handler = logging.FileHandler(log_file, encoding="utf-8")
         else:
             handler = logging.StreamHandler()  # stderr: stdout belongs to the protocol
@@ -145,3 +146,13 @@ class LogSetup:
             root.removeHandler(handler)
             handler.close()
         self._handlers.clear()
+
+
+def _create_private(log_file: Path) -> None:
+    """Create the log file 0600 (and missing directories 0700) before logging opens it: with
+    DEBUG it holds message bodies (source code, chat text). An existing file and existing
+    directories keep the mode the user gave them."""
+    from .secrets.at_rest import FILE_MODE, private_directory
+
+    private_directory(log_file.parent, tighten=False)
+    os.close(os.open(log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE))

@@ -150,3 +150,44 @@ def test_a_corrupt_conversation_is_kept_aside_and_a_fresh_one_starts(
     conversation.record(Turn("new", "answer"))
     store.save(conversation)
     assert aside.read_bytes() == broken  # the new conversation did not overwrite it
+
+
+def test_a_log_file_we_create_is_the_users_alone(tmp_path: Path) -> None:
+    from kimi_lsp.logs import LogSetup
+
+    old_umask = os.umask(0o022)
+    try:
+        log_file = tmp_path / "new-dir" / "kimi.log"
+        setup = LogSetup(log_file=log_file)
+        setup.close()
+        assert _mode(log_file) == 0o600 and _mode(log_file.parent) == 0o700
+        # A file and a directory the user made keep the modes they gave them.
+        own = tmp_path / "mine"
+        own.mkdir(mode=0o755)
+        (own / "kimi.log").write_text("")
+        os.chmod(own / "kimi.log", 0o640)
+        LogSetup(log_file=own / "kimi.log").close()
+        assert _mode(own) == 0o755 and _mode(own / "kimi.log") == 0o640
+    finally:
+        os.umask(old_umask)
+
+
+def test_the_index_and_tokenizer_caches_are_the_users_alone(tmp_path: Path) -> None:
+    from kimi_lsp.context.index_store import IndexStore
+    from kimi_lsp.tokens.download import atomic_write
+
+    old_umask = os.umask(0o022)
+    try:
+        cache = tmp_path / "cache"
+        cache.mkdir()
+        IndexStore(cache / "kimi-lsp" / "index" / "ws.sqlite3")
+        assert _mode(cache / "kimi-lsp") == 0o700  # made by us: not the umask's 0755
+        assert _mode(cache / "kimi-lsp" / "index") == 0o700
+        assert _mode(cache / "kimi-lsp" / "index" / "ws.sqlite3") == 0o600
+        model = cache / "kimi-lsp" / "tokenizer" / "kimi-k2" / "tiktoken.model"
+        atomic_write(model, b"data")
+        assert _mode(model.parent.parent) == 0o700 and _mode(model.parent) == 0o700
+        assert _mode(model) == 0o600
+        assert _mode(cache) == 0o755  # ~/.cache is not ours
+    finally:
+        os.umask(old_umask)

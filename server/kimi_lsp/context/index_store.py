@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..secrets.at_rest import private_directory
 from .imports import ImportRef
 from .symbols import Symbol
 
@@ -204,9 +205,9 @@ class IndexStore:
 
     def _connect(self, path: Path | None) -> sqlite3.Connection:
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with contextlib.suppress(OSError):
-                os.chmod(path.parent, 0o700)  # file names and identifiers of the user's code
+            # File names and identifiers of the user's code: the user's alone (the directories
+            # made 0700, one made before this tightened).
+            private_directory(path.parent)
             with contextlib.suppress(OSError):  # the user's alone too (SQLite gives -wal/-shm
                 os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))  # the same mode)
                 os.chmod(path, 0o600)  # a store made before this was 0644

@@ -12,10 +12,11 @@ DIRECTORY_MODE = 0o700
 FILE_MODE = 0o600
 
 
-def private_directory(path: Path) -> None:
+def private_directory(path: Path, tighten: bool = True) -> None:
     """Create `path` and its missing parents readable by the user only (`mkdir(parents=True)`
-    would give the parents the umask's mode); tighten `path` when it is ours but looser (made
-    by an older kimi-lsp).
+    would give the parents the umask's mode); with `tighten`, also make an existing `path`
+    0700 when it is ours but looser (made by an older kimi-lsp) — not for a directory the user
+    named (a log file's), which is theirs to set.
 
     Existing parents are left alone: ~/.cache and the XDG dirs belong to the user's system,
     not to us. A directory owned by someone else is not changed either."""
@@ -27,7 +28,8 @@ def private_directory(path: Path) -> None:
     for directory in reversed(missing):
         with contextlib.suppress(FileExistsError):  # another process made it meanwhile
             directory.mkdir(mode=DIRECTORY_MODE)
-    if os.name != "posix":  # Windows: the profile directory's ACL already keeps others out
+    # On Windows the profile directory's ACL already keeps other users out.
+    if not tighten or os.name != "posix":
         return
     info = os.stat(path)
     if stat.S_IMODE(info.st_mode) & 0o077 and info.st_uid == os.geteuid():

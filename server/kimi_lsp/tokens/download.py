@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ..limited_read import read_limited
+from ..secrets.at_rest import write_private
 from .bpe_file import MAX_BPE_FILE_BYTES, TokenizerUnavailable, sha256_hex, verified_ranks
 
 MODEL_REPO = "moonshotai/Kimi-K2.6"
@@ -61,18 +60,10 @@ def download_blocked(env: Mapping[str, str]) -> str | None:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same directory and `os.replace`: readers (other
-    editors' servers included) see the old file or the whole new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    """Write via a unique temporary file in the same directory and `os.replace`: readers (other
+    editors' servers included) see the old file or the whole new one, never a part. Like
+    everything under the cache dir, 0600 in directories made 0700."""
+    write_private(path, data)
 
 
 class TokenizerCache:

@@ -11,6 +11,8 @@ import struct
 import tempfile
 from pathlib import Path
 
+from ..secrets.at_rest import private_directory
+
 log = logging.getLogger(__name__)
 
 # The file: MAGIC, a header, then the tokens as one marshalled list (reading it back costs
@@ -67,7 +69,7 @@ def write(path: Path, source_sha256: bytes, source_size: int, tokens: list[bytes
     )
     temporary = None
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_directory(path.parent)  # its parents too (mkdir gives them the umask's mode)
         # mkstemp creates the file 0600 whatever the umask
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
