@@ -191,3 +191,15 @@ def test_the_index_and_tokenizer_caches_are_the_users_alone(tmp_path: Path) -> N
         assert _mode(cache) == 0o755  # ~/.cache is not ours
     finally:
         os.umask(old_umask)
+
+
+def test_a_file_an_older_server_wrote_is_redacted_when_read_back(tmp_path: Path) -> None:
+    raw = {"id": "old", "updated": 0, "lastTurn": 1,
+           "turns": [{"user": f"key {API_KEY}", "assistant": "ok"}]}  # fmt: skip
+    (tmp_path / "old.json").write_text(json.dumps(raw), encoding="utf-8")
+    redactor = _redactor()
+    store = ConversationStore(tmp_path, lambda text: redactor(text)[0])
+    conversation = store.get_or_create("old")
+    assert API_KEY not in conversation.turns[0].user
+    store.save(conversation)  # the next save leaves no copy of the key on disk
+    assert API_KEY.encode() not in (tmp_path / "old.json").read_bytes()

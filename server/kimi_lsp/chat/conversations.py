@@ -8,6 +8,7 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,8 +80,13 @@ class ConversationStore:
     the user only (0600 in 0700 directories), each written whole or not at all.
     """
 
-    def __init__(self, directory: Path | None) -> None:
+    def __init__(
+        self, directory: Path | None, redact: Callable[[str], str] = lambda text: text
+    ) -> None:
         self.directory = directory
+        # Applied to the turns read back: a file an older kimi-lsp wrote holds the raw text,
+        # which the next save then replaces with what the API saw.
+        self._redact = redact
         self._live: dict[str, Conversation] = {}
 
     def get_or_create(self, conversation_id: str | None) -> Conversation:
@@ -121,7 +127,7 @@ class ConversationStore:
             return None
         try:
             raw = json.loads(data.decode("utf-8"))
-            turns = [Turn(**t) for t in raw["turns"]]
+            turns = [self._redacted(Turn(**t)) for t in raw["turns"]]
             # Files written before "lastTurn" numbered only the kept turns, from "firstTurn".
             numbered = int(raw.get("firstTurn", 1)) + len(turns) - 1
             return Conversation(
@@ -133,6 +139,14 @@ class ConversationStore:
         except (ValueError, KeyError, TypeError) as exc:
             _keep_aside(path, exc)
             return None
+
+    def _redacted(self, turn: Turn) -> Turn:
+        if not all(isinstance(v, str) for v in (turn.user, turn.assistant, turn.reasoning)):
+            raise TypeError("a turn's texts must be strings")
+        turn.user = self._redact(turn.user)
+        turn.assistant = self._redact(turn.assistant)
+        turn.reasoning = self._redact(turn.reasoning)
+        return turn
 
     def save(self, conversation: Conversation) -> None:
         """Write one conversation atomically and prune old ones (call off the event loop)."""

@@ -89,7 +89,7 @@ class ChatFeature:
             on_delta=self._delta,
             calibrate=server.calibrate,
         )
-        return ChatService(ports, ConversationStore(directory))
+        return ChatService(ports, ConversationStore(directory, server.redact))
 
     async def _plan(self, focus: Focus, question: str, reserved: int, budget: int) -> ContextPlan:
         return await self._server.services.context.plan("chat", focus, question, reserved, budget)
