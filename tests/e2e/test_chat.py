@@ -376,3 +376,24 @@ async def test_secrets_typed_into_the_chat_never_reach_the_api(fake: FakeKimi) -
         raw = json.dumps(recorded.body)
         assert KEY not in raw and token not in raw
         assert "[REDACTED" in raw
+
+
+async def test_a_key_typed_into_chat_stays_off_the_disk(fake: FakeKimi, tmp_path: Path) -> None:
+    """Issue 16, finding 5: the conversation file holds what the API saw, 0600 in 0700."""
+    import stat
+
+    token = "ghp_" + "Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0FeDcBa"
+    fake.enqueue(Reply(content="Do not paste keys."))
+    server_env = {**env(), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    async with session("vscode", init_options=settings(fake), env=server_env) as client:
+        message = f"my key is {KEY} and my token {token}: why 401?"
+        await request(client, "kimi/chat", {"message": message, "context": "none"})
+    sent = json.dumps(fake.chat_requests[-1].body)
+    assert KEY not in sent and token not in sent
+    [saved] = (tmp_path / "cache" / "kimi-lsp" / "conversations").glob("*/*.json")
+    data = saved.read_bytes()
+    assert KEY.encode() not in data and token.encode() not in data
+    assert b"[REDACTED:" in data
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert stat.S_IMODE(saved.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(saved.parent.parent.stat().st_mode) == 0o700
