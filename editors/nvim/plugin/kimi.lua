@@ -67,9 +67,12 @@ command("KimiRefactor", function(o)
   require("kimi.refactor").command(o)
 end, { nargs = "*", desc = "Kimi: multi-file refactor, shown as a preview" })
 
-command("KimiRefactorApply", function()
-  require("kimi.refactor").apply()
-end, { desc = "Kimi: apply the refactor's proposal" })
+command("KimiRefactorApply", function(o)
+  require("kimi.refactor").apply(o.bang)
+end, {
+  bang = true,
+  desc = "Kimi: apply the refactor's proposal (! confirms editor/CI configuration changes)",
+})
 
 command("KimiRefactorDiscard", function()
   require("kimi.refactor").discard()

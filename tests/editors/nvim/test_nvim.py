@@ -539,6 +539,9 @@ def test_server_apply_edit_refuses_symlinks_into_git_or_out_of_the_workspace(
     assert data["hook"] is False and data["outside"] is False
     assert data["git_config"] == "[core]\n" and data["config_buffer"] is None
     assert answers["fine"]["applied"] is True and data["fine"].startswith("y = 2\n")
+    assert answers["annotated"]["applied"] is False
+    assert "editor or CI configuration" in answers["annotated"]["failureReason"]
+    assert data["calc"] == SOURCE
 
 
 @pytest.mark.parametrize("case", ["relative", "path_dot"])
@@ -552,3 +555,14 @@ def test_server_command_never_resolves_in_the_workspace(tmp_path: Path, case: st
         assert data["refused"] is True and data["initialized"] is False
     else:
         assert data["initialized"] is True  # the installed server, found on the absolute PATH
+
+
+def test_refactor_apply_asks_before_changing_editor_configuration(tmp_path: Path) -> None:
+    data = refactor_run(tmp_path, "refactor_config").data
+    assert data["diff_warns"] is True
+    assert data["qf"]["pkg/app.py"].startswith(
+        "Kimi refactor: editor/CI configuration (can run commands), "
+    )
+    assert data["refused"] is True and data["unchanged"] is True  # :KimiRefactorApply
+    assert data["applied"] == REFACTOR_FILES["pkg/app.py"].replace("Config", "Settings")  # !
+    assert data["state"] is False

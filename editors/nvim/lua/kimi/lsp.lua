@@ -53,8 +53,21 @@ M.handlers["workspace/applyEdit"] = function(_, params, ctx)
       end
     end
   end
+  local workspace_edit = require("kimi.workspace_edit")
+  local config_files = workspace_edit.config_files(edit)
+  if #config_files > 0 then
+    -- The server never sends these unasked; they need the user's confirmation, which only a
+    -- preview gives (Neovim ignores change annotations).
+    local names = table.concat(vim.tbl_map(function(uri)
+      return vim.fn.fnamemodify(vim.uri_to_fname(uri), ":~:.")
+    end, config_files), ", ")
+    local reason = "it changes editor or CI configuration (" .. names .. "), which can run "
+      .. "commands: only a preview applies that (:KimiRefactor, then :KimiRefactorApply!)"
+    log.notify("an edit from the server was not applied: " .. reason, "warn")
+    return { applied = false, failureReason = reason }
+  end
   local client = vim.lsp.get_client_by_id(ctx.client_id)
-  local applied, reason = require("kimi.workspace_edit").apply(edit, client)
+  local applied, reason = workspace_edit.apply(edit, client)
   if not applied then
     log.notify("an edit from the server was not applied: " .. tostring(reason), "warn")
     return { applied = false, failureReason = reason }

@@ -13,6 +13,7 @@ local M = {}
 ---@field result table|nil        the kimi/refactor answer
 ---@field base table<string, string>  uri -> the text the diff was made against
 ---@field created table<string, boolean>  uris of the files the refactor creates
+---@field config table<string, boolean>|nil  uris of editor/CI configuration it changes
 ---@field diff_buf integer|nil
 ---@field title string            the quickfix list's title
 
@@ -117,7 +118,17 @@ local function show(state, encoding)
   for _, line in ipairs(vim.split(vim.trim(result.summary or ""), "\n", { plain = true })) do
     diff[#diff + 1] = "# " .. line
   end
-  diff[#diff + 1] = "# :KimiRefactorApply applies, :KimiRefactorDiscard drops it."
+  local config_files = require("kimi.workspace_edit").config_files(result.edit)
+  state.config = {}
+  for _, uri in ipairs(config_files) do
+    state.config[uri] = true
+    diff[#diff + 1] = "# WARNING: " .. rel(uri) .. " is editor or CI configuration, which can "
+      .. "run commands: read its diff."
+  end
+  diff[#diff + 1] = #config_files > 0
+      and "# :KimiRefactorApply! applies (the ! confirms the configuration changes), "
+        .. ":KimiRefactorDiscard drops it."
+    or "# :KimiRefactorApply applies, :KimiRefactorDiscard drops it."
   state.base, state.created = {}, {}
   for _, uri in ipairs(result.files or {}) do
     local old, exists = current_text(uri)
@@ -136,6 +147,9 @@ local function show(state, encoding)
     local name = rel(uri)
     local what = exists and string.format("%d change(s), +%d -%d lines", #hunks, added, removed)
       or string.format("new file, %d lines", added)
+    if state.config[uri] then
+      what = "editor/CI configuration (can run commands), " .. what
+    end
     items[#items + 1] = {
       filename = vim.uri_to_fname(uri),
       lnum = lnum,
@@ -264,11 +278,19 @@ function M.command(opts)
 end
 
 --- :KimiRefactorApply: apply the proposal to the buffers (unsaved, like a rename).
-function M.apply()
+---@param confirmed? boolean  :KimiRefactorApply!, needed when it changes editor/CI configuration
+function M.apply(confirmed)
   local state = M.current
   if not state or not state.result then
     log.notify(state and "the refactor is still running." or "no Kimi refactor to apply.",
       "warn")
+    return
+  end
+  if next(state.config or {}) and not confirmed then
+    local names = vim.tbl_map(rel, vim.tbl_keys(state.config))
+    table.sort(names)
+    log.notify("the refactor changes editor or CI configuration (" .. table.concat(names, ", ")
+      .. "), which can run commands: read the diff, then :KimiRefactorApply! applies it.", "warn")
     return
   end
   local client = vim.lsp.get_client_by_id(state.client_id)

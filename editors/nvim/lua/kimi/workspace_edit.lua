@@ -190,6 +190,38 @@ function M.check(edit, roots)
   return edit, nil
 end
 
+--- The change annotation the server puts on changes to editor or CI configuration (.vscode/,
+--- .nvim.lua, .exrc, .github/workflows/, git hooks, ...): files that can run commands.
+M.CONFIG_ANNOTATION = "kimiRefactorConfig"
+
+--- The uris whose changes carry the configuration annotation (Neovim ignores annotations, so
+--- the plugin asks for the confirmation they need).
+---@param edit lsp.WorkspaceEdit
+---@return string[]
+function M.config_files(edit)
+  local found, seen = {}, {}
+  local function note(uri, annotated)
+    if annotated == M.CONFIG_ANNOTATION and uri and not seen[uri] then
+      seen[uri] = true
+      found[#found + 1] = uri
+    end
+  end
+  for _, change in ipairs(type(edit) == "table" and edit.documentChanges or {}) do
+    local uri = change.textDocument and change.textDocument.uri or change.uri or change.newUri
+    note(uri, change.annotationId)
+    for _, text_edit in ipairs(change.edits or {}) do
+      note(uri, text_edit.annotationId)
+    end
+  end
+  for uri, edits in pairs(type(edit) == "table" and edit.changes or {}) do
+    for _, text_edit in ipairs(edits) do
+      note(uri, text_edit.annotationId)
+    end
+  end
+  table.sort(found)
+  return found
+end
+
 --- Check, then apply through Neovim. Returns whether it was applied and why not.
 ---@param edit lsp.WorkspaceEdit
 ---@param client vim.lsp.Client|nil

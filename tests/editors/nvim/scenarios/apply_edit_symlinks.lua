@@ -43,10 +43,23 @@ H.run(function()
       },
     }, ctx),
     fine = handler(nil, create("pkg2/new.py", "y = 2\n"), ctx),
+    -- Editor/CI configuration only ever comes from a preview the user confirms.
+    annotated = handler(nil, {
+      edit = {
+        documentChanges = {
+          { textDocument = { uri = vim.uri_from_bufnr(bufnr) },
+            edits = {
+              { range = origin, newText = "# x\n", annotationId = "kimiRefactorConfig" },
+            } },
+        },
+        changeAnnotations = { kimiRefactorConfig = { label = "config", needsConfirmation = true } },
+      },
+    }, ctx),
   }
   local config_buf = vim.fn.bufnr(ws .. "/tools/config")
   return {
     answers = answers,
+    calc = H.text(bufnr),
     hook = vim.uv.fs_stat(ws .. "/.git/hooks/pre-commit") ~= nil,
     outside = vim.uv.fs_stat(outside .. "/evil.py") ~= nil,
     git_config = H.read_file(ws .. "/.git/config"),
