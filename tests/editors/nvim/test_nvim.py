@@ -10,6 +10,7 @@ started (the fake, Neovim, the language server Neovim starts) is killed at the e
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -566,3 +567,18 @@ def test_refactor_apply_asks_before_changing_editor_configuration(tmp_path: Path
     assert data["refused"] is True and data["unchanged"] is True  # :KimiRefactorApply
     assert data["applied"] == REFACTOR_FILES["pkg/app.py"].replace("Config", "Settings")  # !
     assert data["state"] is False
+
+
+def test_refactor_apply_matches_bases_of_crlf_and_unterminated_files(tmp_path: Path) -> None:
+    files = dict(REFACTOR_FILES)
+    files["pkg/app.py"] = REFACTOR_FILES["pkg/app.py"].replace("\n", "\r\n").rstrip()
+    files["pkg/config.py"] = REFACTOR_FILES["pkg/config.py"].replace("\n", "\r\n").rstrip()
+    with fake_api(tmp_path, [], module="tests.editors.nvim.refactor_fake") as fake:
+        data = run_scenario("refactor_line_endings", tmp_path, fake, files=files).data
+    assert data["fileformat"] == "dos"
+    digest = hashlib.sha256(files["pkg/config.py"].encode()).hexdigest()
+    assert data["bases"][(tmp_path / "workspace/pkg/config.py").as_uri()] == digest
+    assert data["applied"] is True
+    # (written back with the final CRLF 'fixeol' adds)
+    assert data["app"] == files["pkg/app.py"].replace("Config", "Settings") + "\r\n"
+    assert data["config"].startswith("class Settings:\r\n")
