@@ -39,6 +39,8 @@ def open_document_reason(engine: ContextEngine, uri: str, text: str, max_size: i
         return OUTSIDE
     reason = engine.index.check(path)
     if reason is not None and reason not in _DISK_STATE:
+        # A name secret only with a token in it (.npmrc) is refused here when its disk copy
+        # has one or there is none yet (the index cannot tell): the safe side.
         return reason
     rel = engine.rel(path) or path.name
     secret = secret_file_reason(rel, text[:HEAD_CHARS].encode("utf-8", "replace"))
