@@ -505,6 +505,10 @@ def test_refactor_apply_refuses_a_buffer_changed_after_the_answer(tmp_path: Path
 def test_refactor_apply_never_truncates_an_existing_file(tmp_path: Path) -> None:
     data = refactor_run(tmp_path, "refactor_create_existing").data
     assert data["create"]["options"] == {"overwrite": False, "ignoreIfExists": False}
+    assert (
+        data["listed"]
+        == "Kimi refactor: a new file, but it exists now: :KimiRefactorApply will refuse"
+    )
     assert data["refused"] is True
     assert data["compat_disk"] == "KEEP = 1\n"
     assert data["compat_buffer"] in (None, "KEEP = 1\n")

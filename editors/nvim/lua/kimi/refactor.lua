@@ -130,6 +130,12 @@ local function show(state, encoding)
         .. ":KimiRefactorDiscard drops it."
     or "# :KimiRefactorApply applies, :KimiRefactorDiscard drops it."
   state.base, state.created = {}, {}
+  local creates = {}
+  for _, change in ipairs(result.edit.documentChanges or {}) do
+    if change.kind == "create" then
+      creates[change.uri] = true
+    end
+  end
   for _, uri in ipairs(result.files or {}) do
     local old, exists = current_text(uri)
     local edits = edits_of(result.edit, uri)
@@ -147,6 +153,10 @@ local function show(state, encoding)
     local name = rel(uri)
     local what = exists and string.format("%d change(s), +%d -%d lines", #hunks, added, removed)
       or string.format("new file, %d lines", added)
+    if creates[uri] and exists then
+      -- Appeared after the server looked: applying would replace it, so it is refused then.
+      what = "a new file, but it exists now: :KimiRefactorApply will refuse"
+    end
     if state.config[uri] then
       what = "editor/CI configuration (can run commands), " .. what
     end

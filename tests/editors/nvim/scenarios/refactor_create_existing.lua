@@ -23,11 +23,18 @@ H.run(function()
   H.wait(40000, function()
     return refactor.current and refactor.current.diff_buf
   end, "the refactor's proposal")
+  local listed
+  for _, item in ipairs(vim.fn.getqflist()) do
+    if vim.api.nvim_buf_get_name(item.bufnr) == compat then
+      listed = item.text
+    end
+  end
   local app_before = H.text(app)
   vim.cmd("KimiRefactorApply")
   local loaded = vim.fn.bufnr(compat)
   return {
     create = create,
+    listed = listed,
     refused = H.notified("pkg/compat.py already exists and the edit may not overwrite it") ~= nil,
     compat_disk = H.read_file(compat),
     compat_buffer = loaded ~= -1 and vim.api.nvim_buf_is_loaded(loaded) and H.text(loaded)
