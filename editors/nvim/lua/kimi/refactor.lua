@@ -325,7 +325,7 @@ function M.apply(confirmed)
   end
   local applied, reason = require("kimi.workspace_edit").apply(state.result.edit, client)
   if not applied then
-    log.notify("the refactor was not applied (nothing changed): " .. tostring(reason), "warn")
+    log.notify("the refactor was not applied: " .. tostring(reason), "warn")
     return
   end
   for uri in pairs(state.created) do

@@ -222,7 +222,8 @@ function M.config_files(edit)
   return found
 end
 
---- Check, then apply through Neovim. Returns whether it was applied and why not.
+--- Check, then apply through Neovim. Returns whether it was applied and why not (a refusal
+--- of the checks changed nothing).
 ---@param edit lsp.WorkspaceEdit
 ---@param client vim.lsp.Client|nil
 ---@return boolean applied
@@ -235,7 +236,7 @@ function M.apply(edit, client)
   local encoding = client and client.offset_encoding or "utf-16"
   local ok, err = pcall(vim.lsp.util.apply_workspace_edit, checked, encoding)
   if not ok then
-    return false, tostring(err)
+    return false, "Neovim could not apply it: " .. tostring(err)
   end
   return true, nil
 end
