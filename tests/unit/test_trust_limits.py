@@ -100,3 +100,22 @@ def test_the_user_settings_file_is_read_bounded(tmp_path: Path) -> None:
         handle.truncate(2 * 1024 * 1024)
     source, problem = file_source(huge)
     assert source is None and problem is not None and "larger than 1 MB" in problem
+
+
+@posix_only
+def test_a_workspace_file_swapped_for_a_fifo_or_a_device_is_not_read(tmp_path: Path) -> None:
+    """The index stats a file, then reads it: a repository (or anything racing it) that puts
+    a FIFO or a symlink to /dev/zero there in between gets nothing read, and nothing hangs."""
+    from kimi_lsp.context.file_texts import FileTexts, read_bytes
+
+    regular = tmp_path / "app.py"
+    regular.write_text("x = 1\n")
+    seen = os.stat(regular)  # what the walk saw
+    regular.unlink()
+    os.mkfifo(regular)  # no writer ever opens it
+    assert read_bytes(str(regular), seen.st_size) is None
+    assert FileTexts().read(str(regular), seen) is None
+    regular.unlink()
+    regular.symlink_to("/dev/zero")
+    assert read_bytes(str(regular), seen.st_size) is None  # not read until memory runs out
+    assert read_bytes(str(regular), seen.st_size, limit=100) is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import threading
 from collections import OrderedDict
 
@@ -69,7 +70,14 @@ class FileTexts:
         return binary
 
 
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+# O_NONBLOCK: a FIFO put where a file was (a repository can make one) would block the open
+# until a writer came; for a regular file, the only kind read, it changes nothing.
+_READ_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_BINARY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
 
 
 def read_bytes(p: str, size: int, limit: int | None = None) -> bytes | None:
@@ -83,20 +91,35 @@ def read_bytes(p: str, size: int, limit: int | None = None) -> bytes | None:
     try:
         parts: list[bytes] = []
         total = 0
+        checked = False
         # one byte more than expected: the end, or a file that grew
         want = (size if limit is None else min(size, limit)) + 1
         while part := os.read(fd, want):
             parts.append(part)
             total += len(part)
+            if total > size and not checked:
+                # More than the caller's stat said: a file that grew, or no file at all (the
+                # path swapped for /dev/zero or a FIFO since; a repository can do that): only
+                # a regular file, which cannot be endless, is read on. Checked only when the
+                # size differs, as an fstat per read would cost a quarter of a small file's.
+                if not _regular(fd):
+                    return None
+                checked = True
             if limit is not None:
                 if total > limit:
                     return None
                 want = limit + 1 - total
+        if total < size and not _regular(fd):
+            return None  # less than the stat said: e.g. a FIFO without a writer
     except OSError:
         return None
     finally:
         os.close(fd)
     return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def _regular(fd: int) -> bool:
+    return stat.S_ISREG(os.fstat(fd).st_mode)
 
 
 def decode(data: bytes) -> str | None:
