@@ -298,3 +298,32 @@ async def test_an_unusable_token_file_is_refused_at_start(
     assert process.returncode == 2
     assert says in err.decode()
     assert TOKEN not in err.decode()
+
+
+async def test_deep_nesting_is_answered_over_tcp_and_the_client_is_still_served() -> None:
+    async with tcp_server() as server:
+        client = await server.connect()
+        await client.initialize()
+        body = '{"jsonrpc": "2.0", "id": 77, "method": "kimi/status", "params": %s}'
+        for depth, code in ((50_000, -32700), (600, -32600)):
+            data = (body % ("[" * depth + "]" * depth)).encode()
+            client.writer.write(b"Content-Length: %d\r\n\r\n" % len(data) + data)
+            answer = await asyncio.wait_for(client.read(), GUARD)
+            while answer is not None and "method" in answer:  # the log, sent as notifications
+                answer = await asyncio.wait_for(client.read(), GUARD)
+            assert answer is not None and answer["error"]["code"] == code
+            assert answer["id"] == (None if code == -32700 else 77)
+        assert (await client.request("kimi/status"))["result"]["model"] == "kimi-k2.6"
+        client.close()
+
+
+async def test_a_silent_connection_does_not_keep_the_token_holder_out(tmp_path: Path) -> None:
+    token_file = _token_file(tmp_path, TOKEN)
+    env = {"KIMI_LSP_TCP_HANDSHAKE_SECONDS": "0.2"}
+    async with tcp_server("--token-file", str(token_file), env=env) as server:
+        squatter = await server.connect()  # connects first and never says anything
+        assert await squatter.closed_by_server()
+        client = await server.connect()
+        reply = await client.initialize(tcpToken=TOKEN)
+        assert reply["result"]["serverInfo"]["name"] == "kimi-lsp"
+        client.close()

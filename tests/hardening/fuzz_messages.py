@@ -42,6 +42,8 @@ class Frame:
     data: bytes
     tracked: list[Any] = field(default_factory=list)
     cancels: bool = False
+    forbidden: list[Any] = field(default_factory=list)
+    """Request ids that must never be answered: their frame must not be executed at all."""
 
 
 # -- values ---------------------------------------------------------------------------
@@ -232,7 +234,7 @@ def messages(draw: st.DrawFn, ids: Any) -> Frame:
         st.sampled_from(
             ["request"] * 8 + ["command"] * 3 + ["notification"] * 6 + ["cancel"] * 2
             + ["edge_request"] * 5 + ["edge_notification"] * 5
-            + ["bad_json", "bad_header", "bad_envelope", "bad_utf8"]
+            + ["bad_json", "bad_header", "bad_envelope", "bad_utf8", "deep", "http"]
         )
     )  # fmt: skip
     if kind in ("request", "command"):
@@ -274,7 +276,64 @@ def messages(draw: st.DrawFn, ids: Any) -> Frame:
                              "text": f"{text}@@"}}}  # fmt: skip
         raw = _dumps(message).replace(b"@@", draw(st.sampled_from(_INVALID_UTF8)))
         return Frame(_frame(raw))
+    if kind == "deep":
+        return draw(deep_messages(ids))
+    if kind == "http":
+        return draw(http_frames(ids))
     return draw(bad_headers(ids))
+
+
+# Nesting depths around the server's limit (512) and far past what json can parse (finding 10).
+DEPTHS = (30, 511, 512, 513, 700, 5_000, 50_000)
+ANSWERED_DEPTH = 700
+"""Up to here the id can be read, so the request gets exactly one answer; deeper, the body
+cannot be parsed and only a null-id parse error comes back."""
+
+
+@st.composite
+def deep_messages(draw: st.DrawFn, ids: Any) -> Frame:
+    """A request, notification or bare value whose params nest arrays/objects very deeply."""
+    depth = draw(st.sampled_from(DEPTHS))
+    opener, closer = draw(st.sampled_from([("[", "]"), ('{"a":', "}"), ('[{"b":', "}]")]))
+    levels = depth // len(closer)  # each repetition opens len(closer) arrays/objects
+    leaf = draw(st.sampled_from(["1", '"\\ud800"', "null", '"x"']))
+    nested = opener * levels + leaf + closer * levels
+    where = draw(st.sampled_from(["request", "notification", "bare"]))
+    if where == "bare":
+        return Frame(_frame(nested.encode()))
+    method = draw(st.sampled_from(sorted(METHOD_PARAMS) + sorted(NOTIFICATION_PARAMS)))
+    envelope: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+    tracked: list[Any] = []
+    if where == "request":
+        envelope["id"] = ids.next(draw(st.booleans()))
+        tracked = [envelope["id"]] if depth <= ANSWERED_DEPTH else []
+    # Spliced as text: json.dumps itself would recurse too deeply to write it.
+    body = json.dumps(envelope)[:-1] + ', "params": {"v": ' + nested + "}}"
+    return Frame(_frame(body.encode()), tracked)
+
+
+@st.composite
+def http_frames(draw: st.DrawFn, ids: Any) -> Frame:
+    """A JSON-RPC request inside an HTTP POST (what a web page can send to a local port): its
+    body, raw or LSP-framed itself, must never run; the frames after it still must."""
+    msg_id = f"http-{ids.junk()}"
+    request = _dumps({"jsonrpc": "2.0", "id": msg_id, "method": "kimi/status"})
+    body = _frame(request) if draw(st.booleans()) else request
+    fields = [b"Host: 127.0.0.1:2087", b"Content-Type: text/plain;charset=UTF-8"]
+    fields += draw(st.lists(st.sampled_from(_HTTP_FIELDS), max_size=3, unique=True))
+    fields.insert(draw(st.integers(0, len(fields))), b"Content-Length: %d" % len(body))
+    verb = draw(st.sampled_from([b"POST", b"PUT", b"GET"]))
+    head = b"%s /%s HTTP/1.1\r\n" % (verb, draw(st.sampled_from([b"", b"rpc?x=1"])))
+    return Frame(head + b"\r\n".join(fields) + b"\r\n\r\n" + body, forbidden=[msg_id])
+
+
+_HTTP_FIELDS = (
+    b"Origin: http://evil.example",
+    b"User-Agent: Mozilla/5.0",
+    b"Accept: */*",
+    b"Connection: keep-alive",
+    b"Sec-Fetch-Mode: no-cors",
+)
 
 
 @st.composite

@@ -101,6 +101,10 @@ class Fuzzer:
                 assert len(answers) <= 1, f"{label}: {len(answers)} responses to {msg_id!r}"
         assert server.alive(), f"{label}: the server died"
         sanity(server)
+        # Checked after sanity's round trip: an executed frame would have been answered by now.
+        responses = server.responses_now()
+        for msg_id in (msg_id for f in frames for msg_id in f.forbidden):
+            assert msg_id not in responses, f"{label}: an HTTP-wrapped request ran: {msg_id!r}"
         tracebacks = server.tracebacks()
         assert not tracebacks, f"{label}: stderr has tracebacks"
 

@@ -15,7 +15,7 @@ from kimi_lsp.lsp.transport import FrameParser
 from tests.fake_kimi import FakeKimi, Fault, Reply
 
 from .servers import raw_server, running_fake, settings_for
-from .wire import NO_ANSWER, RawServer, encode
+from .wire import NO_ANSWER, RawServer, encode, frame
 
 STATUS = {"jsonrpc": "2.0", "id": 1, "method": "kimi/status"}
 
@@ -200,3 +200,41 @@ def test_shutdown_while_initialized_still_waits_for_the_client(fake: FakeKimi) -
         assert not server.tracebacks(), "".join(server.stderr_lines)
     finally:
         server.close()
+
+
+def _nested(depth: int, leaf: str = "1") -> str:
+    return "[" * depth + leaf + "]" * depth
+
+
+def test_deeply_nested_json_is_answered_and_the_server_keeps_serving(server: RawServer) -> None:
+    """Issue 16, finding 10: a 50,000-deep body raised RecursionError and went unanswered."""
+    too_deep = '{"jsonrpc": "2.0", "id": "deep-1", "method": "kimi/status", "params": %s}'
+    server.write(frame((too_deep % _nested(50_000)).encode()))
+    server.wait_until(lambda: len(server.responses_now().get(None, [])) >= 1, timeout=20)
+    parse_error = server.responses_now()[None][-1]["error"]
+    assert parse_error["code"] == -32700 and "deeper than 512" in parse_error["message"]
+    # Past the limit but still parseable: the id is known, so the answer carries it.
+    past_limit = '{"jsonrpc": "2.0", "id": "deep-2", "method": "kimi/status", "params": %s}'
+    server.write(frame((past_limit % _nested(600)).encode()))
+    assert server.wait("deep-2", timeout=20)["error"]["code"] == -32600
+    # At the limit, with a lone surrogate to fix on the way in: handled like any message.
+    at_limit = '{"jsonrpc": "2.0", "id": "deep-3", "method": "kimi/context", "params": %s}'
+    server.write(frame((at_limit % _nested(510, '"\\ud800"')).encode()))
+    assert server.wait("deep-3", timeout=20)["error"]["code"] == -32602
+    server.write(frame(_nested(50_000, "{}").encode()))  # a notification-less bare value
+    assert server.call("kimi/status", None)["version"]
+    assert not server.tracebacks(), "".join(server.stderr_lines[-20:])
+
+
+def test_a_frame_wrapped_in_http_is_dropped_whole_on_stdio(server: RawServer) -> None:
+    """Issue 16, finding 1 (stdio side): the parser took the Content-Length of an HTTP request
+    and ran its body; the body is skipped whole, even an LSP frame inside it."""
+    inner = encode({"jsonrpc": "2.0", "id": "via-http", "method": "kimi/status"})
+    for body in (inner.split(b"\r\n\r\n", 1)[1], inner):
+        server.write(
+            b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body) + body
+        )
+    assert server.call("kimi/status", None)["version"]
+    assert "via-http" not in server.responses_now()
+    assert not server.tracebacks()

@@ -71,6 +71,11 @@ class Dispatcher:
         self._hang_up = hang_up
         self._gate = Gate(token) if token is not None else None
 
+    @property
+    def admitted(self) -> bool:
+        """Whether the connection passed its token check (or needs none)."""
+        return self._gate is None
+
     def close(self, reason: str) -> None:
         """Handle nothing more from this connection, and hang it up (once)."""
         if self.closed:
@@ -332,13 +337,30 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 def _without_lone_surrogates(value: Any) -> Any:
     """`value` with lone surrogates as U+FFFD: they cannot be encoded as UTF-8 (prompts, files),
-    and U+FFFD takes as many code units in every position encoding, so positions still hold."""
+    and U+FFFD takes as many code units in every position encoding, so positions still hold.
+
+    Fixed in place with a stack, not by recursion: a message may nest MAX_DEPTH levels."""
     if isinstance(value, str):
         return _LONE_SURROGATE.sub("\ufffd", value)
-    if isinstance(value, dict):
-        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_without_lone_surrogates(item) for item in value]
+    stack = [value] if isinstance(value, dict | list) else []
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            for index, child in enumerate(item):
+                if isinstance(child, str):
+                    item[index] = _LONE_SURROGATE.sub("\ufffd", child)
+                elif isinstance(child, dict | list):
+                    stack.append(child)
+            continue
+        fixed: dict[str, Any] = {}
+        for key, child in item.items():
+            if isinstance(child, str):
+                child = _LONE_SURROGATE.sub("\ufffd", child)
+            elif isinstance(child, dict | list):
+                stack.append(child)
+            fixed[_LONE_SURROGATE.sub("\ufffd", key)] = child
+        item.clear()
+        item.update(fixed)
     return value
 
 

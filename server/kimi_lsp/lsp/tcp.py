@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ServerFactory = Callable[[], "KimiServer"]
+HANDSHAKE_ENV = "KIMI_LSP_TCP_HANDSHAKE_SECONDS"  # tuning (and fast tests)
+HANDSHAKE_SECONDS = 10.0
+"""With a token, a connection that has not sent initialize with it by then is closed: the
+listener serves one client at a time, and a silent stranger must not keep the user out."""
 
 
 def serve(
@@ -88,6 +92,14 @@ class Session:
         self._writer = SocketWriter(transport)
         server.protocol.set_writer(self._writer)
         server.dispatcher.guard_connection(transport.close, token)
+        self._deadline: asyncio.TimerHandle | None = None
+        if token is not None:
+            seconds = _env_seconds(server.env.get(HANDSHAKE_ENV), HANDSHAKE_SECONDS)
+            self._deadline = asyncio.get_running_loop().call_later(seconds, self._expire)
+
+    def _expire(self) -> None:
+        if not self.server.dispatcher.admitted:
+            self.server.dispatcher.close("no initialize with the token in time")
 
     def feed(self, data: bytes) -> None:
         self.server.dispatcher.feed(data)
@@ -95,6 +107,8 @@ class Session:
     def end(self) -> None:
         """Stop everything the client started; nothing more is written to its socket."""
         self._writer.detach()
+        if self._deadline is not None:
+            self._deadline.cancel()
         server = self.server
         server.dispatcher.disconnect()
         for task in list(server.progress_tasks.values()):
@@ -158,3 +172,11 @@ class _Connection(asyncio.Protocol):
 def _peer(transport: asyncio.BaseTransport) -> Any:
     peer = transport.get_extra_info("peername")
     return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) and len(peer) >= 2 else peer
+
+
+def _env_seconds(value: str | None, default: float) -> float:
+    try:
+        seconds = float(value) if value else default
+    except ValueError:
+        return default
+    return seconds if seconds > 0 else default
