@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..limited_read import UnreadableFile, read_limited
 from ..secrets.files import needs_head, secret_file_reason
 from .admission import UNTITLED
 from .focus import Location
@@ -206,8 +207,11 @@ def outside_text(path: Path, max_size: int) -> str:
     if st.st_size > max_size:
         raise OutsideRefused("larger than maxFileSizeBytes")
     try:
-        with open(path, "rb") as f:
-            data = f.read(max_size + 1)
+        # Non-blocking and checked again on the opened file: swapped for a FIFO since the stat,
+        # it is refused rather than waited on.
+        data = read_limited(path, max_size)
+    except UnreadableFile:
+        raise OutsideRefused("not a file, or larger than maxFileSizeBytes") from None
     except OSError as exc:
         raise OutsideRefused(f"unreadable ({exc.strerror or 'error'})") from None
     if needs_head(name) and (secret := secret_file_reason(name, data[:HEAD_BYTES])) is not None:
