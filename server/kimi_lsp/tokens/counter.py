@@ -234,7 +234,11 @@ class TokenCounter:
                 return True
             except Exception as exc:
                 errors.append(f"tokenizerPath: {exc}")
-                log.warning("The tokenizerPath setting is not usable: %s", exc)
+                log.warning(
+                    "The tokenizerPath setting is not usable (%s); counting with the cached Kimi"
+                    " tokenizer if there is one, else the bundled cl100k_base.",
+                    exc,
+                )
         cache = self.kimi_cache
         try:
             cached = cache.load(self.expected_ranks)
