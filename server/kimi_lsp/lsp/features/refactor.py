@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from ...documents import TextDocument
-from ...errors import InvalidInputError, StaleDocumentError
+from ...errors import InvalidInputError
 from .. import pygls_adapter as pygls
 from . import params as p
 from .progress import Progress
+from .refactor_edit import EditBuilder
 
 if TYPE_CHECKING:
     from ...agent.fanout import RefactorOutcome
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ANNOTATION = "kimiRefactor"
 DEFINITION_SHARE = 4  # the editor's definitions get at most 1/4 of the refactor budget
 
 
@@ -144,18 +143,22 @@ class Refactors:
             )
         finally:
             progress.end()
-        edit, files = self._workspace_edit(outcome.changes, snapshots, instruction)
+        built = EditBuilder(server, instruction).build(outcome.changes)
+        for rel, reason in built.refused:
+            outcome.notes.append(reason)
+            outcome.failed.append(rel)
         summary = _summary(outcome, mode)
         applied = False
-        if mode == "apply" and files and not outcome.failed:
+        if mode == "apply" and built.files and not outcome.failed:
             response = await server.workspace_apply_edit_async(
-                types.ApplyWorkspaceEditParams(edit=edit, label=f"Kimi: {instruction[:60]}")
+                types.ApplyWorkspaceEditParams(edit=built.edit, label=f"Kimi: {instruction[:60]}")
             )
             applied = bool(response.applied)
         return {
             "refactorId": refactor_id,
-            "edit": pygls.to_json(server.protocol, edit),
-            "files": files,
+            "edit": pygls.to_json(server.protocol, built.edit),
+            "files": built.files,
+            "bases": built.bases,
             "summary": summary,
             "usage": outcome.usage.to_wire(),
             "applied": applied,
@@ -202,83 +205,6 @@ class Refactors:
 
             rels.extend(r for r in engine.all_rels() if fnmatch(r, glob))
         return sorted(set(rels))
-
-    def _workspace_edit(
-        self,
-        changes: dict[str, tuple[str | None, str]],
-        snapshots: dict[str, tuple[int, str]],
-        instruction: str,
-    ) -> tuple[types.WorkspaceEdit, list[str]]:
-        """One edit over all files: text edits (versioned, rebased onto the user's typing for
-        open documents) and file creations, all annotated to need confirmation."""
-        from ...edits.diff import compute_hunks
-        from ...edits.rebase import rebase
-        from .apply import to_lsp_edits
-
-        server = self.server
-        engine = server.services.context.engine
-        encoding = server.documents.encoding
-        document_changes: list[Any] = []
-        plain: dict[str, list[types.TextEdit]] = {}
-        files: list[str] = []
-        for rel in sorted(changes):
-            original, new = changes[rel]
-            path = engine.path_of(rel)
-            if path is None:
-                continue
-            uri = path.as_uri()
-            files.append(uri)
-            if original is None:
-                document_changes.append(types.CreateFile(uri=uri, annotation_id=ANNOTATION))
-                base = TextDocument(uri, "", 0, "", encoding)
-                edits = to_lsp_edits(base, compute_hunks("", new))
-                document_changes.append(self._doc_edit(uri, None, edits))
-                plain[uri] = edits
-                continue
-            open_document = server.documents.get(uri)
-            hunks = compute_hunks(original, new)
-            version: int | None = None
-            base_text = original
-            if open_document is not None:
-                version = open_document.version
-                if open_document.text != original:
-                    moved = rebase(original, open_document.text, hunks)
-                    if moved.refused:
-                        raise StaleDocumentError(
-                            f"You edited {rel} where the refactor changes it, so nothing was "
-                            "applied; run the refactor again."
-                        )
-                    hunks, base_text = moved.hunks, open_document.text
-            base = TextDocument(uri, "", version or 0, base_text, encoding)
-            edits = to_lsp_edits(base, hunks)
-            document_changes.append(self._doc_edit(uri, version, edits))
-            plain[uri] = edits
-        annotation = types.ChangeAnnotation(
-            label="Kimi refactor",
-            needs_confirmation=True,
-            description=instruction[:200],
-        )
-        if self.server.client.document_changes:
-            edit = types.WorkspaceEdit(
-                document_changes=document_changes,
-                change_annotations={ANNOTATION: annotation},
-            )
-        else:
-            edit = types.WorkspaceEdit(changes=plain)
-        return edit, files
-
-    @staticmethod
-    def _doc_edit(
-        uri: str, version: int | None, edits: list[types.TextEdit]
-    ) -> types.TextDocumentEdit:
-        annotated = [
-            types.AnnotatedTextEdit(range=e.range, new_text=e.new_text, annotation_id=ANNOTATION)
-            for e in edits
-        ]
-        return types.TextDocumentEdit(
-            text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version),
-            edits=list(annotated),
-        )
 
 
 def register(server: KimiServer) -> None:
