@@ -60,7 +60,8 @@ class FrameParser:
                     return bodies
             else:
                 length = _content_length(header)
-                if length is not None and _http_shaped(header):
+                # One line can only be the Content-Length line itself: no HTTP request.
+                if length is not None and b"\n" in header and _http_shaped(header):
                     log.error("Dropping a frame whose header is not LSP's (an HTTP request?)")
                     if len(buffer) - body_start < length:
                         break  # skip its body too, once all of it is here
