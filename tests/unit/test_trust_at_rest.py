@@ -203,3 +203,20 @@ def test_a_file_an_older_server_wrote_is_redacted_when_read_back(tmp_path: Path)
     assert API_KEY not in conversation.turns[0].user
     store.save(conversation)  # the next save leaves no copy of the key on disk
     assert API_KEY.encode() not in (tmp_path / "old.json").read_bytes()
+
+
+def test_the_search_index_keeps_no_word_of_a_secret() -> None:
+    """The index store is on disk: a password or a PEM body in an ordinary file (secrets by
+    their context, not by their shape) leaves no word there; the file's names still do."""
+    from kimi_lsp.context.search import index_terms
+
+    password = "Tr0ub4dorAndHorseBatteryStaple"
+    pem = "MIIEowIBAAKCAQEAx7Yq9ZkLmN2pQrStUvWxYz3AbCdEfGhIjKlMnOpQ"
+    text = (
+        f'DB_PASSWORD = "{password}"\n'
+        f"KEY = '''-----BEGIN RSA PRIVATE KEY-----\n{pem}\n-----END RSA PRIVATE KEY-----'''\n"
+        "def connect_database(host):\n    return host\n"
+    )
+    terms = index_terms(text).split()
+    assert password not in terms and pem not in terms
+    assert "connect_database" in terms and "DB_PASSWORD" in terms

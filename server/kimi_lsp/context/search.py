@@ -12,7 +12,6 @@ from ..secrets.redact import redact
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 # Identifiers long enough to be a key (the shortest token formats secrets/ knows are 16+).
-_KEY_LIKE = re.compile(r"[A-Za-z0-9_]{16,}")
 
 # Keywords of the languages we read and words so common in code that they say nothing about
 # which file is related. Identifiers are compared whole and case-sensitively: a rare name like
@@ -52,22 +51,20 @@ def index_terms(text: str) -> str:
     """The file's distinct identifiers, space-separated, as the search index stores them.
 
     Each identifier once (a file either uses a rare name or not; counting would cost a Counter
-    per file), no stop words, and none that secrets/ would redact: the index lives on disk and
-    must not become a copy of the keys a file holds. Split with bytes.translate, about twice
-    as fast as the identifier regex over a whole workspace (a word after leading digits, like
-    `1st_try`, is skipped here where the regex took `st_try`)."""
+    per file), no stop words, and no word of a string secrets/ redacts in the file: the index
+    lives on disk and must not become a copy of the keys a file holds. The whole text is
+    redacted, not the words alone: a password or a PEM body is a secret by its context
+    (`password = "..."`, the BEGIN line), which a word on its own has lost. Split with
+    bytes.translate, about twice as fast as the identifier regex over a whole workspace (a word
+    after leading digits, like `1st_try`, is skipped here where the regex took `st_try`)."""
     data = text.encode("utf-8", "surrogatepass").translate(_WORD_BYTES)
     words = {w for w in set(data.split()) if len(w) > 2 and w[0] > 57}  # not 0-9
     words -= _STOP_BYTES
-    body = b" ".join(words).decode("ascii")
-    keys = _KEY_LIKE.findall(body)
-    if keys:
-        found = redact("\n".join(keys))
-        if found.count:
-            values = [v for group in found.values.values() for v in group]
-            secret = {w.encode() for w in keys if any(v in w for v in values)}
-            body = b" ".join(words - secret).decode("ascii")
-    return body
+    found = redact(text)
+    if found.count:
+        values = [v.encode("utf-8", "surrogatepass") for vs in found.values.values() for v in vs]
+        words = {w for w in words if not any(w in value for value in values)}
+    return b" ".join(words).decode("ascii")
 
 
 class IdentifierIndex:
