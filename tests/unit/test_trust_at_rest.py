@@ -220,3 +220,20 @@ def test_the_search_index_keeps_no_word_of_a_secret() -> None:
     terms = index_terms(text).split()
     assert password not in terms and pem not in terms
     assert "connect_database" in terms and "DB_PASSWORD" in terms
+
+
+def test_stored_symbols_hold_no_secret_value(tmp_path: Path) -> None:
+    from kimi_lsp.context.deep_index import record_of
+    from kimi_lsp.context.index_store import IndexStore
+    from kimi_lsp.context.symbols import outline
+
+    token = "ghp_" + "Q1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8"
+    text = f'GITHUB_TOKEN = "{token}"\n\n\ndef connect(host):\n    return host\n'
+    path = tmp_path / "index.sqlite3"
+    store = IndexStore(path, version="v1")
+    store.save([record_of("settings.py", (len(text), 1), text)])
+    store.save_symbols("settings.py", len(text), 1, outline(text, "python"))
+    store.close()
+    assert token.encode() not in path.read_bytes()
+    again = IndexStore(path, version="v1").symbols("settings.py", len(text), 1)
+    assert again is not None and [s.name for s in again] == ["GITHUB_TOKEN", "connect"]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..secrets.at_rest import private_directory
+from ..secrets.redact import redact
 from .imports import ImportRef
 from .symbols import Symbol
 
@@ -157,8 +158,10 @@ def decode_imports(raw: str) -> list[ImportRef]:
 
 
 def _encode_symbols(symbols: Iterable[Symbol]) -> str:
+    # A constant's signature is its line, value included (`TOKEN = "ghp_..."`): stored as a
+    # prompt would show it (prompts redact it anyway), so the store holds no copy of a key.
     return json.dumps(
-        [[s.name, s.kind, s.line, s.end_line, s.signature, s.depth] for s in symbols],
+        [[s.name, s.kind, s.line, s.end_line, redact(s.signature).text, s.depth] for s in symbols],
         separators=(",", ":"),
     )
 
