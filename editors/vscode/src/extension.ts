@@ -90,7 +90,10 @@ export function activate(context: vscode.ExtensionContext): KimiApi {
     command("kimi-lsp.setApiKey", async () => {
       // Setting a key again is the way to be asked again about a host refused before.
       await keyConsent.forgetDenials();
-      return apiKeys.prompt();
+      const stored = await apiKeys.prompt();
+      // The same key again fires no change event: a host refused before is asked again here.
+      if (stored) void clientHost.restartIfChanged("the API key was set");
+      return stored;
     }),
     command("kimi-lsp.clearApiKey", () => apiKeys.clear()),
     command("kimi-lsp.openChat", () => chatView.reveal()),

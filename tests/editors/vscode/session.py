@@ -273,8 +273,11 @@ def run_session(
     settings: dict[str, Any],
     suite_config: dict[str, Any],
     timeout: float = 240,
+    workspace_trust: bool = False,
 ) -> Session:
-    """Runs `suites` in one code-server session; fills `session.results/facts/leftovers`."""
+    """Runs `suites` in one code-server session; fills `session.results/facts/leftovers`.
+    With `workspace_trust`, VS Code's workspace trust is on and the folder starts untrusted
+    (Restricted Mode); otherwise trust is disabled (every folder trusted)."""
     started = time.monotonic()
     for folder in (session.logs, session.driver_dir, session.artifacts, session.user_data):
         folder.mkdir(parents=True, exist_ok=True)
@@ -323,7 +326,8 @@ def run_session(
         server = subprocess.Popen(
             _code_server(
                 tools, session, "--bind-addr", f"127.0.0.1:{port}", "--auth", "none",
-                "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust",
+                "--disable-telemetry", "--disable-update-check",
+                *([] if workspace_trust else ["--disable-workspace-trust"]),
                 "--disable-getting-started-override", str(session.workspace),
             ),
             env=env, cwd=session.workspace, stdin=subprocess.DEVNULL, stdout=server_log,

@@ -125,9 +125,14 @@ def server_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "kimi_lsp"]
 
 
-def artifacts_dir() -> Path:
+def artifacts_dir(name: str = "vscode") -> Path:
+    """$KIMI_LSP_ARTIFACTS/<name>, else tests/editors/vscode/artifacts (or artifacts/<name> for
+    another session than the main one), emptied."""
     root = os.environ.get("KIMI_LSP_ARTIFACTS")
-    folder = Path(root) / "vscode" if root else HERE / "artifacts"
+    if root:
+        folder = Path(root) / name
+    else:
+        folder = HERE / "artifacts" if name == "vscode" else HERE / "artifacts" / name
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)

@@ -194,10 +194,15 @@ export class ClientHost implements vscode.Disposable {
     });
   }
 
-  private async restartIfChanged(reason: string): Promise<void> {
-    if (this.startFingerprint(await this.apiKeys.get()) !== this.fingerprint) {
-      await this.restart(reason);
-    }
+  /** Restart when something the start depends on changed (settings, key, host's answer, trust). */
+  restartIfChanged(reason: string): Promise<void> {
+    // Compared in the queue, after any start or restart before it: two triggers restart once.
+    return this.enqueue(async () => {
+      if (this.startFingerprint(await this.apiKeys.get()) === this.fingerprint) return;
+      this.log.info(`Restarting the Kimi server: ${reason}.`);
+      await this.doStop();
+      await this.doStart();
+    });
   }
 
   stop(): Promise<void> {
@@ -227,7 +232,8 @@ export class ClientHost implements vscode.Disposable {
 
   /** What a restart compares: the launch settings, the key, the endpoint host and the trust. */
   private startFingerprint(key: string | undefined): string {
-    return `${launchFingerprint(readLaunchSettings(), key)} ${currentEndpointHost()} ${this.trust.trusted}`;
+    const host = currentEndpointHost();
+    return `${launchFingerprint(readLaunchSettings(), key)} ${host} ${this.keyConsent.decision(host)} ${this.trust.trusted}`;
   }
 
   /** The key to hand to the server: the stored one, unless it would go to a host the user refused. */

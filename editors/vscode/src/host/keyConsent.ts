@@ -13,6 +13,11 @@ export class KeyConsent {
     return stored && typeof stored === "object" ? stored : {};
   }
 
+  /** What would happen to the key for `host` now (without asking). */
+  decision(host: string): "send" | "withhold" | "ask" {
+    return keyDecision(host, this.consents());
+  }
+
   /**
    * Whether the stored key may be sent to `host`: yes for Moonshot's own host or a host allowed
    * before; no for one refused before; else a modal question (its answer remembered, a dismissal

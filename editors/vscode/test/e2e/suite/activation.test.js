@@ -33,6 +33,13 @@ suite("activation", () => {
     const asked = vscode.commands.executeCommand("kimi-lsp.setApiKey");
     await driver({ kind: "type", selector: ".quick-input-widget input", text: config.key, press: "Enter" });
     await asked;
+    // kimi.baseUrl is the fake on 127.0.0.1, not api.moonshot.ai: the extension asks once before
+    // the stored key goes there (a modal), and the person allows it.
+    await driver({ kind: "wait", selector: ".monaco-dialog-box", timeout: 20000 });
+    const dialog = await driver({ kind: "texts", selector: ".monaco-dialog-box" });
+    const host = new URL(config.fakeRoot).host;
+    assert.ok(dialog.texts.some((t) => t.includes(`Send your Kimi API key to ${host}?`)), JSON.stringify(dialog.texts));
+    await driver({ kind: "click", selector: ".monaco-dialog-box .monaco-button", name: "Allow" });
     const info = await waitFor("kimi/status to say the key is configured", async () => {
       const s = await status();
       return s.apiKeyConfigured && s;

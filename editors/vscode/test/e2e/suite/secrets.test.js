@@ -4,7 +4,7 @@
 
 const assert = require("assert");
 const vscode = require("vscode");
-const { api, config, fake, openFile, report, status, waitFor, workspaceUri } = require("./support");
+const { api, config, driver, fake, openFile, report, status, waitFor, workspaceUri } = require("./support");
 
 suite("secrets", () => {
   suiteSetup(() => api());
@@ -23,6 +23,9 @@ suite("secrets", () => {
       return s.apiKeyConfigured && s;
     });
     assert.strictEqual(info.apiKeyConfigured, true);
+    // The host was allowed once (activation): the restart does not ask again.
+    assert.strictEqual((await driver({ kind: "visible", selector: ".monaco-dialog-box" })).visible, false);
+    assert.strictEqual(kimi.keyWithheldFrom(), undefined);
     await fake.enqueue([{ content: "Still here." }]);
     await kimi.chat.send("Still there?");
     const last = kimi.chat.transcript().filter((t) => t.role === "assistant").pop();
