@@ -327,3 +327,16 @@ async def test_a_silent_connection_does_not_keep_the_token_holder_out(tmp_path: 
         reply = await client.initialize(tcpToken=TOKEN)
         assert reply["result"]["serverInfo"]["name"] == "kimi-lsp"
         client.close()
+
+
+async def test_a_token_sent_to_a_listener_without_a_token_file_is_dropped_unlogged() -> None:
+    async with tcp_server("--log-level", "DEBUG") as server:
+        client = await server.connect()
+        reply = await client.initialize(tcpToken=TOKEN)
+        assert reply["result"]["serverInfo"]["name"] == "kimi-lsp"
+        await client.request("shutdown")
+        await client.notify("exit", None)
+        assert await asyncio.wait_for(server.process.wait(), GUARD) == 0
+        log = await server.drain_log()
+    assert "initialize" in log  # pygls logged the message at DEBUG...
+    assert TOKEN not in log and "tcpToken" not in log  # ...without the token

@@ -21,7 +21,7 @@ from pygls.exceptions import (
 from ..errors import ErrorKind, InvalidInputError, KimiError, RequestFailedError
 from . import pygls_adapter as pygls
 from .registry import NotificationHandler, Registry
-from .tcp_auth import Gate
+from .tcp_auth import Gate, forget_token
 from .transport import FrameParser
 
 if TYPE_CHECKING:
@@ -120,6 +120,8 @@ class Dispatcher:
         method = message.get("method")
         has_id = "id" in message
         params = message.get("params")
+        if method == "initialize":
+            forget_token(params)  # a listener without a token file: still never log it
         if isinstance(method, str):
             if has_id and not _valid_id(message["id"]):
                 # JSON-RPC: an id that cannot be echoed back is answered with a null id.

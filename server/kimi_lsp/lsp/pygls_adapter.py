@@ -87,6 +87,20 @@ def to_json(protocol: LanguageServerProtocol, value: Any) -> Any:
     return protocol._converter.unstructure(value)
 
 
+def forget_protocols() -> None:
+    """Let the protocols of finished TCP sessions be freed.
+
+    Why: pygls memoizes `get_message_type`/`get_result_type` with a class-level lru_cache whose
+    keys hold `self`, so each departed client's server (its documents too) stayed reachable
+    until 128 later entries pushed it out. The memo is rebuilt on the next message."""
+    from pygls.protocol import LanguageServerProtocol
+
+    for name in ("get_message_type", "get_result_type"):
+        cached = getattr(LanguageServerProtocol, name, None)
+        if cached is not None and hasattr(cached, "cache_clear"):
+            cached.cache_clear()
+
+
 # pygls's JSON-RPC logger, and how its traceback for a message it cannot type begins.
 JSON_RPC_LOGGER = "pygls.protocol.json_rpc"
 DESERIALIZE_FAILURE = "Unable to deserialize message"

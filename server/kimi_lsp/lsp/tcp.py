@@ -66,6 +66,8 @@ class Listener:
 
     def open_session(self, transport: asyncio.Transport) -> Session | None:
         """A session for a new connection, or None (and the connection closed) when busy."""
+        if self.session is not None and self.session.hung_up:
+            self.end_session()  # its EOF was read; connection_lost is merely still queued
         if self.session is not None:
             # Said in the log only: the second client learns nothing, not even that we are
             # an LSP server, and none of its bytes is read.
@@ -89,6 +91,7 @@ class Session:
 
     def __init__(self, server: KimiServer, transport: asyncio.Transport, token: str | None):
         self.server = server
+        self._transport = transport
         self._writer = SocketWriter(transport)
         server.protocol.set_writer(self._writer)
         server.dispatcher.guard_connection(transport.close, token)
@@ -100,6 +103,10 @@ class Session:
     def _expire(self) -> None:
         if not self.server.dispatcher.admitted:
             self.server.dispatcher.close("no initialize with the token in time")
+
+    @property
+    def hung_up(self) -> bool:
+        return self._transport.is_closing()
 
     def feed(self, data: bytes) -> None:
         self.server.dispatcher.feed(data)
@@ -119,6 +126,7 @@ class Session:
         if server.logs is not None:
             server.logs.unbridge()
         server.shutdown()  # type: ignore[no-untyped-call]
+        pygls.forget_protocols()
         log.info("The client disconnected; listening for the next one")
 
 
@@ -148,22 +156,42 @@ class SocketWriter:
 
 
 class _Connection(asyncio.Protocol):
+    """One accepted socket. Whether it is served is decided one loop turn after it arrives:
+    a client that closed and reconnected at once is then not refused, because the EOF of
+    its old connection, read in the same turn, has ended that session first."""
+
     def __init__(self, listener: Listener) -> None:
         self._listener = listener
         self._session: Session | None = None
+        self._transport: asyncio.Transport | None = None
+        self._early: list[bytes] | None = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        asyncio.get_running_loop().call_soon(self._decide)
+
+    def _decide(self) -> None:
+        early, self._early = self._early, None
+        transport = self._transport
+        if transport is None or transport.is_closing() or early is None:
+            return  # it left before we decided
         self._session = self._listener.open_session(transport)
+        if self._session is not None:
+            for data in early:
+                self._session.feed(data)
 
     def data_received(self, data: bytes) -> None:
-        if self._session is not None:
+        if self._early is not None:
+            self._early.append(data)
+        elif self._session is not None:
             self._session.feed(data)
 
     def eof_received(self) -> bool:
         return False  # close our side too: a half-open LSP connection is of no use
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._early = None
         if self._session is not None:
             self._listener.end_session(self._session)
             self._session = None

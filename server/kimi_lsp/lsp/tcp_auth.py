@@ -66,10 +66,15 @@ class Gate:
     def admits(self, message: Any) -> bool:
         if not isinstance(message, dict) or message.get("method") != "initialize":
             return False
-        params = message.get("params")
-        options = params.get("initializationOptions") if isinstance(params, dict) else None
-        given = options.pop(TOKEN_OPTION, None) if isinstance(options, dict) else None
+        given = forget_token(message.get("params"))
         if not isinstance(given, str):
             return False
         # surrogatepass: a lone surrogate in the JSON must not raise before the comparison.
         return hmac.compare_digest(given.strip().encode("utf-8", "surrogatepass"), self._token)
+
+
+def forget_token(params: Any) -> Any:
+    """Remove tcpToken from initialize's params, returning it: past the gate nothing (the
+    settings, pygls's debug log of the message) may see it."""
+    options = params.get("initializationOptions") if isinstance(params, dict) else None
+    return options.pop(TOKEN_OPTION, None) if isinstance(options, dict) else None
