@@ -22,8 +22,75 @@ async function texts() {
   return out;
 }
 
+/** Polls until `run` settled or the Refactor Preview shows; says which. */
+async function settledOrPreview(state) {
+  return waitFor("the refactor to settle or its preview to show", async () => {
+    if (state.settled) return "settled";
+    return (await driver({ kind: "visible", selector: PANEL_ROW })).visible && "preview";
+  }, 60000, 500);
+}
+
 suite("refactor", () => {
   suiteSetup(() => api());
+
+  test("a file that moved on disk after the server answered is refused, nothing applied (finding 6)", async () => {
+    const kimi = await api();
+    const client = kimi.client();
+    const appFile = workspaceUri("pkg/app.py").fsPath;
+    const moved = `# two lines a formatter\n# prepended meanwhile\n${config.refactorFiles["pkg/app.py"]}`;
+    // Between the server's answer and the extension's check: a person (or a tool) rewrites the file.
+    const original = client.sendRequest;
+    let seen;
+    client.sendRequest = async function (method, ...rest) {
+      const result = await original.call(this, method, ...rest);
+      if (method === "kimi/refactor") {
+        seen = result;
+        fs.writeFileSync(appFile, moved);
+      }
+      return result;
+    };
+    const state = { settled: false };
+    let outcome;
+    try {
+      const run = Promise.resolve(
+        vscode.commands.executeCommand("kimi-lsp.refactor", { instruction: "rename Config to Settings" }),
+      ).then((r) => { outcome = r; }).finally(() => { state.settled = true; });
+      run.catch(() => {});
+      const which = await settledOrPreview(state);
+      if (which === "preview") {
+        await driver({ kind: "click", selector: `${PANEL} .buttons .monaco-button`, name: "Discard" });
+        await run;
+        assert.fail("the Refactor Preview offered an edit computed against text that has changed since");
+      }
+      await run;
+    } finally {
+      client.sendRequest = original;
+      fs.writeFileSync(appFile, config.refactorFiles["pkg/app.py"]);
+    }
+    assert.ok(seen && seen.bases, `the server's result has no bases: ${JSON.stringify(seen && Object.keys(seen))}`);
+    assert.ok(Object.keys(seen.bases).some((u) => u.endsWith("/pkg/app.py")), JSON.stringify(seen.bases));
+    assert.strictEqual(outcome.applied, false);
+    assert.deepStrictEqual(outcome.moved, ["pkg/app.py"]);
+    // Nothing applied anywhere: config.py (which did not move) is unchanged too.
+    assert.strictEqual(fs.readFileSync(workspaceUri("pkg/config.py").fsPath, "utf8"), config.refactorFiles["pkg/config.py"]);
+  });
+
+  test("a CreateFile with overwrite: false does not truncate an existing file", async () => {
+    const kimi = await api();
+    const uri = workspaceUri("notes.md");
+    const before = fs.readFileSync(uri.fsPath, "utf8");
+    const edit = await kimi.client().protocol2CodeConverter.asWorkspaceEdit({
+      documentChanges: [
+        { kind: "create", uri: uri.toString(), options: { overwrite: false, ignoreIfExists: false } },
+        { textDocument: { uri: uri.toString(), version: null }, edits: [
+          { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, newText: "created\n" },
+        ] },
+      ],
+    });
+    const applied = await vscode.workspace.applyEdit(edit);
+    assert.strictEqual(applied, false, "VS Code applied a create over an existing file");
+    assert.strictEqual(fs.readFileSync(uri.fsPath, "utf8"), before);
+  });
 
   test("the refactor is previewed, then applied with the preview's Apply button", async () => {
     const before = (await fake.requests()).length;
