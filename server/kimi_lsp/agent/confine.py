@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..context.workspace import FileEntry, WorkspaceIndex
+from ..protected_paths import git_reason
 from ..secrets.files import needs_head, secret_file_reason
 from .overlay import Overlay
 
@@ -67,6 +68,12 @@ class Confinement:
         roots = [os.fspath(root) for root in self.engine.index.roots]
         if not any(real == root or real.startswith(root + os.sep) for root in roots):
             raise Refused(f"{rel} leads outside the workspace (symlink); it cannot be used")
+        # git runs what its directory says (hooks, config's fsmonitor): the agent neither
+        # reads nor writes there, by any spelling or symlink (issue 16, finding 3).
+        for root in roots:
+            reason = git_reason(root, os.fspath(path))
+            if reason is not None:
+                raise Refused(f"{rel} cannot be used: {reason}; the agent never touches git's data")
         return rel, path
 
     def readable(self, raw: str, overlay: Overlay) -> tuple[str, str]:

@@ -12,6 +12,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import NamedTuple
 
+from ..protected_paths import is_git_name
 from ..secrets.files import (
     SECRET_NAMES,
     SECRET_PREFIXES,
@@ -27,6 +28,7 @@ HEAD_BYTES = 65536  # read from `.npmrc`-like files to see whether they hold a t
 LARGE = "larger than maxFileSizeBytes"
 LEAVES = "symlink leaving the workspace"
 BINARY = "binary file"
+IN_GIT = "excluded by default (.git/)"
 _RULE_NAMES = (".gitignore", ".kimiignore", ".git")
 _Stat = Callable[[], os.stat_result]  # DirEntry.stat during a walk, os.stat otherwise
 _SCANDIR_FD = os.scandir in os.supports_fd  # not on Windows
@@ -166,7 +168,7 @@ class WorkspaceIndex:
                 parts = _rel(root, p).split("/")
                 if parts[-3:] == [".git", "info", "exclude"]:
                     p = os.path.dirname(os.path.dirname(os.path.dirname(p)))
-                elif ".git" in parts:
+                elif _in_git("/".join(parts)):
                     continue
                 elif parts[-1] in (".gitignore", ".kimiignore"):
                     p = os.path.dirname(p)
@@ -251,7 +253,7 @@ class WorkspaceIndex:
         subdirectories: list[tuple[str, str, Chain]] = []
         for e in entries:
             name = e.name
-            if name == ".git":
+            if name == ".git" or (name[:1] == "." and is_git_name(name)):
                 continue
             try:
                 if e.is_file(follow_symlinks=False):  # neither a symlink nor a directory
@@ -321,6 +323,8 @@ class WorkspaceIndex:
         if found is None:
             if os.path.exists(target):
                 self._exclude_entry(snap, path, rel, LEAVES)
+        elif _in_git(_rel(*found)):
+            self._exclude_entry(snap, path, rel, IN_GIT)  # `cfg -> .git/config`
         elif not is_dir and os.path.isfile(target):
             secret = _secret(_rel(*found), target)
             if secret:
@@ -383,8 +387,8 @@ class WorkspaceIndex:
         chain = snap.dirs.get(root) or root_chain(root)
         directory, drel = root, ""
         for part in parts:
-            if part == ".git":
-                return "excluded by default (.git/)"
+            if is_git_name(part):
+                return IN_GIT
             drel = f"{drel}/{part}" if drel else part
             directory = os.path.join(directory, part)
             known = snap.dirs.get(directory)
@@ -399,6 +403,8 @@ class WorkspaceIndex:
                 target = self._locate(os.path.realpath(directory), follow=False)
                 if target is None:
                     return LEAVES
+                if _in_git(_rel(*target)):
+                    return IN_GIT  # `tools -> .git`: tools/config is .git/config
                 if drel == rel:
                     return _secret(_rel(*target), p)
             if drel != rel:
@@ -446,6 +452,10 @@ class WorkspaceIndex:
 
 def _rel(root: str, p: str) -> str:
     return p[len(root) + 1 :].replace(os.sep, "/") if p != root else ""
+
+
+def _in_git(rel: str) -> bool:
+    return any(is_git_name(part) for part in rel.split("/"))
 
 
 def _secret(rel: str, path: str) -> str:

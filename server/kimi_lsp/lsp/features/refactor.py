@@ -90,6 +90,24 @@ def _summary(outcome: RefactorOutcome, mode: str) -> str:
     return summary
 
 
+def _config_warning(config: list[tuple[str, str]], mode: str) -> str:
+    """The warning for editor and CI configuration in the edit (issue 16, finding 3): such
+    files can run commands, so they are never applied without the user's review."""
+    if not config:
+        return ""
+    named = "; ".join(f"{rel} ({kind})" for rel, kind in config)
+    warning = (
+        "\n\nWarning: this refactor changes editor or CI configuration, which can run "
+        f"commands: {named}. Review these changes before applying them."
+    )
+    if mode == "apply":
+        warning += (
+            " Nothing was applied because of them: run the refactor in preview mode to see "
+            "the changes and apply them yourself."
+        )
+    return warning
+
+
 def _map_chars(settings: Settings) -> int:
     """The planning request's repository map: a tenth of the refactor budget, as a prompt's
     map takes (about three characters a token); 19,200 characters by default."""
@@ -147,9 +165,9 @@ class Refactors:
         for rel, reason in built.refused:
             outcome.notes.append(reason)
             outcome.failed.append(rel)
-        summary = _summary(outcome, mode)
+        summary = _summary(outcome, mode) + _config_warning(built.config, mode)
         applied = False
-        if mode == "apply" and built.files and not outcome.failed:
+        if mode == "apply" and built.files and not outcome.failed and not built.config:
             response = await server.workspace_apply_edit_async(
                 types.ApplyWorkspaceEditParams(edit=built.edit, label=f"Kimi: {instruction[:60]}")
             )

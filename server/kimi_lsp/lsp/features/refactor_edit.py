@@ -15,12 +15,19 @@ from ...edits.diff import Hunk, compute_hunks
 from ...edits.on_disk import DiskBase, digest_of, onto_disk
 from ...edits.rebase import rebase
 from ...errors import StaleDocumentError
+from ...protected_paths import config_kind_of, git_reason
 from .apply import to_lsp_edits
 
 if TYPE_CHECKING:
     from ..server import KimiServer
 
 ANNOTATION = "kimiRefactor"
+CONFIG_ANNOTATION = "kimiRefactorConfig"
+CONFIG_LABEL = "Kimi refactor: editor or CI configuration"
+CONFIG_DESCRIPTION = (
+    "Editor and CI configuration can run commands (tasks, hooks, workflows, project scripts): "
+    "review these changes before applying them."
+)
 MAX_REREAD_BYTES = 64 * 1024 * 1024  # a file larger than this is refused, not re-read whole
 # A created file must not replace one that appeared meanwhile (Neovim truncated it).
 CREATE_OPTIONS = types.CreateFileOptions(overwrite=False, ignore_if_exists=False)
@@ -35,6 +42,7 @@ class RefactorEdit:
     files: list[str]
     bases: dict[str, str | None]
     refused: list[tuple[str, str]] = field(default_factory=list)
+    config: list[tuple[str, str]] = field(default_factory=list)  # (rel, what configuration)
 
 
 def reread(path: Path) -> tuple[bytes | None, str | None]:
@@ -58,13 +66,14 @@ class EditBuilder:
         self.document_changes: list[Any] = []
         self.plain: dict[str, list[types.TextEdit]] = {}
         self.result = RefactorEdit(types.WorkspaceEdit(), [], {})
+        self.annotation = ANNOTATION
 
     def build(self, changes: dict[str, tuple[str | None, str]]) -> RefactorEdit:
         engine = self.server.services.context.engine
         for rel in sorted(changes):
             original, new = changes[rel]
             path = engine.path_of(rel)
-            if path is None:
+            if path is None or not self._allowed(rel, path):
                 continue
             if original is None:
                 self._created(rel, path, new)
@@ -72,6 +81,23 @@ class EditBuilder:
                 self._changed(rel, path, original, new)
         self.result.edit = self._edit()
         return self.result
+
+    def _allowed(self, rel: str, path: Path) -> bool:
+        """Refuses a path into git's data (a symlink may have appeared since the agent's
+        check); notes editor and CI configuration, whose edits get their own annotation."""
+        root = self.server.services.context.engine.index.root_of(path)
+        if root is None:
+            self.result.refused.append((rel, f"{rel} is outside the workspace: not changed"))
+            return False
+        reason = git_reason(os.fspath(root), os.fspath(path))
+        if reason is not None:
+            self.result.refused.append((rel, f"{rel} was not changed: {reason}"))
+            return False
+        kind = config_kind_of(os.fspath(root), os.fspath(path), rel)
+        if kind is not None:
+            self.result.config.append((rel, kind))
+        self.annotation = ANNOTATION if kind is None else CONFIG_ANNOTATION
+        return True
 
     def _created(self, rel: str, path: Path, new: str) -> None:
         uri = path.as_uri()
@@ -81,7 +107,7 @@ class EditBuilder:
             )
             return
         self.document_changes.append(
-            types.CreateFile(uri=uri, options=CREATE_OPTIONS, annotation_id=ANNOTATION)
+            types.CreateFile(uri=uri, options=CREATE_OPTIONS, annotation_id=self.annotation)
         )
         self._add(uri, None, "", compute_hunks("", new), None)
 
@@ -115,7 +141,9 @@ class EditBuilder:
         base = TextDocument(uri, "", version or 0, base_text, self.encoding)
         edits = to_lsp_edits(base, hunks)
         annotated = [
-            types.AnnotatedTextEdit(range=e.range, new_text=e.new_text, annotation_id=ANNOTATION)
+            types.AnnotatedTextEdit(
+                range=e.range, new_text=e.new_text, annotation_id=self.annotation
+            )
             for e in edits
         ]
         self.document_changes.append(
@@ -137,9 +165,13 @@ class EditBuilder:
             needs_confirmation=True,
             description=self.instruction[:200],
         )
+        annotations = {ANNOTATION: annotation}
+        if self.result.config:
+            annotations[CONFIG_ANNOTATION] = types.ChangeAnnotation(
+                label=CONFIG_LABEL, needs_confirmation=True, description=CONFIG_DESCRIPTION
+            )
         if self.server.client.document_changes:
             return types.WorkspaceEdit(
-                document_changes=self.document_changes,
-                change_annotations={ANNOTATION: annotation},
+                document_changes=self.document_changes, change_annotations=annotations
             )
         return types.WorkspaceEdit(changes=self.plain)
