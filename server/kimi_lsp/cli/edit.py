@@ -84,32 +84,49 @@ def unified(path: Path, old: str, new: str) -> str:
     )
 
 
-def write_if_unchanged(path: Path, snapshot: str, new: str) -> None:
-    """Replace the file atomically, unless someone changed it since it was read."""
-    if path.read_text(encoding="utf-8") != snapshot:
+def write_if_unchanged(path: Path, snapshot: bytes, new: str) -> None:
+    """Replace the file's contents atomically, unless its bytes changed since they were read.
+
+    A symlink stays a link: its target gets the new text. The bytes are compared as read, so
+    CRLF endings are not mistaken for a change, and the text is written as it is (the edit
+    pipeline keeps the range's line endings; lines outside it are untouched). The new text
+    goes to a unique temporary file next to the target, with the target's mode, then
+    replaces it in one rename."""
+    target = Path(os.path.realpath(path))
+    try:
+        current = target.read_bytes()
+        mode = target.stat().st_mode & 0o7777
+    except OSError as exc:
+        raise RequestFailedError(
+            ErrorKind.STALE_DOCUMENT, f"{path} cannot be read again ({exc}); nothing was written."
+        ) from None
+    if current != snapshot:
         raise RequestFailedError(
             ErrorKind.STALE_DOCUMENT,
             f"{path} changed while kimi was writing the edit; nothing was written. Run it again.",
         )
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".kimi")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".kimi")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(new)
-        os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(new.encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def read_source(path: Path) -> str:
+def read_source(path: Path) -> tuple[bytes, str]:
+    """The file's bytes and their text (line endings as they are)."""
     if not path.is_file():
         raise InvalidInputError(f"{path} is not a file.")
     data = path.read_bytes()
     if b"\0" in data[:8192]:
         raise InvalidInputError(f"{path} looks binary: kimi edits text files only.")
     try:
-        return data.decode("utf-8")
+        return data, data.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidInputError(f"{path} is not UTF-8 text: kimi edits UTF-8 files only.") from None
 
@@ -120,7 +137,7 @@ async def _edit(target: Target, instruction: str, apply: bool, out: TextIO, err:
     if not instruction.strip():
         raise InvalidInputError("The edit instruction is empty: say what to change.")
     settings = SettingsStore().current.settings
-    snapshot = read_source(target.path)
+    raw, snapshot = read_source(target.path)
     secret = secret_file_reason(target.path.resolve().as_posix(), snapshot[:512].encode())
     if secret is not None:
         raise InvalidInputError(f"{target.path} is not sent to the model: {secret}.")
@@ -152,14 +169,15 @@ async def _edit(target: Target, instruction: str, apply: bool, out: TextIO, err:
         proposal = await run_edit(job, settings, plan_messages=plan_messages, complete=complete)
     finally:
         await model.aclose()
-    return _report(target, job.language, proposal, apply, out, err)
+    return _report(target, raw, proposal, apply, out, err)
 
 
 def _report(
-    target: Target, language: str, proposal: Proposal, apply: bool, out: TextIO, err: TextIO
+    target: Target, raw: bytes, proposal: Proposal, apply: bool, out: TextIO, err: TextIO
 ) -> int:
-    """Print the diff or write the file, and what the request cost."""
+    """Print the diff or write the file (if its bytes are still `raw`), and the cost."""
     snapshot = proposal.job.snapshot
+    language = proposal.job.language
     new = proposal.new_text
     usage = proposal.usage
     cost = (
@@ -173,7 +191,7 @@ def _report(
     if broken is not None:
         raise RequestFailedError(ErrorKind.BAD_RESPONSE, f"Not applied: {broken}.")
     if apply:
-        write_if_unchanged(target.path, snapshot, new)
+        write_if_unchanged(target.path, raw, new)
         err.write(f"kimi-lsp: applied {len(proposal.hunks)} change(s) to {target.path}.\n" + cost)
     else:
         out.write(unified(target.path, snapshot, new))
