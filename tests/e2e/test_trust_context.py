@@ -105,3 +105,31 @@ async def test_an_untitled_buffer_is_sent_when_it_is_the_focus(
             {"message": "What is this?", "textDocument": {"uri": UNTITLED_URI}},
         )  # fmt: skip
     assert UNTITLED_MARKER in _sent(fake)  # the user chose it: the focus is sent
+
+
+async def test_an_ignored_or_outside_focus_is_sent_but_never_its_neighbours(
+    fake: FakeKimi, tmp_path: Path
+) -> None:
+    """The decision for the focus: the user asked about that document, so it is sent even
+    when ignored or outside the workspace (a secret file never is); what enters with it still
+    passes the rules."""
+    fake.reset()
+    fake.enqueue(Reply(content="Local settings."), Reply(content="Notes."))
+    root = _workspace(tmp_path)
+    local = root / "local_settings.py"
+    outside = tmp_path / "elsewhere" / "notes.py"
+    outside.parent.mkdir()
+    outside.write_text(f"{OUTSIDE_MARKER} = 'private notes'\n")
+    options = {"baseUrl": fake.base_url, "maxRetries": 0, "exclude": ["local_settings.py"]}
+    async with session(
+        "neovim", init_options=options, env={"MOONSHOT_API_KEY": KEY}, root=root
+    ) as client:
+        open_document(client, outside.as_uri(), outside.read_text())
+        open_document(client, local.as_uri(), local.read_text())
+        about_local = {"message": "What is this?", "textDocument": {"uri": local.as_uri()}}
+        await request(client, "kimi/chat", about_local)
+        about_notes = {"message": "And this?", "textDocument": {"uri": outside.as_uri()}}
+        await request(client, "kimi/chat", about_notes)
+    first, second = (json.dumps(r.body) for r in fake.chat_requests)
+    assert LOCAL_MARKER in first and OUTSIDE_MARKER not in first
+    assert OUTSIDE_MARKER in second and LOCAL_MARKER not in second
