@@ -19,6 +19,7 @@ from kimi_lsp.tokens.counter import TokenCounter
 
 from .test_chat_service import Chat
 
+posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
 API_KEY = "sk-kimi-9fQ2vXr7LmN4pZt8Ws3YhJ6cBd1Ke5Ua"
 AWS_KEY = "AKIAQ7W4ZPXK3NDE5FGH"
 
@@ -61,6 +62,7 @@ async def test_a_key_typed_into_chat_is_not_in_the_conversation_file(
     assert [m["content"] for m in history[1:3]] == [sent, "answer 1"]
 
 
+@posix_only
 def test_conversation_files_are_the_users_alone(tmp_path: Path) -> None:
     old_umask = os.umask(0o022)
     try:
@@ -80,6 +82,7 @@ def test_conversation_files_are_the_users_alone(tmp_path: Path) -> None:
         os.umask(old_umask)
 
 
+@posix_only
 def test_a_directory_we_did_not_create_keeps_its_mode(tmp_path: Path) -> None:
     from kimi_lsp.secrets.at_rest import private_directory, write_private  # new in issue 16
 
@@ -152,6 +155,7 @@ def test_a_corrupt_conversation_is_kept_aside_and_a_fresh_one_starts(
     assert aside.read_bytes() == broken  # the new conversation did not overwrite it
 
 
+@posix_only
 def test_a_log_file_we_create_is_the_users_alone(tmp_path: Path) -> None:
     from kimi_lsp.logs import LogSetup
 
@@ -172,6 +176,7 @@ def test_a_log_file_we_create_is_the_users_alone(tmp_path: Path) -> None:
         os.umask(old_umask)
 
 
+@posix_only
 def test_the_index_and_tokenizer_caches_are_the_users_alone(tmp_path: Path) -> None:
     from kimi_lsp.context.index_store import IndexStore
     from kimi_lsp.tokens.download import atomic_write

@@ -78,6 +78,7 @@ def test_a_33_mb_tokenizer_path_is_refused_by_its_size(tmp_path: Path) -> None:
     assert "larger than 32 MB" in (counter.error or "")
 
 
+@posix_only
 def test_a_symlink_to_a_regular_file_is_followed(tmp_path: Path) -> None:
     target = tmp_path / "real"
     target.write_bytes(b"not a bpe file\n")
