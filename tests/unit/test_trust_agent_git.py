@@ -101,3 +101,12 @@ def test_ordinary_files_stay_usable(tmp_path: Path) -> None:
     assert "x = 1" in call(box, "read_file", path="src/app.py")
     assert call(box, "create_file", path="src/gitutil.py", content="y\n").startswith("Created")
     assert call(box, "create_file", path=".github/CODEOWNERS", content="*\n").startswith("Created")
+
+
+def test_the_index_keeps_git_data_out_of_context(tmp_path: Path) -> None:
+    box, ws = make_box(tmp_path)
+    index = box.engine.index
+    for rel in ("tools/config", "sub/g/config", "cfg", ".GIT/config"):
+        assert index.check(ws / rel) == "excluded by default (.git/)", rel
+        assert index.read_text(ws / rel) is None
+    assert index.check(ws / "src" / "app.py") is None
