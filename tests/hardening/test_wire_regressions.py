@@ -209,8 +209,9 @@ def _nested(depth: int, leaf: str = "1") -> str:
 def test_deeply_nested_json_is_answered_and_the_server_keeps_serving(server: RawServer) -> None:
     """Issue 16, finding 10: a 50,000-deep body raised RecursionError and went unanswered."""
     too_deep = '{"jsonrpc": "2.0", "id": "deep-1", "method": "kimi/status", "params": %s}'
+    before = len(server.responses_now().get(None, []))  # null-id answers of earlier tests
     server.write(frame((too_deep % _nested(50_000)).encode()))
-    server.wait_until(lambda: len(server.responses_now().get(None, [])) >= 1, timeout=20)
+    server.wait_until(lambda: len(server.responses_now().get(None, [])) > before, timeout=20)
     parse_error = server.responses_now()[None][-1]["error"]
     assert parse_error["code"] == -32700 and "deeper than 512" in parse_error["message"]
     # Past the limit but still parseable: the id is known, so the answer carries it.
