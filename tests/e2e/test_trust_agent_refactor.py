@@ -101,7 +101,9 @@ async def test_planned_git_files_are_refused(
         result = await request(client, "kimi/refactor", {"instruction": "do the README"})
         assert result["applied"] is False and client.applied == []
     git_untouched(fake, workspace, result)
-    assert f"{rel}: skipped" in result["summary"]
+    assert (
+        f"{rel}: skipped, {rel} cannot be used: it is inside a .git directory" in result["summary"]
+    )
 
 
 async def test_editor_configuration_is_flagged_and_never_applied(

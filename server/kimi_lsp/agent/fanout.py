@@ -305,8 +305,8 @@ class _RefactorRun:
             overlay = Overlay(self.base)
             box = ToolBox(self.engine, overlay, self.api_key, edit_scope={item.rel})
             body = _own_file(box, item)
-            if body is None:
-                self.resolver.notes.append(f"{item.rel}: skipped, the file cannot be read")
+            if isinstance(body, Refused):
+                self.resolver.notes.append(f"{item.rel}: skipped, {body}")
                 return None
             user = f"{header}\n\n# Your file: {item.rel}\nChange: {item.change or '(see plan)'}"
             work = [
@@ -442,15 +442,17 @@ def _same_start(plan: Plan, streamed: PlanStream) -> bool:
     return head == [(f.path, f.change) for f in streamed.files]
 
 
-def _own_file(box: ToolBox, item: PlannedFile) -> str | None:
-    """The worker's file, numbered and marked read; a note when it is to be created."""
+def _own_file(box: ToolBox, item: PlannedFile) -> str | Refused:
+    """The worker's file, numbered and marked read; a note when it is to be created; or why
+    it may be neither read nor created."""
     try:
         box.confine.readable(item.rel, box.overlay)
-    except Refused:
+    except Refused as unreadable:
         try:
             box.confine.creatable(item.rel, box.overlay)
-        except Refused:
-            return None
+        except Refused as why:
+            # A file that exists says why it cannot be read; a new one why it cannot be made.
+            return unreadable if box.overlay.exists(item.rel) else why
         return f"{item.rel} does not exist yet: create it with create_file."
     return "Current text:\n" + box.read_file(item.rel, None, None)
 
