@@ -20,11 +20,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kimi-lsp {__version__}")
     parser.add_argument("--stdio", action="store_true", help="serve over stdio (the default)")
     parser.add_argument("--tcp", action="store_true", help="serve over TCP instead of stdio")
-    parser.add_argument("--host", default="127.0.0.1", help="TCP host (default 127.0.0.1)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="TCP host (default 127.0.0.1); one that is not loopback needs --token-file",
+    )
     parser.add_argument("--port", type=int, default=2087, help="TCP port (default 2087)")
     parser.add_argument(
         "--token-file",
         type=Path,
+        metavar="PATH",
         help="TCP: a file (mode 600) holding a token every client must send as "
         "initializationOptions.tcpToken; required for a --host other than loopback",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -31,8 +32,8 @@ def serve(
 ) -> int:
     """Listen on host:port until a client sends `exit`; returns the process exit code.
 
-    Each client gets a server from `fresh()`: documents, settings and conversations of one
-    client never reach the next. A connection that ends any other way (EOF, reset, frames
+    Each client gets a server from `fresh()`: the documents, settings and in-memory state of
+    one client never reach the next. A connection that ends any other way (EOF, reset, frames
     that are not LSP's, a refused token) ends its session only; the listener stays."""
     listener = Listener(fresh, token)
     try:
@@ -42,7 +43,10 @@ def serve(
     except SystemExit as exc:  # the `exit` notification: LSP says the process ends
         return exc.code if isinstance(exc.code, int) else 0
     finally:
-        listener.end_session()
+        # The loop is closed by now (its tasks were cancelled with it); what is left to end
+        # is pygls's side of the last session.
+        with contextlib.suppress(RuntimeError):
+            listener.end_session()
     return 0
 
 
