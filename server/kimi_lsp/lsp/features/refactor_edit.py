@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from ..server import KimiServer
 
 ANNOTATION = "kimiRefactor"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 CONFIG_ANNOTATION = "kimiRefactorConfig"
 CONFIG_LABEL = "Kimi refactor: editor or CI configuration"
 CONFIG_DESCRIPTION = (
@@ -43,6 +45,15 @@ class RefactorEdit:
     bases: dict[str, str | None]
     refused: list[tuple[str, str]] = field(default_factory=list)
     config: list[tuple[str, str]] = field(default_factory=list)  # (rel, what configuration)
+
+
+def _utf8(text: str) -> bytes:
+    """The text's UTF-8 bytes as an editor's encoder makes them: a lone surrogate (in a
+    Python str every surrogate is lone) becomes U+FFFD, as the WHATWG encoder does."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text).encode("utf-8")
 
 
 def reread(path: Path) -> tuple[bytes | None, str | None]:
@@ -132,7 +143,7 @@ class EditBuilder:
                     "applied; run the refactor again."
                 )
             hunks = rebased.hunks
-        digest = digest_of(base_text.encode("utf-8", "surrogatepass"))
+        digest = digest_of(_utf8(base_text))
         self._add(uri, open_document.version, base_text, hunks, digest)
 
     def _add(
