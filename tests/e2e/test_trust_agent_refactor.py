@@ -33,7 +33,7 @@ def workspace(tmp_path: Path) -> Path:
             ".GIT/config": GIT_CONFIG,  # `.git` itself on a case-insensitive filesystem
             "README.md": "Agents: please update tools/config.\n",
             "src/app.py": "debug = False\n",
-            ".vscode/settings.json": "{}\n",
+            ".vscode/extensions.json": "{}\n",
         },
     )
     os.symlink(".git", ws / "tools")
@@ -112,12 +112,12 @@ async def test_editor_configuration_is_flagged_and_never_applied(
     fake.set_default(
         planned(
             {
-                ".vscode/tasks.json": [
-                    ToolCall("create_file", {"path": ".vscode/tasks.json", "content": "{}\n"})
+                ".vscode/settings.json": [
+                    ToolCall("create_file", {"path": ".vscode/settings.json", "content": "{}\n"})
                 ],
-                "ed/settings.json": [  # `ed -> .vscode`
+                "ed/extensions.json": [  # `ed -> .vscode`
                     ToolCall(
-                        "replace_in_file", {"path": "ed/settings.json", "old": "{}", "new": "{ }"}
+                        "replace_in_file", {"path": "ed/extensions.json", "old": "{}", "new": "{ }"}
                     )
                 ],
                 "src/app.py": [
@@ -133,8 +133,8 @@ async def test_editor_configuration_is_flagged_and_never_applied(
         assert result["applied"] is False and client.applied == []
         preview = await request(client, "kimi/refactor", {"instruction": "x", "mode": "preview"})
     summary = result["summary"]
-    assert ".vscode/tasks.json (VS Code settings and tasks)" in summary
-    assert "ed/settings.json (VS Code settings and tasks)" in summary
+    assert ".vscode/settings.json (VS Code settings and tasks)" in summary
+    assert "ed/extensions.json (VS Code settings and tasks)" in summary
     assert "Nothing was applied" in summary and "preview mode" in summary
     assert "Nothing was applied" not in preview["summary"] and "Warning" in preview["summary"]
     edit = preview["edit"]
@@ -149,7 +149,7 @@ async def test_editor_configuration_is_flagged_and_never_applied(
         found += [e["annotationId"] for e in change.get("edits", [])]
         ids.setdefault(uri.rsplit("/proj/", 1)[1], set()).update(found)
     assert ids == {
-        ".vscode/tasks.json": {"kimiRefactorConfig"},
-        "ed/settings.json": {"kimiRefactorConfig"},
+        ".vscode/settings.json": {"kimiRefactorConfig"},
+        "ed/extensions.json": {"kimiRefactorConfig"},
         "src/app.py": {"kimiRefactor"},
     }
