@@ -49,5 +49,22 @@ def read_limited(path: Path, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def read_head(path: str | Path, count: int) -> bytes | None:
+    """The first `count` bytes of a regular file, or None (not one, unreadable): never waits on
+    a FIFO or reads a device."""
+    try:
+        fd = os.open(path, _FLAGS)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return os.read(fd, count)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def _size(count: int) -> str:
     return f"{count / (1 << 20):.0f} MB" if count >= 1 << 20 else f"{count} bytes"

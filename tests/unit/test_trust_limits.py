@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from kimi_lsp.config import file_source
+from kimi_lsp.limited_read import read_head
 from kimi_lsp.tokens.counter import TokenCounter
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="FIFOs and /dev/zero are POSIX")
@@ -120,3 +121,20 @@ def test_a_workspace_file_swapped_for_a_fifo_or_a_device_is_not_read(tmp_path: P
     regular.symlink_to("/dev/zero")
     assert read_bytes(str(regular), seen.st_size) is None  # not read until memory runs out
     assert read_bytes(str(regular), seen.st_size, limit=100) is None
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_secret_name_check_never_waits_on_a_fifo(tmp_path: Path) -> None:
+    """`.npmrc` and its kin are judged by their first bytes: a FIFO under that name gives none
+    (the walk must not wait for a writer) and stays out; a regular file gives its head."""
+    from kimi_lsp.context.workspace import _secret
+
+    os.mkfifo(tmp_path / ".npmrc")
+    assert read_head(tmp_path / ".npmrc", 64) is None
+    assert read_head("/dev/zero", 64) is None
+    assert _secret(".npmrc", str(tmp_path / ".npmrc"))  # on the old open(): waits forever
+    (tmp_path / "real").write_text("//registry.npmjs.org/:_authToken=npm_" + "a" * 36 + "\n")
+    assert read_head(tmp_path / "real", 8) == b"//regist"
+    assert _secret(".npmrc", str(tmp_path / "real"))
+    (tmp_path / "plain").write_text("registry=https://registry.npmjs.org/\n")
+    assert _secret(".npmrc", str(tmp_path / "plain")) == ""

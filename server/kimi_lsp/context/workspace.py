@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
 import threading
@@ -12,6 +11,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import NamedTuple
 
+from ..limited_read import read_head
 from ..protected_paths import is_git_name
 from ..secrets.files import (
     SECRET_NAMES,
@@ -459,10 +459,7 @@ def _in_git(rel: str) -> bool:
 
 
 def _secret(rel: str, path: str) -> str:
-    head = None
-    if needs_head(rel):
-        with contextlib.suppress(OSError), open(path, "rb") as f:
-            head = f.read(HEAD_BYTES)
+    head = read_head(path, HEAD_BYTES) if needs_head(rel) else None
     return secret_file_reason(rel, head) or ""
 
 
