@@ -121,7 +121,10 @@ async def test_no_secret_leaves_the_server(
     root = workspace(tmp_path / "proj")
     log_file = tmp_path / "server.log"
     options: dict[str, Any] = {"baseUrl": fake.base_url, "maxRetries": 0}
-    env: dict[str, str] = {}
+    home = tmp_path / "home"
+    env: dict[str, str] = {
+        f"XDG_{d}_HOME": str(home / d.lower()) for d in ("CACHE", "DATA", "CONFIG")
+    }
     if source == "settings":
         options["apiKey"] = KEY
     else:
@@ -146,6 +149,7 @@ async def test_no_secret_leaves_the_server(
     log_text = log_file.read_text()
     found += leaks("the log file", log_text)
     found += leaks("stderr", capfd.readouterr().err)
+    found += at_rest(home)
     assert fake.chat_requests, "the features never called the API"
     for recorded in fake.requests:
         assert recorded.headers["authorization"] == f"Bearer {KEY}"
@@ -157,6 +161,23 @@ async def test_no_secret_leaves_the_server(
     bodies = " ".join(r.raw_body.decode() for r in fake.chat_requests)
     assert "is a secret file" in bodies and "[REDACTED:" in bodies
     assert " DEBUG " in log_text
+
+
+def at_rest(home: Path) -> list[str]:
+    """Leaks in, and loose modes of, everything the server wrote under its XDG directories (the
+    conversations and the index store must be among them, or the scan proves nothing)."""
+    found: list[str] = []
+    written = sorted(p for p in home.rglob("*") if p.is_file())
+    names = " ".join(p.name for p in written)
+    assert ".json" in names and ".sqlite3" in names, names
+    for path in written:
+        found += leaks(f"{path.relative_to(home)} at rest", path.read_bytes().decode("latin-1"))
+    for path in home.rglob("kimi-lsp"):
+        for item in [path, *path.rglob("*")]:
+            want = 0o700 if item.is_dir() else 0o600
+            if item.stat().st_mode & 0o777 != want:
+                found.append(f"{item.relative_to(home)} has mode {item.stat().st_mode & 0o777:o}")
+    return found
 
 
 class _Echo(BaseHTTPRequestHandler):
