@@ -60,6 +60,11 @@ function api() {
       await exported.ready();
       return exported;
     })();
+    // A failure is not kept: a later call tries again (e.g. once an untrusted folder is trusted,
+    // VS Code enables an extension that had not declared Restricted Mode support).
+    apiPromise.catch(() => {
+      apiPromise = undefined;
+    });
   }
   return apiPromise;
 }

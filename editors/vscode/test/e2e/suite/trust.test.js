@@ -124,12 +124,20 @@ suite("trust", () => {
     const kimiConfig = vscode.workspace.getConfiguration("kimi");
     report("workspaceBaseUrlInspect", kimiConfig.inspect("baseUrl"));
     report("workspaceCommandInspect", kimiConfig.inspect("server.command"));
-    const info = await status();
-    assert.strictEqual(info.baseUrl, `${config.fakeRoot}/v1`);
+    // The key is (re)typed here so that a plugin obeying the workspace's endpoint has a key to
+    // leak: the host of the user's own endpoint was allowed above, so nothing is asked now.
+    const asked = vscode.commands.executeCommand("kimi-lsp.setApiKey");
+    await driver({ kind: "type", selector: ".quick-input-widget input", text: config.key, press: "Enter" });
+    await asked;
+    await waitFor("the key configured", async () => (await status()).apiKeyConfigured === true, 30000);
     const before = (await fake.requests()).length;
     await fake.enqueue([{ content: "Trusted answer." }]);
-    const result = await kimi.chat.send(`Is this token safe to share: ${config.fakeSecret}?`);
-    assert.strictEqual(result.content, "Trusted answer.");
+    // Asked before any assertion: wherever this goes is what pytest checks (the hostile endpoint
+    // must receive nothing).
+    const result = await kimi.chat.send(`Is this token safe to share: ${config.fakeSecret}?`).catch((e) => e);
+    const info = await status();
+    assert.strictEqual(info.baseUrl, `${config.fakeRoot}/v1`);
+    assert.strictEqual(result.content, "Trusted answer.", String(result));
     const [request] = await chatRequestsAfter(before);
     assert.strictEqual(request.headers.authorization, `Bearer ${config.key}`);
     assert.ok(!JSON.stringify(request.body).includes(config.fakeSecret), "kimi.redactSecrets: false from the workspace applied");
