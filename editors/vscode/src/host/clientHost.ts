@@ -332,6 +332,8 @@ export class ClientHost implements vscode.Disposable {
         // Restricted Mode: the server is told of no folder, now or later.
         workspaceFolders: (token, next) => (this.restricted ? null : next(token)),
         didChangeWorkspaceFolders: (event, next) => (this.restricted ? Promise.resolve() : next(event)),
+        // Nor of the workspace's files changing (the server's watcher registration is "**/*").
+        didChangeWatchedFile: (event, next) => (this.restricted ? Promise.resolve() : next(event)),
         // The server pulls the `kimi` section: answer with the user's values only, no client-only keys.
         configuration: async (params, token, next) => {
           const result = await next(params, token);

@@ -73,6 +73,10 @@ suite("trust", () => {
     assert.ok(!body.includes(config.canary), "workspace text reached the API in Restricted Mode");
     assert.ok(!body.includes("calc.py"), "the open file is named in the prompt");
     assert.strictEqual(request.headers.authorization, `Bearer ${config.key}`);
+    // The server holds nothing of the workspace: no document synchronised, no file indexed.
+    const info = await status();
+    assert.strictEqual(info.openDocuments, 0, JSON.stringify(info));
+    assert.strictEqual(info.index && info.index.files, 0, JSON.stringify(info.index));
   });
 
   test("edit, refactor, context and explain refuse with a sentence", async () => {
