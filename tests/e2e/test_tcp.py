@@ -8,6 +8,8 @@ import asyncio
 import contextlib
 import itertools
 import json
+import os
+import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -340,3 +342,35 @@ async def test_a_token_sent_to_a_listener_without_a_token_file_is_dropped_unlogg
         log = await server.drain_log()
     assert "initialize" in log  # pygls logged the message at DEBUG...
     assert TOKEN not in log and "tcpToken" not in log  # ...without the token
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or os.geteuid() != 0,
+    reason="a socket owned by another user can only be made as root (Linux /proc check)",
+)
+async def test_another_users_process_gets_no_session() -> None:
+    """On a shared machine, another local user connecting while no client is served must not
+    get a session holding this user's key (it could point baseUrl at itself)."""
+    async with tcp_server() as server, trap() as endpoint:
+        os.seteuid(65534)  # the socket's owner is fixed when it is made
+        try:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        finally:
+            os.seteuid(0)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", server.port))
+        stranger = Client(*await asyncio.open_connection(sock=sock))
+        settings = {"kimi": {"baseUrl": endpoint.url, "maxRetries": 0}}
+        stranger.writer.write(
+            _frame({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                    "params": {"capabilities": {}, "initializationOptions": settings["kimi"]}})
+            + _frame({"jsonrpc": "2.0", "id": "steal", "method": "kimi/chat",
+                      "params": {"message": "hello"}})
+        )  # fmt: skip
+        with contextlib.suppress(ConnectionError):
+            await stranger.writer.drain()
+        assert await stranger.closed_by_server(), "another user's process got an answer"
+        assert endpoint.requests == []
+        own = await server.connect()
+        assert (await own.initialize())["result"]["serverInfo"]["name"] == "kimi-lsp"
+        own.close()

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import pygls_adapter as pygls
+from .tcp_auth import is_loopback
+from .tcp_peer import foreign_user
 
 if TYPE_CHECKING:
     from .server import KimiServer
@@ -70,6 +72,12 @@ class Listener:
 
     def open_session(self, transport: asyncio.Transport) -> Session | None:
         """A session for a new connection, or None (and the connection closed) when busy."""
+        if self._token is None and _foreign(transport):
+            # Without a token, the key this process holds is its user's: another local user
+            # (a shared machine) must not get a session that can point baseUrl elsewhere.
+            log.warning("Closed a connection from %s: another user's process", _peer(transport))
+            transport.abort()
+            return None
         if self.session is not None and self.session.hung_up:
             self.end_session()  # its EOF was read; connection_lost is merely still queued
         if self.session is not None:
@@ -204,6 +212,14 @@ class _Connection(asyncio.Protocol):
 def _peer(transport: asyncio.BaseTransport) -> Any:
     peer = transport.get_extra_info("peername")
     return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) and len(peer) >= 2 else peer
+
+
+def _foreign(transport: asyncio.BaseTransport) -> bool:
+    """A loopback peer known to run as another local user (never known off Linux)."""
+    peer, ours = transport.get_extra_info("peername"), transport.get_extra_info("sockname")
+    if not (isinstance(peer, tuple) and isinstance(ours, tuple)) or not is_loopback(peer[0]):
+        return False
+    return foreign_user(peer[1], ours[1])
 
 
 def _env_seconds(value: str | None, default: float) -> float:
