@@ -8,32 +8,59 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlparse
 
+from .config_roles import (
+    NO_KEY_IN_A_ROLE,
+    ROLES,
+    TOKEN_PARAMS,
+    EntryParser,
+    PrefixMode,
+    RoleOverrides,
+    Thinking,
+    TokenParam,
+    is_kimi_model,
+    temperature_problem,
+)
+from .config_values import (
+    WHOLE_WINDOW,
+    Budget,
+    Invalid,
+    Pricing,
+    boolean,
+    budget,
+    camel,
+    choice,
+    globs,
+    integer,
+    number,
+    optional_string,
+    pricing_over,
+    string,
+    url,
+)
 from .limited_read import read_limited
 
-Thinking = Literal["auto", "enabled", "disabled"]
-PrefixMode = Literal["partial", "prefix", "none"]
+__all__ = [
+    "NO_KEY_IN_A_ROLE",
+    "ROLES",
+    "WHOLE_WINDOW",
+    "Budget",
+    "PrefixMode",
+    "Pricing",
+    "RoleOverrides",
+    "Thinking",
+    "TokenParam",
+    "is_kimi_model",
+]
+
 # What a context budget is chosen for: the request purposes, and edit prediction.
 BudgetPurpose = Literal["chat", "edit", "refactor", "prediction"]
-WHOLE_WINDOW: Literal["window"] = "window"  # a budget value: the whole window budget
-Budget = int | Literal["window"]
 
 DEFAULT_BASE_URL = "https://api.moonshot.ai/v1"
 DEFAULT_MODEL = "kimi-k2.6"
 API_KEY_ENV_VARS = ("MOONSHOT_API_KEY", "KIMI_API_KEY")
 MAX_SETTINGS_FILE_BYTES = 1024 * 1024  # the user settings file: a few hundred bytes in practice
 PROMPT_SAFETY_MARGIN = 1_024  # tokens kept free: differences between our count and the API's
-
-
-@dataclass(frozen=True, slots=True)
-class Pricing:
-    """Prices per million tokens; settings, never constants (relays charge differently)."""
-
-    input_per_million: float = 0.95
-    cached_input_per_million: float = 0.16
-    output_per_million: float = 4.0
-    currency: str = "USD"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +101,64 @@ class Settings:
     max_file_size_bytes: int = 1_000_000
     context_budget: ContextBudget = field(default_factory=ContextBudget)
     """Tokens a request of each purpose packs by default; merged key by key with the defaults."""
+    temperature: float | None = None
+    """Sent only to models other than Kimi K2.x (whose sampling is fixed)."""
+    token_param: TokenParam = "auto"
+    """The token-limit parameter (wire `tokenLimitParam`); "auto" picks it by model family."""
+    models: dict[str, RoleOverrides] = field(default_factory=dict)
+    """Per-role overrides (`models`); `for_role` applies them."""
+    fallback: tuple[RoleOverrides, ...] = ()
+    """Model configs tried in order when the primary is unavailable; see `fallback_chain`."""
+    role: str = ""
+    """Which role a derived Settings serves ("" for the top-level settings)."""
+    fallback_rank: int = 0
+    """0 for the primary, i for the i-th entry of the fallback chain."""
+    prefix_mode_explicit: bool = False
+    """Whether `prefix_mode` was set (rather than defaulted) for this model: a model other than
+    Kimi K2.x continues a prefix only in a mode set for it explicitly."""
+
+    def for_role(self, purpose: str) -> Settings:
+        """These (top-level) settings with `purpose`'s role overrides applied."""
+        overrides = self.models.get(purpose)
+        if overrides is None:
+            return replace(self, role=purpose, fallback_rank=0)
+        return self._over(overrides, purpose, 0)
+
+    def fallback_chain(self, purpose: str) -> tuple[Settings, ...]:
+        """Each fallback entry over these (top-level) settings, in order."""
+        return tuple(self._over(e, purpose, i + 1) for i, e in enumerate(self.fallback))
+
+    def api_keys(self) -> frozenset[str]:
+        """Every key these settings may send (top level, roles, fallbacks): the log filter's."""
+        keys = {self.api_key} | {e.api_key for e in (*self.models.values(), *self.fallback)}
+        return frozenset(key for key in keys if key)
+
+    def _over(self, entry: RoleOverrides, purpose: str, rank: int) -> Settings:
+        # The top-level key goes only to the top-level endpoint: an entry on another endpoint
+        # without apiKeyEnv sends no key at all.
+        if entry.api_key_env:
+            key = entry.api_key
+        elif entry.base_url is None or entry.base_url == self.base_url:
+            key = self.api_key
+        else:
+            key = None
+        temperature = self.temperature if entry.temperature is None else entry.temperature
+        return replace(
+            self,
+            api_key=key,
+            base_url=entry.base_url or self.base_url,
+            model=entry.model,
+            thinking=entry.thinking or self.thinking,
+            prefix_mode=entry.prefix_mode or self.prefix_mode,
+            prefix_mode_explicit=entry.prefix_mode is not None,
+            context_window=entry.context_window or self.context_window,
+            max_output_tokens=entry.max_output_tokens or self.max_output_tokens,
+            pricing=entry.pricing or self.pricing,
+            temperature=None if is_kimi_model(entry.model) else temperature,
+            token_param=entry.token_param or self.token_param,
+            role=purpose,
+            fallback_rank=rank,
+        )
 
     def prompt_budget(self) -> int:
         """protocol.md's window budget: contextWindow − maxOutputTokens − the safety margin."""
@@ -94,140 +179,51 @@ class Settings:
             if f.name == "api_key":
                 out["apiKeyConfigured"] = bool(value)
                 continue
+            if f.name in _INTERNAL:
+                continue
             if isinstance(value, Pricing | ContextBudget):
-                value = {_camel(p.name): getattr(value, p.name) for p in fields(value)}
+                value = {camel(p.name): getattr(value, p.name) for p in fields(value)}
+            elif f.name == "models":
+                value = {role: entry.describe() for role, entry in value.items()}
+            elif f.name == "fallback":
+                value = [entry.describe() for entry in value]
             elif isinstance(value, tuple):
                 value = list(value)
-            out[_camel(f.name)] = value
+            out[camel(f.name)] = value
         return out
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
-class _Invalid(ValueError):
-    """A setting's value was rejected; the message names what is expected."""
-
-
-def _string(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _Invalid("expected a non-empty string")
-    return value.strip()
-
-
-def _optional_string(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    return _string(value)
-
-
-def _url(value: Any) -> str:
-    text = _string(value).rstrip("/")
-    parsed = urlparse(text)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise _Invalid("expected an http(s) URL such as https://api.moonshot.ai/v1")
-    return text
-
-
-def _choice(*options: str) -> Callable[[Any], str]:
-    def check(value: Any) -> str:
-        if value not in options:
-            raise _Invalid("expected one of " + ", ".join(f'"{o}"' for o in options))
-        return str(value)
-
-    return check
-
-
-def _integer(low: int, high: int) -> Callable[[Any], int]:
-    def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
-            raise _Invalid(f"expected a whole number between {low} and {high}")
-        if not low <= int(value) <= high:
-            raise _Invalid(f"expected a whole number between {low} and {high}")
-        return int(value)
-
-    return check
-
-
-def _number(low: float, high: float) -> Callable[[Any], float]:
-    def check(value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _Invalid(f"expected a number between {low:g} and {high:g}")
-        if not low <= float(value) <= high:
-            raise _Invalid(f"expected a number between {low:g} and {high:g}")
-        return float(value)
-
-    return check
-
-
-def _boolean(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise _Invalid("expected true or false")
-    return value
-
-
-def _globs(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        raise _Invalid('expected a list of gitignore-style globs, e.g. ["dist/", "*.min.js"]')
-    return tuple(v for v in value if v.strip())
-
-
-def _pricing(value: Any) -> Pricing:
-    if not isinstance(value, Mapping):
-        raise _Invalid('expected an object like {"inputPerMillion": 0.95, ...}')
-    base = Pricing()
-    known = {_camel(f.name): f.name for f in fields(Pricing)}
-    unknown = sorted(set(value) - set(known))
-    if unknown:
-        raise _Invalid("unknown keys " + ", ".join(unknown) + "; known: " + ", ".join(known))
-    updates: dict[str, Any] = {}
-    for wire, attr in known.items():
-        if wire not in value:
-            continue
-        if attr == "currency":
-            updates[attr] = _string(value[wire])
-        else:
-            updates[attr] = _number(0, 1_000_000)(value[wire])
-    return replace(base, **updates)
-
-
-def _budget(value: Any) -> Budget:
-    if value == WHOLE_WINDOW:
-        return WHOLE_WINDOW
-    try:
-        return _integer(1_000, 10_000_000)(value)
-    except _Invalid:
-        raise _Invalid(
-            f'expected a whole number of tokens between 1000 and 10000000, or "{WHOLE_WINDOW}"'
-        ) from None
-
+_INTERNAL = frozenset({"role", "fallback_rank", "prefix_mode_explicit"})
+"""Fields of derived settings, not settings a user sets."""
 
 # wire key -> (attribute, validator)
 _FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
-    "apiKey": ("api_key", _optional_string),
-    "baseUrl": ("base_url", _url),
-    "model": ("model", _string),
-    "thinking": ("thinking", _choice("auto", "enabled", "disabled")),
-    "prefixMode": ("prefix_mode", _choice("partial", "prefix", "none")),
-    "contextWindow": ("context_window", _integer(1_024, 10_000_000)),
-    "maxOutputTokens": ("max_output_tokens", _integer(16, 1_000_000)),
-    "maxConcurrentRequests": ("max_concurrent_requests", _integer(1, 1_000)),
-    "requestTimeoutSeconds": ("request_timeout_seconds", _number(1, 3_600)),
-    "maxRetries": ("max_retries", _integer(0, 10)),
-    "pricing": ("pricing", _pricing),
-    "exclude": ("exclude", _globs),
-    "redactSecrets": ("redact_secrets", _boolean),
-    "tokenizerPath": ("tokenizer_path", _optional_string),
-    "maxFileSizeBytes": ("max_file_size_bytes", _integer(1_000, 100_000_000)),
+    "apiKey": ("api_key", optional_string),
+    "baseUrl": ("base_url", url),
+    "model": ("model", string),
+    "thinking": ("thinking", choice("auto", "enabled", "disabled")),
+    "prefixMode": ("prefix_mode", choice("partial", "prefix", "none", "continue_final_message")),
+    "contextWindow": ("context_window", integer(1_024, 10_000_000)),
+    "maxOutputTokens": ("max_output_tokens", integer(16, 1_000_000)),
+    "maxConcurrentRequests": ("max_concurrent_requests", integer(1, 1_000)),
+    "requestTimeoutSeconds": ("request_timeout_seconds", number(1, 3_600)),
+    "maxRetries": ("max_retries", integer(0, 10)),
+    "pricing": ("pricing", pricing_over(Pricing())),
+    "exclude": ("exclude", globs),
+    "redactSecrets": ("redact_secrets", boolean),
+    "tokenizerPath": ("tokenizer_path", optional_string),
+    "maxFileSizeBytes": ("max_file_size_bytes", integer(1_000, 100_000_000)),
+    "temperature": ("temperature", number(0, 2)),
+    "tokenLimitParam": ("token_param", choice(*TOKEN_PARAMS)),
 }
+# Settings resolved after the others, by `config_roles` (they depend on the top-level values).
+_ROLE_SETTINGS = ("models", "fallback")
 
 # Object-valued settings merged key by key: each key from the first source with a valid value
 # for it, else its default (a bad value of one key falls back alone).
 # wire key -> (attribute, the object's type (its fields are the wire keys), each key's validator)
 _OBJECTS: dict[str, tuple[str, type[ContextBudget], Callable[[Any], Any]]] = {
-    "contextBudget": ("context_budget", ContextBudget, _budget),
+    "contextBudget": ("context_budget", ContextBudget, budget),
 }
 
 # Environment variables fill what the client's settings leave unset (first one set wins).
@@ -291,8 +287,11 @@ def file_source(path: Path) -> tuple[Source | None, str | None]:
     return Source(str(path), values), None
 
 
-def resolve(sources: list[Source]) -> Resolved:
-    """Validate layered sources (highest priority first); a bad value falls back on its own."""
+def resolve(sources: list[Source], env: Mapping[str, str] | None = None) -> Resolved:
+    """Validate layered sources (highest priority first); a bad value falls back on its own.
+
+    `env` is where role and fallback entries' `apiKeyEnv` variables are read (the server's
+    environment by default)."""
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
     problems: list[str] = []
@@ -304,7 +303,7 @@ def resolve(sources: list[Source]) -> Resolved:
                 values[attr] = check(source.values[wire])
                 origins[wire] = source.name
                 break
-            except _Invalid as exc:
+            except Invalid as exc:
                 shown = "(hidden)" if wire == "apiKey" else json.dumps(source.values[wire])[:80]
                 problems.append(
                     f"Setting kimi.{wire} = {shown} from {source.name} is invalid: {exc}. "
@@ -313,10 +312,28 @@ def resolve(sources: list[Source]) -> Resolved:
     for wire, (attr, kind, check) in _OBJECTS.items():
         keys = tuple(f.name for f in fields(kind))
         values[attr] = kind(**_merged(wire, keys, check, sources, problems, origins))
+    known = set(_FIELDS) | set(_OBJECTS) | set(_ROLE_SETTINGS)
     for source in sources:
-        for unknown in sorted(set(source.values) - set(_FIELDS) - set(_OBJECTS)):
+        for unknown in sorted(set(source.values) - known):
             problems.append(f"Unknown setting kimi.{unknown} from {source.name} was ignored.")
+    _resolve_roles(values, sources, os.environ if env is None else env, problems)
+    values["prefix_mode_explicit"] = "prefixMode" in origins
     return Resolved(Settings(**values), problems, origins)
+
+
+def _resolve_roles(
+    values: dict[str, Any], sources: list[Source], env: Mapping[str, str], problems: list[str]
+) -> None:
+    """`models` and `fallback` (over the resolved top-level pricing), and the rule that a Kimi
+    K2.x model takes no temperature."""
+    model = values.get("model", DEFAULT_MODEL)
+    if values.get("temperature") is not None and is_kimi_model(model):
+        problems.append(temperature_problem("temperature", model))
+        values.pop("temperature")
+    parser = EntryParser(env, values.get("pricing", Pricing()))
+    values["models"] = parser.roles([(s.name, s.values.get("models")) for s in sources])
+    values["fallback"] = parser.fallbacks([(s.name, s.values.get("fallback")) for s in sources])
+    problems.extend(parser.problems)
 
 
 def _merged(
@@ -354,7 +371,7 @@ def _merged(
             try:
                 values[key] = check(raw[key])
                 origins[f"{wire}.{key}"] = source.name
-            except _Invalid as exc:
+            except Invalid as exc:
                 shown = json.dumps(raw[key])[:80]
                 problems.append(
                     f"Setting kimi.{wire}.{key} = {shown} from {source.name} is invalid: "
@@ -373,6 +390,6 @@ def client_section(payload: Any) -> Mapping[str, Any] | None:
     inner = payload.get("kimi")
     if isinstance(inner, Mapping):
         return inner
-    if any(key in _FIELDS or key in _OBJECTS for key in payload):
+    if any(key in _FIELDS or key in _OBJECTS or key in _ROLE_SETTINGS for key in payload):
         return payload
     return None

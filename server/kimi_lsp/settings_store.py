@@ -64,7 +64,7 @@ class SettingsStore:
 
     def _resolve(self) -> tuple[Resolved, list[str]]:
         layers, problem = self.sources()
-        return resolve(layers), [problem] if problem else []
+        return resolve(layers, self._env), [problem] if problem else []
 
     def _update(self, problem: str | None) -> list[str]:
         resolved, extra = self._resolve()

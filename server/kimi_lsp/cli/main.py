@@ -130,7 +130,7 @@ def serve(args: argparse.Namespace) -> int:
             return EXIT_USAGE
     logs = LogSetup(level=args.log_level, log_file=args.log_file)
     server = create_server(logs=logs)
-    logs.filter.set_secrets({server.settings.api_key})
+    logs.filter.set_secrets({*server.settings.api_keys()})
     try:
         if args.tcp:
             return server.serve_tcp(args.host, args.port, token=token)

@@ -30,7 +30,7 @@ from .services import Services
 from .transport import read_stdin, stdout_writer
 
 if TYPE_CHECKING:
-    from ..model.client import ModelClient
+    from ..model.router import FallbackNote, ModelRouter
     from ..tokens.counter import TokenCounter
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class KimiServer(LanguageServer):
         self.registry = Registry()
         self.dispatcher = Dispatcher(self.protocol, self.registry)
         self.documents = DocumentStore(PositionEncoding.UTF16)
-        self._model: ModelClient | None = None
+        self._model: ModelRouter | None = None
         self._tokens: TokenCounter | None = None
         self.settings_store = SettingsStore(env=self.env)
         self.settings_store.on_change(self._settings_changed)
@@ -68,19 +68,26 @@ class KimiServer(LanguageServer):
 
     def _settings_changed(self, resolved: Resolved) -> None:
         if self.logs is not None:
-            self.logs.filter.set_secrets({resolved.settings.api_key})
+            self.logs.filter.set_secrets({*resolved.settings.api_keys()})
         if self._model is not None:
             self._model.update_settings(resolved.settings)
         if self._tokens is not None:
             self._tokens.configure(resolved.settings.tokenizer_path, resolved.settings.model)
 
     @property
-    def model(self) -> ModelClient:
-        """The model client, built on first use (importing openai costs ~0.5 s)."""
+    def model(self) -> ModelRouter:
+        """The model (each role's client, the fallbacks), built on first use (importing openai
+        costs ~0.5 s)."""
         if self._model is None:
-            from ..model.client import ModelClient
+            from ..model.breaker import CircuitBreaker
+            from ..model.router import ModelRouter
 
-            self._model = ModelClient(self.settings, on_usage=self._usage_reported)
+            self._model = ModelRouter(
+                self.settings,
+                on_usage=self._usage_reported,
+                on_fallback=self._fallback_served,
+                breaker=CircuitBreaker(**breaker_tuning(self.env)),
+            )
         return self._model
 
     @property
@@ -108,6 +115,23 @@ class KimiServer(LanguageServer):
                 "session": totals.to_wire(),
             },
         )
+
+    def _fallback_served(self, note: FallbackNote) -> None:
+        # An info line in the editor's log: which model answered, and why not the primary.
+        self.window_log_message(
+            types.LogMessageParams(type=types.MessageType.Info, message=note.sentence())
+        )
+
+    @property
+    def last_fallback(self) -> dict[str, Any] | None:
+        note = self._model.last_fallback if self._model is not None else None
+        return note.to_wire() if note is not None else None
+
+    def roles(self) -> dict[str, dict[str, str]]:
+        """Each role's model and base URL (kimi/status), from the settings alone."""
+        from ..model.router import roles_of
+
+        return roles_of(self.settings)
 
     def warm_up(self) -> None:
         """Import the model client and load the tokenizer in a thread, once, when the user
@@ -239,10 +263,22 @@ class KimiServer(LanguageServer):
                 return spare.pop()
             server = create_server(logs=self.logs, env=self.env)
             if server.logs is not None:
-                server.logs.filter.set_secrets({server.settings.api_key})
+                server.logs.filter.set_secrets({*server.settings.api_keys()})
             return server
 
         return serve(fresh, host, port, token=token, ready=ready)
+
+
+BREAKER_COOL_DOWN_ENV = "KIMI_LSP_BREAKER_COOL_DOWN_SECONDS"  # tuning, and the e2e tests
+
+
+def breaker_tuning(env: dict[str, str]) -> dict[str, Any]:
+    """The circuit breaker's cool-down from the environment (seconds; default 30)."""
+    try:
+        seconds = float(env.get(BREAKER_COOL_DOWN_ENV, ""))
+    except ValueError:
+        return {}
+    return {"cool_down": seconds} if 0 <= seconds <= 86_400 else {}
 
 
 def _feature_modules() -> list[tuple[str, Feature]]:
