@@ -38,6 +38,10 @@ export interface KimiApi {
   };
   /** The endpoint host the stored API key was withheld from (the user chose Cancel), if any. */
   keyWithheldFrom(): string | undefined;
+  /** Endpoint variable -> the host its stored key was withheld from (the user chose Cancel). */
+  endpointKeysWithheld(): Record<string, string>;
+  /** Who answered the last model call (kimi/usage's model, role, fallback), once a server with roles said. */
+  lastAnswer(): { model: string; role?: string; fallback: boolean; estimated?: boolean } | undefined;
   /** The `definitions` the last requests (up to 20, most recent last) carried, or why none were looked up. */
   definitionsSent(): {
     method: string;

@@ -14,6 +14,7 @@ import { Activity } from "./host/activity";
 import { ApiKeyStore } from "./host/apiKey";
 import { ClientHost } from "./host/clientHost";
 import { KeyConsent } from "./host/keyConsent";
+import { clearEndpointApiKey, setEndpointApiKey } from "./host/endpointKeyCommands";
 import { EditorDefinitions } from "./host/editorDefinitions";
 import { LastEditor } from "./host/lastEditor";
 import { KimiLog } from "./host/outputLog";
@@ -96,6 +97,8 @@ export function activate(context: vscode.ExtensionContext): KimiApi {
       return stored;
     }),
     command("kimi-lsp.clearApiKey", () => apiKeys.clear()),
+    command("kimi-lsp.setEndpointApiKey", (name?: unknown) => setEndpointApiKey(apiKeys, keyConsent, clientHost, name)),
+    command("kimi-lsp.clearEndpointApiKey", (name?: unknown) => clearEndpointApiKey(apiKeys, name)),
     command("kimi-lsp.openChat", () => chatView.reveal()),
     command("kimi-lsp.newChat", async () => {
       chat.newConversation();
@@ -145,6 +148,8 @@ export function activate(context: vscode.ExtensionContext): KimiApi {
       refusals: () => trust.refusals(),
     },
     keyWithheldFrom: () => clientHost.keyWithheldFrom,
+    endpointKeysWithheld: () => ({ ...clientHost.endpointKeysWithheld }),
+    lastAnswer: () => status.lastAnswer(),
     definitionsSent: () => definitions.sent(),
   };
 }

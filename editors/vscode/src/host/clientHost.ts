@@ -16,6 +16,7 @@ import {
   type ServerOptions,
 } from "vscode-languageclient/node";
 import { effectiveBaseUrl, endpointHost } from "../pure/endpoint";
+import { keyRoutes, type KeyRoutes } from "../pure/endpointKeys";
 import { findExecutable, launchCommand, launchFingerprint, notFoundReason, type LaunchSettings } from "../pure/launch";
 import { stderrLevel } from "../pure/serverLog";
 import { machineValue, serverSettings, userValue, withoutSecrets, type Inspected } from "../pure/settings";
@@ -66,6 +67,19 @@ export function currentEndpointHost(): string {
   return endpointHost(effectiveBaseUrl(userValue(inspected, "user"), process.env));
 }
 
+/** Where each stored key would go under the user's kimi.baseUrl, kimi.models and kimi.fallback. */
+export function currentKeyRoutes(): KeyRoutes {
+  const config = vscode.workspace.getConfiguration("kimi");
+  const user = (key: string): unknown => userValue(config.inspect(key) as Inspected | undefined, "user");
+  return keyRoutes(effectiveBaseUrl(user("baseUrl"), process.env), user("models"), user("fallback"));
+}
+
+/** The stored keys a start hands over: the main one and one per endpoint variable. */
+interface StoredKeys {
+  main: string | undefined;
+  endpoints: Record<string, string | undefined>;
+}
+
 /**
  * A language client that tells the server of no workspace folder when the workspace is not
  * trusted: the server then walks, indexes and edits nothing of it.
@@ -103,6 +117,8 @@ export class ClientHost implements vscode.Disposable {
   private restricted = false;
   /** The host the stored key was withheld from (the user chose Cancel), if it was. */
   keyWithheldFrom: string | undefined;
+  /** Endpoint variable -> the host its stored key was withheld from (the user chose Cancel). */
+  endpointKeysWithheld: Record<string, string> = {};
   state: HostState = "stopped";
   readonly onDidChangeState = this.stateEmitter.event;
 
@@ -118,8 +134,9 @@ export class ClientHost implements vscode.Disposable {
     this.disposables.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
         // A new endpoint host restarts too: the key is only ever handed over at start, after asking.
-        if (e.affectsConfiguration("kimi.server") || e.affectsConfiguration("kimi.baseUrl")) {
-          void this.restartIfChanged("the kimi.server or kimi.baseUrl settings changed");
+        const endpoints = ["kimi.server", "kimi.baseUrl", "kimi.models", "kimi.fallback"];
+        if (endpoints.some((section) => e.affectsConfiguration(section))) {
+          void this.restartIfChanged("the kimi.server, kimi.baseUrl, kimi.models or kimi.fallback settings changed");
         }
       }),
       apiKeys.onDidChange(() => void this.restartIfChanged("the API key changed")),
@@ -198,7 +215,7 @@ export class ClientHost implements vscode.Disposable {
   restartIfChanged(reason: string): Promise<void> {
     // Compared in the queue, after any start or restart before it: two triggers restart once.
     return this.enqueue(async () => {
-      if (this.startFingerprint(await this.apiKeys.get()) === this.fingerprint) return;
+      if (this.startFingerprint(await this.storedKeys()) === this.fingerprint) return;
       this.log.info(`Restarting the Kimi server: ${reason}.`);
       await this.doStop();
       await this.doStart();
@@ -230,21 +247,73 @@ export class ClientHost implements vscode.Disposable {
     this.setState("stopped");
   }
 
-  /** What a restart compares: the launch settings, the key, the endpoint host and the trust. */
-  private startFingerprint(key: string | undefined): string {
-    const host = currentEndpointHost();
-    return `${launchFingerprint(readLaunchSettings(), key)} ${host} ${this.keyConsent.decision(host)} ${this.trust.trusted}`;
+  /** The main key and the key of every endpoint variable the settings name, from secret storage. */
+  private async storedKeys(routes: KeyRoutes = currentKeyRoutes()): Promise<StoredKeys> {
+    const endpoints: Record<string, string | undefined> = {};
+    for (const name of Object.keys(routes.endpoints)) endpoints[name] = await this.apiKeys.getEndpoint(name);
+    return { main: await this.apiKeys.get(), endpoints };
+  }
+
+  /** What a restart compares: the launch settings, the keys, where each goes, the answers per host and the trust. */
+  private startFingerprint(keys: StoredKeys): string {
+    const routes = currentKeyRoutes();
+    const hosts = [...new Set([...routes.main, ...Object.values(routes.endpoints).flat()])];
+    const decisions = hosts.map((host) => `${host}=${this.keyConsent.decision(host)}`);
+    // Endpoint keys enter the fingerprint hashed, like the main key.
+    const endpointKeys = Object.entries(keys.endpoints).map(([name, key]) => launchFingerprint({ command: name, args: [], pythonPath: "" }, key));
+    return [
+      launchFingerprint(readLaunchSettings(), keys.main),
+      JSON.stringify(routes),
+      ...endpointKeys,
+      ...decisions,
+      String(this.trust.trusted),
+    ].join(" ");
+  }
+
+  /**
+   * The first of `hosts` the user refuses a stored key for (asking about each new one in turn),
+   * or undefined when every host may have it. A key goes to every host that names it, so one
+   * refusal withholds it from all of them.
+   */
+  private async refusedHost(hosts: string[], key: { name: string; setting: string }, mainHost?: string): Promise<string | undefined> {
+    for (const host of hosts) {
+      const setting = host === mainHost ? "kimi.baseUrl" : key.setting;
+      if (!(await this.keyConsent.allows(host, { name: key.name, setting }))) return host;
+    }
+    return undefined;
   }
 
   /** The key to hand to the server: the stored one, unless it would go to a host the user refused. */
-  private async keyToSend(key: string | undefined): Promise<string | undefined> {
+  private async keyToSend(key: string | undefined, routes: KeyRoutes): Promise<string | undefined> {
     this.keyWithheldFrom = undefined;
     if (!key) return undefined;
-    const host = currentEndpointHost();
-    if (await this.keyConsent.allows(host)) return key;
-    this.keyWithheldFrom = host;
-    this.log.warn(`The API key from VS Code's secret storage was not sent to ${host} (you chose Cancel); the server runs without it.`);
+    const top = currentEndpointHost();
+    const ordered = [top, ...routes.main.filter((host) => host !== top)];
+    const refused = await this.refusedHost(ordered, { name: "Kimi API key", setting: "kimi.models / kimi.fallback" }, top);
+    if (!refused) return key;
+    this.keyWithheldFrom = refused;
+    this.log.warn(`The API key from VS Code's secret storage was not sent to ${refused} (you chose Cancel); the server runs without it.`);
     return undefined;
+  }
+
+  /** Each endpoint variable's stored key, set in (or, refused, removed from) the server's environment. */
+  private async endpointKeysTo(env: NodeJS.ProcessEnv, keys: StoredKeys, routes: KeyRoutes): Promise<string[]> {
+    this.endpointKeysWithheld = {};
+    const sent: string[] = [];
+    for (const [name, hosts] of Object.entries(routes.endpoints)) {
+      const key = keys.endpoints[name];
+      if (!key) continue; // nothing stored: an inherited $name passes as the main key's variables do
+      const refused = await this.refusedHost(hosts, { name: `key for ${name}`, setting: "kimi.models / kimi.fallback" });
+      if (refused) {
+        this.endpointKeysWithheld[name] = refused;
+        delete env[name]; // refused for this host: not through the inherited environment either
+        this.log.warn(`The key stored for ${name} was not sent to ${refused} (you chose Cancel); the server runs without it.`);
+        continue;
+      }
+      env[name] = key; // only here: never in settings, initializationOptions or logs
+      sent.push(name);
+    }
+    return sent;
   }
 
   private async doStart(): Promise<void> {
@@ -252,9 +321,10 @@ export class ClientHost implements vscode.Disposable {
     if (this.current) return;
     this.setState("starting");
     const launch = readLaunchSettings();
-    const stored = await this.apiKeys.get();
+    const routes = currentKeyRoutes();
+    const stored = await this.storedKeys(routes);
     this.fingerprint = this.startFingerprint(stored);
-    const key = await this.keyToSend(stored);
+    const key = await this.keyToSend(stored.main, routes);
     const { command, args } = launchCommand(launch);
     this.restricted = !this.trust.trusted;
     // Untrusted: the server runs outside the workspace (no folder, no document, cwd elsewhere).
@@ -271,6 +341,8 @@ export class ClientHost implements vscode.Disposable {
       delete env.KIMI_API_KEY;
     }
     if (key) env.MOONSHOT_API_KEY = key; // only here: never in settings, initializationOptions or logs
+    const endpointKeys = await this.endpointKeysTo(env, stored, routes);
+    for (const problem of routes.problems) this.log.warn(`No key from secret storage for ${problem}.`);
     const serverOptions: ServerOptions = {
       command: found,
       args,
@@ -288,8 +360,9 @@ export class ClientHost implements vscode.Disposable {
     });
     this.current = client;
     const from = key ? " (API key from VS Code's secret storage)" : this.keyWithheldFrom ? ` (API key withheld from ${this.keyWithheldFrom})` : "";
+    const others = endpointKeys.length ? ` (endpoint keys from VS Code's secret storage: ${endpointKeys.join(", ")})` : "";
     const mode = this.restricted ? " in Restricted Mode (no workspace folder, no document)" : "";
-    this.log.info(`Starting the Kimi server${mode}: ${[found, ...args, "--stdio"].join(" ")}${from}`);
+    this.log.info(`Starting the Kimi server${mode}: ${[found, ...args, "--stdio"].join(" ")}${from}${others}`);
     try {
       await client.start();
       this.setState("running");

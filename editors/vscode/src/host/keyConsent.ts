@@ -4,6 +4,8 @@ import * as vscode from "vscode";
 import { keyDecision, type KeyConsents } from "../pure/endpoint";
 
 const STATE_KEY = "kimi-lsp.keyConsents";
+/** How the question names the main key and the setting that sends it elsewhere. */
+const MAIN_KEY = { name: "Kimi API key", setting: "kimi.baseUrl" };
 
 export class KeyConsent {
   constructor(private readonly state: vscode.Memento) {}
@@ -23,15 +25,15 @@ export class KeyConsent {
    * before; no for one refused before; else a modal question (its answer remembered, a dismissal
    * counting as Cancel).
    */
-  async allows(host: string): Promise<boolean> {
+  async allows(host: string, key: { name: string; setting: string } = MAIN_KEY): Promise<boolean> {
     const decision = keyDecision(host, this.consents());
     if (decision !== "ask") return decision === "send";
     const choice = await vscode.window.showWarningMessage(
-      `Send your Kimi API key to ${host}?`,
+      `Send your ${key.name} to ${host}?`,
       {
         modal: true,
         detail:
-          `kimi.baseUrl points at ${host}, not Moonshot's api.moonshot.ai. The key from VS Code's secret storage ` +
+          `${key.setting} points at ${host}, not Moonshot's api.moonshot.ai. The key from VS Code's secret storage ` +
           "goes to that host with every request. Cancel starts the server without the key.",
       },
       "Allow",

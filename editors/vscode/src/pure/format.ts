@@ -47,11 +47,16 @@ export function statusText(state: {
   server: "starting" | "running" | "stopped" | "failed";
   /** The stored API key was not sent to the endpoint (the user refused its host). */
   keyWithheld?: boolean;
+  /** The last answer came from a fallback model (`model` is then that model). */
+  fallback?: boolean;
 }): string {
   if (state.server === "failed") {
     return "$(error) Kimi";
   }
   const icon = state.busy > 0 || state.server === "starting" ? "$(sync~spin)" : "$(sparkle)";
+  if (state.fallback && state.server === "running" && !state.keyWithheld) {
+    return `${state.busy > 0 ? icon : "$(warning)"} Kimi: ${state.model ?? "?"} (fallback)`;
+  }
   const parts = [icon, state.model ?? "Kimi"];
   if (state.server === "stopped") {
     parts.push("(stopped)");

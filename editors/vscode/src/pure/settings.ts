@@ -17,6 +17,8 @@ export const SERVER_SETTING_KEYS = [
   "tokenizerPath",
   "maxFileSizeBytes",
   "contextBudget",
+  "models",
+  "fallback",
 ] as const;
 
 export type ServerSettingKey = (typeof SERVER_SETTING_KEYS)[number];
@@ -43,6 +45,8 @@ export interface Inspected {
  */
 export const MACHINE_SETTING_KEYS: ReadonlySet<string> = new Set([
   "baseUrl",
+  "models",
+  "fallback",
   "tokenizerPath",
   "redactSecrets",
   "server.command",

@@ -161,3 +161,19 @@ test("package.json: every setting naming a program, a path or an endpoint is mac
     assert.ok(trust.restrictedConfigurations.includes(`kimi.${key}`), `kimi.${key} not restricted`);
   }
 });
+
+test("kimi.models and kimi.fallback: machine-scoped, sent as set, keys never", () => {
+  const manifest = JSON.parse(readFileSync(join(__dirname, "..", "..", "..", "package.json"), "utf8"));
+  const props = manifest.contributes.configuration.properties;
+  assert.equal(props["kimi.models"].scope, "machine");
+  assert.equal(props["kimi.fallback"].scope, "machine");
+  assert.deepEqual(Object.keys(props["kimi.models"].properties), ["chat", "edit", "refactor", "prediction"]);
+  assert.equal(props["kimi.fallback"].items.properties.apiKeyEnv.type, "string");
+  assert.ok(!("apiKey" in props["kimi.fallback"].items.properties));
+  const fallback = [{ model: "fast", baseUrl: "https://relay.example/v1", apiKeyEnv: "RELAY_KEY", apiKey: "sk-secret-9" }];
+  const out = serverSettings(inspector({ fallback: { globalValue: fallback }, models: { workspaceValue: { chat: { model: "evil" } } } }));
+  // The workspace's models are ignored (machine key); the user's fallback goes without its stray key.
+  assert.deepEqual(out, { fallback: [{ model: "fast", baseUrl: "https://relay.example/v1", apiKeyEnv: "RELAY_KEY" }] });
+  const commands = manifest.contributes.commands.map((c: { command: string }) => c.command);
+  assert.ok(commands.includes("kimi-lsp.setEndpointApiKey") && commands.includes("kimi-lsp.clearEndpointApiKey"));
+});
