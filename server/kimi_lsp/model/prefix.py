@@ -12,12 +12,29 @@ was seen repeating a longer one: a short prefix is too likely to begin a genuine
 
 
 def continuation_message(prefix: str, mode: PrefixMode) -> dict[str, Any] | None:
-    """The last (assistant) message continuing `prefix`; None in mode "none"."""
+    """The last (assistant) message continuing `prefix`; None in mode "none".
+
+    "partial" is Moonshot's Partial Mode, "prefix" the relays' spelling (with `prefix: true` in
+    the body too), "continue_final_message" vLLM/SGLang's: a plain assistant message that the
+    chat template leaves open (see `continuation_body`)."""
     if mode == "partial":
         return {"role": "assistant", "content": prefix, "partial": True}
     if mode == "prefix":
         return {"role": "assistant", "content": prefix, "prefix": True}
+    if mode == "continue_final_message":
+        return {"role": "assistant", "content": prefix}
     return None
+
+
+def continuation_body(mode: PrefixMode) -> dict[str, Any]:
+    """Body fields a continuation in `mode` needs besides its last message."""
+    if mode == "prefix":
+        return {"prefix": True}
+    if mode == "continue_final_message":
+        # Without add_generation_prompt: false the template opens a new assistant turn, and
+        # vLLM refuses continue_final_message together with it.
+        return {"continue_final_message": True, "add_generation_prompt": False}
+    return {}
 
 
 def should_detect(prefix: str, endpoint_repeats: bool) -> bool:
