@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import itertools
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -15,12 +16,14 @@ from kimi_lsp.config import Pricing, Settings
 from kimi_lsp.errors import ErrorKind
 from kimi_lsp.model import errors as model_errors
 from kimi_lsp.model.errors import ErrorContext, from_status, scrub
+from kimi_lsp.model.estimate import estimate_usage
 from kimi_lsp.model.limiter import FairLimiter
 from kimi_lsp.model.params import FORBIDDEN, build_call, thinking_enabled
 from kimi_lsp.model.prefix import PrefixStripper, should_detect
 from kimi_lsp.model.pricing import cost, usage_from
 from kimi_lsp.model.retry import RetryPolicy, parse_retry_after
-from kimi_lsp.model.types import ModelRequest, Usage, UsageTotals
+from kimi_lsp.model.types import ModelRequest, ToolCall, Usage, UsageTotals
+from kimi_lsp.tokens.counter import TokenCounter
 
 KEY = "sk-unit-0123456789abcdefghijklmnop"
 CTX = ErrorContext("https://api.moonshot.ai/v1", "kimi-k2.6", KEY, 32768)
@@ -341,3 +344,29 @@ def test_key_is_scrubbed_from_upstream_text() -> None:
     assert missing.message.startswith(
         "Kimi API key missing: set MOONSHOT_API_KEY or the kimi.apiKey setting"
     )
+
+
+# ---------------------------------------------------------------- usage counted locally
+
+
+def test_estimated_usage_counts_prompt_and_answer_with_the_counter(tmp_path: Path) -> None:
+    counter = TokenCounter(env={"XDG_CACHE_HOME": str(tmp_path)})  # not loaded: the estimate
+    messages = [{"role": "user", "content": "x" * 300}]
+    short = estimate_usage(messages, "", "", counter)
+    long = estimate_usage(messages, "y" * 600, "z" * 300, counter)
+    assert short.estimated and long.estimated
+    assert short.prompt_tokens == long.prompt_tokens == counter.count_messages(messages) > 0
+    assert long.completion_tokens == counter.count("y" * 600) + counter.count("z" * 300) > 0
+    assert (short.completion_tokens, short.cost, long.cached_tokens) == (0, 0.0, 0)
+    with_tools = estimate_usage(
+        messages,
+        "",
+        "",
+        counter,
+        tool_calls=[ToolCall("c1", "read_file", '{"path": "' + "p" * 90 + '"}')],
+        tools=[{"type": "function", "function": {"name": "read_file", "description": "d" * 90}}],
+        pricing=Pricing(1.0, 0.5, 2.0, "EUR"),
+    )
+    assert with_tools.prompt_tokens > short.prompt_tokens and with_tools.completion_tokens > 0
+    expected = (with_tools.prompt_tokens * 1.0 + with_tools.completion_tokens * 2.0) / 1e6
+    assert with_tools.cost == pytest.approx(expected) and with_tools.currency == "EUR"
