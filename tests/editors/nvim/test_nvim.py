@@ -36,6 +36,7 @@ REPO = Path(__file__).resolve().parents[3]
 PLUGIN = Path(os.environ.get("KIMI_TEST_NVIM_PLUGIN") or REPO / "editors" / "nvim")
 SCENARIOS = Path(__file__).parent / "scenarios"
 KEY = "sk-test-fake"
+FALLBACK_KEY = "sk-test-fallback-endpoint"
 SOURCE = "def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n"
 # Two hunks against SOURCE: line 2 and line 6.
 PROPOSAL = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b * 1\n"
@@ -91,15 +92,19 @@ class Fake:
 
 @contextlib.contextmanager
 def fake_api(
-    tmp_path: Path, script: list[dict[str, Any]], module: str | None = None
+    tmp_path: Path,
+    script: list[dict[str, Any]],
+    module: str | None = None,
+    key: str = KEY,
+    name: str = "script",
 ) -> Iterator[Fake]:
     """The fake API with a JSON script, or the launcher `module` (given the key) instead."""
-    script_file = tmp_path / "script.json"
+    script_file = tmp_path / f"{name}.json"
     script_file.write_text(json.dumps(script), encoding="utf-8")
     command = [sys.executable, "-m", "tests.fake_kimi", "--port", "0", "--script",
-               str(script_file), "--key", KEY]  # fmt: skip
+               str(script_file), "--key", key]  # fmt: skip
     if module is not None:
-        command = [sys.executable, "-m", module, KEY]
+        command = [sys.executable, "-m", module, key]
     proc = subprocess.Popen(
         command,
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
@@ -586,3 +591,28 @@ def test_refactor_apply_matches_bases_of_crlf_and_unterminated_files(tmp_path: P
     # (written back with the final CRLF 'fixeol' adds)
     assert data["app"] == files["pkg/app.py"].replace("Config", "Settings") + "\r\n"
     assert data["config"].startswith("class Settings:\r\n")
+
+
+def test_status_module_shows_who_answered(tmp_path: Path) -> None:
+    """kimi.status on its own (no server): the kimi/usage contract of issue 17 drives the
+    statusline (the model that answered, the fallback marker) and :KimiStatus's lines."""
+    data = run_scenario("status_roles", tmp_path, None).data
+    assert data["lines"] == [
+        "Kimi kimi-k2.6",  # the configured model before any answer
+        "Kimi kimi-k2.6 $0.0011",  # a usage without a model (no roles) changes nothing shown
+        "Kimi kimi-k2.5 (fallback) $0.0011",
+        "Kimi kimi-k2.5 (fallback) $0.0011 …",
+        "Kimi kimi-k2.6 $0.0011",  # the primary answered again: the marker is gone
+    ]
+    assert data["answer_fallback"] == (
+        "Last answer: kimi-k2.5 (chat) via fallback (token counts estimated: the endpoint "
+        "reported none)"
+    )
+    assert data["answer_primary"] == "Last answer: kimi-k2.6 (chat)"
+    assert data["roles"] == [
+        "Role chat: kimi-k2.6 · https://api.moonshot.ai/v1",
+        "Role prediction: kimi-k2.5",
+        "Last fallback at 2026-12-07T11:00:00Z: kimi-k2.6 → kimi-k2.5 (overloaded)",
+    ]
+    assert data["no_roles"] == []
+    assert data["not_an_answer"] == [True, True]

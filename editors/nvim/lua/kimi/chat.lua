@@ -174,12 +174,15 @@ end
 local function footer(usage, finish)
   usage = usage or {}
   local parts = {}
-  local model = require("kimi.status").state.model
+  -- The model that answered (a fallback's, when one served), else the configured one.
+  local model = type(usage.model) == "string" and usage.model ~= "" and usage.model
+    or require("kimi.status").state.model
   if model then
-    parts[#parts + 1] = model
+    parts[#parts + 1] = model .. (usage.fallback == true and " (fallback)" or "")
   end
-  parts[#parts + 1] = string.format("%s in (%s cached) · %s out", protocol.count(usage.promptTokens),
-    protocol.count(usage.cachedTokens), protocol.count(usage.completionTokens))
+  parts[#parts + 1] = string.format("%s in (%s cached) · %s out%s",
+    protocol.count(usage.promptTokens), protocol.count(usage.cachedTokens),
+    protocol.count(usage.completionTokens), usage.estimated == true and " (estimated)" or "")
   parts[#parts + 1] = protocol.money(usage.cost, usage.currency)
   if finish and finish ~= "stop" and finish ~= "local" then
     parts[#parts + 1] = "finish: " .. tostring(finish)

@@ -1,17 +1,52 @@
 --- `:checkhealth kimi`: Neovim version, the server executable and its version, the API key
---- (present or not, never shown) and, when asked, whether the endpoint answers.
+--- (present or not, never shown), the configured roles and fallbacks (their key variables set or
+--- not, never their keys) and, when asked, whether the endpoint answers.
 local M = {}
 
 local health = vim.health
 
 local KEY_VARIABLES = { "MOONSHOT_API_KEY", "KIMI_API_KEY" }
 
---- Every key we know of, to scrub from anything shown.
+--- The role and fallback entries of `settings`, each with its settings path ("models.chat",
+--- "fallback[1]"), roles in a fixed order.
+---@param settings table
+---@return {path: string, entry: table}[]
+local function entries(settings)
+  local out = {}
+  if type(settings.models) == "table" then
+    local roles = vim.tbl_keys(settings.models)
+    table.sort(roles)
+    for _, role in ipairs(roles) do
+      if type(settings.models[role]) == "table" then
+        out[#out + 1] = { path = "models." .. tostring(role), entry = settings.models[role] }
+      end
+    end
+  end
+  if type(settings.fallback) == "table" then
+    for i, entry in ipairs(settings.fallback) do
+      if type(entry) == "table" then
+        out[#out + 1] = { path = string.format("fallback[%d]", i - 1), entry = entry }
+      end
+    end
+  end
+  return out
+end
+
+--- Every key we know of, to scrub from anything shown: the main ones and every variable a role
+--- or fallback names in apiKeyEnv (and a key wrongly written into an entry).
 ---@return string[]
 local function secrets()
   local keys = {}
   local settings = require("kimi.config").options.settings or {}
-  for _, value in ipairs({ settings.apiKey, vim.env.MOONSHOT_API_KEY, vim.env.KIMI_API_KEY }) do
+  local values = { settings.apiKey, vim.env.MOONSHOT_API_KEY, vim.env.KIMI_API_KEY }
+  for _, item in ipairs(entries(settings)) do
+    local name = item.entry.apiKeyEnv
+    if type(name) == "string" and name ~= "" then
+      values[#values + 1] = vim.env[name]
+    end
+    values[#values + 1] = item.entry.apiKey
+  end
+  for _, value in ipairs(values) do
     if type(value) == "string" and #value >= 4 then
       keys[#keys + 1] = value
     end
@@ -131,6 +166,56 @@ local function check_key(options, status)
   end
 end
 
+--- One entry for a person: "models.chat: fast-model at https://… (key from $RELAY_KEY, set)".
+---@param item {path: string, entry: table}
+---@param settings table
+---@return string line
+---@return string|nil problem  what makes the entry send no key, or a key where none belongs
+local function describe_entry(item, settings)
+  local entry = item.entry
+  local url = type(entry.baseUrl) == "string" and entry.baseUrl or nil
+  local where = url or ((settings.baseUrl or "the top-level endpoint") .. " (top level)")
+  local name = entry.apiKeyEnv
+  local key, problem
+  if entry.apiKey ~= nil then
+    key, problem = "", "a key is written in the entry: remove it and name a variable in apiKeyEnv"
+  elseif type(name) == "string" and name ~= "" then
+    local set = (vim.env[name] or "") ~= ""
+    key = string.format(", key from $%s (%s)", name, set and "set" or "not set")
+    if not set then
+      problem = string.format("$%s is not set in the environment Neovim starts from: requests to "
+        .. "%s go without a key", name, item.path)
+    end
+  elseif url and url ~= settings.baseUrl then
+    key = ", no key (another endpoint without apiKeyEnv: the main key never goes there)"
+  else
+    key = ", the main key"
+  end
+  return string.format("%s: %s at %s%s", item.path, tostring(entry.model), where, key), problem
+end
+
+local function check_roles(options, status)
+  health.start("kimi.nvim: roles and fallbacks")
+  local settings = options.settings or {}
+  local items = entries(settings)
+  if #items == 0 then
+    health.info("no roles or fallbacks configured: every request uses " .. tostring(
+      settings.model or (status and status.model) or "the top-level model"))
+  end
+  for _, item in ipairs(items) do
+    local line, problem = describe_entry(item, settings)
+    if problem then
+      health.warn(scrub(line), { scrub(problem) })
+    else
+      health.ok(scrub(line))
+    end
+  end
+  if status and type(status.roles) == "table" then
+    health.info(scrub("the running server: " .. table.concat(require("kimi.status").roles_lines(
+      status), "; ")))
+  end
+end
+
 local function check_endpoint(options)
   health.start("kimi.nvim: endpoint")
   if not (options.health.online or vim.g.kimi_health_online) then
@@ -201,6 +286,7 @@ function M.check()
   check_neovim()
   local status = check_server(options)
   check_key(options, status)
+  check_roles(options, status)
   check_endpoint(options)
   check_definitions(options)
 end

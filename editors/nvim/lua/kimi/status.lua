@@ -1,4 +1,5 @@
---- `:KimiStatus`, and the statusline component: model, session cost, work in progress.
+--- `:KimiStatus`, and the statusline component: the model that answered (and whether a
+--- fallback did), session cost, work in progress.
 local protocol = require("kimi.protocol")
 
 local M = {}
@@ -11,12 +12,35 @@ local M = {}
 ---@field cost number
 ---@field currency string
 
+---@class kimi.Answer  who answered the last model call (kimi/usage `usage`)
+---@field model string
+---@field role string|nil
+---@field fallback boolean
+---@field estimated boolean  the endpoint reported no usage: the figures were counted locally
+
 ---@class kimi.StatusState
 ---@field model string|nil
 ---@field version string|nil
 ---@field session kimi.Usage|nil
+---@field answer kimi.Answer|nil  nil until a server with roles said who answered
 ---@field busy integer  requests of this plugin in flight
-M.state = { model = nil, version = nil, session = nil, busy = 0 }
+M.state = { model = nil, version = nil, session = nil, answer = nil, busy = 0 }
+
+--- Who answered, from a kimi/usage `usage` (or a result's); nil when it does not say (a server
+--- without roles), so the statusline keeps what it showed.
+---@param usage any
+---@return kimi.Answer|nil
+function M.answered_by(usage)
+  if type(usage) ~= "table" or type(usage.model) ~= "string" or usage.model == "" then
+    return nil
+  end
+  return {
+    model = usage.model,
+    role = type(usage.role) == "string" and usage.role ~= "" and usage.role or nil,
+    fallback = usage.fallback == true,
+    estimated = usage.estimated == true,
+  }
+end
 
 local function redraw()
   vim.schedule(function()
@@ -57,10 +81,53 @@ end
 
 --- kimi/usage: after every model call, with the session totals.
 function M.on_usage(_, params)
-  if type(params) == "table" and type(params.session) == "table" then
-    M.state.session = params.session
-    redraw()
+  if type(params) ~= "table" then
+    return
   end
+  if type(params.session) == "table" then
+    M.state.session = params.session
+  end
+  M.state.answer = M.answered_by(params.usage) or M.state.answer
+  redraw()
+end
+
+--- `kimi/status` `roles` and `lastFallback` as lines (none from a server without roles).
+---@param status table
+---@return string[]
+function M.roles_lines(status)
+  local lines = {}
+  if type(status.roles) == "table" then
+    local names = vim.tbl_keys(status.roles)
+    table.sort(names)
+    for _, role in ipairs(names) do
+      local info = status.roles[role]
+      if type(info) == "table" then
+        local at = type(info.baseUrl) == "string" and (" · " .. info.baseUrl) or ""
+        lines[#lines + 1] = string.format("Role %s: %s%s", role, tostring(info.model), at)
+      end
+    end
+  end
+  local last = status.lastFallback
+  if type(last) == "table" then
+    local at = last.at ~= nil and (" at " .. tostring(last.at)) or ""
+    lines[#lines + 1] = string.format("Last fallback%s: %s → %s (%s)", at, tostring(last.from),
+      tostring(last.to), tostring(last.kind))
+  end
+  return lines
+end
+
+--- "Last answer: fast-model (chat) via fallback", or nil before any.
+---@param answer kimi.Answer|nil
+---@return string|nil
+function M.answer_line(answer)
+  if not answer then
+    return nil
+  end
+  local role = answer.role and (" (" .. answer.role .. ")") or ""
+  local via = answer.fallback and " via fallback" or ""
+  local estimated = answer.estimated and " (token counts estimated: the endpoint reported none)"
+    or ""
+  return "Last answer: " .. answer.model .. role .. via .. estimated
 end
 
 --- The status as lines for a person.
@@ -85,6 +152,8 @@ function M.describe(status)
   if status.tokenizer then
     lines[#lines + 1] = "Tokenizer: " .. tostring(status.tokenizer)
   end
+  vim.list_extend(lines, M.roles_lines(status))
+  lines[#lines + 1] = M.answer_line(M.state.answer)
   if type(status.lastError) == "table" then
     lines[#lines + 1] = string.format("Last error (%s): %s", tostring(status.lastError.kind),
       tostring(status.lastError.message))
@@ -102,22 +171,35 @@ function M.show()
   end)
 end
 
---- For the statusline: "Kimi kimi-k2.6 $0.0123", with "…" while a request runs; "" when no
---- kimi client is running.
+--- For the statusline: "Kimi kimi-k2.6 $0.0123": the model that answered last (the configured
+--- one before any answer), "(fallback)" after it when a fallback model answered, "…" while a
+--- request runs; "" when no kimi client is running.
 ---@return string
 function M.statusline()
   if #vim.lsp.get_clients({ name = "kimi" }) == 0 then
     return ""
   end
+  return M.format_statusline(M.state)
+end
+
+--- The statusline text of `state` (a kimi.StatusState).
+---@param state kimi.StatusState
+---@return string
+function M.format_statusline(state)
   local parts = { "Kimi" }
-  if M.state.model then
-    parts[#parts + 1] = M.state.model
+  local answer = state.answer
+  local model = answer and answer.model or state.model
+  if model then
+    parts[#parts + 1] = model
   end
-  local session = M.state.session
+  if answer and answer.fallback then
+    parts[#parts + 1] = "(fallback)"
+  end
+  local session = state.session
   if session then
     parts[#parts + 1] = protocol.money(session.cost, session.currency)
   end
-  if M.state.busy > 0 then
+  if state.busy > 0 then
     parts[#parts + 1] = "…"
   end
   return table.concat(parts, " ")
