@@ -19,6 +19,7 @@ from ..config import Resolved, Settings
 from ..document_events import DocumentEvents
 from ..documents import DocumentStore
 from ..logs import LogSetup
+from ..model.breaker import OffsetClock
 from ..model.types import ModelResult, UsageTotals
 from ..positions import PositionEncoding
 from ..settings_store import SettingsStore
@@ -60,6 +61,8 @@ class KimiServer(LanguageServer):
         self.progress_tasks: dict[str | int, asyncio.Task[Any]] = {}
         self.failed_features: dict[str, str] = {}
         self._warming: threading.Thread | None = None
+        # The circuit breaker's clock; the e2e tests move it with kimi/testAdvanceClock.
+        self.clock = OffsetClock()
         self.services = Services.build(self)
 
     @property
@@ -86,7 +89,7 @@ class KimiServer(LanguageServer):
                 self.settings,
                 on_usage=self._usage_reported,
                 on_fallback=self._fallback_served,
-                breaker=CircuitBreaker(**breaker_tuning(self.env)),
+                breaker=CircuitBreaker(clock=self.clock, **breaker_tuning(self.env)),
             )
         return self._model
 

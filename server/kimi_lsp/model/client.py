@@ -9,11 +9,12 @@ import os
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
-from ..errors import KimiError
+from ..errors import ErrorKind, KimiError
 from . import errors, sse
 from .assemble import Assembler
 from .errors import ErrorContext, ModelRequestError
@@ -74,6 +75,7 @@ class ModelClient:
         on_usage: UsageCallback | None = None,
         stall_timeout: float | None = None,
         retry_policy: RetryPolicy | None = None,
+        limiter: FairLimiter | None = None,
     ) -> None:
         self._settings = settings
         self._http_client_factory = http_client_factory
@@ -83,7 +85,8 @@ class ModelClient:
             stall_timeout if stall_timeout is not None else _env_seconds(STALL_ENV, STALL_TIMEOUT)
         )
         self.retry_policy = retry_policy or RetryPolicy(base=_env_seconds(RETRY_BASE_ENV, 0.5))
-        self._limiter = FairLimiter(settings.max_concurrent_requests)
+        # Shared by every client of a `ModelRouter`: maxConcurrentRequests bounds the server.
+        self._limiter = limiter or FairLimiter(settings.max_concurrent_requests)
         self._sdk: _Sdk | None = None
         self._retired: list[_Sdk] = []
         self._closing: set[asyncio.Task[None]] = set()
@@ -181,6 +184,10 @@ class ModelClient:
 
     # ------------------------------------------------------------------ calls
 
+    def retire(self) -> None:
+        """No more calls will come: close the SDK client once the calls in flight are done."""
+        self._retire()
+
     async def complete(
         self, request: ModelRequest, on_event: EventCallback | None = None
     ) -> ModelResult:
@@ -198,9 +205,15 @@ class ModelClient:
             raise errors.broke_off("ended without a result", self._context(self._settings, False))
         return result
 
-    async def stream(self, request: ModelRequest) -> AsyncGenerator[StreamEvent, None]:
-        """Deltas as they arrive, then `Completed`; or a `RequestFailedError`."""
-        settings = self._settings
+    async def stream(
+        self, request: ModelRequest, settings: Settings | None = None, *, fail_fast: bool = False
+    ) -> AsyncGenerator[StreamEvent, None]:
+        """Deltas as they arrive, then `Completed`; or a `RequestFailedError`.
+
+        `settings` (a role's or a fallback's, same endpoint and key as this client's) replace
+        the client's for this call. With `fail_fast` only `rate_limit` is retried: a router
+        with a fallback in hand moves on at once from an overloaded or unreachable endpoint."""
+        settings = settings or self._settings
         try:
             if not settings.api_key:
                 raise errors.missing_key()
@@ -209,7 +222,8 @@ class ModelClient:
             ctx = self._context(settings, call.continued, call.max_output_tokens)
             await self._limiter.acquire()
             try:
-                async with aclosing(self._run(settings, call, ctx, request_id)) as events:
+                events = self._run(settings, call, ctx, (request_id, request.purpose), fail_fast)
+                async with aclosing(events):
                     async for event in events:
                         yield event
             finally:
@@ -229,8 +243,14 @@ class ModelClient:
         )
 
     async def _run(
-        self, settings: Settings, call: Call, ctx: ErrorContext, request_id: str
+        self,
+        settings: Settings,
+        call: Call,
+        ctx: ErrorContext,
+        ids: tuple[str, str],
+        fail_fast: bool,
     ) -> AsyncGenerator[StreamEvent, None]:
+        """The attempts of one call; `ids` is (request id, purpose)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + settings.request_timeout_seconds
         detect = should_detect(call.prefix, self._endpoint_repeats_prefix)
@@ -248,6 +268,7 @@ class ModelClient:
                 delay = self.retry_policy.delay(attempt - 1, error.retry_after)
                 if (
                     not error.retryable
+                    or (fail_fast and error.kind is not ErrorKind.RATE_LIMIT)
                     or attempt > settings.max_retries
                     or loop.time() + delay >= deadline
                 ):
@@ -264,7 +285,7 @@ class ModelClient:
             yield event
         if assembler.stripper.repeated:
             self._endpoint_repeats_prefix = True
-        yield Completed(self._result(settings, call, assembler, request_id, attempt))
+        yield Completed(self._result(settings, call, assembler, ids, attempt))
 
     async def _attempt(
         self,
@@ -335,9 +356,10 @@ class ModelClient:
         settings: Settings,
         call: Call,
         assembler: Assembler,
-        request_id: str,
+        ids: tuple[str, str],
         attempts: int,
     ) -> ModelResult:
+        request_id, purpose = ids
         reply = assembler.reply
         finish = assembler.finish_reason or "stop"
         result = ModelResult(
@@ -345,7 +367,12 @@ class ModelClient:
             reasoning=assembler.reasoning,
             tool_calls=assembler.tool_calls(request_id),
             finish_reason=finish,
-            usage=usage_from(assembler.usage, settings.pricing),
+            usage=replace(
+                usage_from(assembler.usage, settings.pricing),
+                model=settings.model,
+                role=_role_of(settings, purpose),
+                fallback=_fallback_rank(settings) > 0,
+            ),
             request_id=request_id,
             reply=reply,
             continued=call.continued,
@@ -376,6 +403,17 @@ async def _open_stream(client: Any, call: Call) -> Any:
     body = {key: value for key, value in call.kwargs.items() if key != "extra_body"}
     body.update(call.kwargs.get("extra_body", {}))
     return await client.post("/chat/completions", cast_to=httpx2.Response, body=body, stream=True)
+
+
+def _role_of(settings: Settings, purpose: str) -> str:
+    """The role a call served: the settings' role (`Settings.for_role`), else its purpose."""
+    role = getattr(settings, "role", "")
+    return role if isinstance(role, str) and role else purpose
+
+
+def _fallback_rank(settings: Settings) -> int:
+    rank = getattr(settings, "fallback_rank", 0)
+    return rank if isinstance(rank, int) else 0
 
 
 def _env_seconds(name: str, default: float) -> float:

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..purpose import Purpose
+
+if TYPE_CHECKING:
+    from ..config import Settings
+
+
+# Rebuilds a request's messages for other settings (a fallback with a smaller window or another
+# tokenizer): the host re-plans its context with that settings' budget. Typed loosely here so
+# that model/ needs nothing from context/ (layer rule).
+Replan = Callable[["Settings"], Awaitable[list[dict[str, Any]]]]
 
 
 @dataclass(slots=True)
@@ -24,6 +34,9 @@ class ModelRequest:
     tool_choice: str | None = None
     max_output_tokens: int | None = None
     request_id: str | None = None
+    replan: Replan | None = None
+    """How to rebuild `messages` for a fallback whose window or tokenizer differs (None: the
+    messages are sent as they are when they fit, else that fallback is skipped)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,22 +82,36 @@ class ToolCall:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Tokens and cost of one request; `cached_tokens` are part of `prompt_tokens`."""
+    """Tokens and cost of one request; `cached_tokens` are part of `prompt_tokens`.
+
+    `model` is the model id that answered (empty for answers given without the model, such as
+    a chat's local commands), `role` the purpose whose settings served it, `fallback` whether
+    a fallback model served it, `estimated` whether the figures were counted locally because
+    the endpoint reported none."""
 
     prompt_tokens: int = 0
     cached_tokens: int = 0
     completion_tokens: int = 0
     cost: float = 0.0
     currency: str = "USD"
+    model: str = ""
+    role: str = ""
+    fallback: bool = False
+    estimated: bool = False
 
     def to_wire(self) -> dict[str, Any]:
-        return {
+        wire: dict[str, Any] = {
             "promptTokens": self.prompt_tokens,
             "cachedTokens": self.cached_tokens,
             "completionTokens": self.completion_tokens,
             "cost": self.cost,
             "currency": self.currency,
         }
+        if self.model:  # who answered: only for answers the model gave
+            wire.update(
+                model=self.model, role=self.role, fallback=self.fallback, estimated=self.estimated
+            )
+        return wire
 
 
 @dataclass(slots=True)

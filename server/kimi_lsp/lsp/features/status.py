@@ -1,13 +1,16 @@
-"""kimi/status and the kimi.status command: version, model, key presence, tokenizer, usage."""
+"""kimi/status and the kimi.status command: version, model, roles, key presence, usage."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from ... import __version__
+from ...errors import InvalidInputError
 
 if TYPE_CHECKING:
     from ..server import KimiServer
+
+TEST_HOOKS_ENV = "KIMI_LSP_TEST_HOOKS"  # "1": kimi/testAdvanceClock is served (tests only)
 
 
 def status(server: KimiServer) -> dict[str, Any]:
@@ -23,7 +26,10 @@ def status(server: KimiServer) -> dict[str, Any]:
         "positionEncoding": str(server.documents.encoding),
         "openDocuments": len(server.documents),
         "index": server.services.context.index_status(),
+        "roles": server.roles(),
     }
+    if server.last_fallback is not None:
+        result["lastFallback"] = server.last_fallback
     if server.last_error is not None:
         result["lastError"] = server.last_error
     if server.failed_features:
@@ -39,3 +45,13 @@ def register(server: KimiServer) -> None:
     @server.registry.command("kimi.status")
     async def status_command(arguments: list[Any]) -> dict[str, Any]:
         return status(server)
+
+    if server.env.get(TEST_HOOKS_ENV) == "1":
+        # Tests only: move the circuit breaker's clock instead of waiting out a cool-down.
+        @server.registry.request("kimi/testAdvanceClock")
+        async def advance_clock(params: Any) -> dict[str, Any]:
+            seconds = params.get("seconds") if isinstance(params, dict) else None
+            if not isinstance(seconds, int | float) or isinstance(seconds, bool):
+                raise InvalidInputError("kimi/testAdvanceClock expects {seconds: number}.")
+            server.clock.advance(float(seconds))
+            return {"offset": server.clock.offset}
