@@ -616,3 +616,39 @@ def test_status_module_shows_who_answered(tmp_path: Path) -> None:
     ]
     assert data["no_roles"] == []
     assert data["not_an_answer"] == [True, True]
+
+
+def test_statusline_and_status_say_when_a_fallback_answered(tmp_path: Path) -> None:
+    """Two fake endpoints with their own keys: the primary answers 503 (overloaded), the
+    fallback answers with its key and model; the statusline shows that model and the marker,
+    :KimiStatus the last fallback; the primary answers the next question and the marker goes."""
+    overloaded = {
+        "status": 503, "type": "engine_overloaded_error",
+        "message": "The engine is currently overloaded, please try again later",
+    }  # fmt: skip
+    primary_script = [overloaded, {"content": "The primary is back."}]
+    fallback_script = [{"content": "The fallback answers."}]
+    with (
+        fake_api(tmp_path, primary_script) as primary,
+        fake_api(tmp_path, fallback_script, key=FALLBACK_KEY, name="fallback") as fallback,
+    ):
+        env = {"KIMI_TEST_FALLBACK_URL": fallback.base_url, "KIMI_TEST_FALLBACK_KEY": FALLBACK_KEY}
+        run = run_scenario("fallback", tmp_path, primary, env=env)
+        data = run.data
+        to_primary, to_fallback = primary.requests(), fallback.requests()
+    assert "The fallback answers." in data["first"]
+    assert "_kimi-k2.5 (fallback) · " in data["first"]  # the answer's footer names who answered
+    assert data["during"].startswith("Kimi kimi-k2.5 (fallback)"), data["during"]
+    assert "kimi-k2.6 → kimi-k2.5" in data["status_message"]  # the "Last fallback" line
+    assert "Last answer: kimi-k2.5 (chat) via fallback" in data["status_message"]
+    assert "fallback[0]: kimi-k2.5 at " + fallback.base_url in data["health"]
+    assert "key from $KIMI_TEST_FALLBACK_KEY (set)" in data["health"]
+    assert FALLBACK_KEY not in data["health"] and KEY not in data["health"]
+    assert "The primary is back." in data["second"]
+    assert data["after"].startswith("Kimi kimi-k2.6 $"), data["after"]
+    assert data["answer"]["fallback"] is False and data["answer"]["model"] == "kimi-k2.6"
+    # Each endpoint saw its own key only; the fallback was asked once, for the first question.
+    assert [r["headers"]["authorization"] for r in to_primary] == [f"Bearer {KEY}"] * 2
+    assert [r["headers"]["authorization"] for r in to_fallback] == [f"Bearer {FALLBACK_KEY}"]
+    assert to_fallback[0]["body"]["model"] == "kimi-k2.5"
+    assert "Who answers?" in json.dumps(to_fallback[0]["body"]["messages"])
