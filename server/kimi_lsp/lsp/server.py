@@ -90,6 +90,7 @@ class KimiServer(LanguageServer):
                 on_usage=self._usage_reported,
                 on_fallback=self._fallback_served,
                 breaker=CircuitBreaker(clock=self.clock, **breaker_tuning(self.env)),
+                counter=lambda: self.tokens,
             )
         return self._model
 
@@ -104,8 +105,13 @@ class KimiServer(LanguageServer):
         return self._tokens
 
     def calibrate(self, messages: list[dict[str, Any]], result: ModelResult) -> None:
-        """Teach the fallback tokenizer the API's real count of a request we sent."""
-        if self.tokens.loaded and result.usage.prompt_tokens:
+        """Teach the fallback tokenizer the API's real count of a request we sent (only the
+        top-level model's: another model counts with another tokenizer, and an estimate is
+        our own count)."""
+        usage = result.usage
+        if usage.estimated or (usage.model and usage.model != self.settings.model):
+            return
+        if self.tokens.loaded and usage.prompt_tokens:
             ours = self.tokens.count_messages(messages, raw=True)
             self.tokens.calibrate(ours, result.usage.prompt_tokens)
 

@@ -13,17 +13,18 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..config import Settings
+from ..config import Pricing, RoleOverrides, Settings, is_kimi_model
 from ..errors import ErrorKind, KimiError
 from . import errors, sse
 from .assemble import Assembler
 from .errors import ErrorContext, ModelRequestError
+from .estimate import Counter, estimate_usage
 from .limiter import FairLimiter
 from .params import Call, build_call
 from .prefix import PrefixStripper, should_detect
 from .pricing import usage_from
 from .retry import RetryPolicy
-from .types import Completed, ModelRequest, ModelResult, StreamEvent, UsageTotals
+from .types import Completed, ModelRequest, ModelResult, StreamEvent, ToolCall, Usage, UsageTotals
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -76,6 +77,7 @@ class ModelClient:
         stall_timeout: float | None = None,
         retry_policy: RetryPolicy | None = None,
         limiter: FairLimiter | None = None,
+        counter: Callable[[], Counter] | None = None,
     ) -> None:
         self._settings = settings
         self._http_client_factory = http_client_factory
@@ -87,6 +89,8 @@ class ModelClient:
         self.retry_policy = retry_policy or RetryPolicy(base=_env_seconds(RETRY_BASE_ENV, 0.5))
         # Shared by every client of a `ModelRouter`: maxConcurrentRequests bounds the server.
         self._limiter = limiter or FairLimiter(settings.max_concurrent_requests)
+        # Counts an answer locally when the endpoint reports no usage (llama.cpp, some relays).
+        self._counter = counter
         self._sdk: _Sdk | None = None
         self._retired: list[_Sdk] = []
         self._closing: set[asyncio.Task[None]] = set()
@@ -351,6 +355,22 @@ class ModelClient:
                 raise errors.total_timeout(settings.request_timeout_seconds) from None
             raise errors.stall(self.stall_timeout, started) from None
 
+    def _usage(
+        self, settings: Settings, call: Call, assembler: Assembler, tool_calls: list[ToolCall]
+    ) -> Usage:
+        """The endpoint's usage report; counted locally (`estimated`) when it sent none."""
+        if assembler.usage is not None or self._counter is None:
+            return usage_from(assembler.usage, settings.pricing)
+        return estimate_usage(
+            call.kwargs["messages"],
+            assembler.reply,
+            assembler.reasoning,
+            self._counter(),
+            tool_calls=tool_calls,
+            tools=call.kwargs.get("tools"),
+            pricing=_own_pricing(settings),
+        )
+
     def _result(
         self,
         settings: Settings,
@@ -362,16 +382,17 @@ class ModelClient:
         request_id, purpose = ids
         reply = assembler.reply
         finish = assembler.finish_reason or "stop"
+        tool_calls = assembler.tool_calls(request_id)
         result = ModelResult(
             content=call.prefix + reply if call.continued else reply,
             reasoning=assembler.reasoning,
-            tool_calls=assembler.tool_calls(request_id),
+            tool_calls=tool_calls,
             finish_reason=finish,
             usage=replace(
-                usage_from(assembler.usage, settings.pricing),
+                self._usage(settings, call, assembler, tool_calls),
                 model=settings.model,
-                role=_role_of(settings, purpose),
-                fallback=_fallback_rank(settings) > 0,
+                role=settings.role or purpose,
+                fallback=settings.fallback_rank > 0,
             ),
             request_id=request_id,
             reply=reply,
@@ -405,15 +426,20 @@ async def _open_stream(client: Any, call: Call) -> Any:
     return await client.post("/chat/completions", cast_to=httpx2.Response, body=body, stream=True)
 
 
-def _role_of(settings: Settings, purpose: str) -> str:
-    """The role a call served: the settings' role (`Settings.for_role`), else its purpose."""
-    role = getattr(settings, "role", "")
-    return role if isinstance(role, str) and role else purpose
-
-
-def _fallback_rank(settings: Settings) -> int:
-    rank = getattr(settings, "fallback_rank", 0)
-    return rank if isinstance(rank, int) else 0
+def _own_pricing(settings: Settings) -> Pricing | None:
+    """The pricing of the model that answered: its role's or fallback's own `pricing`, the
+    top-level one for the top-level model or another Kimi K2.x model, else unknown (None: a
+    local model's estimate costs 0 rather than Kimi's price)."""
+    entry: RoleOverrides | None
+    if settings.fallback_rank:
+        entry = settings.fallback[settings.fallback_rank - 1]
+    else:
+        entry = settings.models.get(settings.role)
+    if entry is None:
+        return settings.pricing
+    if entry.pricing is not None:
+        return entry.pricing
+    return settings.pricing if is_kimi_model(settings.model) else None
 
 
 def _env_seconds(name: str, default: float) -> float:

@@ -15,6 +15,7 @@ from ..errors import ErrorKind, KimiError, RequestFailedError
 from . import errors
 from .breaker import CircuitBreaker
 from .client import EventCallback, ModelClient, UsageCallback
+from .estimate import Counter
 from .limiter import FairLimiter
 from .types import (
     Completed,
@@ -81,16 +82,13 @@ FallbackCallback = Callable[[FallbackNote], None]
 
 
 def role_settings(settings: Settings, purpose: str) -> Settings:
-    """The settings a request of `purpose` uses (`Settings.for_role`; the top-level settings
-    where roles are not configured)."""
-    for_role = getattr(settings, "for_role", None)
-    return for_role(purpose) if callable(for_role) else settings
+    """The settings a request of `purpose` uses (its role's overrides over the top level)."""
+    return settings.for_role(purpose)
 
 
 def fallback_settings(settings: Settings, purpose: str) -> tuple[Settings, ...]:
-    """The fallback chain for `purpose` (`Settings.fallback_chain`), in order."""
-    chain = getattr(settings, "fallback_chain", None)
-    return tuple(chain(purpose)) if callable(chain) else ()
+    """The fallback chain for `purpose`, in order."""
+    return settings.fallback_chain(purpose)
 
 
 def roles_of(settings: Settings) -> dict[str, dict[str, str]]:
@@ -140,12 +138,14 @@ class ModelRouter:
         on_fallback: FallbackCallback | None = None,
         breaker: CircuitBreaker | None = None,
         client_factory: Callable[..., ModelClient] = ModelClient,
+        counter: Callable[[], Counter] | None = None,
     ) -> None:
         self._settings = settings
         self._on_usage = on_usage
         self._on_fallback = on_fallback
         self.breaker = breaker or CircuitBreaker()
         self._factory = client_factory
+        self._counter = counter  # for endpoints that report no usage
         self._limiter = FairLimiter(settings.max_concurrent_requests)
         self._clients: dict[Hashable, ModelClient] = {}
         self._retired: list[ModelClient] = []
@@ -192,7 +192,9 @@ class ModelRouter:
         key = endpoint_key(settings)
         client = self._clients.get(key)
         if client is None:
-            client = self._factory(settings, on_usage=self._usage, limiter=self._limiter)
+            client = self._factory(
+                settings, on_usage=self._usage, limiter=self._limiter, counter=self._counter
+            )
             self._clients[key] = client
         return client
 
@@ -348,7 +350,7 @@ class _Attempt:
 
     def __init__(self, primary: Settings) -> None:
         self.primary = primary
-        self.primary_role = str(getattr(primary, "role", "") or "")
+        self.primary_role = primary.role
         self.done = False
         self.error: RequestFailedError | None = None
         self.reason: str | None = None  # why the primary did not answer
