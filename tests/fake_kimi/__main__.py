@@ -43,6 +43,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--tool-call-id-style", default="functions.name:N")
     parser.add_argument("--sse-framing", choices=["chunked", "close"], default="chunked")
     parser.add_argument("--context-length", type=int, help="override every model's window")
+    parser.add_argument("--dialect", choices=["moonshot", "llamacpp", "vllm"], default="moonshot")
     return parser.parse_args(argv)
 
 
@@ -60,6 +61,7 @@ def build(args: argparse.Namespace) -> FakeKimi:
         repeat_prefix=args.repeat_prefix,
         tool_call_id_style=args.tool_call_id_style,
         sse_framing=args.sse_framing,
+        dialect=args.dialect,
     )
     fake = FakeKimi(config)
     if args.script:

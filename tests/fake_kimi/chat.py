@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .config import FakeConfig
+from .dialects import validate_local
 from .records import Outcome, RecordedRequest, Recorder, ValidationError
 from .render import ChunkMeta, Planned, completion_body, plan, stream_payloads
 from .script import DEFAULT_STREAM_ERROR, ErrorReply, Reply, ScriptItem, StreamFault
@@ -45,7 +46,10 @@ class ChatEndpoint:
 
     async def handle(self, conn: Connection, record: RecordedRequest, keep_alive: bool) -> Done:
         try:
-            request = validate_chat(record.body, self.rules)
+            if self.rules.dialect == "moonshot":
+                request = validate_chat(record.body, self.rules)
+            else:
+                request = validate_local(record.body, self.rules)
             repeat = self._continuation(request, record)
         except ApiError as error:
             entry = ValidationError(record.seq, error.status, error.type, error.message)

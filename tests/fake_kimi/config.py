@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .dialects import DIALECTS
 from .script import Reply, Scripted
 from .validate import DEFAULT_MODELS, PREFIX_STYLES, ModelSpec, Rules
 
@@ -39,8 +40,15 @@ class FakeConfig:
     """Output tokens assumed for the context-window check when the request sets none."""
     default_reply: Scripted = field(default_factory=lambda: Reply(content="ok"))
     """Served when the script queue is empty."""
+    dialect: Literal["moonshot", "llamacpp", "vllm"] = "moonshot"
+    """Which server to imitate: Moonshot's API, llama-cpp-python's or vLLM's server (see
+    `dialects`)."""
+    runaway_tokens: int = 2_048
+    """llamacpp: how long an answer without `max_tokens` runs on (its context filling up)."""
 
     def __post_init__(self) -> None:
+        if self.dialect not in DIALECTS:
+            raise ValueError(f"unknown dialect {self.dialect!r}; known: {DIALECTS}")
         unknown = set(self.prefix_styles) - set(PREFIX_STYLES)
         if unknown:
             raise ValueError(f"unknown prefix style(s) {sorted(unknown)}; known: {PREFIX_STYLES}")
@@ -51,4 +59,6 @@ class FakeConfig:
             prefix_styles=frozenset(self.prefix_styles),
             strict_sampling=self.strict_sampling,
             default_max_tokens=self.default_max_tokens,
+            dialect=self.dialect,
+            runaway_tokens=self.runaway_tokens,
         )

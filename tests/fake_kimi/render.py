@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from .dialects import bounded
 from .script import Reply, ToolCall
 from .tokens import estimate_completion_tokens
 from .validate import ChatRequest
@@ -29,6 +30,7 @@ class Planned:
     deltas: list[dict[str, Any]]
     finish_reason: str
     usage: dict[str, int]
+    usage_in_finish: bool = True
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,9 @@ def plan(
             if isinstance(content, list)
             else continuation.prefix + content
         )
+    cut = False
+    if request.output_limit is not None or request.runaway_tokens:
+        content, cut = bounded(content, request.output_limit, request.runaway_tokens)
     deltas += [{"content": p} for p in split_text(content, reply.chunks)]
     pattern = TOOL_CALL_ID_STYLES.get(
         reply.tool_call_id_style or id_style, reply.tool_call_id_style or id_style
@@ -107,6 +112,7 @@ def plan(
             {"tool_calls": [{"index": index, "function": {"arguments": f}}]} for f in fragments
         ]
     finish = reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
+    finish = "length" if cut else finish
     if reply.fault is not None and reply.fault.kind == "content_filter":
         deltas, finish = deltas[: max(1, reply.fault.after)], "content_filter"
     override = dict(reply.usage or {})
@@ -119,7 +125,7 @@ def plan(
         "total_tokens": prompt + completion,
         "cached_tokens": cached,
     }
-    return Planned(deltas, finish, usage)
+    return Planned(deltas, finish, usage, request.usage_in_finish)
 
 
 def _texts(deltas: list[dict[str, Any]]) -> list[str]:
@@ -161,7 +167,8 @@ def stream_payloads(planned: Planned, meta: ChunkMeta, include_usage: bool) -> l
     Moonshot puts usage in `choices[0].usage` of the finishing chunk even without
     `stream_options`; `include_usage` adds the OpenAI-style trailing `choices: []` chunk."""
     payloads = [chunk(meta, delta) for delta in planned.deltas]
-    payloads.append(chunk(meta, {}, planned.finish_reason, planned.usage))
+    finish_usage = planned.usage if planned.usage_in_finish else None
+    payloads.append(chunk(meta, {}, planned.finish_reason, finish_usage))
     if include_usage:
         payloads.append(
             {

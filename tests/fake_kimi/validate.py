@@ -54,6 +54,8 @@ class Rules:
     prefix_styles: frozenset[str] = frozenset({"partial"})
     strict_sampling: bool = False
     default_max_tokens: int = 0
+    dialect: str = "moonshot"
+    runaway_tokens: int = 2_048
 
 
 class ApiError(Exception):
@@ -91,6 +93,12 @@ class ChatRequest:
     tools: list[Any] | None
     continuation: Continuation | None
     prompt_tokens: int
+    output_limit: int | None = None
+    """The output limit the endpoint honours (self-hosted dialects; Moonshot's is not enforced)."""
+    runaway_tokens: int = 0
+    """When > 0 the answer runs on to this many tokens (no limit the endpoint understands)."""
+    usage_in_finish: bool = True
+    """Moonshot also puts usage in the finishing chunk's choice; other servers do not."""
 
 
 def _bad(message: str) -> ApiError:

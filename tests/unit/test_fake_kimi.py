@@ -889,3 +889,90 @@ async def test_standalone_process_with_script_and_control(tmp_path: Path) -> Non
     finally:
         process.terminate()
         assert await asyncio.wait_for(process.wait(), timeout=10) == 0
+
+
+# ------------------------------------------------------------------ self-hosted dialects
+
+LOCAL_MODEL = "gemma-3-270m-it"
+
+
+async def test_llamacpp_ignores_max_completion_tokens_and_sends_no_usage() -> None:
+    async with serving(dialect="llamacpp", runaway_tokens=64) as (fake, c):
+        fake.enqueue(Reply(content="short answer"))
+        ran_on = await collect(
+            await c.chat.completions.create(
+                model=LOCAL_MODEL,
+                messages=USER,
+                stream=True,
+                stream_options={"include_usage": True},
+                max_completion_tokens=5,
+            )
+        )
+        # Not bounded by max_completion_tokens: it runs on until its context is full.
+        assert ran_on.content.startswith("short answer") and len(ran_on.content) == 64 * 4
+        assert ran_on.finish_reason == "length"
+        assert ran_on.choice_usage is None and ran_on.trailing_usage is None
+        fake.enqueue(Reply(content="a much longer answer than two tokens"))
+        bounded = await collect(
+            await c.chat.completions.create(
+                model=LOCAL_MODEL, messages=USER, stream=True, max_tokens=2, temperature=0.3
+            )
+        )
+        assert (bounded.content, bounded.finish_reason) == ("a much l", "length")
+        fake.enqueue(Reply(content="ok", reasoning="hidden"))
+        plain = await stream_chat(c, max_tokens=50, extra_body=NO_THINKING)
+        assert (plain.content, plain.reasoning, plain.finish_reason) == ("ok", "", "stop")
+
+
+async def test_llamacpp_does_not_understand_partial() -> None:
+    async with serving(dialect="llamacpp") as (fake, c):
+        fake.enqueue(Reply(content="a new turn"))
+        out = await stream_chat(c, messages=CONTINUE, max_tokens=50)
+        assert out.content == "a new turn"
+        assert fake.last_request.continuation["honored"] is False
+
+
+async def test_vllm_continues_the_final_message_and_refuses_partial() -> None:
+    prefixed = [*USER, {"role": "assistant", "content": PREFIX}]
+    async with serving(dialect="vllm", models=[ModelSpec(LOCAL_MODEL)]) as (fake, c):
+        fake.enqueue(Reply(content="return a + b\n"))
+        body = {"continue_final_message": True, "add_generation_prompt": False}
+        out = await collect(
+            await c.chat.completions.create(
+                model=LOCAL_MODEL, messages=prefixed, stream=True, temperature=0.2, extra_body=body
+            )
+        )
+        assert out.content == "return a + b\n"  # not repeated
+        assert fake.last_request.continuation == {
+            "styles": ["continue_final_message"],
+            "honored": True,
+            "prefix": PREFIX,
+        }
+        # Usage only when stream_options asks for it, and then only in the trailing chunk.
+        assert out.choice_usage is None and out.trailing_usage is None
+        fake.enqueue(Reply(content="more than one token"))
+        asked = await collect(
+            await c.chat.completions.create(
+                model=LOCAL_MODEL,
+                messages=USER,
+                stream=True,
+                stream_options={"include_usage": True},
+                max_completion_tokens=1,
+            )
+        )
+        assert asked.trailing_usage.completion_tokens == 1 and asked.choice_usage is None
+        # vLLM honours max_completion_tokens
+        assert (asked.content, asked.finish_reason) == ("more", "length")
+        with pytest.raises(openai.BadRequestError, match="Extra inputs are not permitted") as exc:
+            await c.chat.completions.create(model=LOCAL_MODEL, messages=CONTINUE, stream=True)
+        assert exc.value.body["code"] == 400 and exc.value.body["type"] == "BadRequestError"
+        both = {"continue_final_message": True, "add_generation_prompt": True}
+        with pytest.raises(openai.BadRequestError, match="Cannot set both"):
+            await c.chat.completions.create(model=LOCAL_MODEL, messages=prefixed, extra_body=both)
+        with pytest.raises(openai.NotFoundError, match="does not exist"):
+            await c.chat.completions.create(model=MODEL, messages=USER)
+
+
+def test_unknown_dialect_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown dialect"):
+        FakeKimi(dialect="ollama")
