@@ -17,6 +17,9 @@ FAST_ENV = {
     "KIMI_LSP_STALL_SECONDS": "0.6",  # a silent stream is cut after 0.6 s, not 60 s
 }
 
+# The kinds a fallback may answer when they happen before any content (protocol.md).
+FALLBACK_KINDS = frozenset({"overloaded", "rate_limit", "server", "network", "timeout", "quota"})
+
 TOKEN_LIMIT = "Invalid request: Your request exceeded model token limit : 262144"
 BAD_TEMPERATURE = "invalid temperature: only 1 is allowed for this model"
 GATEWAY_HTML = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
@@ -38,12 +41,26 @@ class FaultCase:
     stalls: bool = False
     http: bool = field(default=False)
     """An HTTP error before any stream (the only kind of fault doctor's GET /models can see)."""
+    transient: str | None = None
+    """For a fault retried away ("…, then ok"): the kind the fault itself has."""
+
+    @property
+    def fault_kind(self) -> str | None:
+        """The kind of the fault itself, whether or not a retry clears it."""
+        return self.kind or self.transient
+
+    def fallback_serves(self) -> bool:
+        """With a fallback configured, does it answer this fault? Only an outage before any
+        content (protocol.md, `fallback`); a rate limit only once the retries are spent."""
+        if self.stalls or self.fault_kind not in FALLBACK_KINDS:
+            return False
+        return not (self.kind is None and self.transient == "rate_limit")
 
 
 def _persistent(name: str, item: Scripted, kind: str) -> list[FaultCase]:
     return [
         FaultCase(f"{name} ×{ATTEMPTS}", (item,) * ATTEMPTS, kind, ATTEMPTS),
-        FaultCase(f"{name}, then ok", (item,), None, 1),
+        FaultCase(f"{name}, then ok", (item,), None, 1, transient=kind),
     ]
 
 
