@@ -270,3 +270,40 @@ async def test_settings_changes_retire_dropped_endpoints(h: Harness) -> None:
     assert len(router._clients) == 2
     router.update_settings(h.settings(fallback=()))
     assert len(router._clients) == 1
+
+
+async def test_an_endpoint_without_usage_is_counted_locally_and_priced_by_its_role(
+    h: Harness, tmp_path: Any
+) -> None:
+    from kimi_lsp.config import Pricing
+    from kimi_lsp.tokens.counter import TokenCounter
+
+    counter = TokenCounter(env={"XDG_CACHE_HOME": str(tmp_path)})
+    async with FakeKimi(api_keys=None, dialect="llamacpp") as local:
+        local.set_default(Reply(content="a local answer " * 20))
+        priced = Pricing(1.0, 0.0, 2.0, "EUR")
+        entries = {
+            "chat": RoleOverrides(
+                model="gemma-3-270m", base_url=local.base_url, api_key_env="L", api_key="local"
+            ),
+            "edit": RoleOverrides(
+                model="gemma-3-270m",
+                base_url=local.base_url,
+                api_key_env="L",
+                api_key="local",
+                pricing=priced,
+                token_param="max_tokens",
+            ),
+        }
+        settings = h.settings(models=entries, fallback=())
+        router = ModelRouter(settings, counter=lambda: counter)
+        try:
+            chat = await router.complete(ModelRequest(USER, "chat"))
+            edit = await router.complete(ModelRequest(USER, "edit"))
+        finally:
+            await router.aclose()
+    assert chat.usage.estimated and chat.usage.model == "gemma-3-270m"
+    assert chat.usage.prompt_tokens > 0 and chat.usage.completion_tokens > 0
+    assert chat.usage.cost == 0.0  # a local model's price is unknown unless its role sets one
+    assert edit.usage.estimated and edit.usage.currency == "EUR" and edit.usage.cost > 0
+    assert router.totals.requests == 2
