@@ -45,6 +45,9 @@ class FakeConfig:
     `dialects`)."""
     runaway_tokens: int = 2_048
     """llamacpp: how long an answer without `max_tokens` runs on (its context filling up)."""
+    bound_output: bool = False
+    """moonshot: cut answers at the request's `max_completion_tokens` (or `max_tokens`) as the
+    real API does; off by default, so scripted replies are sent whole."""
 
     def __post_init__(self) -> None:
         if self.dialect not in DIALECTS:
@@ -61,4 +64,5 @@ class FakeConfig:
             default_max_tokens=self.default_max_tokens,
             dialect=self.dialect,
             runaway_tokens=self.runaway_tokens,
+            bound_output=self.bound_output,
         )

@@ -56,6 +56,7 @@ class Rules:
     default_max_tokens: int = 0
     dialect: str = "moonshot"
     runaway_tokens: int = 2_048
+    bound_output: bool = False
 
 
 class ApiError(Exception):
@@ -158,8 +159,18 @@ def validate_chat(body: Any, rules: Rules) -> ChatRequest:
     )
     if prompt_tokens + max_out > spec.context_length:
         raise _bad(f"Your request exceeded model token limit : {spec.context_length}")
+    requested = body.get("max_completion_tokens") or body.get("max_tokens")
     return ChatRequest(
-        body, spec, stream, include_usage, thinking, messages, tools, continuation, prompt_tokens
+        body,
+        spec,
+        stream,
+        include_usage,
+        thinking,
+        messages,
+        tools,
+        continuation,
+        prompt_tokens,
+        output_limit=requested if rules.bound_output else None,
     )
 
 

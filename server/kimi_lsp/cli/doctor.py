@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import platform
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TextIO
 
 from .. import __version__
-from ..config import API_KEY_ENV_VARS, Settings, user_config_path
+from ..config import API_KEY_ENV_VARS, PrefixMode, Settings, user_config_path
+from ..model.params import prefix_mode_for, token_limit_param
 from ..settings_store import SettingsStore
+from . import endpoint_probe as probe
 
 
 def _tokenizer_line(settings: Settings) -> tuple[bool, str]:
@@ -26,34 +30,139 @@ def _tokenizer_line(settings: Settings) -> tuple[bool, str]:
     return True, f"{info['name']} from {info['source']} ({exact})"
 
 
-def check_endpoint(settings: Settings, timeout: float = 10.0) -> tuple[bool, str]:
-    """GET {baseUrl}/models with the key; returns (ok, sentence). Never prints the key."""
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """What GET {baseUrl}/models told: reachable, key accepted, the model listed."""
+
+    ok: bool
+    text: str
+    answered: bool = False
+    """The endpoint answered with a model list (the key was accepted)."""
+
+
+def list_models(settings: Settings, timeout: float = 10.0) -> Listing:
+    """GET {baseUrl}/models with the key (only that endpoint's own). Never prints the key."""
     import httpx2
 
     url = settings.base_url.rstrip("/") + "/models"
-    headers = {"Authorization": f"Bearer {settings.api_key}"} if settings.api_key else {}
     try:
-        response = httpx2.get(url, headers=headers, timeout=timeout)
+        response = httpx2.get(url, headers=probe.headers(settings), timeout=timeout)
     except httpx2.HTTPError as exc:
-        return False, f"could not reach {url}: {type(exc).__name__}: {exc}"
+        return Listing(False, f"could not reach {url}: {type(exc).__name__}: {exc}")
     if response.status_code == 401:
-        return False, (
+        return Listing(
+            False,
             "the endpoint answered 401: the key is rejected. Keys of api.moonshot.ai and "
-            "api.moonshot.cn are not interchangeable: check the key matches the base URL."
+            "api.moonshot.cn are not interchangeable: check the key matches the base URL.",
         )
     if response.status_code >= 400:
         from ..model.errors import scrub  # an error body may echo the key
 
         text = scrub(response.text, settings.api_key)[:200]
-        return False, f"the endpoint answered HTTP {response.status_code}: {text}"
+        return Listing(False, f"the endpoint answered HTTP {response.status_code}: {text}")
     try:
         ids = [m.get("id") for m in response.json().get("data", [])]
     except (ValueError, AttributeError):
-        return False, "the endpoint answered, but not with a JSON model list"
+        return Listing(False, "the endpoint answered, but not with a JSON model list")
     if settings.model not in ids:
         shown = ", ".join(str(i) for i in ids[:8]) or "none"
-        return False, f"the endpoint answers, but does not list model {settings.model} ({shown})"
-    return True, f"the endpoint answers and lists {settings.model}"
+        text = f"the endpoint answers, but does not list model {settings.model} ({shown})"
+        return Listing(False, text, answered=True)
+    return Listing(True, f"the endpoint answers and lists {settings.model}", answered=True)
+
+
+def check_endpoint(settings: Settings, timeout: float = 10.0) -> tuple[bool, str]:
+    """GET {baseUrl}/models with the key; returns (ok, sentence). Never prints the key."""
+    listing = list_models(settings, timeout)
+    return listing.ok, listing.text
+
+
+def targets(settings: Settings) -> list[tuple[str, Settings]]:
+    """Every configured model on its endpoint (top level, each role, each fallback), the
+    same model, endpoint and key checked once under all the names that use it."""
+    named = [("top level", settings)]
+    named += [(f"models.{role}", settings.for_role(role)) for role in settings.models]
+    chain = settings.fallback_chain("chat")
+    named += [(f"fallback[{s.fallback_rank - 1}]", s) for s in chain]
+    groups: dict[tuple[str, str, str | None], tuple[list[str], Settings]] = {}
+    for name, derived in named:
+        key = (derived.base_url, derived.model, derived.api_key)
+        groups.setdefault(key, ([], derived))[0].append(name)
+    return [(", ".join(names), derived) for names, derived in groups.values()]
+
+
+def _key_source(settings: Settings, entry_env: str | None) -> str:
+    if entry_env:
+        return f"from {entry_env} ({'set' if settings.api_key else 'not set'})"
+    return "the top-level key" if settings.api_key else "none"
+
+
+def describe_roles(settings: Settings) -> list[str]:
+    """One line per role and fallback: model, endpoint and where its key comes from."""
+    lines = []
+    for role, entry in settings.models.items():
+        derived = settings.for_role(role)
+        source = _key_source(derived, entry.api_key_env)
+        lines.append(f"models.{role}: {derived.model} at {derived.base_url}; key: {source}")
+    for derived, entry in zip(settings.fallback_chain("chat"), settings.fallback, strict=True):
+        source = _key_source(derived, entry.api_key_env)
+        index = derived.fallback_rank - 1
+        lines.append(f"fallback[{index}]: {derived.model} at {derived.base_url}; key: {source}")
+    return lines
+
+
+def probe_model(settings: Settings, timeout: float) -> tuple[str, str]:
+    """Probe one model: (mark, sentence) with the token-limit parameters it honours, whether
+    it continues a prefix, and the dialect kimi-lsp chose."""
+    limits = {param: probe.token_limit(settings, param, timeout) for param in probe.TOKEN_PARAMS}
+    chosen = token_limit_param(settings)
+    parts = [f"{param} {result}" for param, result in limits.items()]
+    mark = "✓"
+    other = next(p for p in probe.TOKEN_PARAMS if p != chosen)
+    if not limits[chosen].startswith("honoured") and limits[other] == "honoured":
+        mark = "✗"
+        parts.append(f'set tokenLimitParam to "{other}" for it')
+    modes: list[PrefixMode] = ["partial"]
+    mode = prefix_mode_for(settings)
+    if mode not in ("none", "partial"):
+        modes.append(mode)
+    for each in modes:
+        result = probe.continuation(settings, each, timeout)
+        parts.append(f"{each}: {result}")
+        if each == mode and result != "understood" and mark == "✓":
+            mark = "!"
+    parts.append(f"dialect: {probe.dialect(settings)}")
+    return mark, "; ".join(parts)
+
+
+def _online(
+    settings: Settings, line: Callable[[str, str, str], None], timeout: float = 10.0
+) -> bool:
+    ok = True
+    for names, derived in targets(settings):
+        where = f"{names}: {derived.model} at {derived.base_url}"
+        if names == "top level" and not derived.api_key and not settings.models:
+            line("✗", "endpoint", "not checked: no API key")
+            ok = False
+            continue
+        listing = list_models(derived, timeout)
+        if not listing.answered:
+            ok = False
+            line(
+                "✗",
+                "endpoint",
+                listing.text if names == "top level" else f"{where}: {listing.text}",
+            )
+            continue
+        mark, text = probe_model(derived, timeout)
+        # llama.cpp's server answers for a model id it does not list: a warning, not a failure.
+        listed = "✓" if listing.ok else "!"
+        line(
+            listed, "endpoint", listing.text if names == "top level" else f"{where}: {listing.text}"
+        )
+        line(mark, "probe", f"{where}: {text}")
+        ok = ok and mark != "✗"
+    return ok
 
 
 def run_doctor(online: bool, out: TextIO, as_json: bool = False) -> int:
@@ -93,16 +202,13 @@ def run_doctor(online: bool, out: TextIO, as_json: bool = False) -> int:
         )
     line(" ", "base url", settings.base_url)
     line(" ", "model", settings.model)
+    for text in describe_roles(settings):
+        line(" ", "role" if text.startswith("models.") else "fallback", text)
     tok_ok, tok_text = _tokenizer_line(settings)
     ok = ok and tok_ok
     line("✓" if tok_ok else "✗", "tokenizer", tok_text)
     if online:
-        if settings.api_key:
-            end_ok, end_text = check_endpoint(settings)
-        else:
-            end_ok, end_text = False, "not checked: no API key"
-        ok = ok and end_ok
-        line("✓" if end_ok else "✗", "endpoint", end_text)
+        ok = _online(settings, line) and ok
     for problem in problems:
         ok = False
         line("!", "setting", problem)
