@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 from kimi_lsp.config import (
     NO_KEY_IN_A_ROLE,
     Pricing,
@@ -231,3 +234,34 @@ def test_prefix_mode_explicitness_is_tracked() -> None:
     s, _ = _resolve({"prefixMode": "prefix", "models": {"chat": {"model": "qwen3"}}})
     assert s.prefix_mode_explicit and not s.for_role("chat").prefix_mode_explicit
     assert isinstance(s.models["chat"], RoleOverrides)
+
+
+def test_the_servers_log_filter_masks_every_roles_and_fallbacks_key(tmp_path: Path) -> None:
+    from kimi_lsp.logs import LogSetup
+    from kimi_lsp.lsp.server import create_server
+
+    # Not key-shaped, so only the configured-secret rule can mask it.
+    relay, local = "relay0pen5esame0value", "l0cal5erver0passw0rd"
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "RELAY": relay, "LOCAL": local}
+    setup = LogSetup(log_file=tmp_path / "kimi.log")
+    try:
+        server = create_server(logs=setup, env=env, features=[])
+        server.settings_store.set_client_settings(
+            {
+                "kimi": {
+                    "models": {"chat": {"model": "q", "baseUrl": LOCAL_URL, "apiKeyEnv": "LOCAL"}},
+                    "fallback": [
+                        {
+                            "model": "kimi-k2.6",
+                            "baseUrl": "https://r.example/v1",
+                            "apiKeyEnv": "RELAY",
+                        }
+                    ],
+                }
+            }
+        )
+        logging.getLogger("kimi_lsp.test").warning("echoed %s and %s", relay, local)
+    finally:
+        setup.close()
+    text = (tmp_path / "kimi.log").read_text()
+    assert "echoed" in text and relay not in text and local not in text
