@@ -163,3 +163,21 @@ def test_an_unreachable_fallback_fails_the_check(
     assert len(failed) == 1 and failed[0]["message"].startswith("fallback[0]: ")
     assert "could not reach http://127.0.0.1:9/v1/models" in failed[0]["message"]
     assert vllm.requests == []
+
+
+def test_a_moonshot_role_without_its_own_key_is_not_sent_the_top_level_key(
+    tmp_path: Path, endpoints: tuple[FakeKimi, FakeKimi, FakeKimi]
+) -> None:
+    moonshot, _, _ = endpoints
+    settings = {
+        "baseUrl": moonshot.base_url,
+        "models": {"chat": {"model": "kimi-k2.6", "baseUrl": "https://api.moonshot.cn/v1"}},
+    }
+    result = doctor(tmp_path, settings)
+    assert result.returncode == 1
+    (failed,) = [c for c in _checks(result, "endpoint") if c["status"] == "error"]
+    assert failed["message"] == (
+        "models.chat: kimi-k2.6 at https://api.moonshot.cn/v1: not checked: no API key"
+    )
+    (role,) = _checks(result, "role")
+    assert role["message"].endswith("key: none")

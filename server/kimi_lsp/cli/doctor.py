@@ -7,6 +7,7 @@ import platform
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
+from urllib.parse import urlparse
 
 from .. import __version__
 from ..config import API_KEY_ENV_VARS, PrefixMode, Settings, user_config_path
@@ -135,31 +136,30 @@ def probe_model(settings: Settings, timeout: float) -> tuple[str, str]:
     return mark, "; ".join(parts)
 
 
+MOONSHOT_HOSTS = frozenset({"api.moonshot.ai", "api.moonshot.cn"})
+
+
 def _online(
     settings: Settings, line: Callable[[str, str, str], None], timeout: float = 10.0
 ) -> bool:
     ok = True
     for names, derived in targets(settings):
         where = f"{names}: {derived.model} at {derived.base_url}"
-        if names == "top level" and not derived.api_key and not settings.models:
-            line("✗", "endpoint", "not checked: no API key")
+        # The top level's lines read as before roles existed; the others name their target.
+        prefix = "" if names == "top level" else f"{where}: "
+        if not derived.api_key and urlparse(derived.base_url).hostname in MOONSHOT_HOSTS:
+            # Moonshot always needs a key; a self-hosted server may need none.
+            line("✗", "endpoint", prefix + "not checked: no API key")
             ok = False
             continue
         listing = list_models(derived, timeout)
         if not listing.answered:
+            line("✗", "endpoint", prefix + listing.text)
             ok = False
-            line(
-                "✗",
-                "endpoint",
-                listing.text if names == "top level" else f"{where}: {listing.text}",
-            )
             continue
         mark, text = probe_model(derived, timeout)
         # llama.cpp's server answers for a model id it does not list: a warning, not a failure.
-        listed = "✓" if listing.ok else "!"
-        line(
-            listed, "endpoint", listing.text if names == "top level" else f"{where}: {listing.text}"
-        )
+        line("✓" if listing.ok else "!", "endpoint", prefix + listing.text)
         line(mark, "probe", f"{where}: {text}")
         ok = ok and mark != "✗"
     return ok
