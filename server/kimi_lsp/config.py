@@ -189,7 +189,7 @@ class Settings:
                 value = [entry.describe() for entry in value]
             elif isinstance(value, tuple):
                 value = list(value)
-            out[camel(f.name)] = value
+            out["tokenLimitParam" if f.name == "token_param" else camel(f.name)] = value
         return out
 
 

@@ -265,3 +265,11 @@ def test_the_servers_log_filter_masks_every_roles_and_fallbacks_key(tmp_path: Pa
         setup.close()
     text = (tmp_path / "kimi.log").read_text()
     assert "echoed" in text and relay not in text and local not in text
+
+
+def test_describe_uses_the_wire_keys() -> None:
+    s, _ = _resolve({"model": "qwen3", "temperature": 0.2, "tokenLimitParam": "max_tokens"})
+    described = s.describe()
+    assert described["tokenLimitParam"] == "max_tokens" and described["temperature"] == 0.2
+    assert {"role", "fallbackRank", "prefixModeExplicit", "tokenParam"}.isdisjoint(described)
+    assert described["models"] == {} and described["fallback"] == []
