@@ -123,8 +123,10 @@ async def test_an_error_after_content_is_not_served_by_the_fallback(
 ) -> None:
     # A timeout is an outage a fallback may serve, but not once the answer has started.
     primary.enqueue(Fault.stall(after=2, reply=Reply(content="The answer starts", chunks=6)))
-    options = {**with_fallback(primary, second), "requestTimeoutSeconds": 1}
-    async with session("neovim", init_options=options, env=ENV) as client:
+    # The stall timer (2 s of silence) rather than a 1 s total deadline: on a loaded machine
+    # the first chunks may take longer than a second to arrive, and then no content was sent.
+    env = {**ENV, "KIMI_LSP_STALL_SECONDS": "2"}
+    async with session("neovim", init_options=with_fallback(primary, second), env=env) as client:
         with pytest.raises(JsonRpcException) as caught:
             await chat(client)
         assert caught.value.data["kind"] == "timeout"
@@ -189,3 +191,27 @@ async def test_the_edit_role_serves_inline_edits_and_chat_stays_on_the_primary(
     assert [r.body["model"] for r in second.chat_requests] == ["kimi-k2.5"]
     assert [r.body["model"] for r in primary.chat_requests] == ["kimi-k2.6"]
     assert_keys_kept_apart(primary, second)
+
+
+async def test_a_fallback_with_a_smaller_window_gets_the_context_packed_to_its_budget(
+    primary: FakeKimi, second: FakeKimi
+) -> None:
+    big = "".join(
+        f"def f{i}(x):\n    return x * {i} + {i * 7}  # step {i}\n\n" for i in range(1500)
+    )
+    small = {**second_entry(second), "contextWindow": 8_192, "maxOutputTokens": 1_024}
+    options = {"baseUrl": primary.base_url, "maxRetries": 0, "fallback": [small]}
+    primary.set_default(Fault.unavailable())
+    second.enqueue(Reply(content="Packed smaller."))
+    async with session("neovim", init_options=options, env=ENV) as client:
+        open_document(client, URI, big)
+        result = await request(
+            client, "kimi/chat", {"message": "What does f3 do?", "textDocument": {"uri": URI}}
+        )
+        assert result["content"] == "Packed smaller." and result["usage"]["fallback"] is True
+    sent_primary = json.dumps(primary.chat_requests[0].body["messages"])
+    sent_second = json.dumps(second.chat_requests[0].body["messages"])
+    assert "What does f3 do?" in sent_second
+    assert len(sent_primary) > 60_000  # the primary's 48K-token budget took most of the file
+    # The fallback's window budget is 8192 - 1024 - 1024 tokens: a few characters a token.
+    assert len(sent_second) < 6_144 * 4 < len(sent_primary)

@@ -128,6 +128,14 @@ class ChatService:
         The caller owns `conversation` for the turn (`run` holds its lock)."""
         budget = self._budget(whole_window)
         messages, _, _ = await self._messages(conversation, question, request, budget)
+
+        async def replan(settings: Settings) -> Messages:
+            # A fallback with a smaller window: the same turn packed to its budget.
+            smaller = _budget_of(settings, whole_window)
+            if smaller >= budget:
+                return messages
+            return (await self._messages(conversation, question, request, smaller))[0]
+
         # Taken before the stream starts, as its deltas carry it: a turn that fails keeps
         # its number too (in memory; its stream was cut short anyway).
         turn = conversation.take_turn()
@@ -144,7 +152,7 @@ class ChatService:
                     bar.report("thinking…" if kind == "reasoning" else f"{received} characters")
 
         try:
-            model_request = ModelRequest(messages=messages, purpose="chat")
+            model_request = ModelRequest(messages=messages, purpose="chat", replan=replan)
             result = await self._ports.model().complete(model_request, on_event)
         finally:
             if bar is not None:
@@ -225,6 +233,10 @@ class ChatService:
         return context_text(total, budget, name, earlier, dropped, plan, whole_window)
 
     def _budget(self, whole_window: bool) -> int:
-        """The chat budget (`contextBudget.chat`), or the whole window for `/context all`."""
-        settings = self._ports.settings()
-        return settings.prompt_budget() if whole_window else settings.context_budget_for("chat")
+        """The chat budget (`contextBudget.chat`) of the chat role's model, or its whole window
+        for `/context all`."""
+        return _budget_of(self._ports.settings().for_role("chat"), whole_window)
+
+
+def _budget_of(settings: Settings, whole_window: bool) -> int:
+    return settings.prompt_budget() if whole_window else settings.context_budget_for("chat")

@@ -221,8 +221,8 @@ class ContextService:
             definitions=definitions,
         )
         settings = self.server.settings
-        if budget is None:
-            budget = settings.context_budget_for(purpose)
+        if budget is None:  # the purpose's role may have its own window
+            budget = settings.for_role(purpose).context_budget_for(purpose)
         redactor = Redactor(settings.api_key, settings.redact_secrets)
         try:
             plan = await asyncio.to_thread(

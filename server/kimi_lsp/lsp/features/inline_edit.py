@@ -21,6 +21,7 @@ from .progress import Progress
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from ...config import Settings
     from ...edits.diff import Hunk
     from ...edits.pending import PendingEdit, PendingEdits
     from ...edits.pipeline import Preview, Proposal
@@ -81,8 +82,10 @@ class _EditorLink:
         self.edit_id = edit_id
         self.wire_range = _wire_range(params.range)
         self.progress: Progress | None = None
+        self.prompt = ""  # the instruction as planned (a fallback's replan packs it again)
 
-    async def plan_messages(self, prompt: str) -> list[dict[str, Any]]:
+    async def plan_messages(self, prompt: str, budget: int | None = None) -> list[dict[str, Any]]:
+        """The edit's messages, packed to `budget` (None: the edit role's budget)."""
         params = self.params
         focus = Focus(
             params.uri,
@@ -90,8 +93,13 @@ class _EditorLink:
             diagnostics=params.diagnostics,
             definitions=params.definitions,
         )
-        plan = await self.server.services.context.plan("edit", focus, prompt)
+        self.prompt = prompt
+        plan = await self.server.services.context.plan("edit", focus, prompt, budget=budget)
         return render(plan, SYSTEM_PROMPTS["edit"], prompt)
+
+    async def replan(self, settings: Settings) -> list[dict[str, Any]]:
+        """The same edit packed to a fallback's budget (its window is smaller)."""
+        return await self.plan_messages(self.prompt, settings.context_budget_for("edit"))
 
     async def complete(
         self, messages: list[dict[str, Any]], prefix: str, on_text: Callable[[str], None]
@@ -106,7 +114,8 @@ class _EditorLink:
 
         try:
             result = await server.model.complete(
-                ModelRequest(messages=messages, purpose="edit", prefix=prefix), on_event
+                ModelRequest(messages=messages, purpose="edit", prefix=prefix, replan=self.replan),
+                on_event,
             )
         finally:
             self.progress.end()

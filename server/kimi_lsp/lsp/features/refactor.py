@@ -140,11 +140,12 @@ class Refactors:
         snapshots = {d.uri: (d.version, d.text) for d in server.documents}
         on_progress = _ProgressNotes(server, refactor_id, progress, engine.path_of)
         settings = server.settings
+        role = settings.for_role("refactor")  # its model's window sizes the context
         counter = await server.token_counter()
         definitions = await self._definitions(
-            locations, counter, settings.context_budget_for("refactor")
+            locations, counter, role.context_budget_for("refactor")
         )
-        repo_map = server.redact(engine.repo_map_text(_map_chars(settings)))
+        repo_map = server.redact(engine.repo_map_text(_map_chars(role)))
         try:
             outcome = await run_refactor(
                 server.model,
@@ -157,7 +158,7 @@ class Refactors:
                 read_base=_read_base(engine, snapshots, default_read_base(engine)),
                 context="\n\n".join(part for part in (definitions, repo_map) if part) or None,
                 counter=counter,
-                window_budget=settings.prompt_budget(),
+                window_budget=role.prompt_budget(),
             )
         finally:
             progress.end()
