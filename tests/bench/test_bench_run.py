@@ -32,6 +32,7 @@ def test_bench_run_collects_every_benchmark_into_one_table() -> None:
         "relevance",
         "parsers",
         "scale",
+        "fallback",
     }
     metrics = [row.split(" | ")[1] for row in rows[2:]]
     assert "code-action menu, p99" in metrics
