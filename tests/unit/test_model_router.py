@@ -307,3 +307,31 @@ async def test_an_endpoint_without_usage_is_counted_locally_and_priced_by_its_ro
     assert chat.usage.cost == 0.0  # a local model's price is unknown unless its role sets one
     assert edit.usage.estimated and edit.usage.currency == "EUR" and edit.usage.cost > 0
     assert router.totals.requests == 2
+
+
+async def test_a_fallback_without_a_key_is_skipped_and_the_primary_error_stands(
+    h: Harness,
+) -> None:
+    keyless = RoleOverrides(model="kimi-k2.5", base_url=h.fallback.base_url)
+    router = h.router(h.settings(fallback=(keyless,)))
+    assert router.settings.fallback_chain("chat")[0].api_key is None
+    h.primary.set_default(Fault.unavailable())
+    with pytest.raises(RequestFailedError) as caught:
+        await router.complete(ModelRequest(USER, "chat"))
+    assert caught.value.kind is ErrorKind.SERVER
+    assert h.fallback.requests == []
+
+
+async def test_a_cancelled_request_does_not_fall_back(h: Harness) -> None:
+    import asyncio
+
+    h.primary.enqueue(Fault.stall(after=0))
+    router = h.router()
+    task = asyncio.ensure_future(router.complete(ModelRequest(USER, "chat")))
+    await h.primary.wait_for(lambda: len(h.primary.chat_requests) == 1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert h.fallback.requests == [] and h.notes == []
+    after = await router.complete(ModelRequest(USER, "chat"))  # the primary, as before
+    assert after.content == "ok" and not after.usage.fallback

@@ -174,6 +174,8 @@ class ModelRouter:
         self._settings = settings
         self._limiter.resize(settings.max_concurrent_requests)
         keep = self._configured_keys(settings)
+        # Retired clients are kept only while a stream of theirs is open (for open_streams).
+        self._retired = [client for client in self._retired if client.open_streams]
         for key in [k for k in self._clients if k not in keep]:
             client = self._clients.pop(key)
             client.retire()
@@ -252,6 +254,11 @@ class ModelRouter:
             if len(chain) > 1 and not self.breaker.allow(endpoint_key(settings)):
                 log.info("Skipping %s: it failed repeatedly; probed again later", settings.model)
                 attempt.skipped(settings, CIRCUIT_OPEN)
+                continue
+            if index > 0 and not settings.api_key:
+                # A fallback on another endpoint without apiKeyEnv has no key (the top-level
+                # key never leaves its endpoint): skipped, so the primary's error stands.
+                log.info("Skipping fallback %s: no API key (set its apiKeyEnv)", settings.model)
                 continue
             fitted = await self._fit(request, primary, settings)
             if fitted is None:
