@@ -7,7 +7,9 @@ status, usage and the log say who answered; a role's endpoint serves that role o
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +18,7 @@ from pygls.exceptions import JsonRpcException
 
 from tests.fake_kimi import FakeKimi, Fault, Reply
 
-from .harness import open_document, request, session
+from .harness import SERVER_COMMAND, open_document, request, server_env, session
 
 PRIMARY_KEY = "sk-primary-e2e-0123456789"
 SECOND_KEY = "sk-second-e2e-9876543210"
@@ -215,3 +217,29 @@ async def test_a_fallback_with_a_smaller_window_gets_the_context_packed_to_its_b
     assert len(sent_primary) > 60_000  # the primary's 48K-token budget took most of the file
     # The fallback's window budget is 8192 - 1024 - 1024 tokens: a few characters a token.
     assert len(sent_second) < 6_144 * 4 < len(sent_primary)
+
+
+def test_kimi_lsp_chat_uses_the_fallback_too(
+    primary: FakeKimi, second: FakeKimi, tmp_path: Path
+) -> None:
+    """The command line goes through the same router: roles and the fallback apply there."""
+    config = tmp_path / "config" / "kimi-lsp" / "settings.json"
+    config.parent.mkdir(parents=True)
+    config.write_text(json.dumps(with_fallback(primary, second)), encoding="utf-8")
+    primary.set_default(Fault.overloaded(retry_after=None))
+    second.enqueue(Reply(content="CLI answer from the fallback."))
+    done = subprocess.run(
+        [*SERVER_COMMAND, "chat", "hello", "--json"],
+        capture_output=True,
+        text=True,
+        env=server_env(ENV, home=tmp_path),
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["content"] == "CLI answer from the fallback."
+    assert (answer["usage"]["model"], answer["usage"]["fallback"]) == ("kimi-k2.5", True)
+    assert len(primary.chat_requests) == 1 and len(second.chat_requests) == 1
+    assert_keys_kept_apart(primary, second)
+    assert SECOND_KEY not in done.stderr and PRIMARY_KEY not in done.stderr

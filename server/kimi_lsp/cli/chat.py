@@ -21,7 +21,7 @@ from ..settings_store import SettingsStore
 from ..tokens.counter import ONE_SHOT_THREADS, TokenCounter
 
 if TYPE_CHECKING:
-    from ..model.client import ModelClient
+    from ..model.router import ModelRouter
 
 
 class _Terminal:
@@ -59,7 +59,7 @@ class _Terminal:
         self.answer_open = self.reasoning_open = False
 
 
-def _service(settings: Settings, model: ModelClient, terminal: _Terminal) -> ChatService:
+def _service(settings: Settings, model: ModelRouter, terminal: _Terminal) -> ChatService:
     """The chat service over the terminal: the workspace around the file read from disk,
     no history kept (each run is a conversation of one turn)."""
     counter = TokenCounter(counting_threads=ONE_SHOT_THREADS)
@@ -98,9 +98,9 @@ def _service(settings: Settings, model: ModelClient, terminal: _Terminal) -> Cha
 
 async def _chat(message: str, file: Path | None, as_json: bool, out: TextIO, err: TextIO) -> int:
     settings = SettingsStore().current.settings
-    from ..model.client import ModelClient
+    from ..model.router import ModelRouter
 
-    model = ModelClient(settings)
+    model = ModelRouter(settings)
     terminal = _Terminal(out, err, quiet=as_json)
     try:
         if file is not None and not file.is_file():

@@ -132,7 +132,7 @@ def read_source(path: Path) -> tuple[bytes, str]:
 
 
 async def _edit(target: Target, instruction: str, apply: bool, out: TextIO, err: TextIO) -> int:
-    from ..model.client import ModelClient
+    from ..model.router import ModelRouter
 
     if not instruction.strip():
         raise InvalidInputError("The edit instruction is empty: say what to change.")
@@ -148,7 +148,7 @@ async def _edit(target: Target, instruction: str, apply: bool, out: TextIO, err:
         instruction=instruction,
         language=language_of(target.path.name),
     )
-    model = ModelClient(settings)  # before the index is built: a missing key fails at once
+    model = ModelRouter(settings)  # before the index is built: a missing key fails at once
     focus = Focus(
         uri=target.path.resolve().as_uri(),
         range=Range(Position(target.first - 1, 0), Position(target.last, 0)),
