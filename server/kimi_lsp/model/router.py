@@ -302,7 +302,8 @@ class ModelRouter:
             if streamed or error.kind not in FALLBACK_KINDS:
                 raise
             attempt.failed(settings, error)
-            log.info("%s failed (%s) before answering", settings.model, error.kind)
+            if fail_fast:  # another model of the chain comes next
+                log.info("%s failed (%s) before answering", settings.model, error.kind)
             return
         except BaseException:
             self.breaker.released(key)
