@@ -335,3 +335,24 @@ async def test_a_cancelled_request_does_not_fall_back(h: Harness) -> None:
     assert h.fallback.requests == [] and h.notes == []
     after = await router.complete(ModelRequest(USER, "chat"))  # the primary, as before
     assert after.content == "ok" and not after.usage.fallback
+
+
+def test_a_sum_of_calls_says_who_answered() -> None:
+    from kimi_lsp.model.types import Usage
+
+    step = UsageTotals()
+    step.add(Usage(10, 0, 5, 0.1, model="kimi-k2.6", role="refactor"))
+    step.add(Usage(20, 0, 5, 0.2, model="kimi-k2.5", role="refactor", fallback=True))
+    total = UsageTotals()
+    total.merge(step)
+    total.merge(UsageTotals())
+    wire = total.answer_wire()
+    assert (wire["requests"], wire["promptTokens"]) == (2, 30)
+    assert (wire["model"], wire["role"], wire["fallback"], wire["estimated"]) == (
+        "kimi-k2.5",
+        "refactor",
+        True,
+        False,
+    )
+    assert "model" not in total.to_wire()  # session totals stay as they were
+    assert "model" not in UsageTotals().answer_wire()

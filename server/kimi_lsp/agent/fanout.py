@@ -462,9 +462,4 @@ def _stopped(outcome: AgentOutcome, what: str) -> str:
 
 
 def _add(total: UsageTotals, part: UsageTotals) -> None:
-    total.requests += part.requests
-    total.prompt_tokens += part.prompt_tokens
-    total.cached_tokens += part.cached_tokens
-    total.completion_tokens += part.completion_tokens
-    total.cost += part.cost
-    total.currency = part.currency or total.currency
+    total.merge(part)

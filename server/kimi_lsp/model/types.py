@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ..purpose import Purpose
@@ -116,7 +116,10 @@ class Usage:
 
 @dataclass(slots=True)
 class UsageTotals:
-    """Sums over a session of successful (billed) requests."""
+    """Sums over a session (or one refactor's calls) of successful (billed) requests.
+
+    Who answered is kept for a result that sums several calls (`answer_wire`): the last
+    model and role, and whether any call was served by a fallback or estimated."""
 
     requests: int = 0
     prompt_tokens: int = 0
@@ -124,6 +127,10 @@ class UsageTotals:
     completion_tokens: int = 0
     cost: float = 0.0
     currency: str = "USD"
+    model: str = ""
+    role: str = ""
+    fallback: bool = False
+    estimated: bool = False
 
     def add(self, usage: Usage) -> None:
         self.requests += 1
@@ -132,16 +139,35 @@ class UsageTotals:
         self.completion_tokens += usage.completion_tokens
         self.cost += usage.cost
         self.currency = usage.currency
+        self._answered(usage.model, usage.role, usage.fallback, usage.estimated)
+
+    def merge(self, part: UsageTotals) -> None:
+        """Add another sum (a refactor step's) to this one."""
+        self.requests += part.requests
+        self.prompt_tokens += part.prompt_tokens
+        self.cached_tokens += part.cached_tokens
+        self.completion_tokens += part.completion_tokens
+        self.cost += part.cost
+        self.currency = part.currency or self.currency
+        self._answered(part.model, part.role, part.fallback, part.estimated)
+
+    def _answered(self, model: str, role: str, fallback: bool, estimated: bool) -> None:
+        if model:
+            self.model, self.role = model, role
+        self.fallback = self.fallback or fallback
+        self.estimated = self.estimated or estimated
 
     def copy(self) -> UsageTotals:
-        return UsageTotals(
-            self.requests,
-            self.prompt_tokens,
-            self.cached_tokens,
-            self.completion_tokens,
-            self.cost,
-            self.currency,
-        )
+        return replace(self)
+
+    def answer_wire(self) -> dict[str, Any]:
+        """`to_wire()` plus who answered, for a result that sums several calls (a refactor)."""
+        wire = self.to_wire()
+        if self.model:
+            wire.update(
+                model=self.model, role=self.role, fallback=self.fallback, estimated=self.estimated
+            )
+        return wire
 
     def to_wire(self) -> dict[str, Any]:
         return {

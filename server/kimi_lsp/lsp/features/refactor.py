@@ -179,7 +179,7 @@ class Refactors:
             "files": built.files,
             "bases": built.bases,
             "summary": summary,
-            "usage": outcome.usage.to_wire(),
+            "usage": outcome.usage.answer_wire(),
             "applied": applied,
         }
 
