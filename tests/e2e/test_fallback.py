@@ -243,3 +243,30 @@ def test_kimi_lsp_chat_uses_the_fallback_too(
     assert len(primary.chat_requests) == 1 and len(second.chat_requests) == 1
     assert_keys_kept_apart(primary, second)
     assert SECOND_KEY not in done.stderr and PRIMARY_KEY not in done.stderr
+
+
+async def test_an_inline_edit_is_re_packed_for_a_fallback_with_a_smaller_window(
+    primary: FakeKimi, second: FakeKimi
+) -> None:
+    body = "".join(
+        f"def g{i}(x):\n    return x + {i}  # a line of padding {i}\n\n" for i in range(900)
+    )
+    source = "def add(a, b):\n    return a - b\n\n\n" + body
+    small = {**second_entry(second), "contextWindow": 8_192, "maxOutputTokens": 1_024}
+    options = {"baseUrl": primary.base_url, "maxRetries": 0, "fallback": [small]}
+    primary.set_default(Fault.overloaded(retry_after=None))
+    second.enqueue(Reply(content=["return a ", "+ b\n", "```"]))
+    async with session("neovim", init_options=options, env=ENV) as client:
+        open_document(client, URI, source)
+        edited = await request(
+            client,
+            "kimi/inlineEdit",
+            {"textDocument": {"uri": URI}, "range": LINE_1, "instruction": "fix the bug"},
+        )
+        assert edited["edits"][0]["newText"] == "+" and edited["usage"]["fallback"] is True
+    sent_primary = json.dumps(primary.chat_requests[0].body["messages"])
+    sent_second = json.dumps(second.chat_requests[0].body["messages"])
+    assert "fix the bug" in sent_second and "return a - b" in sent_second
+    assert len(sent_second) < 6_144 * 4 < len(sent_primary)
+    last = second.chat_requests[0].body["messages"][-1]
+    assert last == {"role": "assistant", "content": "```python\n    ", "partial": True}
