@@ -14,7 +14,7 @@ from kimi_lsp.secrets import patterns
 from kimi_lsp.secrets import redact as secrets
 from kimi_lsp.secrets.checks import pem_spans
 from kimi_lsp.secrets.files import maybe_secret_file, needs_head, secret_file_reason
-from kimi_lsp.secrets.redact import KINDS, MARKER, redact
+from kimi_lsp.secrets.redact import KINDS, MARKER, Redactor, redact
 
 # Fake values in real formats (AWS's and GitHub's documented examples and the like), built by
 # concatenation so this file itself does not look like it leaks keys.
@@ -436,3 +436,25 @@ def test_a_password_that_happens_to_contain_a_template_marker_is_still_redacted(
         assert value not in redact(f'password = "{value}"\n').text
     for template in ("%s", "${DB_PASSWORD}", "{password}", "pw-%s-x"):
         assert template in redact(f'password = "{template}"\n').text
+
+
+def test_the_keys_of_other_endpoints_are_removed_like_the_main_one() -> None:
+    """A role's or fallback's key (from its apiKeyEnv) typed into a prompt never leaves: the
+    redactor knows every configured key, with patterns off too."""
+    from kimi_lsp.config import Source, resolve
+
+    env = {"RELAY_KEY": "relaykey-0123456789zyxwvut", "EDIT_KEY": "editkey-9876543210abcdefg"}
+    values = {
+        "apiKey": "mainkey-abcdefghij0123456789",
+        "models": {
+            "edit": {"model": "m", "baseUrl": "http://127.0.0.1:9/v1", "apiKeyEnv": "EDIT_KEY"}
+        },
+        "fallback": [
+            {"model": "kimi-k2.6", "baseUrl": "https://relay.example/v1", "apiKeyEnv": "RELAY_KEY"}
+        ],
+    }
+    configured = resolve([Source("client", values)], env=env).settings
+    text = f"keys: {configured.api_key} {env['RELAY_KEY']} {env['EDIT_KEY']}"
+    for with_patterns in (True, False):
+        out, count = Redactor(configured.api_key, with_patterns, configured.api_keys())(text)
+        assert count == 3 and not any(v in out for v in (*env.values(), configured.api_key or "x"))

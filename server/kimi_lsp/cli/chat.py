@@ -63,7 +63,7 @@ def _service(settings: Settings, model: ModelRouter, terminal: _Terminal) -> Cha
     """The chat service over the terminal: the workspace around the file read from disk,
     no history kept (each run is a conversation of one turn)."""
     counter = TokenCounter(counting_threads=ONE_SHOT_THREADS)
-    redactor = Redactor(settings.api_key, settings.redact_secrets)
+    redactor = Redactor(settings.api_key, settings.redact_secrets, settings.api_keys())
 
     async def loaded_counter() -> TokenCounter:
         await asyncio.to_thread(counter.load)

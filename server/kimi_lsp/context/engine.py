@@ -114,11 +114,14 @@ class CachedRedactor:
 
     def __init__(self, entries: int = 4_096) -> None:
         self._entries = entries
-        self._cache: OrderedDict[tuple[int, int, str | None, bool], tuple[str, int]] = OrderedDict()
+        self._cache: OrderedDict[tuple[int, int, str | None, int, bool], tuple[str, int]] = (
+            OrderedDict()
+        )
         self._lock = threading.Lock()
 
     def __call__(self, redactor: Redactor, text: str) -> tuple[str, int]:
-        key = (hash(text), len(text), redactor.api_key, redactor.patterns)
+        others = hash(redactor.other_keys)
+        key = (hash(text), len(text), redactor.api_key, others, redactor.patterns)
         with self._lock:
             hit = self._cache.get(key)
         if hit is not None:

@@ -98,7 +98,7 @@ def plan_for_focus(
     )
     if budget is None:
         budget = settings.context_budget_for(purpose)
-    redactor = Redactor(settings.api_key, settings.redact_secrets)
+    redactor = Redactor(settings.api_key, settings.redact_secrets, settings.api_keys())
     return engine.plan(request, budget, redactor, {})
 
 

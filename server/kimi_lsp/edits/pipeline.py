@@ -161,7 +161,7 @@ async def run_edit(
     `[REDACTED:kind]` markers the model saw, the hunks get the real values back (or the
     proposal is refused when that is ambiguous, see `restore_secrets`).
     """
-    redact = Redactor(settings.api_key, settings.redact_secrets)
+    redact = Redactor(settings.api_key, settings.redact_secrets, settings.api_keys())
     prompt = edit_prompt(redact(job.instruction)[0], job.where)
     messages = await plan_messages(prompt)
     prefix = job.prefix

@@ -177,7 +177,7 @@ class KimiServer(LanguageServer):
         from ..secrets.redact import Redactor
 
         settings = self.settings
-        return Redactor(settings.api_key, settings.redact_secrets)(text)[0]
+        return Redactor(settings.api_key, settings.redact_secrets, settings.api_keys())(text)[0]
 
     @property
     def initialized(self) -> bool:

@@ -122,8 +122,11 @@ class Redactor:
 
     api_key: str | None
     patterns: bool
+    other_keys: frozenset[str] = frozenset()
+    """The keys of the other endpoints (roles, fallbacks): removed like the main one."""
 
     def __call__(self, text: str) -> tuple[str, int]:
-        extra = [self.api_key] if self.api_key and len(self.api_key) >= MIN_EXTRA_LENGTH else []
+        keys = {self.api_key, *self.other_keys} - {None, ""}
+        extra = [key for key in keys if key and len(key) >= MIN_EXTRA_LENGTH]
         result = redact(text, extra=extra, patterns=self.patterns)
         return result.text, result.count

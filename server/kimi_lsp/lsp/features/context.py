@@ -223,7 +223,7 @@ class ContextService:
         settings = self.server.settings
         if budget is None:  # the purpose's role may have its own window
             budget = settings.for_role(purpose).context_budget_for(purpose)
-        redactor = Redactor(settings.api_key, settings.redact_secrets)
+        redactor = Redactor(settings.api_key, settings.redact_secrets, settings.api_keys())
         try:
             plan = await asyncio.to_thread(
                 self.engine.plan, request, budget, redactor, recent.by_rel
