@@ -100,7 +100,7 @@ async def _chat(message: str, file: Path | None, as_json: bool, out: TextIO, err
     settings = SettingsStore().current.settings
     from ..model.router import ModelRouter
 
-    model = ModelRouter(settings)
+    model = ModelRouter(settings, counter=lambda: TokenCounter(counting_threads=ONE_SHOT_THREADS))
     terminal = _Terminal(out, err, quiet=as_json)
     try:
         if file is not None and not file.is_file():
