@@ -19,6 +19,7 @@ from .config_roles import (
     Thinking,
     TokenParam,
     is_kimi_model,
+    requires_key,
     temperature_problem,
 )
 from .config_values import (
@@ -51,6 +52,7 @@ __all__ = [
     "Thinking",
     "TokenParam",
     "is_kimi_model",
+    "requires_key",
 ]
 
 # What a context budget is chosen for: the request purposes, and edit prediction.
@@ -113,6 +115,9 @@ class Settings:
     """Which role a derived Settings serves ("" for the top-level settings)."""
     fallback_rank: int = 0
     """0 for the primary, i for the i-th entry of the fallback chain."""
+    keyless: bool = False
+    """A role's or fallback's endpoint other than Moonshot's, with no key configured: its
+    requests go without one (a self-hosted server); on Moonshot's own it is skipped instead."""
     prefix_mode_explicit: bool = False
     """Whether `prefix_mode` was set (rather than defaulted) for this model: a model other than
     Kimi K2.x continues a prefix only in a mode set for it explicitly."""
@@ -136,12 +141,14 @@ class Settings:
     def _over(self, entry: RoleOverrides, purpose: str, rank: int) -> Settings:
         # The top-level key goes only to the top-level endpoint: an entry on another endpoint
         # without apiKeyEnv sends no key at all.
+        keyless = False
         if entry.api_key_env:
             key = entry.api_key
         elif entry.base_url is None or entry.base_url == self.base_url:
             key = self.api_key
         else:
             key = None
+            keyless = not requires_key(entry.base_url)  # Moonshot's own needs one: skipped
         temperature = self.temperature if entry.temperature is None else entry.temperature
         return replace(
             self,
@@ -158,6 +165,7 @@ class Settings:
             token_param=entry.token_param or self.token_param,
             role=purpose,
             fallback_rank=rank,
+            keyless=keyless,
         )
 
     def prompt_budget(self) -> int:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from .config_values import (
     Invalid,
@@ -38,6 +39,16 @@ _KIMI_K2 = re.compile(r"(^|[/:])kimi-k2([.\-_]|$)", re.IGNORECASE)
 def is_kimi_model(model_id: str) -> bool:
     """Whether `model_id` names a Kimi K2.x model (fixed sampling, Moonshot-only fields)."""
     return bool(_KIMI_K2.search(model_id.strip()))
+
+
+MOONSHOT_HOSTS = frozenset({"api.moonshot.ai", "api.moonshot.cn"})
+
+
+def requires_key(base_url: str) -> bool:
+    """Whether requests to `base_url` cannot work without a key: Moonshot's own endpoints.
+    Other endpoints (a self-hosted llama.cpp or vLLM server) may take none."""
+    host = urlsplit(base_url.strip()).hostname or ""
+    return host.lower().rstrip(".") in MOONSHOT_HOSTS
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@ chain and when it may serve, the circuit breaker, re-budgeting, and who answered
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -309,17 +310,35 @@ async def test_an_endpoint_without_usage_is_counted_locally_and_priced_by_its_ro
     assert router.totals.requests == 2
 
 
-async def test_a_fallback_without_a_key_is_skipped_and_the_primary_error_stands(
+async def test_a_moonshot_fallback_without_a_key_is_skipped_and_the_primary_error_stands(
     h: Harness,
 ) -> None:
-    keyless = RoleOverrides(model="kimi-k2.5", base_url=h.fallback.base_url)
+    keyless = RoleOverrides(model="kimi-k2.5", base_url="https://api.moonshot.cn/v1")
     router = h.router(h.settings(fallback=(keyless,)))
-    assert router.settings.fallback_chain("chat")[0].api_key is None
+    fallback = router.settings.fallback_chain("chat")[0]
+    assert fallback.api_key is None and not fallback.keyless
     h.primary.set_default(Fault.unavailable())
     with pytest.raises(RequestFailedError) as caught:
         await router.complete(ModelRequest(USER, "chat"))
-    assert caught.value.kind is ErrorKind.SERVER
-    assert h.fallback.requests == []
+    assert caught.value.kind is ErrorKind.SERVER  # no request to moonshot.cn was attempted
+
+
+async def test_a_self_hosted_fallback_without_a_key_is_tried_without_one(h: Harness) -> None:
+    """No apiKeyEnv on another endpoint: the top-level key never goes there, and neither does
+    OPENAI_API_KEY (the SDK's own default): the request carries only a placeholder."""
+    keyless = RoleOverrides(model="kimi-k2.5", base_url=h.fallback.base_url)
+    router = h.router(h.settings(fallback=(keyless,)))
+    assert router.settings.fallback_chain("chat")[0].keyless
+    h.primary.set_default(Fault.unavailable())
+    h.fallback.config.api_keys = None  # a self-hosted server without --api-key
+    os.environ["OPENAI_API_KEY"] = "sk-openai-must-not-leak-0123456789"
+    try:
+        result = await router.complete(ModelRequest(USER, "chat"))
+    finally:
+        del os.environ["OPENAI_API_KEY"]
+    assert result.usage.fallback and result.usage.model == "kimi-k2.5"
+    sent = [r.headers.get("authorization") for r in h.fallback.requests]
+    assert sent and all(a == "Bearer no-key" for a in sent)
 
 
 async def test_a_cancelled_request_does_not_fall_back(h: Harness) -> None:

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+NO_KEY = "no-key"
+"""What a keyless endpoint (self-hosted, no key configured) is sent as its bearer token."""
 STALL_TIMEOUT = 60.0
 CONNECT_TIMEOUT = 10.0
 STALL_ENV = "KIMI_LSP_STALL_SECONDS"  # tuning (and fast fault tests): the stall timeout
@@ -172,7 +174,8 @@ class ModelClient:
         http_client = self._http_client_factory() if self._http_client_factory else None
         return AsyncOpenAI(
             base_url=settings.base_url,
-            api_key=settings.api_key,
+            # Never None: the SDK would then read OPENAI_API_KEY and send that key here.
+            api_key=settings.api_key or NO_KEY,
             max_retries=0,
             timeout=timeout,
             http_client=http_client,
@@ -219,7 +222,7 @@ class ModelClient:
         with a fallback in hand moves on at once from an overloaded or unreachable endpoint."""
         settings = settings or self._settings
         try:
-            if not settings.api_key:
+            if not settings.api_key and not settings.keyless:
                 raise errors.missing_key()
             call = build_call(settings, request)
             request_id = request.request_id or uuid.uuid4().hex[:16]

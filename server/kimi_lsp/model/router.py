@@ -255,9 +255,10 @@ class ModelRouter:
                 log.info("Skipping %s: it failed repeatedly; probed again later", settings.model)
                 attempt.skipped(settings, CIRCUIT_OPEN)
                 continue
-            if index > 0 and not settings.api_key:
-                # A fallback on another endpoint without apiKeyEnv has no key (the top-level
-                # key never leaves its endpoint): skipped, so the primary's error stands.
+            if index > 0 and not settings.api_key and not settings.keyless:
+                # A fallback on Moonshot's endpoint without apiKeyEnv has no key (the top-level
+                # key never leaves its endpoint): skipped, so the primary's error stands. A
+                # self-hosted one is tried without a key.
                 log.info("Skipping fallback %s: no API key (set its apiKeyEnv)", settings.model)
                 continue
             fitted = await self._fit(request, primary, settings)
