@@ -114,7 +114,7 @@ async def _chat(message: str, file: Path | None, as_json: bool, out: TextIO, err
         return 1
     finally:
         await model.aclose()
-    _print_answer(answer, settings.model, as_json, out, err)
+    _print_answer(answer, answer.usage.model or settings.model, as_json, out, err)
     return 0
 
 
