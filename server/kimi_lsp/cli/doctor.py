@@ -7,10 +7,9 @@ import platform
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
-from urllib.parse import urlparse
 
 from .. import __version__
-from ..config import API_KEY_ENV_VARS, PrefixMode, Settings, user_config_path
+from ..config import API_KEY_ENV_VARS, PrefixMode, Settings, requires_key, user_config_path
 from ..model.params import prefix_mode_for, token_limit_param
 from ..settings_store import SettingsStore
 from . import endpoint_probe as probe
@@ -136,9 +135,6 @@ def probe_model(settings: Settings, timeout: float) -> tuple[str, str]:
     return mark, "; ".join(parts)
 
 
-MOONSHOT_HOSTS = frozenset({"api.moonshot.ai", "api.moonshot.cn"})
-
-
 def _online(
     settings: Settings, line: Callable[[str, str, str], None], timeout: float = 10.0
 ) -> bool:
@@ -147,7 +143,7 @@ def _online(
         where = f"{names}: {derived.model} at {derived.base_url}"
         # The top level's lines read as before roles existed; the others name their target.
         prefix = "" if names == "top level" else f"{where}: "
-        if not derived.api_key and urlparse(derived.base_url).hostname in MOONSHOT_HOSTS:
+        if not derived.api_key and requires_key(derived.base_url):
             # Moonshot always needs a key; a self-hosted server may need none.
             line("✗", "endpoint", prefix + "not checked: no API key")
             ok = False
