@@ -15,7 +15,7 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from tests.fake_kimi import FakeKimi, Fault
+from tests.fake_kimi import ErrorReply, FakeKimi, Fault
 
 from .harness import request, server_env, session
 from .selfhosted import CONTEXT_WINDOW, LLAMA_KEY, LlamaServer
@@ -110,8 +110,15 @@ async def test_cancel_mid_stream_and_the_server_answers_again(
     assert again["content"] and again["finishReason"] == "length"
 
 
-async def test_fallback_behind_an_overloaded_primary(fake: FakeKimi, llama: LlamaServer) -> None:
-    fake.set_default(Fault.overloaded())
+@pytest.mark.parametrize(
+    ("outage", "kind"),
+    [(Fault.overloaded(), "overloaded"), (Fault.unavailable(), "server")],
+    ids=["429-engine-overloaded", "503"],
+)
+async def test_fallback_behind_a_failing_primary(
+    fake: FakeKimi, llama: LlamaServer, outage: ErrorReply, kind: str
+) -> None:
+    fake.enqueue(outage)  # one attempt: maxRetries 0
     settings = {"baseUrl": fake.base_url, "maxRetries": 0, "fallback": [llama_model(llama)]}
     async with session("vscode", init_options=settings, env=env()) as client:
         result = await request(client, "kimi/chat", {"message": LONG_ANSWER, "context": "none"})
@@ -124,7 +131,7 @@ async def test_fallback_behind_an_overloaded_primary(fake: FakeKimi, llama: Llam
     assert result["finishReason"] == "length" and "".join(deltas) == result["content"] != ""
     # The test client's namedtuples rename the keyword `from` to `_1`.
     last = status["lastFallback"]
-    assert (last["_1"], last["to"], last["kind"]) == ("kimi-k2.6", llama.model_id, "overloaded")
+    assert (last["_1"], last["to"], last["kind"]) == ("kimi-k2.6", llama.model_id, kind)
     [primary] = fake.chat_requests  # tried once, with its own key
     assert primary.headers["authorization"] == f"Bearer {KEY}"
     assert_keys_kept_apart(fake)
