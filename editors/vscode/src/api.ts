@@ -40,6 +40,8 @@ export interface KimiApi {
   keyWithheldFrom(): string | undefined;
   /** Endpoint variable -> the host its stored key was withheld from (the user chose Cancel). */
   endpointKeysWithheld(): Record<string, string>;
+  /** Where each stored key would go under the user's settings (kimi.baseUrl, kimi.models, kimi.fallback). */
+  keyRoutes(): { main: string[]; endpoints: Record<string, string[]>; problems: string[] };
   /** Who answered the last model call (kimi/usage's model, role, fallback), once a server with roles said. */
   lastAnswer(): { model: string; role?: string; fallback: boolean; estimated?: boolean } | undefined;
   /** The `definitions` the last requests (up to 20, most recent last) carried, or why none were looked up. */

@@ -12,7 +12,7 @@ import { Refactor } from "./features/refactor";
 import { commandMiddleware, type CommandTargets } from "./features/serverCommands";
 import { Activity } from "./host/activity";
 import { ApiKeyStore } from "./host/apiKey";
-import { ClientHost } from "./host/clientHost";
+import { ClientHost, currentKeyRoutes } from "./host/clientHost";
 import { KeyConsent } from "./host/keyConsent";
 import { clearEndpointApiKey, setEndpointApiKey } from "./host/endpointKeyCommands";
 import { EditorDefinitions } from "./host/editorDefinitions";
@@ -149,6 +149,7 @@ export function activate(context: vscode.ExtensionContext): KimiApi {
     },
     keyWithheldFrom: () => clientHost.keyWithheldFrom,
     endpointKeysWithheld: () => ({ ...clientHost.endpointKeysWithheld }),
+    keyRoutes: () => currentKeyRoutes(),
     lastAnswer: () => status.lastAnswer(),
     definitionsSent: () => definitions.sent(),
   };

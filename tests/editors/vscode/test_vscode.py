@@ -41,6 +41,7 @@ SUITES = [
     "chat.test.js",
     "refactor.test.js",
     "secrets.test.js",
+    "fallback.test.js",  # before definitions.test.js: see the comment at its top
     "definitions.test.js",
 ]
 SESSION_TIMEOUT = 300  # seconds for every suite together (about a minute when all is well)
@@ -173,7 +174,28 @@ def fake(key: str) -> Iterator[FakeKimi]:
 
 
 @pytest.fixture(scope="module")
-def session(tmp_path_factory: pytest.TempPathFactory, fake: FakeKimi, key: str) -> Session:
+def fallback_key() -> str:
+    return make_key()
+
+
+@pytest.fixture(scope="module")
+def fallback_fake(fallback_key: str) -> Iterator[FakeKimi]:
+    """The fallback endpoint (kimi.fallback, set by fallback.test.js): only its own key."""
+    server = FakeKimi(api_keys=(fallback_key,)).start_in_thread()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def session(
+    tmp_path_factory: pytest.TempPathFactory,
+    fake: FakeKimi,
+    key: str,
+    fallback_fake: FakeKimi,
+    fallback_key: str,
+) -> Session:
     """Runs every suite once; a failure of the session itself (not of a test) fails every test
     with code-server's, the driver's and the extension host's logs."""
     try:
@@ -207,6 +229,15 @@ def session(tmp_path_factory: pytest.TempPathFactory, fake: FakeKimi, key: str) 
         # The machine running the tests is shared and slow: the lookups get more than 150 ms here
         # (the time they took is printed by test_editor_definitions_reached_the_server).
         "kimi.editorDefinitions.timeoutMs": 1500,
+        # fallback.test.js stores this variable's key and overloads the primary (no other suite
+        # makes the primary fail, so the fallback serves nothing before).
+        "kimi.fallback": [
+            {
+                "model": "kimi-k2.5",
+                "baseUrl": fallback_fake.base_url,
+                "apiKeyEnv": "KIMI_E2E_FALLBACK_KEY",
+            }
+        ],
     }
     suite_config = {
         "fakeRoot": fake.base_url.removesuffix("/v1"),
@@ -215,6 +246,8 @@ def session(tmp_path_factory: pytest.TempPathFactory, fake: FakeKimi, key: str) 
         "refactorFiles": REFACTOR_FILES,
         "tsFiles": TS_FILES,
         "testTimeoutMs": 60000,
+        "fallbackRoot": fallback_fake.base_url.removesuffix("/v1"),
+        "fallbackKey": fallback_key,
     }
     print(f"\nVS Code session in {root}; screenshots in {run.artifacts}")
     try:
@@ -333,3 +366,22 @@ def test_editor_definitions_reached_the_server(session: Session) -> None:
     )
     assert [line for line, _ in located] == [0, 4], sections
     assert "computeTotal" in located[0][1] and "Basket" in located[1][1], located
+
+
+def test_the_fallback_key_reaches_its_endpoint_only(
+    session: Session, fake: FakeKimi, fallback_fake: FakeKimi, fallback_key: str
+) -> None:
+    """The key stored with 'Kimi: Set API Key for an Endpoint…' went to the fallback endpoint
+    (and only its key went there), never to the primary, and is written nowhere."""
+    served = fallback_fake.chat_requests
+    assert served, "the fallback endpoint received no chat request"
+    assert {r.headers.get("authorization") for r in served} == {f"Bearer {fallback_key}"}
+    assert not [r for r in fake.requests if fallback_key in str(r.headers)]
+    hits = []
+    for folder in (session.user_data, session.workspace, session.root / "home", session.logs):
+        for path in folder.rglob("*"):
+            if path.is_file() and fallback_key.encode() in path.read_bytes():
+                hits.append(str(path.relative_to(session.root)))
+    assert hits == [], f"the endpoint key was written to {hits}"
+    print(f"\nstatus bar with the fallback: {session.facts.get('fallbackStatusBar')!r}")
+    print(f"status bar after the primary: {session.facts.get('primaryStatusBar')!r}")

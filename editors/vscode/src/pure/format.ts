@@ -8,6 +8,11 @@ export interface Usage {
   completionTokens?: number;
   cost?: number;
   currency?: string;
+  /** v2 (issue 17): the model that answered, its role, whether a fallback served, whether counted locally. */
+  model?: string;
+  role?: string;
+  fallback?: boolean;
+  estimated?: boolean;
 }
 
 /** "$0.0012" for USD, "0.0012 CNY" otherwise; small amounts keep 4 decimals, large ones 2. */
@@ -27,7 +32,11 @@ export function count(n: number | undefined): string {
   return value.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
 
-/** The cost line under an answer: "$0.0031 · 2,048 in (1,024 cached) · 310 out". */
+/**
+ * The cost line under an answer: "$0.0031 · 2,048 in (1,024 cached) · 310 out", then
+ * "· fast-model (fallback)" when a fallback answered and "(estimated)" when the endpoint reported
+ * no usage.
+ */
 export function usageLine(usage: Usage | undefined): string {
   if (!usage) {
     return "";
@@ -35,7 +44,8 @@ export function usageLine(usage: Usage | undefined): string {
   const parts = [money(usage.cost, usage.currency)];
   const cached = usage.cachedTokens ? ` (${count(usage.cachedTokens)} cached)` : "";
   parts.push(`${count(usage.promptTokens)} in${cached}`);
-  parts.push(`${count(usage.completionTokens)} out`);
+  parts.push(`${count(usage.completionTokens)} out${usage.estimated === true ? " (estimated)" : ""}`);
+  if (usage.fallback === true && usage.model) parts.push(`${usage.model} (fallback)`);
   return parts.join(" · ");
 }
 

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { endpointSecretName, keyRoutes, keyVariableProblem } from "../../src/pure/endpointKeys";
-import { statusText } from "../../src/pure/format";
+import { statusText, usageLine } from "../../src/pure/format";
 import { answeredBy, fallbackText, fallbackTime, fallbackTooltip, rolesLines } from "../../src/pure/roles";
 
 test("answeredBy reads kimi/usage's usage: model, role, fallback, estimated", () => {
@@ -117,4 +117,11 @@ test("keyRoutes: a variable that would change how the server runs never carries 
   // Malformed settings are no routes at all.
   assert.deepEqual(keyRoutes("https://api.moonshot.ai/v1", "x", { a: 1 }), { main: ["api.moonshot.ai"], endpoints: {}, problems: [] });
   assert.equal(endpointSecretName("RELAY_KEY"), "kimi-lsp.endpointKey.RELAY_KEY");
+});
+
+test("usageLine under an answer names a fallback's model and marks estimated counts", () => {
+  const usage = { promptTokens: 10, cachedTokens: 0, completionTokens: 2, cost: 0, currency: "USD" };
+  assert.equal(usageLine({ ...usage, model: "kimi-k2.6", role: "chat", fallback: false }), "$0.0000 · 10 in · 2 out");
+  assert.equal(usageLine({ ...usage, model: "fast-model", fallback: true }), "$0.0000 · 10 in · 2 out · fast-model (fallback)");
+  assert.equal(usageLine({ ...usage, model: "local", estimated: true }), "$0.0000 · 10 in · 2 out (estimated)");
 });

@@ -9,7 +9,7 @@ const { api, config, driver, status, waitFor } = require("./support");
 const COMMANDS = [
   "kimi-lsp.setApiKey", "kimi-lsp.openChat", "kimi-lsp.editSelection", "kimi-lsp.acceptAll",
   "kimi-lsp.rejectAll", "kimi-lsp.acceptHunk", "kimi-lsp.rejectHunk", "kimi-lsp.refactor",
-  "kimi-lsp.showContext", "kimi-lsp.restart",
+  "kimi-lsp.showContext", "kimi-lsp.restart", "kimi-lsp.setEndpointApiKey", "kimi-lsp.clearEndpointApiKey",
 ];
 
 suite("activation", () => {

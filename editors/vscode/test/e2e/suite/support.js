@@ -91,15 +91,21 @@ function request(method, url, body) {
   });
 }
 
-/** The fake Kimi API's control endpoints (tests/fake_kimi/control.py). */
-const fake = {
-  control: (name) => `${config.fakeRoot}/_control/${name}`,
-  enqueue: (items) => request("POST", fake.control("enqueue"), items),
-  gate: (name, open) => request("POST", fake.control("gate"), { name, open }),
-  requests: async () =>
-    (await request("GET", fake.control("requests"))).filter((r) => r.path.endsWith("/chat/completions")),
-  stats: () => request("GET", fake.control("stats")),
-};
+/** The control endpoints (tests/fake_kimi/control.py) of the fake Kimi API at `root`. */
+function fakeAt(root) {
+  const at = {
+    control: (name) => `${root}/_control/${name}`,
+    enqueue: (items) => request("POST", at.control("enqueue"), items),
+    gate: (name, open) => request("POST", at.control("gate"), { name, open }),
+    requests: async () =>
+      (await request("GET", at.control("requests"))).filter((r) => r.path.endsWith("/chat/completions")),
+    stats: () => request("GET", at.control("stats")),
+  };
+  return at;
+}
+
+/** The fake Kimi API every suite talks to (kimi.baseUrl). */
+const fake = fakeAt(config.fakeRoot);
 
 let driverSeq = 0;
 /** Asks the Playwright driver to do something in the browser; resolves with its answer. */
@@ -164,6 +170,6 @@ function report(key, value) {
 }
 
 module.exports = {
-  api, config, driver, status, editReply, fake, openFile, report, resetFile, screenshot, sleep, waitFor,
+  api, config, driver, status, editReply, fake, fakeAt, openFile, report, resetFile, screenshot, sleep, waitFor,
   workspaceUri,
 };
