@@ -8,6 +8,8 @@ export const SERVER_SETTING_KEYS = [
   "prefixMode",
   "contextWindow",
   "maxOutputTokens",
+  "tokenLimitParam",
+  "temperature",
   "maxConcurrentRequests",
   "requestTimeoutSeconds",
   "maxRetries",
