@@ -173,6 +173,14 @@ def fake(key: str) -> Iterator[FakeKimi]:
         server.stop()
 
 
+REFUSED_KEY = make_key()
+
+
+def refused_url(fallback: FakeKimi) -> str:
+    """The fallback fake under the name "localhost": another host for the question per host."""
+    return fallback.base_url.replace("127.0.0.1", "localhost")
+
+
 @pytest.fixture(scope="module")
 def fallback_key() -> str:
     return make_key()
@@ -236,7 +244,13 @@ def session(
                 "model": "kimi-k2.5",
                 "baseUrl": fallback_fake.base_url,
                 "apiKeyEnv": "KIMI_E2E_FALLBACK_KEY",
-            }
+            },
+            # The same fake under another host name: the suite refuses to send this key there.
+            {
+                "model": "kimi-k2.5",
+                "baseUrl": refused_url(fallback_fake),
+                "apiKeyEnv": "KIMI_E2E_REFUSED_KEY",
+            },
         ],
     }
     suite_config = {
@@ -248,6 +262,8 @@ def session(
         "testTimeoutMs": 60000,
         "fallbackRoot": fallback_fake.base_url.removesuffix("/v1"),
         "fallbackKey": fallback_key,
+        "refusedRoot": refused_url(fallback_fake).removesuffix("/v1"),
+        "refusedKey": REFUSED_KEY,
     }
     print(f"\nVS Code session in {root}; screenshots in {run.artifacts}")
     try:
@@ -372,15 +388,19 @@ def test_the_fallback_key_reaches_its_endpoint_only(
     session: Session, fake: FakeKimi, fallback_fake: FakeKimi, fallback_key: str
 ) -> None:
     """The key stored with 'Kimi: Set API Key for an Endpoint…' went to the fallback endpoint
-    (and only its key went there), never to the primary, and is written nowhere."""
+    (and only its key went there), never to the primary; the key whose host the suite refused
+    went nowhere; neither is written anywhere."""
     served = fallback_fake.chat_requests
     assert served, "the fallback endpoint received no chat request"
     assert {r.headers.get("authorization") for r in served} == {f"Bearer {fallback_key}"}
     assert not [r for r in fake.requests if fallback_key in str(r.headers)]
+    # The key whose host was refused reached no endpoint.
+    assert not [r for r in fake.requests + fallback_fake.requests if REFUSED_KEY in str(r.headers)]
     hits = []
     for folder in (session.user_data, session.workspace, session.root / "home", session.logs):
         for path in folder.rglob("*"):
-            if path.is_file() and fallback_key.encode() in path.read_bytes():
+            data = path.read_bytes() if path.is_file() else b""
+            if fallback_key.encode() in data or REFUSED_KEY.encode() in data:
                 hits.append(str(path.relative_to(session.root)))
     assert hits == [], f"the endpoint key was written to {hits}"
     print(f"\nstatus bar with the fallback: {session.facts.get('fallbackStatusBar')!r}")

@@ -13,6 +13,8 @@ const vscode = require("vscode");
 const { api, config, driver, fake, fakeAt, openFile, report, screenshot, status, waitFor } = require("./support");
 
 const VARIABLE = "KIMI_E2E_FALLBACK_KEY";
+// The second fallback entry: the same fake spelled "localhost", so another host to ask about.
+const REFUSED = "KIMI_E2E_REFUSED_KEY";
 const DIALOG = ".monaco-dialog-box";
 const fallbackFake = fakeAt(config.fallbackRoot);
 const lastAssistant = (kimi) => kimi.chat.transcript().filter((t) => t.role === "assistant").pop();
@@ -41,15 +43,20 @@ suite("fallback", () => {
   suiteSetup(async () => {
     const kimi = await api();
     await openFile("calc.py");
-    // The fallback's key goes to its own host only.
-    assert.deepStrictEqual(kimi.keyRoutes().endpoints, { [VARIABLE]: [new URL(config.fallbackRoot).host] });
+    // Each fallback's key goes to its own host only.
+    assert.deepStrictEqual(kimi.keyRoutes().endpoints, {
+      [REFUSED]: [new URL(config.refusedRoot).host],
+      [VARIABLE]: [new URL(config.fallbackRoot).host],
+    });
   });
 
   suiteTeardown(async () => {
     const kimi = await api();
-    const old = kimi.client();
-    await vscode.commands.executeCommand("kimi-lsp.clearEndpointApiKey", VARIABLE);
-    await restarted(kimi, old, "a restart without the endpoint key");
+    for (const name of [VARIABLE, REFUSED]) {
+      const old = kimi.client();
+      await vscode.commands.executeCommand("kimi-lsp.clearEndpointApiKey", name);
+      await restarted(kimi, old, `a restart without the key for ${name}`);
+    }
   });
 
   test("the endpoint's key is typed once, asked about for its host, and given to the server", async () => {
@@ -68,6 +75,26 @@ suite("fallback", () => {
     assert.ok(started.includes(`(endpoint keys from VS Code's secret storage: ${VARIABLE})`), started);
     assert.deepStrictEqual(kimi.endpointKeysWithheld(), {});
     assert.ok(!kimi.logText().includes(config.fallbackKey), "the endpoint key is in the output channel");
+  });
+
+  test("Cancel for an endpoint's host: its key is not handed to the server", async () => {
+    const kimi = await api();
+    const old = kimi.client();
+    const asked = vscode.commands.executeCommand("kimi-lsp.setEndpointApiKey", REFUSED);
+    await driver({ kind: "type", selector: ".quick-input-widget input", text: config.refusedKey, press: "Enter" });
+    assert.strictEqual(await asked, true);
+    await driver({ kind: "wait", selector: DIALOG, timeout: 20000 });
+    const dialog = await driver({ kind: "texts", selector: DIALOG });
+    const host = new URL(config.refusedRoot).host;
+    // Only the new host is asked about: the main key's and the first fallback's were answered.
+    assert.ok(dialog.texts.some((t) => t.includes(`Send your key for ${REFUSED} to ${host}?`)), JSON.stringify(dialog.texts));
+    await driver({ kind: "click", selector: `${DIALOG} .monaco-button`, name: "Cancel" });
+    await driver({ kind: "hidden", selector: DIALOG, timeout: 10000 });
+    await restarted(kimi, old, "a restart without the refused key");
+    assert.deepStrictEqual(kimi.endpointKeysWithheld(), { [REFUSED]: host });
+    const started = lastStart(kimi);
+    assert.ok(started.includes(`(endpoint keys from VS Code's secret storage: ${VARIABLE})`), started);
+    assert.ok(!started.includes(REFUSED), started);
   });
 
   test("the primary overloaded: the fallback answers and the status bar says so", async () => {
@@ -106,6 +133,7 @@ suite("fallback", () => {
     await shown;
     assert.ok(dialog.includes("Last answer: kimi-k2.5 (chat) via fallback"), dialog);
     assert.ok(/Last fallback[^\n]*kimi-k2\.6 → kimi-k2\.5/.test(dialog), dialog);
+    assert.ok(dialog.includes(`The key stored for ${REFUSED} was not sent to ${new URL(config.refusedRoot).host}`), dialog);
   });
 
   test("the primary answers again: the notice goes", async () => {
