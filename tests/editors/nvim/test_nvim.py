@@ -357,7 +357,13 @@ def test_chat_stop_cancels_the_upstream_stream(tmp_path: Path) -> None:
 def test_checkhealth(tmp_path: Path) -> None:
     with fake_api(tmp_path, []) as fake:
         data = run_scenario("checkhealth", tmp_path, fake).data
-        assert fake.requests() == []  # /models only
+        # Besides GET /models, the online check's probes (doctor --online, issue 17): a
+        # few-token request each, never a real answer.
+        probes = fake.requests()
+        assert probes and all(
+            min(r["body"].get(p) or 99 for p in ("max_completion_tokens", "max_tokens")) <= 8
+            for r in probes
+        ), probes
     good, wrong, unreachable, missing = (
         data[k] for k in ("good", "wrong_key", "unreachable", "missing")
     )
@@ -366,6 +372,7 @@ def test_checkhealth(tmp_path: Path) -> None:
     assert "OK running (client 1): model kimi-k2.6" in good
     assert "OK API key configured (from $MOONSHOT_API_KEY)" in good
     assert "OK endpoint: the endpoint answers and lists kimi-k2.6" in good
+    assert "probe: top level: kimi-k2.6 at " + fake.base_url in good  # its dialect
     assert "ERROR" not in good
     assert "OK API key configured (from the apiKey setting)" in wrong
     assert "ERROR endpoint: the endpoint answered 401" in wrong

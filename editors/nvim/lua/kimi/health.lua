@@ -244,13 +244,19 @@ local function check_endpoint(options)
   local _, output = run(cmd, env, 30000)
   local found = false
   for _, line in ipairs(vim.split(output, "\n", { plain = true })) do
-    local mark, rest = line:match("^(%S+)%s+endpoint%s+(.*)$")
-    if mark == "✓" then
-      found = true
-      health.ok("endpoint: " .. rest)
-    elseif mark == "✗" then
-      found = true
-      health.error("endpoint: " .. rest)
+    -- "endpoint" (answers, lists the model) and, per configured model, "probe" (the parameter
+    -- dialect it understands): ✓ fine, ! worth a look, ✗ broken.
+    local mark, what, rest = line:match("^(%S+)%s+(%a+)%s+(.*)$")
+    if what == "endpoint" or what == "probe" then
+      if mark == "✓" then
+        found = found or what == "endpoint"
+        health.ok(what .. ": " .. rest)
+      elseif mark == "!" then
+        health.warn(what .. ": " .. rest)
+      elseif mark == "✗" then
+        found = found or what == "endpoint"
+        health.error(what .. ": " .. rest)
+      end
     end
   end
   if not found then
