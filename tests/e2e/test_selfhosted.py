@@ -137,6 +137,19 @@ async def test_fallback_behind_a_failing_primary(
     assert_keys_kept_apart(fake)
 
 
+async def test_a_wrong_key_is_an_auth_error(fake: FakeKimi, llama: LlamaServer) -> None:
+    """llama-cpp-python answers a wrong key 401 `{"detail": "Invalid API key"}` (FastAPI's
+    shape, not OpenAI's error object): still `auth`, which no fallback serves."""
+    settings = as_chat_role(fake, llama)
+    wrong = {**env(), KEY_ENV: "sk-not-the-llama-key"}
+    async with session("vscode", init_options=settings, env=wrong) as client:
+        with pytest.raises(JsonRpcException) as caught:
+            await request(client, "kimi/chat", {"message": "hello", "context": "none"})
+    assert caught.value.code == -32803
+    assert caught.value.data["kind"] == "auth"
+    assert fake.chat_requests == []
+
+
 def run_cli(config: Path, fake: FakeKimi, *args: str) -> subprocess.CompletedProcess[str]:
     """`kimi-lsp chat` with a user settings file, in an empty workspace."""
     run_env = {**env(), "KIMI_BASE_URL": fake.base_url, "XDG_CONFIG_HOME": str(config)}
