@@ -54,9 +54,10 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}/v1"
 
 
-async def point_at(client: Any, base_url: str) -> None:
-    """Change kimi.baseUrl the way an editor does, and wait until the server uses it."""
-    settings = {**client.matrix_settings, "baseUrl": base_url}
+async def point_at(client: Any, base_url: str, settings: dict[str, Any] | None = None) -> None:
+    """Change kimi.baseUrl the way an editor does (with `settings` as the rest, else the
+    session's own), and wait until the server uses it."""
+    settings = {**(client.matrix_settings if settings is None else settings), "baseUrl": base_url}
     client.set_configuration({"kimi": settings})
     client.workspace_did_change_configuration(
         types.DidChangeConfigurationParams(settings={"kimi": settings})

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
@@ -26,6 +25,7 @@ from . import matrix
 from .faults import CASES, FAST_ENV, KEY, MAX_RETRIES, FaultCase, readable_problems
 from .features import SOURCE, responder, write_workspace
 from .test_fault_matrix_lsp import closed_port_url, streams_balanced
+from .test_fault_matrix_lsp import point_at as point_primary
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -73,15 +73,7 @@ async def client(
 
 async def point_at(client: Any, base_url: str, second: FakeKimi) -> None:
     """Change the primary's kimi.baseUrl (the fallback stays) and wait until it is in use."""
-    settings = settings_for(base_url, second)
-    client.set_configuration({"kimi": settings})
-    client.workspace_did_change_configuration(
-        types.DidChangeConfigurationParams(settings={"kimi": settings})
-    )
-    for _ in range(200):  # each turn is a round trip to the server, not a sleep
-        if (await request(client, "kimi/status", None))["baseUrl"] == base_url:
-            return
-    raise AssertionError(f"the server never switched to {base_url}")
+    await point_primary(client, base_url, settings_for(base_url, second))
 
 
 def expected(case: FaultCase) -> str:

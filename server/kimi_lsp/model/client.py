@@ -199,15 +199,7 @@ class ModelClient:
         self, request: ModelRequest, on_event: EventCallback | None = None
     ) -> ModelResult:
         """Run `stream()` to the end; `on_event` sees every event (`Completed` last)."""
-        result: ModelResult | None = None
-        async with aclosing(self.stream(request)) as events:
-            async for event in events:
-                if isinstance(event, Completed):
-                    result = event.result
-                if on_event is not None:
-                    outcome = on_event(event)
-                    if inspect.isawaitable(outcome):
-                        await outcome
+        result = await drain(self.stream(request), on_event)
         if result is None:  # unreachable: stream() ends with Completed or raises
             raise errors.broke_off("ended without a result", self._context(self._settings, False))
         return result
@@ -415,6 +407,23 @@ class ModelClient:
         if finish == "length" and not reply.strip() and not result.tool_calls:
             raise errors.reasoning_only(call.max_output_tokens)
         return result
+
+
+async def drain(
+    stream: AsyncGenerator[StreamEvent, None], on_event: EventCallback | None
+) -> ModelResult | None:
+    """Run a stream to its end (closing it on the way out), showing `on_event` every event;
+    the `Completed` result, or None when the stream ended without one."""
+    result: ModelResult | None = None
+    async with aclosing(stream) as events:
+        async for event in events:
+            if isinstance(event, Completed):
+                result = event.result
+            if on_event is not None:
+                outcome = on_event(event)
+                if inspect.isawaitable(outcome):
+                    await outcome
+    return result
 
 
 async def _open_stream(client: Any, call: Call) -> Any:

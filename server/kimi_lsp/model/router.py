@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import AsyncGenerator, Callable, Hashable
 from contextlib import aclosing
@@ -14,7 +13,7 @@ from ..config import Settings
 from ..errors import ErrorKind, KimiError, RequestFailedError
 from . import errors
 from .breaker import CircuitBreaker
-from .client import EventCallback, ModelClient, UsageCallback
+from .client import EventCallback, ModelClient, UsageCallback, drain
 from .estimate import Counter
 from .limiter import FairLimiter
 from .types import (
@@ -218,15 +217,7 @@ class ModelRouter:
         self, request: ModelRequest, on_event: EventCallback | None = None
     ) -> ModelResult:
         """Run `stream()` to the end; `on_event` sees every event (`Completed` last)."""
-        result: ModelResult | None = None
-        async with aclosing(self.stream(request)) as events:
-            async for event in events:
-                if isinstance(event, Completed):
-                    result = event.result
-                if on_event is not None:
-                    outcome = on_event(event)
-                    if inspect.isawaitable(outcome):
-                        await outcome
+        result = await drain(self.stream(request), on_event)
         if result is None:  # unreachable: stream() ends with Completed or raises
             raise errors.broke_off("ended without a result", _no_context(self._settings))
         return result
