@@ -243,6 +243,18 @@ def test_kimi_lsp_chat_uses_the_fallback_too(
     assert len(primary.chat_requests) == 1 and len(second.chat_requests) == 1
     assert_keys_kept_apart(primary, second)
     assert SECOND_KEY not in done.stderr and PRIMARY_KEY not in done.stderr
+    second.enqueue(Reply(content="Plain answer, no final newline."))
+    plain = subprocess.run(
+        [*SERVER_COMMAND, "chat", "hello"],
+        capture_output=True,
+        text=True,
+        env=server_env(ENV, home=tmp_path),
+        timeout=60,
+        check=False,
+    )
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout == "Plain answer, no final newline.\n"
+    assert "[kimi-k2.5 via fallback: " in plain.stderr
 
 
 async def test_an_inline_edit_is_re_packed_for_a_fallback_with_a_smaller_window(

@@ -177,6 +177,7 @@ def test_cli_chat_against_the_chat_role(fake: FakeKimi, llama: LlamaServer, tmp_
     )
     assert summary is not None, streamed.stderr
     assert summary[1] == llama.model_id and int(summary[2]) > 0 and int(summary[3]) > 0
+    assert "counted locally: the endpoint reported none" in streamed.stderr
     whole = run_cli(tmp_path, fake, "--json")
     assert whole.returncode == 0, whole.stderr
     answer = json.loads(whole.stdout)

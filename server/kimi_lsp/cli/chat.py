@@ -130,10 +130,13 @@ def _print_answer(answer: ChatAnswer, model: str, as_json: bool, out: TextIO, er
         return
     usage = answer.usage
     out.write("\n" if not answer.content.endswith("\n") else "")
+    out.flush()  # the answer's last line ends before the summary starts on stderr
+    via = " via fallback" if usage.fallback else ""
+    counted = ", counted locally: the endpoint reported none" if usage.estimated else ""
     err.write(
-        f"[{model}: {usage.prompt_tokens} prompt tokens "
+        f"[{model}{via}: {usage.prompt_tokens} prompt tokens "
         f"({usage.cached_tokens} cached), {usage.completion_tokens} output tokens, "
-        f"{usage.cost:.4f} {usage.currency}]\n"
+        f"{usage.cost:.4f} {usage.currency}{counted}]\n"
     )
 
 
