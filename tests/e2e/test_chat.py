@@ -214,7 +214,7 @@ async def test_stall_times_out(fake: FakeKimi) -> None:
         with pytest.raises(JsonRpcException) as caught:
             await request(client, "kimi/chat", {"message": "hello"})
         assert caught.value.data["kind"] == "timeout"
-    await fake.wait_for_disconnect(timeout=5)
+    await fake.wait_for_disconnect()
 
 
 async def test_missing_key_names_the_setting(fake: FakeKimi) -> None:
@@ -285,7 +285,7 @@ async def test_cancel_request_closes_the_upstream_stream(fake: FakeKimi, profile
         with pytest.raises(JsonRpcException) as caught:
             await call
         assert caught.value.code == -32800
-        record = await fake.wait_for_disconnect(timeout=2)
+        record = await fake.wait_for_disconnect()
         assert record.outcome == "client_disconnected"
         assert record.ended_at - cancelled_at < 0.1
         assert (await request(client, "kimi/status", None))["version"]
@@ -306,7 +306,7 @@ async def test_cancel_command_closes_the_upstream_stream(fake: FakeKimi, profile
         client.cancel_request(types.CancelParams(id="cmd-1"))
         with pytest.raises(JsonRpcException):
             await call
-        record = await fake.wait_for_disconnect(timeout=2)
+        record = await fake.wait_for_disconnect()
         assert record.ended_at - cancelled_at < 0.1
 
 
@@ -328,7 +328,7 @@ async def test_progress_cancel_button_closes_the_upstream_stream(
         with pytest.raises(JsonRpcException) as caught:
             await call
         assert caught.value.code == -32800
-        record = await fake.wait_for_disconnect(timeout=2)
+        record = await fake.wait_for_disconnect()
         assert record.ended_at - cancelled_at < 0.1
         assert client.progress_reports[token][-1].kind == "end"
 
@@ -346,7 +346,7 @@ async def test_client_work_done_token_is_used_and_cancellable(fake: FakeKimi) ->
         client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token="tok-1"))
         with pytest.raises(JsonRpcException):
             await call
-        await fake.wait_for_disconnect(timeout=2)
+        await fake.wait_for_disconnect()
 
 
 async def test_malformed_chat_params(fake: FakeKimi) -> None:

@@ -245,7 +245,7 @@ async def test_cancel_closes_the_stream_and_applies_nothing(fake: FakeKimi) -> N
         client.cancel_request(types.CancelParams(id="edit-1"))
         with pytest.raises(JsonRpcException):
             await call
-        await fake.wait_for_disconnect(timeout=2)
+        await fake.wait_for_disconnect()
         assert client.applied == []
 
 

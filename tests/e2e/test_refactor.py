@@ -171,7 +171,7 @@ async def test_cancel_mid_run_applies_nothing(fake: FakeKimi, workspace: Path) -
         client.cancel_request(types.CancelParams(id="ref-1"))
         with pytest.raises(JsonRpcException):
             await call
-        await fake.wait_for_disconnect(timeout=2)
+        await fake.wait_for_disconnect()
         assert client.applied == []
 
 

@@ -707,7 +707,7 @@ async def test_stall_keeps_the_connection_until_the_client_leaves(fake) -> None:
                     received.append(chunk)
         left_at = time.monotonic()
     assert len(received) == 2
-    record = await fake.wait_for_disconnect(timeout=1.0)
+    record = await fake.wait_for_disconnect()
     assert record.outcome == "client_disconnected"
     assert record.ended_at is not None and record.ended_at - left_at < 0.1
     assert fake.stats.streams_client_closed == 1
@@ -724,7 +724,7 @@ async def test_client_closing_the_stream_is_seen_within_100ms(fake, client) -> N
             if chunk.choices[0].delta.content:
                 break
     closed_at = time.monotonic()
-    record = await fake.wait_for_disconnect(timeout=1.0)
+    record = await fake.wait_for_disconnect()
     assert record.ended_at is not None and record.ended_at - closed_at < 0.1
     assert record.outcome == "client_disconnected"
     assert record.events_sent < 10
@@ -740,7 +740,7 @@ async def test_cancelling_before_the_first_chunk_is_seen_within_100ms(fake, clie
     with pytest.raises(asyncio.CancelledError):
         await task
     cancelled_at = time.monotonic()
-    record = await fake.wait_for_disconnect(timeout=1.0)
+    record = await fake.wait_for_disconnect()
     assert record.ended_at is not None and record.ended_at - cancelled_at < 0.1
     assert fake.stats.streams_opened == 0 and fake.stats.disconnects == 1
 
@@ -751,7 +751,7 @@ async def test_stream_headers_come_before_the_first_chunk_delay(fake, client) ->
     stream = await asyncio.wait_for(create, timeout=5)  # would hang if headers waited too
     await stream.close()
     closed_at = time.monotonic()
-    record = await fake.wait_for_disconnect(timeout=1.0)
+    record = await fake.wait_for_disconnect()
     assert record.ended_at is not None and record.ended_at - closed_at < 0.1
     assert (record.stream, record.status, record.events_sent) == (True, 200, 0)
 
@@ -820,7 +820,7 @@ async def test_background_thread_with_async_waits_from_another_loop() -> None:
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
-            record = await fake.wait_for_disconnect(timeout=1.0)
+            record = await fake.wait_for_disconnect()
         assert record.outcome == "client_disconnected"
     finally:
         fake.stop()
