@@ -228,14 +228,18 @@ def test_kimi_lsp_chat_uses_the_fallback_too(
     config.write_text(json.dumps(with_fallback(primary, second)), encoding="utf-8")
     primary.set_default(Fault.overloaded(retry_after=None))
     second.enqueue(Reply(content="CLI answer from the fallback."))
-    done = subprocess.run(
-        [*SERVER_COMMAND, "chat", "hello", "--json"],
-        capture_output=True,
-        text=True,
-        env=server_env(ENV, home=tmp_path),
-        timeout=60,
-        check=False,
-    )
+
+    def kimi_lsp_chat(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*SERVER_COMMAND, "chat", "hello", *extra],
+            capture_output=True,
+            text=True,
+            env=server_env(ENV, home=tmp_path),
+            timeout=60,
+            check=False,
+        )
+
+    done = kimi_lsp_chat("--json")
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
     assert answer["content"] == "CLI answer from the fallback."
@@ -244,14 +248,7 @@ def test_kimi_lsp_chat_uses_the_fallback_too(
     assert_keys_kept_apart(primary, second)
     assert SECOND_KEY not in done.stderr and PRIMARY_KEY not in done.stderr
     second.enqueue(Reply(content="Plain answer, no final newline."))
-    plain = subprocess.run(
-        [*SERVER_COMMAND, "chat", "hello"],
-        capture_output=True,
-        text=True,
-        env=server_env(ENV, home=tmp_path),
-        timeout=60,
-        check=False,
-    )
+    plain = kimi_lsp_chat()
     assert plain.returncode == 0, plain.stderr
     assert plain.stdout == "Plain answer, no final newline.\n"
     assert "[kimi-k2.5 via fallback: " in plain.stderr
