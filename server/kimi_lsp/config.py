@@ -79,7 +79,20 @@ class ContextBudget:
     refactor: Budget = 64_000
     """A refactor's planning request (its repository map takes a tenth of it)."""
     prediction: Budget = 4_000
-    """Edit prediction (ghost text, next-edit suggestions), once it is implemented."""
+    """Edit prediction (ghost text, next-edit suggestions)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PredictionSettings:
+    """Edit prediction (`prediction`, v2): ghost text and next-edit suggestions."""
+
+    enabled: bool = True
+    debounce_ms: int = 75
+    """Wait this long after the last request for a document before calling the model."""
+    next_edit: bool = True
+    """Serve `kimi/nextEdit` (ghost text stays on when this is off)."""
+    max_cost_per_hour: float = 1.0
+    """Spend cap over the last hour, in the pricing's currency; 0 turns predictions off."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +116,8 @@ class Settings:
     max_file_size_bytes: int = 1_000_000
     context_budget: ContextBudget = field(default_factory=ContextBudget)
     """Tokens a request of each purpose packs by default; merged key by key with the defaults."""
+    prediction: PredictionSettings = field(default_factory=PredictionSettings)
+    """Edit prediction; merged key by key with the defaults."""
     temperature: float | None = None
     """Sent only to models other than Kimi K2.x (whose sampling is fixed)."""
     token_param: TokenParam = "auto"
@@ -189,7 +204,7 @@ class Settings:
                 continue
             if f.name in _INTERNAL:
                 continue
-            if isinstance(value, Pricing | ContextBudget):
+            if isinstance(value, Pricing | ContextBudget | PredictionSettings):
                 value = {camel(p.name): getattr(value, p.name) for p in fields(value)}
             elif f.name == "models":
                 value = {role: entry.describe() for role, entry in value.items()}
@@ -230,8 +245,19 @@ _ROLE_SETTINGS = ("models", "fallback")
 # Object-valued settings merged key by key: each key from the first source with a valid value
 # for it, else its default (a bad value of one key falls back alone).
 # wire key -> (attribute, the object's type (its fields are the wire keys), each key's validator)
-_OBJECTS: dict[str, tuple[str, type[ContextBudget], Callable[[Any], Any]]] = {
+# A validator per key, or one for every key.
+_OBJECTS: dict[str, tuple[str, type, Callable[[Any], Any] | Mapping[str, Callable[[Any], Any]]]] = {
     "contextBudget": ("context_budget", ContextBudget, budget),
+    "prediction": (
+        "prediction",
+        PredictionSettings,
+        {
+            "enabled": boolean,
+            "debounceMs": integer(0, 10_000),
+            "nextEdit": boolean,
+            "maxCostPerHour": number(0, 1_000_000),
+        },
+    ),
 }
 
 # Environment variables fill what the client's settings leave unset (first one set wins).
@@ -317,9 +343,10 @@ def resolve(sources: list[Source], env: Mapping[str, str] | None = None) -> Reso
                     f"Setting kimi.{wire} = {shown} from {source.name} is invalid: {exc}. "
                     "Using the next source or the default instead."
                 )
-    for wire, (attr, kind, check) in _OBJECTS.items():
-        keys = tuple(f.name for f in fields(kind))
-        values[attr] = kind(**_merged(wire, keys, check, sources, problems, origins))
+    for wire, (attr, kind, checks) in _OBJECTS.items():
+        names = {camel(f.name): f.name for f in fields(kind)}
+        merged = _merged(wire, tuple(names), checks, sources, problems, origins)
+        values[attr] = kind(**{names[key]: value for key, value in merged.items()})
     known = set(_FIELDS) | set(_OBJECTS) | set(_ROLE_SETTINGS)
     for source in sources:
         for unknown in sorted(set(source.values) - known):
@@ -347,7 +374,7 @@ def _resolve_roles(
 def _merged(
     wire: str,
     keys: tuple[str, ...],
-    check: Callable[[Any], Any],
+    check: Callable[[Any], Any] | Mapping[str, Callable[[Any], Any]],
     sources: list[Source],
     problems: list[str],
     origins: dict[str, str],
@@ -377,7 +404,7 @@ def _merged(
             if key in values or raw.get(key) is None:
                 continue
             try:
-                values[key] = check(raw[key])
+                values[key] = (check[key] if isinstance(check, Mapping) else check)(raw[key])
                 origins[f"{wire}.{key}"] = source.name
             except Invalid as exc:
                 shown = json.dumps(raw[key])[:80]

@@ -19,6 +19,8 @@ SYSTEM_PROMPTS: dict[Purpose, str] = {
     "with the language name.",
     "edit": _BASE + " You rewrite code as instructed. Reply with the replacement code only, in "
     "one fenced block, keeping the surrounding indentation and style; no explanations.",
+    "prediction": _BASE + " You predict the code the user is about to write: continue or "
+    "rewrite exactly as asked, in the format asked for, with nothing else.",
     "refactor": _BASE + " You change a codebase as instructed using the tools provided: read "
     "before you edit, keep every change minimal and consistent across files.",
 }

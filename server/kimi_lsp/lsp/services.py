@@ -1,13 +1,16 @@
-"""The typed services of one server (context, chat, edits, refactor), built once at start-up."""
+"""The typed services of one server (context, chat, edits, refactor, prediction), built once."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..predict.meter import PredictionMeter
 from .features.chat import ChatFeature
 from .features.context import ContextService
+from .features.inline_completion import InlineCompletions
 from .features.inline_edit import InlineEdits
+from .features.next_edit import NextEdits
 from .features.refactor import Refactors
 
 if TYPE_CHECKING:
@@ -25,6 +28,9 @@ class Services:
     chat: ChatFeature
     edits: InlineEdits
     refactors: Refactors
+    prediction_meter: PredictionMeter
+    ghost: InlineCompletions
+    next_edits: NextEdits
 
     @classmethod
     def build(cls, server: KimiServer) -> Services:
@@ -33,4 +39,7 @@ class Services:
             chat=ChatFeature(server),
             edits=InlineEdits(server),
             refactors=Refactors(server),
+            prediction_meter=PredictionMeter(clock=server.clock),
+            ghost=InlineCompletions(server),
+            next_edits=NextEdits(server),
         )

@@ -27,6 +27,9 @@ def status(server: KimiServer) -> dict[str, Any]:
         "openDocuments": len(server.documents),
         "index": server.services.context.index_status(),
         "roles": server.roles(),
+        "prediction": server.services.prediction_meter.to_wire(
+            settings.prediction.enabled, settings.prediction.max_cost_per_hour
+        ),
     }
     if server.last_fallback is not None:
         result["lastFallback"] = server.last_fallback

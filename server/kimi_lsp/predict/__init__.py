@@ -1,0 +1,1 @@
+"""Edit prediction: ghost text by prefix continuation, next edits from the edit history."""
