@@ -27,6 +27,13 @@ export interface KimiApi {
         newText: string;
       }[];
     }[];
+    /**
+     * The preview drawn in the document `uri` now (undefined: nothing): whole lines marked removed
+     * or not written yet (pending), and the text shown after a line (ghost: the proposal; labels).
+     */
+    decorations(uri: string):
+      | { removed: number[]; pending: number[]; ghost: { line: number; text: string }[]; labels: { line: number; text: string }[] }
+      | undefined;
   };
   /** The current status bar text. */
   statusText(): string;

@@ -141,6 +141,7 @@ export function activate(context: vscode.ExtensionContext): KimiApi {
             newText: h.newText,
           })),
         })),
+      decorations: (uri: string) => edits.decorationsIn(uri),
     },
     statusText: () => status.text(),
     trust: {

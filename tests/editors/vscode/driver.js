@@ -2,7 +2,9 @@
 // headless chromium (driven by playwright-core, never a downloaded browser), which starts the
 // extension host that runs the mocha suites. Then it serves the suites' requests, written as
 // files into the driver folder: req-NNN.json -> ack-NNN.json.
-//   {kind: "screenshot", name}            -> a PNG in the artifacts folder
+//   {kind: "screenshot", name, boxes?}    -> a PNG in the artifacts folder; `boxes` {label: selector}
+//                                            -> also the page box of each selector's first visible
+//                                            match ({x, y, width, height} in pixels, or null)
 //   {kind: "click", selector?, role?, name, exact?} -> clicks the first visible match (a CSS
 //                                            selector with that text, a role and name, or a text)
 //   {kind: "type", selector, text, press?} -> fills a visible input (e.g. the quick input box)
@@ -13,6 +15,10 @@
 //   {kind: "hidden", selector, timeout?}  -> waits until nothing matching is visible
 //   {kind: "texts", selector}             -> the inner texts of every match
 //   {kind: "visible", selector}           -> whether a CSS selector is visible
+//   {kind: "eval", fn, arg?}              -> the JSON value of `(fn)(arg)` run in the workbench page
+//                                            (fn: a function's source text)
+//   {kind: "frameEval", marker, fn, arg?, timeout?} -> the same in the first frame (e.g. a
+//                                            webview's) holding a match of the CSS selector `marker`
 //
 //   node driver.js CONFIG.json   (written by test_vscode.py)
 "use strict";
@@ -34,8 +40,14 @@ async function handle(page, action) {
   switch (action.kind) {
     case "screenshot": {
       const file = path.join(config.artifacts, `${action.name}.png`);
+      // Boxes first: the picture is then taken of the page as measured.
+      const boxes = {};
+      for (const [label, selector] of Object.entries(action.boxes || {})) {
+        const match = page.locator(selector).filter({ visible: true }).first();
+        boxes[label] = (await match.count()) ? await match.boundingBox() : null;
+      }
       await page.screenshot({ path: file });
-      return { path: file };
+      return { path: file, boxes };
     }
     case "click": {
       let target;
@@ -90,8 +102,28 @@ async function handle(page, action) {
     case "visible": {
       return { visible: await page.locator(action.selector).first().isVisible() };
     }
+    case "eval": {
+      return { value: await page.evaluate(`(${action.fn})(${JSON.stringify(action.arg ?? null)})`) };
+    }
+    case "frameEval": {
+      const frame = await frameWith(page, action.marker, action.timeout || 15000);
+      return { value: await frame.evaluate(`(${action.fn})(${JSON.stringify(action.arg ?? null)})`) };
+    }
     default:
       throw new Error(`unknown driver action ${JSON.stringify(action)}`);
+  }
+}
+
+/** The first frame (webviews are iframes in iframes) holding a match of `selector`. */
+async function frameWith(page, selector, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const frame of page.frames()) {
+      const found = await frame.evaluate((sel) => !!document.querySelector(sel), selector).catch(() => false);
+      if (found) return frame;
+    }
+    if (Date.now() > deadline) throw new Error(`no frame holds ${selector} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 

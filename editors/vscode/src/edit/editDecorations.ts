@@ -3,7 +3,17 @@
 import * as vscode from "vscode";
 import { hunkDiff, lineDecorations, type LineHunk } from "../pure/previewDiff";
 
+/** What was last drawn in a document (for the test API): lines, and the text shown after them. */
+export interface DrawnDecorations {
+  removed: number[];
+  pending: number[];
+  ghost: { line: number; text: string }[];
+  labels: { line: number; text: string }[];
+}
+
 export class EditDecorations implements vscode.Disposable {
+  /** By document URI; an entry goes when its drawing is cleared. */
+  private readonly drawn = new Map<string, DrawnDecorations>();
   private readonly removed = vscode.window.createTextEditorDecorationType({
     isWholeLine: true,
     backgroundColor: new vscode.ThemeColor("diffEditor.removedLineBackground"),
@@ -54,6 +64,16 @@ export class EditDecorations implements vscode.Disposable {
       const end = document.lineAt(label.line).text.length;
       labels.push({ range: new vscode.Range(label.line, end, label.line, end), renderOptions: { after: { contentText: label.text } } });
     }
+    const text = (o: vscode.DecorationOptions) => String(o.renderOptions?.after?.contentText ?? "");
+    const drawn: DrawnDecorations = {
+      removed: removed.map((o) => o.range.start.line),
+      pending: pending.map((o) => o.range.start.line),
+      ghost: ghost.map((o) => ({ line: o.range.start.line, text: text(o) })),
+      labels: labels.map((o) => ({ line: o.range.start.line, text: text(o) })),
+    };
+    const key = document.uri.toString();
+    if (removed.length + pending.length + ghost.length + labels.length === 0) this.drawn.delete(key);
+    else this.drawn.set(key, drawn);
     for (const editor of vscode.window.visibleTextEditors) {
       if (editor.document !== document) continue;
       editor.setDecorations(this.removed, removed);
@@ -61,6 +81,12 @@ export class EditDecorations implements vscode.Disposable {
       editor.setDecorations(this.ghost, ghost);
       editor.setDecorations(this.label, labels);
     }
+  }
+
+  /** What is drawn in the document `uri` now (nothing: undefined). */
+  drawnIn(uri: string): DrawnDecorations | undefined {
+    const d = this.drawn.get(uri);
+    return d && { removed: [...d.removed], pending: [...d.pending], ghost: d.ghost.map((g) => ({ ...g })), labels: d.labels.map((l) => ({ ...l })) };
   }
 
   clear(document: vscode.TextDocument): void {

@@ -10,7 +10,7 @@ import type { EditOutcome } from "../pure/editCodes";
 import { describeError } from "../pure/errors";
 import { PendingEdit, lineHunk, movePosition, type Hunk, type Range as PlainRange } from "../pure/hunks";
 import { streamHunks, type LineHunk } from "../pure/previewDiff";
-import { EditDecorations } from "./editDecorations";
+import { EditDecorations, type DrawnDecorations } from "./editDecorations";
 import { plain, toChanges, wholeLines, type EditResult, type Session } from "./session";
 
 export class InlineEdits implements vscode.Disposable {
@@ -53,6 +53,11 @@ export class InlineEdits implements vscode.Disposable {
       if (session.pending) out.push({ editId: session.pending.editId, uri: session.uri, hunks: session.pending.offered() });
     }
     return out;
+  }
+
+  /** The preview's decorations drawn in the document `uri` (for the test API). */
+  decorationsIn(uri: string): DrawnDecorations | undefined {
+    return this.decorations.drawnIn(uri);
   }
 
   sessionFor(uri: string): { editId?: string; streaming: boolean; hunks: Hunk[] } | undefined {
