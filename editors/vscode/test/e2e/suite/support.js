@@ -125,10 +125,13 @@ async function driver(action, timeoutMs = 30000) {
   return answer;
 }
 
-/** A screenshot of the whole window, without the toasts of earlier steps over it. */
-async function screenshot(name) {
+/**
+ * A screenshot of the whole window, without the toasts of earlier steps over it; `boxes`
+ * ({label: CSS selector}) also gives the page box of each selector's first visible match.
+ */
+async function screenshot(name, boxes) {
   await vscode.commands.executeCommand("notifications.clearAll");
-  return driver({ kind: "screenshot", name });
+  return driver({ kind: "screenshot", name, boxes });
 }
 
 function workspaceUri(rel) {
