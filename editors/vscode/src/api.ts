@@ -37,6 +37,26 @@ export interface KimiApi {
   };
   /** The current status bar text. */
   statusText(): string;
+  /** Edit prediction (issue 18): the toggle, what the ghost-text provider and next edits did, what is shown. */
+  prediction: {
+    mode(): "on" | "off" | "snoozed" | "restricted";
+    /** The toggle's status bar text and tooltip (the tooltip carries kimi/status.prediction's counts). */
+    statusText(): string;
+    tooltip(): string;
+    /** Asks kimi/status for the counts (the tooltip then shows them); resolves with kimi/status.prediction. */
+    refresh(): Promise<Record<string, unknown> | undefined>;
+    /** VS Code asked for ghost text / was refused here (prediction off, selection, menu open) / requests sent / answers with an item. */
+    ghostCounts(): { asked: number; blocked: number; sent: number; offered: number };
+    nextEditCounts(): { sent: number; blocked: number; shown: number; accepted: number; rejected: number; ignored: number };
+    /** The next-edit suggestions shown now and what is drawn for each (struck range, inserted label). */
+    nextEdits():
+      | {
+          uri: string;
+          edits: { id: string; text: string; version: number; range: { start: { line: number; character: number }; end: { line: number; character: number } } }[];
+          drawn: { id: string; removed?: { start: { line: number; character: number }; end: { line: number; character: number } }; inserted?: { at: { line: number; character: number }; text: string } }[];
+        }
+      | undefined;
+  };
   trust: {
     /** Whether the running server was started for an untrusted workspace (no folder, no document). */
     restrictedMode(): boolean;

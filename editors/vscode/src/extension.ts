@@ -12,13 +12,17 @@ import { Refactor } from "./features/refactor";
 import { commandMiddleware, type CommandTargets } from "./features/serverCommands";
 import { Activity } from "./host/activity";
 import { ApiKeyStore } from "./host/apiKey";
-import { ClientHost, currentKeyRoutes } from "./host/clientHost";
+import { ClientHost, currentKeyRoutes, setPredictionForcedOff } from "./host/clientHost";
 import { KeyConsent } from "./host/keyConsent";
 import { clearEndpointApiKey, setEndpointApiKey } from "./host/endpointKeyCommands";
 import { EditorDefinitions } from "./host/editorDefinitions";
 import { LastEditor } from "./host/lastEditor";
 import { KimiLog } from "./host/outputLog";
 import { Trust } from "./host/trust";
+import { GhostText } from "./prediction/ghostText";
+import { NextEdits } from "./prediction/nextEdits";
+import { PredictionState } from "./prediction/predictionState";
+import { PredictionStatus } from "./prediction/predictionStatus";
 import { describeError } from "./pure/errors";
 import { StatusBar } from "./ui/statusBar";
 
@@ -32,9 +36,13 @@ export function activate(context: vscode.ExtensionContext): KimiApi {
   const trust = new Trust();
   const keyConsent = new KeyConsent(context.globalState);
   let targets: CommandTargets | undefined;
-  const clientHost = new ClientHost(log, apiKeys, trust, keyConsent, (h) =>
-    commandMiddleware(h, activity, trust, () => targets as CommandTargets),
-  );
+  const prediction = new PredictionState(trust);
+  setPredictionForcedOff(() => prediction.forcedOff);
+  const ghost = new GhostText(prediction);
+  const clientHost = new ClientHost(log, apiKeys, trust, keyConsent, (h) => ({
+    ...commandMiddleware(h, activity, trust, () => targets as CommandTargets),
+    ...ghost.middleware(),
+  }));
   host = clientHost;
   const definitions = new EditorDefinitions(log);
   const chat = new ChatSession(clientHost, activity, lastEditor, definitions, trust);
@@ -45,6 +53,8 @@ export function activate(context: vscode.ExtensionContext): KimiApi {
   const refactor = new Refactor(clientHost, activity, lastEditor, definitions, trust);
   const contextView = new ContextView(clientHost, lastEditor, context.extensionUri, definitions, trust);
   const status = new StatusBar(clientHost, activity);
+  const nextEdits = new NextEdits(clientHost, prediction, trust, log);
+  const predictionStatus = new PredictionStatus(clientHost, prediction);
 
   // Questions from code actions and commands: shown in the chat view, errors in its transcript.
   const chatFrom = async (message: string, focus: ChatFocus) => {
@@ -84,6 +94,9 @@ export function activate(context: vscode.ExtensionContext): KimiApi {
     refactor,
     contextView,
     status,
+    prediction,
+    nextEdits,
+    predictionStatus,
     vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, chatView, { webviewOptions: { retainContextWhenHidden: true } }),
     command("kimi-lsp.restart", () => clientHost.restart("restart requested")),
     command("kimi-lsp.showLog", () => log.show()),
@@ -115,6 +128,16 @@ export function activate(context: vscode.ExtensionContext): KimiApi {
     command("kimi-lsp.rejectAll", (editId?: string) => review.rejectAll(editId)),
     command("kimi-lsp.showEditDiff", (uri?: string) => lenses.showDiff(uri)),
     command("kimi-lsp.refactor", (arg?: { instruction?: string }) => refactor.run(arg && typeof arg === "object" && !(arg instanceof vscode.Uri) ? arg : undefined)),
+    command("kimi-lsp.suggestNextEdit", () => nextEdits.request()),
+    command("kimi-lsp.acceptNextEdit", () => nextEdits.accept()),
+    command("kimi-lsp.jumpToNextEdit", () => nextEdits.jump()),
+    command("kimi-lsp.dismissNextEdit", () => nextEdits.dismiss()),
+    command("kimi-lsp.togglePrediction", () => prediction.setEnabled(prediction.mode() === "off")),
+    command("kimi-lsp.snoozePrediction", async (minutes?: unknown) => {
+      const pick = typeof minutes === "number" ? minutes : (await vscode.window.showQuickPick([{ label: "15 minutes", minutes: 15 }, { label: "1 hour", minutes: 60 }], { title: "Snooze Kimi edit prediction" }))?.minutes;
+      if (pick) prediction.snooze(pick);
+    }),
+    command("kimi-lsp.predictionMenu", () => predictionStatus.menu()),
     command("kimi-lsp.showContext", (arg?: { purpose?: "chat" | "edit" | "refactor" }) => contextView.show(arg && typeof arg === "object" && !(arg instanceof vscode.Uri) ? arg : undefined)),
   );
 
@@ -144,6 +167,15 @@ export function activate(context: vscode.ExtensionContext): KimiApi {
       decorations: (uri: string) => edits.decorationsIn(uri),
     },
     statusText: () => status.text(),
+    prediction: {
+      mode: () => prediction.mode(),
+      statusText: () => predictionStatus.text(),
+      tooltip: () => predictionStatus.tooltip(),
+      refresh: async () => (await predictionStatus.refresh()) as Record<string, unknown> | undefined,
+      ghostCounts: () => ({ ...ghost.counts }),
+      nextEditCounts: () => ({ ...nextEdits.counts }),
+      nextEdits: () => nextEdits.visible(),
+    },
     trust: {
       restrictedMode: () => clientHost.restrictedMode,
       refusals: () => trust.refusals(),

@@ -19,6 +19,7 @@ import { effectiveBaseUrl, endpointHost } from "../pure/endpoint";
 import { keyRoutes, type KeyRoutes } from "../pure/endpointKeys";
 import { findExecutable, launchCommand, launchFingerprint, notFoundReason, type LaunchSettings } from "../pure/launch";
 import { stderrLevel } from "../pure/serverLog";
+import { predictionWire } from "../pure/prediction";
 import { machineValue, serverSettings, userValue, withoutSecrets, type Inspected } from "../pure/settings";
 import type { ApiKeyStore } from "./apiKey";
 import type { KeyConsent } from "./keyConsent";
@@ -44,7 +45,18 @@ function isExecutable(file: string): boolean {
 /** The user-set `kimi.*` server settings (defaults left to the server, the API key never included). */
 export function currentServerSettings(): Record<string, unknown> {
   const config = vscode.workspace.getConfiguration("kimi");
-  return serverSettings((key) => config.inspect(key) as Inspected | undefined, vscode.workspace.isTrusted);
+  const inspect = (key: string) => config.inspect(key) as Inspected | undefined;
+  const settings = serverSettings(inspect, vscode.workspace.isTrusted);
+  // Edit prediction: the kimi.prediction.* keys as the server's `prediction` object, off while snoozed.
+  const prediction = predictionWire(inspect, vscode.workspace.isTrusted, predictionForcedOff());
+  return prediction ? { ...settings, prediction } : settings;
+}
+
+let predictionForcedOff: () => boolean = () => false;
+
+/** Who says prediction is off whatever the setting (the snooze); set once by the extension. */
+export function setPredictionForcedOff(source: () => boolean): void {
+  predictionForcedOff = source;
 }
 
 /** The launch settings from the user's own settings (a workspace's value is ignored even if VS Code surfaces it). */
@@ -372,6 +384,13 @@ export class ClientHost implements vscode.Disposable {
       await client.dispose().catch(() => undefined);
       this.fail(`it did not start`, error);
     }
+  }
+
+  /** Sends the current settings to the running server (after a change that is not a setting, e.g. a snooze). */
+  async pushSettings(): Promise<void> {
+    const client = this.current;
+    if (!client || client.state !== State.Running) return;
+    await client.sendNotification(DidChangeConfigurationNotification.type, { settings: { kimi: currentServerSettings() } });
   }
 
   /** Whether the running server was started without the workspace (Restricted Mode). */
