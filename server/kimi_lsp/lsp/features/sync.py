@@ -1,4 +1,5 @@
-"""Document synchronisation: didOpen/didChange/didClose into the O(edit) document store."""
+"""Document synchronisation: didOpen/didChange/didClose into the O(edit) document store, and
+the edit history next-edit suggestions read."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from ...documents import Position, Range, TextChange, UnknownDocumentError
+from ...documents import DocumentStore, Position, Range, TextChange, UnknownDocumentError
 from ...errors import InvalidInputError
 from .params import integer, obj, string
 
 if TYPE_CHECKING:
+    from ...predict.history import EditHistory
     from ..server import KimiServer
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,7 @@ def register(server: KimiServer) -> None:
         language = item.get("languageId")
         language = language if isinstance(language, str) else ""
         store.open(uri, language, version, text)
+        server.services.next_edits.forget(uri)
         server.document_events.opened(uri)
 
     @server.registry.notification(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -40,12 +43,13 @@ def register(server: KimiServer) -> None:
         changes = params.get("contentChanges")
         if not isinstance(changes, list):
             raise InvalidInputError("didChange without a contentChanges list was ignored.")
+        parsed = [_change(c) for c in changes]
         try:
-            result = store.change(uri, version, [_change(c) for c in changes])
+            clamped = _apply(store, server.services.next_edits.recorder(), uri, version, parsed)
         except UnknownDocumentError:
             log.warning("didChange for %s, which is not open, was ignored.", uri)
             return
-        if result.clamped:
+        if clamped:
             log.warning(
                 "didChange for %s (version %s) had positions past the end; they were clamped.",
                 uri,
@@ -58,6 +62,7 @@ def register(server: KimiServer) -> None:
         identifier = obj(obj(params, "params").get("textDocument"), "textDocument")
         uri = string(identifier, "uri")
         store.close(uri)
+        server.services.next_edits.forget(uri)
         server.document_events.closed(uri)
 
     @server.registry.notification(types.TEXT_DOCUMENT_DID_SAVE)
@@ -83,6 +88,28 @@ def register(server: KimiServer) -> None:
             "sha256": hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(),
             "text": text,
         }
+
+
+def _apply(
+    store: DocumentStore,
+    history: EditHistory | None,
+    uri: str,
+    version: int,
+    changes: list[TextChange],
+) -> bool:
+    """Apply the changes (True if a position was clamped), recording each one's old text into
+    the edit history first, change by change: each is read against the text the previous one
+    left. O(size of the edits)."""
+    if history is None:
+        return store.change(uri, version, changes).clamped
+    document = store.get(uri)
+    if document is None:
+        raise UnknownDocumentError(uri)
+    clamped = False
+    for change in changes:
+        history.record(document, change)
+        clamped = store.change(uri, version, [change]).clamped or clamped
+    return clamped
 
 
 def _change(value: Any) -> TextChange:

@@ -1,0 +1,201 @@
+"""Recent edits per document, coalesced: what the user just did, for next-edit prompts."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import accumulate
+
+from ..documents import TextChange, TextDocument
+from ..positions import line_content_length, split_lines
+
+# (line, str index on that line): cheaper than LSP positions and independent of the encoding.
+Spot = tuple[int, int]
+
+MAX_EDITS = 16
+"""Edits kept over all documents (the prompt shows fewer); older ones fall off."""
+HISTORY_EDITS = 6
+"""Edits a next-edit prompt shows (the most recent)."""
+MAX_EDIT_CHARS = 2_000
+"""An edit whose old or new text is longer is kept clipped and never coalesced again."""
+CONTEXT_CHARS = 120
+"""Characters of the edited line kept on each side of an edit (its context in the prompt)."""
+
+
+@dataclass(slots=True)
+class Edit:
+    """One coalesced edit: `old` became `new` at `start` (positions in the document after it).
+
+    `before`/`after` are the rest of the first and last edited lines around it, so that the
+    prompt can show whole lines; `end` is where `new` ends now."""
+
+    uri: str
+    start: Spot
+    end: Spot
+    old: str
+    new: str
+    before: str
+    after: str
+    clipped: bool = False
+
+    @property
+    def old_lines(self) -> str:
+        return self.before + self.old + self.after
+
+    @property
+    def new_lines(self) -> str:
+        return self.before + self.new + self.after
+
+
+def advance(start: Spot, text: str) -> Spot:
+    """Where `text` inserted at `start` ends."""
+    lines = split_lines(text)
+    if len(lines) == 1:
+        return start[0], start[1] + len(text)
+    return start[0] + len(lines) - 1, len(lines[-1])
+
+
+def offset_in(text: str, origin: Spot, spot: Spot) -> int:
+    """Index into `text` (which starts at `origin`) of the position `spot` inside it."""
+    if spot[0] == origin[0]:
+        return spot[1] - origin[1]
+    lines = split_lines(text)
+    return sum(map(len, lines[: spot[0] - origin[0]])) + spot[1]
+
+
+def text_between(lines: Sequence[str], start: Spot, end: Spot) -> str:
+    """The text from `start` to `end` of a document held as LSP lines: O(size of the span)."""
+    (sl, si), (el, ei) = start, end
+    if sl == el:
+        return lines[sl][si:ei]
+    return "".join((lines[sl][si:], *lines[sl + 1 : el], lines[el][:ei]))
+
+
+def _context(lines: Sequence[str], start: Spot, end: Spot) -> tuple[str, str]:
+    first, last = lines[start[0]], lines[end[0]]
+    before = first[max(0, start[1] - CONTEXT_CHARS) : start[1]]
+    after = last[end[1] : min(line_content_length(last), end[1] + CONTEXT_CHARS)]
+    return before, after
+
+
+class EditHistory:
+    """The last edits over all open documents, most recent last.
+
+    `record` is called for each content change BEFORE the store applies it (the old text is
+    read then) and costs O(size of the change + its lines), never O(document), except for
+    a whole-document replacement, which the store pays O(document) for anyway."""
+
+    def __init__(self, max_edits: int = MAX_EDITS) -> None:
+        self._edits: deque[Edit] = deque(maxlen=max_edits)
+
+    def __len__(self) -> int:
+        return len(self._edits)
+
+    def record(self, document: TextDocument, change: TextChange) -> None:
+        lines = document.lines
+        if change.range is None:
+            spots = _whole_change(document, change.text)
+            if spots is None:
+                return
+            start, end, new = spots
+        else:
+            sl, si, _ = document.locate(change.range.start)
+            el, ei, _ = document.locate(change.range.end)
+            start, end = sorted(((sl, si), (el, ei)))
+            new = change.text
+        old = text_between(lines, start, end)
+        if not old and not new:
+            return
+        latest = self._edits[-1] if self._edits else None
+        if (
+            latest is not None
+            and latest.uri == document.uri
+            and not latest.clipped
+            and start <= latest.end
+            and end >= latest.start
+        ):
+            merged = _merged(latest, lines, start, end, old, new)
+            if merged.old == merged.new and not merged.clipped:
+                self._edits.pop()  # typed and taken back: nothing happened
+            else:
+                self._edits[-1] = merged
+            return
+        self._edits.append(_edit(document.uri, lines, start, end, old, new))
+
+    def forget(self, uri: str) -> None:
+        """Drop a document's edits (closed, or re-opened with other text)."""
+        kept = [edit for edit in self._edits if edit.uri != uri]
+        if len(kept) != len(self._edits):
+            self._edits = deque(kept, maxlen=self._edits.maxlen)
+
+    def recent(self, limit: int) -> list[Edit]:
+        """The last `limit` edits, oldest first."""
+        edits = list(self._edits)
+        return edits[-limit:] if limit > 0 else []
+
+    def latest(self, uri: str) -> Edit | None:
+        """The most recent edit, if it was made in `uri` (the user is typing there)."""
+        latest = self._edits[-1] if self._edits else None
+        return latest if latest is not None and latest.uri == uri else None
+
+
+def _edit(uri: str, lines: Sequence[str], start: Spot, end: Spot, old: str, new: str) -> Edit:
+    before, after = _context(lines, start, end)
+    clipped = len(old) > MAX_EDIT_CHARS or len(new) > MAX_EDIT_CHARS
+    return Edit(
+        uri,
+        start,
+        advance(start, new),
+        old[:MAX_EDIT_CHARS],
+        new[:MAX_EDIT_CHARS],
+        before,
+        after,
+        clipped,
+    )
+
+
+def _merged(prev: Edit, lines: Sequence[str], start: Spot, end: Spot, old: str, new: str) -> Edit:
+    """`prev` and a change touching it as one edit (typing on, backspacing, retyping)."""
+    lo, hi = min(start, prev.start), max(end, prev.end)
+    # The current text of lo..hi is covered by the change's old text and prev's new text.
+    if start <= prev.start:
+        span = old if end >= prev.end else old + prev.new[offset_in(prev.new, prev.start, end) :]
+    else:
+        span = prev.new if end <= prev.end else prev.new + old[offset_in(old, start, prev.end) :]
+    p0 = offset_in(span, lo, prev.start)
+    p1 = p0 + len(prev.new)
+    c0 = offset_in(span, lo, start)
+    c1 = c0 + len(old)
+    original = span[:p0] + prev.old + span[p1:]
+    current = span[:c0] + new + span[c1:]
+    return _edit(prev.uri, lines, lo, hi, original, current)
+
+
+def _whole_change(document: TextDocument, text: str) -> tuple[Spot, Spot, str] | None:
+    """A whole-document replacement as the smallest range change (None: no change)."""
+    old = document.text
+    if old == text:
+        return None
+    p = _common(old, text, min(len(old), len(text)), lambda a, n: a[:n])
+    s = _common(old, text, min(len(old), len(text)) - p, lambda a, n: a[len(a) - n :])
+    starts = [0, *accumulate(map(len, document.lines))]
+
+    def spot(offset: int) -> Spot:
+        line = min(bisect_right(starts, offset) - 1, len(document.lines) - 1)
+        return line, offset - starts[line]
+
+    return spot(p), spot(len(old) - s), text[p : len(text) - s]
+
+
+def _common(a: str, b: str, limit: int, part: Callable[[str, int], str]) -> int:
+    """The longest n <= limit with part(a, n) == part(b, n), by halving (slices compare in C)."""
+    lo, hi = 0, limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if part(a, mid) == part(b, mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
