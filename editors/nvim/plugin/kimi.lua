@@ -78,6 +78,20 @@ command("KimiRefactorDiscard", function()
   require("kimi.refactor").discard()
 end, { desc = "Kimi: drop the refactor's proposal (or stop it)" })
 
+command("KimiPredict", function(o)
+  require("kimi.predict").command(o)
+end, {
+  nargs = "?",
+  complete = function()
+    return { "on", "off", "toggle" }
+  end,
+  desc = "Kimi: edit prediction (ghost text, next edits) on, off or toggle",
+})
+
+command("KimiNextEdit", function()
+  require("kimi.predict.next_edit").request(0, true)
+end, { desc = "Kimi: suggest the next edits now (shown as a preview)" })
+
 command("KimiLog", function()
   vim.cmd.edit(vim.fn.fnameescape(require("kimi.log").file()))
 end, { desc = "Kimi: open the plugin's log file" })

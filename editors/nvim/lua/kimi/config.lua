@@ -38,6 +38,22 @@ local M = {}
 ---@field level "debug"|"info"|"warn"|"error"|"off"  what goes to the log file
 ---@field file string|nil  the log file (default: stdpath("log")/kimi.log)
 
+---@class kimi.PredictionKeys  insert-mode keys for ghost text; normal-mode `next` for next edits
+---@field accept kimi.Keymap       accept the whole suggestion
+---@field accept_word kimi.Keymap  accept its next word
+---@field accept_line kimi.Keymap  accept the rest of its current line
+---@field dismiss kimi.Keymap      hide it
+---@field tab boolean              <Tab> accepts too while a suggestion is shown and no menu is (else <Tab> does what it did)
+---@field next kimi.Keymap         (normal mode) jump to the next suggested edit
+
+---@class kimi.PredictionOptions
+---@field enabled boolean        edit prediction on (pushed to the server as prediction.enabled)
+---@field debounce_ms integer    pause in typing before ghost text is asked for
+---@field ghost_text boolean     ghost text while typing in insert mode
+---@field next_edit boolean      next-edit suggestions after an edit pause
+---@field next_edit_debounce_ms integer  pause after an edit before next edits are asked for
+---@field keys kimi.PredictionKeys
+
 ---@class kimi.Config
 ---@field cmd string[]  the server command
 ---@field filetypes string[]|nil  filetypes to attach to; nil attaches to every file buffer
@@ -49,6 +65,7 @@ local M = {}
 ---@field health kimi.HealthOptions
 ---@field definitions kimi.DefinitionsOptions
 ---@field log kimi.LogOptions
+---@field prediction kimi.PredictionOptions
 
 ---@type kimi.Config
 M.defaults = {
@@ -99,6 +116,22 @@ M.defaults = {
     level = "warn",
     file = nil,
   },
+  -- Edit prediction: ghost text while typing, next-edit suggestions after an edit pause.
+  prediction = {
+    enabled = true,
+    debounce_ms = 75,
+    ghost_text = true,
+    next_edit = true,
+    next_edit_debounce_ms = 500,
+    keys = {
+      accept = "<M-l>",
+      accept_word = "<M-w>",
+      accept_line = "<M-j>",
+      dismiss = "<C-]>",
+      tab = true,
+      next = "]k",
+    },
+  },
 }
 
 ---@type kimi.Config
@@ -132,6 +165,23 @@ local function check(opts)
       return type(v) == "number" and v >= 0 and v == math.floor(v)
     end, "a whole number, 0 or more")
   end
+  local prediction = opts.prediction
+  validate("prediction", prediction, "table")
+  for _, key in ipairs({ "enabled", "ghost_text", "next_edit" }) do
+    validate("prediction." .. key, prediction[key], "boolean")
+  end
+  for _, key in ipairs({ "debounce_ms", "next_edit_debounce_ms" }) do
+    validate("prediction." .. key, prediction[key], function(v)
+      return type(v) == "number" and v >= 0 and v == math.floor(v)
+    end, "a whole number of milliseconds, 0 or more")
+  end
+  validate("prediction.keys", prediction.keys, "table")
+  validate("prediction.keys.tab", prediction.keys.tab, "boolean")
+  for _, key in ipairs({ "accept", "accept_word", "accept_line", "dismiss", "next" }) do
+    validate("prediction.keys." .. key, prediction.keys[key], function(v)
+      return v == false or (type(v) == "string" and v ~= "")
+    end, "a key (string) or false")
+  end
 end
 
 --- Merge `opts` over the defaults; raises with a readable message on a bad option.
@@ -145,6 +195,12 @@ function M.set(opts)
   end
   if opts and opts.root_markers then
     merged.root_markers = vim.deepcopy(opts.root_markers)
+  end
+  -- prediction.enabled = false in the server settings turns the plugin's side off too.
+  local server_side = type(merged.settings) == "table" and merged.settings.prediction
+  if type(server_side) == "table" and server_side.enabled == false
+    and type(merged.prediction) == "table" then
+    merged.prediction.enabled = false
   end
   check(merged)
   M.options = merged
@@ -201,13 +257,20 @@ function M.server_cmd(cmd)
 end
 
 --- The settings object as sent to the server: an empty table must still encode as `{}`.
+--- Prediction turned off in setup() (or by :KimiPredict) is sent as prediction.enabled = false,
+--- so the server spends nothing on it either.
 ---@return table
 function M.server_settings()
-  local settings = M.options.settings or {}
+  local settings = vim.deepcopy(M.options.settings or {})
+  if M.options.prediction and M.options.prediction.enabled == false then
+    local prediction = type(settings.prediction) == "table" and settings.prediction or {}
+    prediction.enabled = false
+    settings.prediction = prediction
+  end
   if next(settings) == nil then
     return vim.empty_dict()
   end
-  return vim.deepcopy(settings)
+  return settings
 end
 
 return M

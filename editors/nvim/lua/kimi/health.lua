@@ -287,6 +287,16 @@ local function check_definitions(options)
   end
 end
 
+local function check_prediction(options)
+  health.start("kimi.nvim: edit prediction")
+  local p = options.prediction
+  local ghost = vim.lsp.inline_completion and "Neovim's built-in inline completion"
+    or "the plugin's extmarks"
+  health.info(p.enabled and string.format("on (:KimiPredict off stops it): ghost text %s (%s), "
+    .. "next edits %s", p.ghost_text and "on" or "off", ghost, p.next_edit and "on" or "off")
+    or "off (:KimiPredict on starts it)")
+end
+
 function M.check()
   local options = require("kimi.config").options
   check_neovim()
@@ -295,6 +305,7 @@ function M.check()
   check_roles(options, status)
   check_endpoint(options)
   check_definitions(options)
+  check_prediction(options)
 end
 
 return M

@@ -13,12 +13,22 @@ function M.setup(opts)
   end
   require("kimi.config").set(opts)
   require("kimi.lsp").setup()
+  require("kimi.predict").setup()
 end
 
 --- A statusline component: "Kimi kimi-k2.6 $0.0123" ("" when the server is not running).
 ---@return string
 function M.statusline()
   return require("kimi.status").statusline()
+end
+
+--- Turn edit prediction on or off (like :KimiPredict on|off); nil toggles.
+---@param on? boolean
+function M.predict(on)
+  if on == nil then
+    on = not require("kimi.config").options.prediction.enabled
+  end
+  require("kimi.predict").set(on)
 end
 
 --- Ask in the chat buffer (like :KimiChat message).

@@ -24,6 +24,7 @@ local M = {}
 ---@field session kimi.Usage|nil
 ---@field answer kimi.Answer|nil  nil until a server with roles said who answered
 ---@field busy integer  requests of this plugin in flight
+---@field prediction boolean|nil  edit prediction on (nil before setup())
 M.state = { model = nil, version = nil, session = nil, answer = nil, busy = 0 }
 
 --- Who answered, from a kimi/usage `usage` (or a result's); nil when it does not say (a server
@@ -130,6 +131,18 @@ function M.answer_line(answer)
   return "Last answer: " .. answer.model .. role .. via .. estimated
 end
 
+--- `kimi/status` `prediction` as a line: on/off, counts and cost (nil from an older server).
+---@param p any
+---@return string|nil
+function M.prediction_line(p)
+  if type(p) ~= "table" then
+    return nil
+  end
+  return string.format("Prediction: %s · %s made, %s shown, %s accepted, %s rejected · %s",
+    p.enabled == false and "off" or "on", protocol.count(p.made), protocol.count(p.shown),
+    protocol.count(p.accepted), protocol.count(p.rejected), protocol.money(p.cost, "USD"))
+end
+
 --- The status as lines for a person.
 ---@param status table
 ---@return string[]
@@ -154,6 +167,10 @@ function M.describe(status)
   end
   vim.list_extend(lines, M.roles_lines(status))
   lines[#lines + 1] = M.answer_line(M.state.answer)
+  local prediction = M.prediction_line(status.prediction)
+  if prediction then
+    lines[#lines + 1] = prediction
+  end
   if type(status.lastError) == "table" then
     lines[#lines + 1] = string.format("Last error (%s): %s", tostring(status.lastError.kind),
       tostring(status.lastError.message))
@@ -171,9 +188,10 @@ function M.show()
   end)
 end
 
---- For the statusline: "Kimi kimi-k2.6 $0.0123": the model that answered last (the configured
---- one before any answer), "(fallback)" after it when a fallback model answered, "…" while a
---- request runs; "" when no kimi client is running.
+--- For the statusline: "Kimi kimi-k2.6 $0.0123 predict:on": the model that answered last (the
+--- configured one before any answer), "(fallback)" after it when a fallback model answered,
+--- whether edit prediction is on (after setup()), "…" while a request runs; "" when no kimi
+--- client is running.
 ---@return string
 function M.statusline()
   if #vim.lsp.get_clients({ name = "kimi" }) == 0 then
@@ -198,6 +216,9 @@ function M.format_statusline(state)
   local session = state.session
   if session then
     parts[#parts + 1] = protocol.money(session.cost, session.currency)
+  end
+  if state.prediction ~= nil then
+    parts[#parts + 1] = state.prediction and "predict:on" or "predict:off"
   end
   if state.busy > 0 then
     parts[#parts + 1] = "…"
