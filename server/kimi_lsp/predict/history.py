@@ -116,11 +116,9 @@ class EditHistory:
             and start <= latest.end
             and end >= latest.start
         ):
-            merged = _merged(latest, lines, start, end, old, new)
-            if merged.old == merged.new and not merged.clipped:
-                self._edits.pop()  # typed and taken back: nothing happened
-            else:
-                self._edits[-1] = merged
+            # Kept even when it nets to nothing (typed and taken back): the next keystroke
+            # may go on with it ("w" deleted, then "width" typed), `recent` skips it.
+            self._edits[-1] = _merged(latest, lines, start, end, old, new)
             return
         self._edits.append(_edit(document.uri, lines, start, end, old, new))
 
@@ -131,8 +129,8 @@ class EditHistory:
             self._edits = deque(kept, maxlen=self._edits.maxlen)
 
     def recent(self, limit: int) -> list[Edit]:
-        """The last `limit` edits, oldest first."""
-        edits = list(self._edits)
+        """The last `limit` edits that changed something, oldest first."""
+        edits = [edit for edit in self._edits if edit.old != edit.new or edit.clipped]
         return edits[-limit:] if limit > 0 else []
 
     def latest(self, uri: str) -> Edit | None:

@@ -21,7 +21,7 @@ MAX_REGIONS = 4
 MAX_OCCURRENCES = 64
 """Occurrences of a renamed name looked at (the nearest to the cursor)."""
 HEAD_LINES = 30
-"""The file's first lines (its imports, usually) as per-file context: stable while typing below."""
+"""The file's first lines (its imports, usually) as per-file context: stable while typing."""
 CHARS_PER_TOKEN = 3
 """A cautious characters-per-token ratio for code (the tokenizer is not run on this path)."""
 # Shares of the budget's characters; the rest is the fixed instructions and the markers.
@@ -224,10 +224,13 @@ def fit_history(entries: Sequence[HistoryEntry], max_chars: int) -> list[History
 
 
 def head_of(document: TextDocument, first: Region, max_chars: int) -> str:
-    """The file's first lines (up to region 1), at most `max_chars`."""
+    """The file's first lines, at most `max_chars`, whatever the cursor's place (so that
+    prompts share them), unless region 1 starts at the top and shows them anyway."""
+    if first.start == 0:
+        return ""
     out: list[str] = []
     used = 0
-    for line in document.lines[: min(HEAD_LINES, first.start)]:
+    for line in document.lines[:HEAD_LINES]:
         if used + len(line) > max_chars:
             break
         out.append(line)

@@ -1,0 +1,162 @@
+"""The next-edit history: old text read before each change, keystrokes coalesced, bounded."""
+
+from __future__ import annotations
+
+import random
+
+from kimi_lsp.documents import DocumentStore, Position, Range, TextChange, TextDocument
+from kimi_lsp.positions import PositionEncoding
+from kimi_lsp.predict.history import MAX_EDIT_CHARS, EditHistory, advance, text_between
+
+URI = "file:///w/a.py"
+OTHER = "file:///w/b.py"
+
+
+class Editor:
+    """A document in a store with its history, changed like an editor changes it."""
+
+    def __init__(self, text: str, uri: str = URI, history: EditHistory | None = None) -> None:
+        self.store = DocumentStore(PositionEncoding.UTF16)
+        self.doc = self.store.open(uri, "python", 1, text)
+        self.uri = uri
+        self.history = EditHistory() if history is None else history
+
+    def change(self, start: tuple[int, int], end: tuple[int, int], text: str) -> None:
+        change = TextChange(Range(Position(*start), Position(*end)), text)
+        self.history.record(self.doc, change)
+        self.store.change(self.uri, self.doc.version + 1, [change])
+
+    def type(self, at: tuple[int, int], text: str) -> None:
+        line, col = at
+        for ch in text:
+            self.change((line, col), (line, col), ch)
+            col += 1
+
+    def backspace(self, at: tuple[int, int], times: int) -> None:
+        line, col = at
+        for _ in range(times):
+            self.change((line, col - 1), (line, col), "")
+            col -= 1
+
+
+def test_typing_a_word_is_one_edit_with_its_line_around_it() -> None:
+    ed = Editor("def f(a, b):\n    return a\n")
+    ed.type((1, 12), " + b")
+    [edit] = ed.history.recent(6)
+    assert (edit.old, edit.new) == ("", " + b")
+    assert edit.old_lines == "    return a" and edit.new_lines == "    return a + b"
+    assert (edit.start, edit.end) == ((1, 12), (1, 16))
+
+
+def test_backspacing_a_name_and_typing_another_is_a_rename() -> None:
+    ed = Editor("def area(w, h):\n    return w * h\n")
+    ed.backspace((0, 10), 1)
+    ed.type((0, 9), "width")
+    [edit] = ed.history.recent(6)
+    assert (edit.old, edit.new) == ("w", "width")
+    assert edit.old_lines == "def area(w, h):" and edit.new_lines == "def area(width, h):"
+
+
+def test_selection_replaced_then_typed_on() -> None:
+    ed = Editor("x = old_name + 1\n")
+    ed.change((0, 4), (0, 12), "n")
+    ed.type((0, 5), "ew")
+    [edit] = ed.history.recent(6)
+    assert (edit.old, edit.new, edit.start, edit.end) == ("old_name", "new", (0, 4), (0, 7))
+
+
+def test_typing_past_the_start_of_an_edit_merges_the_original_text() -> None:
+    ed = Editor("value = 1\n")
+    ed.type((0, 9), "0")  # "value = 10"
+    ed.backspace((0, 10), 3)  # deletes "0", "1", " "
+    [edit] = ed.history.recent(6)
+    assert (edit.old, edit.new, edit.start) == (" 1", "", (0, 7))
+    assert ed.doc.text == "value =\n"
+
+
+def test_typed_and_taken_back_leaves_nothing() -> None:
+    ed = Editor("a = 1\n")
+    ed.type((0, 5), "23")
+    ed.backspace((0, 7), 2)
+    assert ed.history.recent(6) == []
+    assert ed.history.latest(URI) is not None  # still where the user types
+
+
+def test_edits_apart_stay_apart_and_multi_line_edits_coalesce() -> None:
+    ed = Editor("one\ntwo\nthree\n")
+    ed.type((0, 3), "!")
+    ed.type((2, 5), "?")
+    ed.change((2, 6), (2, 6), "\n")
+    ed.type((3, 0), "four")
+    first, second = ed.history.recent(6)
+    assert (first.old, first.new) == ("", "!")
+    assert (second.old, second.new, second.start, second.end) == ("", "?\nfour", (2, 5), (3, 4))
+    assert second.new_lines == "three?\nfour"
+
+
+def test_documents_do_not_coalesce_and_forget_drops_one() -> None:
+    history = EditHistory()
+    a, b = Editor("aaa\n", URI, history), Editor("bbb\n", OTHER, history)
+    a.type((0, 3), "x")
+    b.type((0, 3), "y")
+    a.type((0, 4), "z")
+    assert [e.uri for e in history.recent(6)] == [URI, OTHER, URI]
+    assert history.latest(URI) is not None and history.latest(OTHER) is None
+    history.forget(URI)
+    assert [e.uri for e in history.recent(6)] == [OTHER]
+
+
+def test_bounded_count_and_size() -> None:
+    ed = Editor("\n" * 100, history=EditHistory(max_edits=4))
+    for line in range(0, 20, 2):
+        ed.type((line, 0), "x")
+    assert len(ed.history) == 4
+    big = "y" * (MAX_EDIT_CHARS * 3)
+    ed.change((50, 0), (50, 0), big)
+    edit = ed.history.recent(1)[0]
+    assert edit.clipped and len(edit.new) == MAX_EDIT_CHARS and edit.end == (50, len(big))
+    ed.type((50, len(big)), "z")  # never coalesced into a clipped edit
+    assert ed.history.recent(1)[0].new == "z"
+
+
+def test_whole_document_change_is_recorded_as_its_changed_span() -> None:
+    ed = Editor("def f(a):\n    return a\n")
+    change = TextChange(None, "def f(b):\n    return a\n")
+    ed.history.record(ed.doc, change)
+    ed.store.change(URI, 2, [change])
+    [edit] = ed.history.recent(6)
+    assert (edit.old, edit.new, edit.start) == ("a", "b", (0, 6))
+
+
+def test_utf16_positions_and_crlf_lines() -> None:
+    ed = Editor("s = '😀'\r\nt = 1\r\n")
+    # 😀 is two UTF-16 units: column 7 is after it, string index 6.
+    ed.type((0, 7), "!")
+    [edit] = ed.history.recent(6)
+    assert edit.start == (0, 6) and edit.old_lines == "s = '😀'" and edit.new_lines == "s = '😀!'"
+    assert "\r" not in edit.after
+
+
+def test_old_text_read_matches_the_store_on_random_edits() -> None:
+    rng = random.Random(7)
+    ed = Editor("".join(f"line {i} with some words\n" for i in range(30)))
+    for _ in range(300):
+        doc = ed.doc
+        sl = rng.randrange(doc.line_count)
+        el = min(doc.line_count - 1, sl + rng.choice((0, 0, 1)))
+        sc = rng.randrange(len(doc.line(sl)) + 1)
+        ec = rng.randrange(len(doc.line(el)) + 1) if el != sl else sc + rng.choice((0, 1, 2))
+        ec = min(ec, len(doc.line(el)))
+        text = rng.choice(("", "x", "ab", "\n", "q\nr"))
+        expected = TextDocument(URI, "", 0, doc.text).text_in(
+            Range(Position(sl, sc), Position(el, ec))
+        )
+        assert text_between(doc.lines, (sl, sc), (el, ec)) == expected
+        ed.change((sl, sc), (el, ec), text)
+    assert 0 < len(ed.history) <= 16
+
+
+def test_advance() -> None:
+    assert advance((3, 4), "abc") == (3, 7)
+    assert advance((3, 4), "ab\ncd") == (4, 2)
+    assert advance((3, 4), "ab\r\n") == (4, 0)
