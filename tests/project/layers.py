@@ -15,6 +15,7 @@ FORBIDDEN = {
     "model": ("context", "edits", "agent"),
     "context": ("model", "edits", "agent"),
     "edits": ("model", "context", "agent"),
+    "predict": ("agent", "chat"),
 }
 
 

@@ -6,23 +6,103 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
+from ...document_events import DocumentEvent
+from ...errors import InvalidInputError
+from ...predict.context_cache import StableContext
+from ...predict.ghost import GhostItem, GhostRequest, GhostText
+from ...predict.ghost_prompt import Limits
+from . import params as p
+
 if TYPE_CHECKING:
+    from ...documents import TextDocument
     from ..server import KimiServer
 
 METHOD = types.TEXT_DOCUMENT_INLINE_COMPLETION
+INVOKED = 1  # InlineCompletionTriggerKind.Invoked
+# The stable context's sections: what the file uses, which changes only with its imports.
+STABLE_KINDS = ("rules", "import", "definition")
+EMPTY: dict[str, Any] = {"items": []}
+
+
+def parse_params(raw: Any) -> GhostRequest:
+    """The request, or InvalidParams with a sentence for malformed params."""
+    body = p.obj(raw, "params")
+    uri = p.document_uri(body)
+    position = p.position(body.get("position"))
+    context = body.get("context")
+    if context is None:
+        return GhostRequest(uri, position)
+    context = p.obj(context, "context")
+    trigger = context.get("triggerKind")
+    if trigger is not None and (isinstance(trigger, bool) or not isinstance(trigger, int)):
+        raise InvalidInputError("Expected context.triggerKind to be 1 (invoked) or 2 (automatic).")
+    menu = context.get("selectedCompletionInfo") is not None
+    return GhostRequest(uri, position, invoked=trigger == INVOKED, completion_menu=menu)
+
+
+def item_to_wire(item: GhostItem) -> dict[str, Any]:
+    start, end = item.range.start, item.range.end
+    return {
+        "insertText": item.text,
+        "range": {
+            "start": {"line": start.line, "character": start.character},
+            "end": {"line": end.line, "character": end.character},
+        },
+    }
 
 
 class InlineCompletions:
-    """Per-server ghost-text state (in flight per document, the suggestion cache)."""
+    """Per-server ghost-text state (in flight per document, the suggestion cache).
+
+    Not a document that is not open, a completion menu open (`selectedCompletionInfo`: the
+    editor wants an item extending the selected completion; we leave that to the completion),
+    prediction off, a secret file, the spend cap reached, a model failure (logged once per
+    kind): each answers `{items: []}`, never an error."""
 
     def __init__(self, server: KimiServer) -> None:
         self.server = server
+        self._engine: GhostText | None = None
+
+    @property
+    def engine(self) -> GhostText:
+        """Built on first use: the services (the meter among them) exist by then."""
+        if self._engine is None:
+            server = self.server
+            stable = StableContext(self._stable_block, server.dispatcher.spawn)
+            self._engine = GhostText(server, server.services.prediction_meter, stable)
+        return self._engine
 
     async def complete(self, params: Any) -> dict[str, Any]:
-        return {"items": []}
+        items = await self.engine.complete(parse_params(params))
+        return {"items": [item_to_wire(item) for item in items]} if items else dict(EMPTY)
+
+    def document_closed(self, uri: str) -> None:
+        if self._engine is not None:
+            self._engine.forget(uri)
+
+    async def _stable_block(self, uri: str, doc: TextDocument) -> str:
+        """What the file imports and uses, from the context engine (in the background)."""
+        from ...context.focus import Focus
+
+        budget = self.server.settings.for_role("prediction").context_budget_for("prediction")
+        cap = Limits.for_budget(budget).stable_tokens
+        plan = await self.server.services.context.plan(
+            "prediction", Focus(uri), "", budget=2 * budget
+        )
+        chosen: list[str] = []
+        used = 0
+        for section in plan.stable():
+            if section.kind in STABLE_KINDS and used + section.tokens <= cap:
+                chosen.append(section.text)
+                used += section.tokens
+        return "\n\n".join(chosen)
 
 
 def register(server: KimiServer) -> None:
+    server.document_events.subscribe(
+        DocumentEvent.CLOSED, lambda uri: server.services.ghost.document_closed(uri)
+    )
+
     @server.registry.request(METHOD, options=types.InlineCompletionOptions())
     async def inline_completion(params: Any) -> dict[str, Any]:
         return await server.services.ghost.complete(params)

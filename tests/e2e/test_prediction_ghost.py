@@ -1,0 +1,202 @@
+"""End-to-end ghost text: textDocument/inlineCompletion over stdio against the fake Kimi API."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+from lsprotocol import types
+
+from tests.fake_kimi import FakeKimi, Fault, Reply
+
+from .harness import change, open_document, request, session
+
+KEY = "sk-test-fake"
+ENV = {"MOONSHOT_API_KEY": KEY}
+URI = "file:///tmp/kimi-e2e-ghost/calc.py"
+SOURCE = "def add(a, b):\n    return \n\n\nprint(add(1, 2))\n"
+CURSOR = (1, 11)  # after "    return "
+CLASS_SOURCE = "class Box:\n    def area(self):\n\n\nbox = Box()\n"
+
+
+@pytest.fixture(autouse=True)
+def fresh(fresh_fake: FakeKimi) -> None:
+    """Every test starts with an empty script and no records."""
+
+
+def options(fake: FakeKimi, **prediction: Any) -> dict[str, Any]:
+    return {
+        "baseUrl": fake.base_url,
+        "maxRetries": 0,
+        "prediction": {"debounceMs": 0, **prediction},
+    }
+
+
+async def ghost(
+    client: Any, position: tuple[int, int], uri: str = URI, context: Any = None
+) -> list[types.InlineCompletionItem]:
+    result = await client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=position[0], character=position[1]),
+            context=context
+            or types.InlineCompletionContext(
+                trigger_kind=types.InlineCompletionTriggerKind.Automatic
+            ),
+        )
+    )
+    assert isinstance(result, types.InlineCompletionList)
+    return list(result.items)
+
+
+def span(item: types.InlineCompletionItem) -> tuple[int, int, int, int]:
+    assert item.range is not None
+    start, end = item.range.start, item.range.end
+    return start.line, start.character, end.line, end.character
+
+
+async def status(client: Any) -> dict[str, Any]:
+    result: dict[str, Any] = await request(client, "kimi/status", {})
+    return dict(result["prediction"])
+
+
+async def test_ghost_text_at_the_cursor_cut_where_it_repeats_the_suffix(
+    fake: FakeKimi, profile: str
+) -> None:
+    # The model goes on past the cursor's line and repeats the code that follows it.
+    fake.enqueue(Reply(content=["a + b\n", "\n\nprint(add(1, 2))\n"]))
+    async with session(profile, init_options=options(fake), env=ENV) as client:
+        open_document(client, URI, SOURCE)
+        [item] = await ghost(client, CURSOR)
+        assert item.insert_text == "a + b"
+        assert span(item) == (1, 11, 1, 11)
+        counts = await status(client)
+    assert counts["made"] == 1 and counts["shown"] == 1
+    body = fake.chat_requests[-1].body
+    assert body["thinking"] == {"type": "disabled"}
+    assert body["max_completion_tokens"] == 320
+    system, user, prefix = body["messages"]
+    assert system["role"] == "system" and "complete code at the cursor" in system["content"]
+    assert "calc.py" in user["content"] and "\n\n\nprint(add(1, 2))\n" in user["content"]
+    assert prefix == {
+        "role": "assistant",
+        "content": "def add(a, b):\n    return ",
+        "partial": True,
+    }
+
+
+async def test_a_multi_line_block_keeps_its_indentation_and_stops_at_the_block_end(
+    fake: FakeKimi, profile: str
+) -> None:
+    body = "\n        width = self.width\n        return width * self.height\n"
+    fake.enqueue(Reply(content=body + "\n\nclass Other:\n    pass\n"))
+    async with session(profile, init_options=options(fake), env=ENV) as client:
+        open_document(client, URI, CLASS_SOURCE)
+        [item] = await ghost(client, (1, 19))
+    assert item.insert_text == body.rstrip("\n")
+    assert span(item) == (1, 19, 1, 19)
+
+
+async def test_auto_closed_bracket_kept_or_rewritten(fake: FakeKimi) -> None:
+    fake.enqueue(Reply(content="1, 2)\n"), Reply(content="1, 2).real\n"))
+    async with session("vscode", init_options=options(fake), env=ENV) as client:
+        open_document(client, URI, "x = max()\n")
+        [inside] = await ghost(client, (0, 8))
+        assert (inside.insert_text, span(inside)) == ("1, 2", (0, 8, 0, 8))
+        change(client, URI, 2, (0, 0), (0, 0), "y = 1\n")  # a new place: no cached answer
+        [rewrite] = await ghost(client, (1, 8))
+    assert (rewrite.insert_text, span(rewrite)) == ("1, 2).real", (1, 8, 1, 9))
+
+
+async def test_typing_through_and_backspacing_answer_without_the_model(
+    fake: FakeKimi, profile: str
+) -> None:
+    fake.enqueue(Reply(content="a + b\n\n\nprint(add(1, 2))\n"))
+    async with session(profile, init_options=options(fake), env=ENV) as client:
+        open_document(client, URI, SOURCE)
+        [first] = await ghost(client, CURSOR)
+        assert first.insert_text == "a + b"
+        change(client, URI, 2, (1, 11), (1, 11), "a ")
+        [rest] = await ghost(client, (1, 13))
+        assert (rest.insert_text, span(rest)) == ("+ b", (1, 13, 1, 13))
+        change(client, URI, 3, (1, 11), (1, 13), "")  # backspaced to where it was made
+        [again] = await ghost(client, CURSOR)
+        assert again.insert_text == "a + b"
+        change(client, URI, 4, (1, 11), (1, 11), "x")  # not the suggestion: the model again
+        fake.enqueue(Reply(content=" * 2\n"))
+        [other] = await ghost(client, (1, 12))
+        assert other.insert_text == " * 2"
+        counts = await status(client)
+    assert len(fake.chat_requests) == 2
+    assert counts["typedThrough"] == 1 and counts["cached"] == 1
+    assert counts["made"] == 2 and counts["shown"] == 4
+
+
+async def test_a_newer_request_answers_the_older_empty_and_closes_its_stream(
+    fake: FakeKimi, profile: str
+) -> None:
+    gate = f"held-{uuid.uuid4().hex}"
+    fake.enqueue(Reply(content="never shown", gate=gate), Reply(content="a + b\n"))
+    async with session(profile, init_options=options(fake), env=ENV) as client:
+        open_document(client, URI, SOURCE)
+        older = asyncio.ensure_future(ghost(client, CURSOR))
+        await fake.wait_for_in_flight(1)
+        change(client, URI, 2, (1, 11), (1, 11), "(")
+        newer = await ghost(client, (1, 12))
+        assert await older == []
+        gone = await fake.wait_for_disconnect()
+        assert gone.outcome == "client_disconnected"
+        assert [item.insert_text for item in newer] == ["a + b"]
+        counts = await status(client)
+        fake.open_gate(gate)
+    assert counts["superseded"] == 1 and counts["made"] == 2
+
+
+async def test_prediction_off_or_over_the_cap_calls_nothing(fake: FakeKimi) -> None:
+    async with session("vscode", init_options=options(fake, enabled=False), env=ENV) as client:
+        open_document(client, URI, SOURCE)
+        assert await ghost(client, CURSOR) == []
+        assert (await status(client))["enabled"] is False
+    async with session("neovim", init_options=options(fake, maxCostPerHour=0), env=ENV) as c2:
+        open_document(c2, URI, SOURCE)
+        assert await ghost(c2, CURSOR) == []
+        counts = await status(c2)
+    assert counts["capped"] == 1 and counts["made"] == 0
+    assert fake.chat_requests == []
+
+
+async def test_nothing_for_a_menu_an_unknown_document_or_a_secret_file(fake: FakeKimi) -> None:
+    menu = types.InlineCompletionContext(
+        trigger_kind=types.InlineCompletionTriggerKind.Automatic,
+        selected_completion_info=types.SelectedCompletionInfo(
+            range=types.Range(start=types.Position(line=1, character=4), end=types.Position(
+                line=1, character=11)),
+            text="return_value",
+        ),
+    )  # fmt: skip
+    secret = "file:///tmp/kimi-e2e-ghost/.env"
+    async with session("vscode", init_options=options(fake), env=ENV) as client:
+        open_document(client, URI, SOURCE)
+        open_document(client, secret, "API_TOKEN=\n")
+        assert await ghost(client, CURSOR, context=menu) == []
+        assert await ghost(client, (0, 0), uri="file:///tmp/kimi-e2e-ghost/closed.py") == []
+        assert await ghost(client, (0, 10), uri=secret) == []
+    assert fake.chat_requests == []
+
+
+@pytest.mark.parametrize("fault", ["server_error", "auth"])
+async def test_a_failing_api_answers_nothing_and_the_server_goes_on(
+    fake: FakeKimi, fault: str
+) -> None:
+    fake.enqueue(getattr(Fault, fault)(), Reply(content="a + b\n"))
+    async with session("vscode", init_options=options(fake), env=ENV) as client:
+        open_document(client, URI, SOURCE)
+        assert await ghost(client, CURSOR) == []
+        [item] = await ghost(client, CURSOR, context=types.InlineCompletionContext(
+            trigger_kind=types.InlineCompletionTriggerKind.Invoked))  # fmt: skip
+        assert item.insert_text == "a + b"
+        counts = await status(client)
+    assert counts["made"] == 2 and counts["shown"] == 1
+    assert len(fake.chat_requests) == 2
