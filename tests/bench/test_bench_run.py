@@ -33,10 +33,12 @@ def test_bench_run_collects_every_benchmark_into_one_table() -> None:
         "parsers",
         "scale",
         "fallback",
+        "predict",
     }
     metrics = [row.split(" | ")[1] for row in rows[2:]]
     assert "code-action menu, p99" in metrics
     assert "20 files, c = 4, calls streamed" in metrics
+    assert "superseded: upstream stream closed" in metrics
     recall = [m for m in metrics if m.startswith("definition packed, ")]
     assert [m.split(",")[1] for m in recall] == [" 4K budget", " 16K budget"]
     assert not [line for line in lines if line.startswith("bench/")], done.stdout  # no errors

@@ -1,0 +1,456 @@
+"""Edit prediction benchmark: server overhead, typed-through, prompt, supersede, replay fidelity.
+
+Drives the real kimi-lsp over stdio against the fake Kimi API, which runs in this process (a
+thread): the client stamps a request with `time.monotonic()` before queueing it and the fake
+stamps its arrival with the same clock (CLOCK_MONOTONIC), so there is no skew between processes.
+
+1. Ghost-text overhead (debounce 0) on a 20,000-line file: client request queued -> the fake
+   parsed the API request, at varied cursor positions (line ends); the baseline is a bare pygls
+   server's round trip for a trivial request, measured alternately in the same run.
+2. Typed-through answers: the round trip of a request that the previous suggestion answers, less
+   the bare round trip's median; the fake must see no API call.
+3. Prompt: tokens of every recorded request's messages (the project's TokenCounter); the prefix
+   shared by consecutive requests while a line is typed char by char (characters of the
+   serialized messages, prefix message included).
+4. Superseded: a request held by the fake, a newer one for the same document: the older must
+   be answered `{items: []}` and its upstream connection closed (the fake sees the disconnect).
+5. Replay fidelity (bench/_predict_replay.py): ghost-text cuts and renames from the standard
+   library and pygls; the fake answers the truth; the server's answer must restore the text.
+
+Usage: python bench/predict.py [--json] [--quick] [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.fake_kimi import FakeKimi, Reply
+
+from _machine import machine_info
+from _predict_corpus import corpus, corpus_roots, sources
+from _predict_fake import Answerer
+from _predict_replay import replay_ghost, replay_rename, summary
+from _predict_session import BareServer, PredictServer, items_of
+
+BIG_LINES = 20_000
+SUGGESTION = "result = compute(alpha, beta)"
+TYPED_LINE = "        total = compute(alpha, beta) + offset"
+WAIT_S = 10.0  # backstop of the waits on the fake (each ends at the event)
+
+FULL = {"overhead": 200, "typed": 200, "prefix_chars": len(TYPED_LINE), "supersede": 20,
+        "ghost": 300, "renames": 100}  # fmt: skip
+QUICK = {"overhead": 30, "typed": 30, "prefix_chars": 12, "supersede": 4, "ghost": 30,
+         "renames": 12}  # fmt: skip
+
+
+def pct(values: Sequence[float], q: float) -> float:
+    """Percentile `q` (0..100), linear interpolation; NaN for no values."""
+    if not values:
+        return float("nan")
+    data = sorted(values)
+    pos = (len(data) - 1) * q / 100.0
+    lo = int(pos)
+    hi = min(lo + 1, len(data) - 1)
+    return data[lo] + (data[hi] - data[lo]) * (pos - lo)
+
+
+def spread(values_s: Sequence[float]) -> dict[str, float]:
+    ms = [v * 1000 for v in values_s]
+    return {"p50_ms": pct(ms, 50), "p99_ms": pct(ms, 99), "max_ms": max(ms, default=float("nan"))}
+
+
+def big_file() -> str:
+    """20,000 lines of real code: standard-library files, in name order, back to back."""
+    lines: list[str] = []
+    for src in sources("stdlib", corpus_roots()["stdlib"]):
+        lines += src.text.split("\n")
+        if len(lines) >= BIG_LINES:
+            break
+    return "\n".join(lines[:BIG_LINES]) + "\n"
+
+
+class Bench:
+    """One fake, one kimi-lsp, one bare pygls server, for the whole run."""
+
+    def __init__(self, home: Path) -> None:
+        self.answerer = Answerer()
+        self.fake = FakeKimi().start_in_thread()
+        self.fake.set_default(self.answerer)
+        self.bare = BareServer(home / "bare")
+        self.server = PredictServer(self.fake.base_url, home)
+        self.bodies: list[dict[str, Any]] = []  # every recorded request of parts 1-3
+
+    def close(self) -> None:
+        for closer in (self.server.close, self.bare.close, self.fake.stop):
+            try:
+                closer()
+            except Exception as exc:  # closing the rest matters more than this error
+                print(f"bench/predict.py: close: {exc}", file=sys.stderr)
+
+    def chats(self) -> int:
+        return len(self.fake.chat_requests)
+
+    def ask(self, uri: str, text: str, offset: int) -> tuple[float, Any, list[Any]]:
+        """One ghost-text request: (sent_at, response, the API requests it caused)."""
+        before = self.chats()
+        sent_at, response = self.server.inline(uri, text, offset)
+        records = self.fake.chat_requests[before:]
+        self.bodies += [r.body for r in records]
+        return sent_at, response, records
+
+
+def line_ends(text: str, count: int, rng: random.Random, ordered: bool = False) -> list[int]:
+    """Offsets of the ends of `count` random non-blank lines (in file order if `ordered`)."""
+    ends = [i for i, ch in enumerate(text) if ch == "\n" and i > 0 and text[i - 1] != "\n"]
+    picked = rng.sample(ends, count)
+    return sorted(picked) if ordered else picked
+
+
+def overhead(bench: Bench, text: str, uri: str, n: int) -> dict[str, Any]:
+    """Request queued -> the fake parsed the API request, against the bare round trip."""
+    rng = random.Random(18)
+    bench.answerer.set_fixed("pass")
+    for offset in line_ends(text, 10, rng):  # warm-up: imports, tokenizer, first index
+        bench.ask(uri, text, offset)
+        bench.bare.round_trip()
+    ours: list[float] = []
+    base: list[float] = []
+    kimi_noop: list[float] = []
+    no_call = 0
+    for offset in line_ends(text, n, rng):
+        sent_at, response, records = bench.ask(uri, text, offset)
+        items_of(response)
+        if records:
+            ours.append(records[0].arrived_at - sent_at)
+        else:
+            no_call += 1
+        base.append(bench.bare.round_trip())
+        kimi_noop.append(bench.server.round_trip())
+    base_p50 = pct(base, 50)
+    return {
+        "requests": n,
+        "no_api_call": no_call,
+        "to_api": spread(ours),
+        "bare_round_trip": spread(base),
+        "kimi_noop_round_trip": spread(kimi_noop),
+        "overhead": spread([v - base_p50 for v in ours]),
+    }
+
+
+@dataclass
+class Doc:
+    """An open document as the client knows it, and the servers that have it open."""
+
+    uri: str
+    text: str
+    servers: list[Any]
+    version: int = 1
+
+    def insert(self, at: int, new: str, only: Any = None) -> None:
+        """Type `new` at `at` in every server (or `only` that one, which must be the last)."""
+        self.version += 1
+        for server in [only] if only is not None else self.servers:
+            server.change(self.uri, self.version, self.text, at, at, new)
+        self.text = self.text[:at] + new + self.text[at:]
+
+
+def typed_through(bench: Bench, text: str, uri: str, n: int) -> dict[str, Any]:
+    """Type a suggestion's first characters: each next request must come from the suggestion.
+
+    Each keystroke is followed by a no-op round trip (so the timed request finds it applied),
+    then the timed request. The bare pygls server gets the same document and keystrokes, then
+    the same no-op and a timed no-op: the baseline round trip, in the same state."""
+    rng = random.Random(19)
+    kimi, bare = bench.server, bench.bare
+    docs = {"kimi": Doc(uri, text, [kimi]), "bare": Doc(uri, text, [bare])}
+    kimi.open(uri, text)
+    bare.open(uri, text)
+    bench.answerer.set_fixed(SUGGESTION)
+    times: list[float] = []
+    base: list[float] = []
+    keyed: list[float] = []
+    cpu = {"kimi": 0.0, "bare": 0.0}
+    calls = wrong = suggestions = 0
+    per = 10
+    for end in line_ends(text, (n + per - 1) // per, rng, ordered=True):
+        at = end + (len(docs["kimi"].text) - len(text))  # the earlier insertions are before it
+        for doc in docs.values():
+            doc.insert(at, "\n" + " " * 8)
+        cursor = at + 9
+        _, response, _ = bench.ask(uri, docs["kimi"].text, cursor)
+        items = items_of(response)
+        if not items or items[0].get("insertText") != SUGGESTION:
+            wrong += 1
+            continue
+        suggestions += 1
+        for k in range(1, min(per, n - len(times)) + 1):
+            # The keystroke, then a no-op round trip: the request timed next finds it applied.
+            docs["kimi"].insert(cursor + k - 1, SUGGESTION[k - 1])
+            keyed.append(kimi.round_trip())
+            started = kimi.cpu_s()
+            sent_at, response, records = bench.ask(uri, docs["kimi"].text, cursor + k)
+            cpu["kimi"] += kimi.cpu_s() - started
+            times.append(response.received_at - sent_at)
+            calls += len(records)
+            got = items_of(response)
+            wrong += not got or got[0].get("insertText") != SUGGESTION[k:]
+            docs["bare"].insert(cursor + k - 1, SUGGESTION[k - 1])
+            bare.round_trip()
+            started = bare.cpu_s()
+            base.append(bare.round_trip())
+            cpu["bare"] += bare.cpu_s() - started
+    kimi.close_doc(uri)
+    bare.close_doc(uri)
+    base_p50 = pct(base, 50)
+    return {
+        "requests": len(times),
+        "suggestions": suggestions,
+        "api_calls": calls,
+        "wrong_answers": wrong,
+        "round_trip": spread(times),
+        "bare_round_trip": spread(base),
+        "kimi_keystroke_noop_round_trip": spread(keyed),
+        "server_side": spread([t - base_p50 for t in times]),
+        "cpu_ms_per_request": {k: v * 1000 / max(len(times), 1) for k, v in cpu.items()},
+    }
+
+
+def _shared(a: str, b: str) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def prefix_sharing(bench: Bench, text: str, uri: str, chars: int) -> dict[str, Any]:
+    """Type one line char by char in the middle of the file; compare consecutive prompts."""
+    state = Doc(uri, text, [bench.server])
+    bench.server.open(uri, text)
+    bench.answerer.set_fixed("")  # nothing to type through: every keystroke asks the model
+    at = line_ends(text, 1, random.Random(20))[0]
+    state.insert(at, "\n")
+    prompts: list[str] = []
+    for k in range(chars + 1):
+        if k:
+            state.insert(at + k, TYPED_LINE[k - 1])
+        _, _, records = bench.ask(uri, state.text, at + 1 + k)
+        prompts += [json.dumps(r.body.get("messages"), ensure_ascii=False) for r in records]
+    bench.server.close_doc(uri)
+    ratios = [_shared(a, b) / len(b) for a, b in itertools.pairwise(prompts)]
+    return {
+        "keystrokes": chars + 1,
+        "requests": len(prompts),
+        "unit": "characters of the serialized messages (the continued prefix included)",
+        "shared_min": min(ratios, default=float("nan")),
+        "shared_median": statistics.median(ratios) if ratios else float("nan"),
+    }
+
+
+def prompt_tokens(bodies: list[dict[str, Any]]) -> dict[str, Any]:
+    """Tokens of each recorded request's messages, with the project's counter."""
+    import os
+
+    from kimi_lsp.tokens.counter import TokenCounter
+
+    counter = TokenCounter(env={**os.environ, "KIMI_LSP_TOKENIZER_DOWNLOAD": "0"})
+    counter.load()
+    counts = [counter.count_messages(b.get("messages") or []) for b in bodies]
+    return {
+        "requests": len(counts),
+        "tokenizer": counter.info.name,
+        "median": statistics.median(counts) if counts else float("nan"),
+        "max": max(counts, default=0),
+    }
+
+
+def _more_requests_than(bench: Bench, count: int) -> Callable[[], bool]:
+    return lambda: bench.chats() > count
+
+
+def _disconnected(record: Any) -> Callable[[], bool]:
+    return lambda: bool(record.outcome == "client_disconnected")
+
+
+def supersede(bench: Bench, text: str, uri: str, n: int) -> dict[str, Any]:
+    """A held request, then a newer one: the older answered empty, its stream closed upstream."""
+    state = Doc(uri, text, [bench.server])
+    bench.server.open(uri, text)
+    rng = random.Random(21)
+    closed = empty = answered = 0
+    for i, end in enumerate(line_ends(text, n, rng, ordered=True)):
+        at = end + len(state.text) - len(text)  # the earlier insertions are all before it
+        gate = f"held-{i}"
+        before = bench.chats()
+        bench.fake.enqueue(Reply(content="older()", gate=gate), Reply(content="newer()"))
+        older, data = bench.server.client.make_request(
+            "textDocument/inlineCompletion", bench.server.inline_params(uri, state.text, at)
+        )
+        bench.server.client.send(data)
+        try:
+            bench.fake.wait_for_blocking(_more_requests_than(bench, before), WAIT_S)
+        except TimeoutError:  # the server did not call the model: nothing to supersede
+            older.result(timeout=WAIT_S)
+            break
+        state.insert(at, "x")
+        _, newer = bench.server.inline(uri, state.text, at + 1)
+        first = bench.fake.chat_requests[before]
+        try:
+            bench.fake.wait_for_blocking(_disconnected(first), WAIT_S)
+            closed += 1
+        except TimeoutError:
+            pass
+        finally:
+            bench.fake.open_gate(gate)
+        old_response = older.result(timeout=WAIT_S)
+        empty += old_response.error is None and items_of(old_response) == []
+        answered += bool(items_of(newer))
+    bench.fake.clear_queue()
+    bench.server.close_doc(uri)
+    return {
+        "cases": n,
+        "upstream_closed": closed,
+        "older_empty": empty,
+        "newer_answered": answered,
+    }
+
+
+def replay(bench: Bench, ghost: int, renames: int) -> dict[str, Any]:
+    cuts, edits = corpus(ghost, renames)
+    bench.answerer.take()  # what the earlier parts saw
+    g = [replay_ghost(bench.server, bench.answerer, c, i) for i, c in enumerate(cuts)]
+    r = [replay_rename(bench.server, bench.answerer, c, i) for i, c in enumerate(edits)]
+    return {"ghost": summary(g), "next_edit": summary(r)}
+
+
+def checks(report: dict[str, Any]) -> list[dict[str, Any]]:
+    o, t, p = report["overhead"], report["typed_through"], report["prefix"]
+    s, g, r = report["supersede"], report["replay"]["ghost"], report["replay"]["next_edit"]
+    rows: list[tuple[str, float, str, Callable[[float], bool]]] = [
+        ("overhead_p50_ms", o["overhead"]["p50_ms"], "≤ 5 ms", lambda v: v <= 5),
+        ("overhead_p99_ms", o["overhead"]["p99_ms"], "≤ 20 ms", lambda v: v <= 20),
+        ("typed_p99_ms", t["server_side"]["p99_ms"], "≤ 1 ms", lambda v: v <= 1),
+        ("typed_api_calls", t["api_calls"], "0", lambda v: v == 0 and t["requests"] > 0),
+        ("prompt_max_tokens", report["prompt"]["max"], "≤ 4,096", lambda v: 0 < v <= 4096),
+        ("prefix_shared_min", p["shared_min"], "≥ 90 %", lambda v: v >= 0.9),
+        ("supersede_closed", s["upstream_closed"] / max(s["cases"], 1), "100 %",
+         lambda v: v == 1 and s["older_empty"] == s["cases"]),
+        ("replay_ghost", g["rate"], "≥ 99 %", lambda v: v >= 0.99),
+        ("replay_next_edit", r["rate"], "≥ 99 %", lambda v: v >= 0.99),
+    ]  # fmt: skip
+    return [{"metric": m, "value": v, "target": tg, "pass": bool(ok(v))} for m, v, tg, ok in rows]
+
+
+def run(plan: dict[str, int]) -> dict[str, Any]:
+    started = time.monotonic()
+    text = big_file()
+    with tempfile.TemporaryDirectory(prefix="kimi-bench-predict-") as tmp:
+        bench = Bench(Path(tmp))
+        try:
+            big = bench.server.uri("big_module.py")
+            bench.server.open(big, text)
+            report: dict[str, Any] = {"lines": BIG_LINES}
+            report["overhead"] = overhead(bench, text, big, plan["overhead"])
+            report["typed_through"] = typed_through(
+                bench, text, bench.server.uri("typed.py"), plan["typed"]
+            )
+            report["prefix"] = prefix_sharing(
+                bench, text, bench.server.uri("prefix.py"), plan["prefix_chars"]
+            )
+            report["supersede"] = supersede(
+                bench, text, bench.server.uri("supersede.py"), plan["supersede"]
+            )
+            report["prompt"] = prompt_tokens(bench.bodies)
+            report["replay"] = replay(bench, plan["ghost"], plan["renames"])
+        finally:
+            bench.close()
+    report["checks"] = checks(report)
+    report["elapsed_s"] = time.monotonic() - started
+    return report
+
+
+def print_text(report: dict[str, Any]) -> None:
+    o, t = report["overhead"], report["typed_through"]
+    print(f"ghost text on a {report['lines']:,}-line file, {o['requests']} requests, debounce 0:")
+    for label, key in (
+        ("request -> API request", "to_api"),
+        ("bare pygls round trip", "bare_round_trip"),
+        ("overhead (less bare p50)", "overhead"),
+    ):
+        s = o[key]
+        print(f"  {label:28} p50 {s['p50_ms']:7.2f} ms   p99 {s['p99_ms']:7.2f} ms")
+    print(
+        f"typed through, {t['requests']} requests ({t['api_calls']} API calls, "
+        f"{t['wrong_answers']} wrong answers):"
+    )
+    for label, key in (
+        ("request after a keystroke", "round_trip"),
+        ("bare pygls round trip", "bare_round_trip"),
+        ("server side (less bare p50)", "server_side"),
+        ("(kimi: keystroke + no-op)", "kimi_keystroke_noop_round_trip"),
+    ):
+        s = t[key]
+        print(f"  {label:28} p50 {s['p50_ms']:7.3f} ms   p99 {s['p99_ms']:7.3f} ms")
+    cpu = t["cpu_ms_per_request"]
+    print(f"  CPU per request: kimi-lsp {cpu['kimi']:.2f} ms, bare no-op {cpu['bare']:.2f} ms")
+    p, pr, s = report["prefix"], report["prompt"], report["supersede"]
+    print(
+        f"prompt: median {pr['median']:.0f} tokens, max {pr['max']} ({pr['requests']} requests, "
+        f"{pr['tokenizer']}); shared prefix min {p['shared_min']:.1%}, median "
+        f"{p['shared_median']:.1%} ({p['requests']} requests, {p['unit']})"
+    )
+    print(
+        f"superseded: {s['upstream_closed']}/{s['cases']} closed upstream, {s['older_empty']} "
+        f"older answered empty, {s['newer_answered']} newer answered"
+    )
+    for name in ("ghost", "next_edit"):
+        r = report["replay"][name]
+        by = ", ".join(f"{k} {v:.1%}" for k, v in r["by"].items())
+        print(
+            f"replay {name}: {r['passed']}/{r['cases']} = {r['rate']:.1%} ({by}); "
+            f"{r['calls']} model calls; request format as agreed in {r['format_ok']}"
+        )
+        if r["reasons"]:
+            print(f"  failures by cause: {r['reasons']}")
+        for f in r["failures"]:
+            print(f"  {f['corpus']}:{f['file']}:{f['line']} [{f['kind']}] {f['why']}")
+            if f["expected"] or f["got"]:
+                print(f"    expected {f['expected']!r}\n    got      {f['got']!r}")
+    for c in report["checks"]:
+        print(
+            f"  {c['metric']:20} {c['value']!s:>24}  target {c['target']:10} "
+            f"{'PASS' if c['pass'] else 'FAIL'}"
+        )
+    print(f"run time {report['elapsed_s']:.1f} s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args(argv)
+    report = run(QUICK if args.quick else FULL)
+    report["machine"] = machine_info("kimi-lsp", "pygls")
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print_text(report)
+    return 1 if args.check and not all(c["pass"] for c in report["checks"]) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
