@@ -22,13 +22,12 @@ H.run(function()
   end, "the answer to start streaming")
   vim.api.nvim_set_current_win(vim.fn.bufwinid(bufnr))
   H.keys("<C-c>")
-  local stopped = vim.uv.hrtime()
-  local record = H.wait(5000, disconnected, "the fake API to see the client disconnect")
-  local seconds = (vim.uv.hrtime() - stopped) / 1e9
+  -- Seen while Neovim and the server run (a hang guard, not a speed limit).
+  local record = H.wait(30000, disconnected, "the fake API to see the client disconnect")
   local at_stop = H.text(bufnr)
-  vim.wait(400)
+  -- Anything the server streamed before answering this request has arrived once it answers.
+  local status = client:request_sync("kimi/status", vim.empty_dict(), 30000, source)
   local later = H.text(bufnr)
-  local status = client:request_sync("kimi/status", vim.empty_dict(), 5000, source)
 
   vim.cmd("KimiChat Short one now")
   H.wait(20000, function()
@@ -37,7 +36,6 @@ H.run(function()
   return {
     outcome = record.outcome,
     events_sent = record.events_sent,
-    seconds = seconds,
     stopped_text = at_stop,
     grew = later ~= at_stop,
     server_alive = status and status.result and status.result.version or vim.NIL,

@@ -14,8 +14,9 @@ H.run(function()
   H.keys("gR")
   H.check(require("kimi.edit").states[bufnr] == nil, "the proposal is still shown after gR")
   -- The server forgot it: accepting it now applies nothing.
-  local response = client:request_sync("kimi/acceptEdit", { editId = edit_id }, 5000, bufnr)
-  vim.wait(300) -- nothing may arrive late either
+  local response = client:request_sync("kimi/acceptEdit", { editId = edit_id }, 30000, bufnr)
+  -- Nothing may arrive late either: whatever the server sent before this answer has arrived.
+  client:request_sync("kimi/status", vim.empty_dict(), 30000, bufnr)
   return {
     after_one = after_one,
     text = H.text(bufnr),
