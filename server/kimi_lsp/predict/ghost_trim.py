@@ -52,7 +52,7 @@ def trim(answer: str, around: Around, truncated: bool = False) -> Ghost | None:
     Nothing when the result is only whitespace, or when it holds a redaction marker."""
     if not answer or MARKER in answer:
         return None
-    cut = rejoin_point(answer, around)
+    cut = rejoin_point(answer, around, truncated)
     if cut is not None:
         text = answer[:cut]
         if not text.strip():
@@ -76,21 +76,25 @@ def line_count(text: str) -> int:
     return text.count("\n") + (0 if text.endswith("\n") else 1)
 
 
-def rejoin_point(answer: str, around: Around) -> int | None:
+def rejoin_point(answer: str, around: Around, truncated: bool = False) -> int | None:
     """The smallest index from which `answer` repeats the text after the cursor, when that
     repeat is telling: it spans a line break, is the whole rest of the line, is made of
     closers only (the `)` an editor auto-closed), or starts one of the answer's lines while
     the cursor is in its own line's indentation (the answer came back to the cursor line's
-    code). None when there is none."""
+    code). At the end of the document (only whitespace after the cursor), an answer that
+    ends there by itself (not cut by the output limit) ends at its final line break.
+    None when there is none."""
     suffix = around.suffix
     if not suffix:
         return None
+    at_end = around.complete and not suffix.strip() and not truncated
     first = suffix[0]
     p = answer.find(first)
     while p != -1:
         tail = answer[p:]
         line_start = p > 0 and answer[p - 1] == "\n" and not around.before.strip()
-        if _agrees(tail, suffix, around.complete) and (line_start or _telling(tail, around.rest)):
+        telling = line_start or (at_end and p > 0) or _telling(tail, around.rest)
+        if telling and _agrees(tail, suffix, around.complete):
             return p
         p = answer.find(first, p + 1)
     if answer.endswith("\n") and not around.before.strip() and around.rest.strip():
