@@ -1,0 +1,203 @@
+"""Edit prediction in the Neovim plugin (issue 18), in real headless Neovim 0.11 against the real
+server and the fake API (tests/editors/nvim/predict_fake.py answers each prediction request
+from its content: ghost text from the end of the prefix, next edits by renaming `value` to
+`amount` in every region).
+
+Unlike test_nvim.py's scenarios (`nvim -l`), these run with `nvim --headless -S`: only then does
+Neovim wait for keys in insert mode as it does for a user (under `-l` it would read stdin), so
+TextChangedI, CursorMovedI and the completion menu behave as when typing. predict_lib.lua drives
+the typing from a timer-resumed coroutine while Neovim sits in insert mode.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.editors.nvim.test_nvim import (
+    CLEARED_ENV,
+    KEY,
+    NVIM,
+    PLUGIN,
+    SCENARIO_TIMEOUT,
+    SCENARIOS,
+    Fake,
+    Run,
+    _kill_group,
+    fake_api,
+    pytestmark,  # noqa: F401  (skipped without Neovim 0.11, like test_nvim.py)
+)
+from tests.editors.processes import kill_marked, marked_env
+
+FAKE = "tests.editors.nvim.predict_fake"
+GHOST_SOURCE = "def add(a, b):\n    return a + b\n\n\ndef adder(n):\n    return n\n\n"
+RENAME_SOURCE = (
+    "def scale(value, factor):\n"
+    "    result = value * factor\n"
+    "    print(result)\n"
+    "    return result + value\n"
+)
+RENAMED = RENAME_SOURCE.replace("value", "amount")
+
+
+def run_insert_scenario(name: str, tmp_path: Path, fake: Fake, files: dict[str, str]) -> Run:
+    """run_scenario's set-up (isolated XDG dirs, the venv's server, the fake's URL and key),
+    with `-S` instead of `-l` (see the module docstring)."""
+    assert NVIM is not None
+    workspace = tmp_path / "workspace"
+    (workspace / ".git").mkdir(parents=True, exist_ok=True)
+    for rel, text in files.items():
+        (workspace / rel).write_text(text, encoding="utf-8")
+    result_file = tmp_path / "result.json"
+    marker = uuid.uuid4().hex
+    env = marked_env(tmp_path / "home", marker, CLEARED_ENV)
+    env.update(
+        {
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
+            "KIMI_NVIM_PLUGIN": str(PLUGIN),
+            "KIMI_TEST_RESULT": str(result_file),
+            "KIMI_TEST_WORKSPACE": str(workspace),
+            "KIMI_TEST_PYTHON": sys.executable,
+            "KIMI_TEST_BASE_URL": fake.base_url,
+            "MOONSHOT_API_KEY": KEY,
+        }
+    )
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [NVIM, "--headless", "--clean", "-n", "-S", str(SCENARIOS / f"{name}.lua")],
+        cwd=workspace, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        try:
+            _, stderr = proc.communicate(timeout=SCENARIO_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            _, stderr = proc.communicate()
+            pytest.fail(f"{name}.lua did not finish within {SCENARIO_TIMEOUT} s:\n{stderr[-4000:]}")
+    finally:
+        _kill_group(proc)
+        kill_marked(marker)
+    result: dict[str, Any] = {}
+    if result_file.exists():
+        result = json.loads(result_file.read_text(encoding="utf-8"))
+    return Run(proc.returncode, result, stderr, time.monotonic() - started)
+
+
+def prefixes(fake: Fake) -> list[str]:
+    """The continued prefix of each ghost-text request the fake received."""
+    out = []
+    for record in fake.requests():
+        last = record["body"]["messages"][-1]
+        if last["role"] == "assistant" and "<|region" not in last["content"]:
+            out.append(last["content"])
+    return out
+
+
+def ghost(inline: str | None, lines: list[str], row: int, col: int) -> list[dict[str, Any]]:
+    """One drawn suggestion as predict_lib.lua's P.ghost reports it (JSON drops nil keys)."""
+    mark: dict[str, Any] = {"row": row, "col": col, "lines": lines}
+    if inline is not None:
+        mark.update(inline=inline, pos="inline", hl="KimiGhost")
+    return [mark]
+
+
+def test_ghost_text_while_typing(tmp_path: Path) -> None:
+    with fake_api(tmp_path, [], module=FAKE) as fake:
+        run = run_insert_scenario("predict_ghost", tmp_path, fake, {"calc.py": GHOST_SOURCE})
+        data = run.data
+        sent = prefixes(fake)
+    body = ["    c = a * b", "    return c"]
+    # Shown as the model continued "def mul(a, ": the first line inline at the cursor, the rest
+    # as virtual lines under it.
+    assert data["first"] == ghost("b):", body, row=7, col=11)
+    assert data["requests_first"] == 1 and data["sent_first"] >= 1
+    # The continued prefix is the buffer up to the cursor (the file's last, empty line typed on).
+    assert sent[0].endswith("def adder(n):\n    return n\ndef mul(a, "), sent[0][-80:]
+    # Typed through: shrunk at the new cursor, no request to the server nor to the model.
+    assert data["typed"] == ghost(":", body, row=7, col=13)
+    assert data["sent_typed"] == data["sent_first"]
+    assert data["requests_typed"] == data["requests_first"]
+    # Accept word (":"), then line (the next line), then <Tab> (the rest).
+    assert data["word"] == ghost(None, body, row=7, col=14)
+    assert data["line"] == ghost(None, ["    return c"], row=8, col=13)
+    assert data["line_cursor"] == [8, 13]
+    assert data["accepted"][6:] == ["def mul(a, b):", "    c = a * b", "    return c"]
+    # The completion menu: the suggestion is hidden and <Tab> is the user's (next item).
+    assert data["before_menu"][0]["inline"] == "d(1, 2)"
+    assert data["menu_ghost"] == []
+    menu = data["menu"]
+    assert menu["pum"] == 1 and menu["ghost"] == []
+    assert menu["after"] == menu["before"] + 1
+    assert {"add", "adder"} <= set(menu["words"])
+    assert menu["line"] == "x = " + menu["words"][menu["after"]]  # dedented after `return`
+    # A cursor move dismisses without asking again.
+    assert data["before_move"][0]["inline"] == "d(1, 2)"
+    assert data["after_move"] == {"line": "x = ad", "sent": 0}
+    # Nothing shown: <Tab> indents as the user's mapping says (expandtab in Python: spaces).
+    assert data["tab_line"].strip() == "" and len(data["tab_line"]) > 0
+    tail = "def mul(a, b):\n    c = a * b\n    return c\nx = ad\n" + data["tab_line"] + "\n"
+    assert data["text"].endswith(tail)
+
+
+def test_next_edits_after_a_rename_accepted_hunk_by_hunk(tmp_path: Path) -> None:
+    with fake_api(tmp_path, [], module=FAKE) as fake:
+        run = run_insert_scenario("predict_next_edit", tmp_path, fake, {"scale.py": RENAME_SOURCE})
+        data = run.data
+        requests = fake.requests()
+    # The other two uses, drawn as the inline edit's preview (changed rows, new lines).
+    assert data["hunks"] == 2
+    assert data["drawn"] == {
+        "removed": [2, 4], "added": ["result = amount * factor", "return result + amount"],
+    }  # fmt: skip
+    assert {"ga", "gr", "gA", "gR", "]k"} <= set(data["maps"])
+    # ]k jumps to the first suggested hunk (at its start), ga applies it; the other stays.
+    assert data["jump1"] == [2, 13]
+    assert data["after_one"] == RENAME_SOURCE.replace("value", "amount", 2).splitlines()
+    assert data["drawn_one"] == {"removed": [4], "added": ["return result + amount"]}
+    assert data["jump2"] == [4, 20]
+    assert data["text"] == RENAMED
+    assert data["left"] is True and data["marks"] == 0 and data["maps_after"] == 0
+    assert data["prediction"]["accepted"] == 2 and data["prediction"]["rejected"] == 0
+    # The prompt carried the user's edit as before/after text (the old name included).
+    prompt = json.dumps(requests[-1]["body"]["messages"])
+    assert "def scale(value, factor)" in prompt and "def scale(amount, factor)" in prompt
+
+
+def test_next_edits_rejected(tmp_path: Path) -> None:
+    with fake_api(tmp_path, [], module=FAKE) as fake:
+        files = {"scale.py": RENAME_SOURCE}
+        run = run_insert_scenario("predict_next_reject", tmp_path, fake, files)
+        data = run.data
+    assert data["hunks"] == 2
+    assert data["after_one"] == {"removed": [4], "added": ["return result + amount"]}
+    assert data["after_all"] == {"removed": [], "added": []}
+    assert data["text"] == RENAME_SOURCE.replace("value", "amount", 1)  # only the user's edit
+    assert data["prediction"]["rejected"] == 2 and data["prediction"]["accepted"] == 0
+    assert data["again"] == {"edits": 0}  # rejected edits are not suggested again
+
+
+def test_predict_off_sends_nothing(tmp_path: Path) -> None:
+    with fake_api(tmp_path, [], module=FAKE) as fake:
+        run = run_insert_scenario("predict_off", tmp_path, fake, {"calc.py": GHOST_SOURCE})
+        data = run.data
+        sent = prefixes(fake)
+    assert data["statusline_on"].endswith("predict:on")
+    assert data["statusline_off"].endswith("predict:off")
+    assert data["server_off"]["enabled"] is False
+    assert data["settings"]["kimi"]["prediction"]["enabled"] is True  # pushed back on
+    # Off: typing asked nothing, of the server or the model.
+    assert data["off"] == {"ghost": 0, "next_edit": 0, "requests": 0, "shown": []}
+    assert not any(p.endswith("y = ad") for p in sent)
+    # On again: ghost text for what is typed next, the server told.
+    assert data["on"][0]["inline"] == "d(3, 4)"
+    assert data["server_on"] is True
+    assert data["statusline_back"].endswith("predict:on")
