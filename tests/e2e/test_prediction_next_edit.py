@@ -7,6 +7,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from pygls.exceptions import JsonRpcException
 
 from tests.fake_kimi import FakeKimi, Fault, Reply
 
-from .harness import change, open_document, request, session
+from .harness import change, git_workspace, open_document, request, session
 
 KEY = "sk-test-fake"
 ENV = {"MOONSHOT_API_KEY": KEY}
@@ -248,3 +249,34 @@ async def test_unknown_document_and_malformed_params_are_invalid(fake: FakeKimi)
         status = await request(client, "kimi/status", None)
         assert status["prediction"]["rejected"] == 0
     assert fake.chat_requests == []
+
+
+async def test_history_holds_only_documents_a_prompt_may_carry(
+    fake: FakeKimi, tmp_path: Path
+) -> None:
+    root = git_workspace(
+        tmp_path / "ws",
+        {"geometry.py": SOURCE, "util.py": "A = 1\n", ".env": "KEY=1\n", "gen/out.py": "B = 2\n",
+         ".gitignore": "gen/\n"},
+    )  # fmt: skip
+    uri = (root / "geometry.py").as_uri()
+    util, env, ignored = ((root / name).as_uri() for name in ("util.py", ".env", "gen/out.py"))
+    fake.enqueue(lambda body: Reply(content=rewrite(body, lambda text: text)))
+    async with session("vscode", init_options=options(fake), env=ENV, root=root) as client:
+        for other, text in ((util, "A = 1\n"), (env, "KEY=1\n"), (ignored, "B = 2\n")):
+            open_document(client, other, text)
+        change(client, util, 2, (0, 4), (0, 5), "util_value")
+        change(client, env, 2, (0, 4), (0, 5), "env_value")
+        change(client, ignored, 2, (0, 4), (0, 5), "ignored_value")
+        open_document(client, uri, SOURCE)
+        change(client, uri, 2, (0, 9), (0, 10), "width")
+        params = {**next_edit(2), "textDocument": {"uri": uri, "version": 2}}
+        assert await request(client, "kimi/nextEdit", params) == {"edits": []}
+        # A secret file is never the subject of a prediction either: no call.
+        secret = {"textDocument": {"uri": env, "version": 2}, "position": params["position"]}
+        assert await request(client, "kimi/nextEdit", secret) == {"edits": []}
+    [sent] = fake.chat_requests
+    user = sent.body["messages"][-2]["content"]
+    assert "util.py:1\n- A = 1\n+ A = util_value\n" in user
+    assert "geometry.py:1\n- def area(w, h):" in user
+    assert "env_value" not in user and "ignored_value" not in user

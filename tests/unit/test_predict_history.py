@@ -160,3 +160,47 @@ def test_advance() -> None:
     assert advance((3, 4), "abc") == (3, 7)
     assert advance((3, 4), "ab\ncd") == (4, 2)
     assert advance((3, 4), "ab\r\n") == (4, 0)
+
+
+def test_latest_edit_always_spans_its_new_text_while_typing_at_random() -> None:
+    rng = random.Random(11)
+    ed = Editor("".join(f"row {i} = value\n" for i in range(12)))
+    line, col = 5, 3
+    undone = ed.doc.text
+    for _ in range(600):
+        doc = ed.doc
+        before = doc.text
+        line = min(line, doc.line_count - 1)
+        col = min(col, len(doc.line(line)))
+        roll = rng.random()
+        if roll < 0.55:
+            text = rng.choice("abc xy_")
+            ed.change((line, col), (line, col), text)
+            col += 1
+        elif roll < 0.8 and col > 0:
+            k = rng.randint(1, min(3, col))
+            ed.change((line, col - k), (line, col), "")
+            col -= k
+        elif roll < 0.85:
+            ed.change((line, col), (line, col), "\n")
+            line, col = line + 1, 0
+        elif roll < 0.93:  # delete forward, or replace a selection around the cursor
+            lo = max(0, col - rng.randint(0, 2))
+            hi = min(len(doc.line(line)), col + rng.randint(1, 3))
+            text = rng.choice(("", "", "Z", "yy"))
+            ed.change((line, lo), (line, hi), text)
+            col = lo + len(text)
+        else:
+            line, col = rng.randrange(doc.line_count), rng.randrange(4)
+        latest = ed.history.latest(URI)
+        if latest is not None:
+            assert text_between(ed.doc.lines, latest.start, latest.end) == latest.new
+            # Undone on the current text, the edit gives back the text before it began: the
+            # text before this keystroke (a new edit) or the same as after the last one.
+            lines = ed.doc.lines
+            start = sum(map(len, lines[: latest.start[0]])) + latest.start[1]
+            end = sum(map(len, lines[: latest.end[0]])) + latest.end[1]
+            text = ed.doc.text
+            again = text[:start] + latest.old + text[end:]
+            assert again in (before, undone)
+            undone = again

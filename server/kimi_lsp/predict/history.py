@@ -94,6 +94,8 @@ class EditHistory:
         return len(self._edits)
 
     def record(self, document: TextDocument, change: TextChange) -> None:
+        if self._edits and self._typed_on(document, change):
+            return
         lines = document.lines
         if change.range is None:
             spots = _whole_change(document, change.text)
@@ -121,6 +123,36 @@ class EditHistory:
             self._edits[-1] = _merged(latest, lines, start, end, old, new)
             return
         self._edits.append(_edit(document.uri, lines, start, end, old, new))
+
+    def _typed_on(self, document: TextDocument, change: TextChange) -> bool:
+        """The keystroke fast path: a character typed at the end of the latest edit, or
+        backspaced inside its last line, changes that edit in place (True when it did)."""
+        latest = self._edits[-1]
+        rng = change.range
+        if rng is None or latest.clipped or latest.uri != document.uri:
+            return False
+        text = change.text
+        start, end = rng.start, rng.end
+        if start.line == end.line and start.character == end.character:
+            if "\n" in text or "\r" in text or len(latest.new) + len(text) > MAX_EDIT_CHARS:
+                return False
+            line, index, _ = document.locate(start)
+            if (line, index) != latest.end:
+                return False
+            latest.new += text
+            latest.end = (line, index + len(text))
+            return True
+        if text or start.line != end.line:
+            return False
+        line, lo, _ = document.locate(start)
+        _, hi, _ = document.locate(end)
+        # Deleting the last characters of its new text (on its last line: the spot order
+        # keeps `lo` at or after the edit's start).
+        if (line, hi) != latest.end or (line, lo) < latest.start or lo > hi:
+            return False
+        latest.new = latest.new[: len(latest.new) - (hi - lo)]
+        latest.end = (line, lo)
+        return True
 
     def forget(self, uri: str) -> None:
         """Drop a document's edits (closed, or re-opened with other text)."""

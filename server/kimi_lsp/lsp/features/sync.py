@@ -105,6 +105,9 @@ def _apply(
     document = store.get(uri)
     if document is None:
         raise UnknownDocumentError(uri)
+    if len(changes) == 1:  # typing
+        history.record(document, changes[0])
+        return store.change(uri, version, changes).clamped
     clamped = False
     for change in changes:
         history.record(document, change)
