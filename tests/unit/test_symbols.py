@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import sysconfig
-import time
 import tokenize
 from pathlib import Path
 
@@ -170,11 +169,10 @@ def test_top_level_finds_definitions_under_if_and_try_but_not_in_strings_or_bodi
     assert top == [s for s in outline(text, "python", exact=False) if s.depth == 0]
 
 
-def test_python_scanner_blocks_span_low_indented_literals_in_linear_time() -> None:
+def test_python_scanner_blocks_span_low_indented_literals() -> None:
+    # Scanning time against ordinary code of the same size: bench/unit_speed.py.
     text = "def data():\n    return [\n" + "1,\n" * 50_000 + "]\n\ndef after():\n    pass\n"
-    started = time.process_time()
     symbols = outline(text, "python", exact=False)
-    assert time.process_time() - started < 5
     assert [(s.name, s.line, s.end_line) for s in symbols] == [
         ("data", 0, 50_002),
         ("after", 50_004, 50_005),
