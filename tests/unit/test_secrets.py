@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sysconfig
-import time
 from pathlib import Path
 
 import pytest
@@ -198,19 +197,19 @@ def test_empty_or_tiny_extra_strings_are_ignored() -> None:
     assert redact("a b c", extra=["", "a"], patterns=False).text == "a b c"
 
 
-def test_redaction_is_fast_and_linear_on_adversarial_input() -> None:
+def test_adversarial_input_is_left_alone() -> None:
+    # Near-misses of every shape the patterns look for; none is a secret (a value over 500
+    # characters is not a credential). Speed on these is measured in bench/unit_speed.py.
     code = "def f(x):\n    token = compute(x)  # the auth token\n    return x + 1\n" * 40_000
-    started = time.perf_counter()
-    assert redact(code).count == 0
-    for hostile in (
+    for text in (
+        code,
         "-----BEGIN RSA PRIVATE KEY-----" * 20_000,
         "password=" + "a" * 200_000,
         "sk-" * 100_000,
         "eyJ" + "a" * 100_000 + "." + "b" * 100_000,
     ):
-        redact(hostile)
-    # ~2.6 MB of code takes ~30 ms; a quadratic scan or a slow pattern would take seconds.
-    assert time.perf_counter() - started < 2.0
+        result = redact(text)
+        assert (result.count, result.text) == (0, text)
 
 
 SECRET_FILES = [
