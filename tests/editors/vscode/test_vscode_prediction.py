@@ -140,6 +140,9 @@ def session(tmp_path_factory: pytest.TempPathFactory, fake: FakeKimi, key: str) 
         # No word-based completion menu over the ghost text (Tab would pick from it instead).
         "editor.quickSuggestions": {"other": False, "comments": False, "strings": False},
         "editor.suggestOnTriggerCharacters": False,
+        # Legible in the README's screenshots (ghost-text-vscode.png, next-edit-vscode.png).
+        "editor.fontSize": 20,
+        "editor.minimap.enabled": False,
     }
     suite_config = {
         "fakeRoot": fake.base_url.removesuffix("/v1"),
