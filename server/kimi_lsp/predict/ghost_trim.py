@@ -82,8 +82,8 @@ def rejoin_point(answer: str, around: Around, truncated: bool = False) -> int | 
     closers only (the `)` an editor auto-closed), or starts one of the answer's lines while
     the cursor is in its own line's indentation (the answer came back to the cursor line's
     code). At the end of the document (only whitespace after the cursor), an answer that
-    ends there by itself (not cut by the output limit) ends at its final line break.
-    None when there is none."""
+    ends there by itself (not cut by the output limit) ends at its final line break when it
+    is one block (blank lines allowed). None when there is none."""
     suffix = around.suffix
     if not suffix:
         return None
@@ -93,13 +93,25 @@ def rejoin_point(answer: str, around: Around, truncated: bool = False) -> int | 
     while p != -1:
         tail = answer[p:]
         line_start = p > 0 and answer[p - 1] == "\n" and not around.before.strip()
-        telling = line_start or (at_end and p > 0) or _telling(tail, around.rest)
+        ends_file = at_end and p > 0 and _one_block(around.before, answer[:p])
+        telling = line_start or ends_file or _telling(tail, around.rest)
         if telling and _agrees(tail, suffix, around.complete):
             return p
         p = answer.find(first, p + 1)
-    if answer.endswith("\n") and not around.before.strip() and around.rest.strip():
-        return len(answer)  # whole lines, ending where the cursor line's code starts
+    if answer.endswith("\n") and not around.before.strip():
+        # Whole lines, ending where the cursor line's code starts (or, on a blank line, where
+        # it is: when they make one block, the blank line stays after them).
+        if around.rest.strip():
+            return len(answer)
+        lines = answer[:-1].split("\n")
+        if block_end(around.before, lines) == len(lines):
+            return len(answer)
     return None
+
+
+def _one_block(before: str, text: str) -> bool:
+    lines = text.split("\n")
+    return block_end(before, lines, blank_ends=False) == len(lines)
 
 
 def _agrees(tail: str, suffix: str, complete: bool) -> bool:
@@ -175,7 +187,7 @@ def _opens(line: str) -> bool:
     return code.endswith(OPENERS)
 
 
-def block_end(before: str, lines: list[str]) -> int:
+def block_end(before: str, lines: list[str], blank_ends: bool = True) -> int:
     """How many of the answer's `lines` (the first continues the cursor line after `before`)
     belong to the block the answer starts in.
 
@@ -184,7 +196,8 @@ def block_end(before: str, lines: list[str]) -> int:
     lines included, and it ends before the first line at or left of the anchor's indentation,
     except a closing bracket at exactly that indentation, which is kept as its last line. When
     it does not, the statements that follow at its indentation or deeper are kept up to the
-    first blank line or dedent."""
+    first blank line (unless not `blank_ends`) or dedent (a dedented closing bracket is kept
+    as the last line)."""
     head = before + lines[0]
     anchor = 0 if head.strip() else next((i for i, s in enumerate(lines) if s.strip()), None)
     if anchor is None:
@@ -195,7 +208,7 @@ def block_end(before: str, lines: list[str]) -> int:
     for i in range(anchor + 1, len(lines)):
         line = lines[i]
         if not line.strip():
-            if opens:
+            if opens or not blank_ends:
                 continue
             return i
         w = indent_width(line)
@@ -203,5 +216,6 @@ def block_end(before: str, lines: list[str]) -> int:
             closes = w == width and line.lstrip()[0] in ")]}"
             return i + 1 if closes else i
         if not opens and w < width:
-            return i
+            # A closing bracket ends the call or list the lines are in: kept, and the end.
+            return i + 1 if line.lstrip()[0] in ")]}" else i
     return len(lines)
