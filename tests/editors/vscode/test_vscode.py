@@ -233,6 +233,9 @@ def session(
         "update.mode": "none",
         "git.enabled": False,
         "editor.inlineSuggest.enabled": False,
+        # Edit prediction has its own session (test_vscode_prediction.py); here its next-edit
+        # requests after an edit would take replies the suites queued for what they test.
+        "kimi.prediction.enabled": False,
         "editor.codeLens": True,
         # The machine running the tests is shared and slow: the lookups get more than 150 ms here
         # (the time they took is printed by test_editor_definitions_reached_the_server).
