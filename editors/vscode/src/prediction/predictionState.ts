@@ -47,9 +47,10 @@ export class PredictionState implements vscode.Disposable {
     return this.active && this.setting("nextEdit", true);
   }
 
-  /** Whether the server must be told `enabled: false` whatever the setting (snoozed). */
+  /** Whether the server must be told `enabled: false` whatever the setting (snoozed, or Restricted Mode). */
   get forcedOff(): boolean {
-    return this.mode() === "snoozed";
+    const mode = this.mode();
+    return mode === "snoozed" || mode === "restricted";
   }
 
   /** How long typing must pause before next edits are asked for (ms): the server's debounce, at least 300. */
