@@ -30,6 +30,14 @@ from typing import Any
 import pytest
 
 from kimi_lsp.agent.fanout import PLAN_PROMPT
+from tests.editors.vscode.pictures import (
+    CHANNEL_THRESHOLD,
+    TOLERANCE,
+    UPDATE_ENV,
+    box_of,
+    commonest_colour,
+    compare_with_reference,
+)
 from tests.editors.vscode.session import HERE, Session, SessionError, Tools, run_session
 from tests.fake_kimi import FakeKimi, Reply, ToolCall
 
@@ -47,6 +55,11 @@ SUITES = [
 SESSION_TIMEOUT = 300  # seconds for every suite together (about a minute when all is well)
 
 SOURCE = "def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n"
+# inlineEdit.test.js types inside (and just after) a partially accepted preview of lines 1-6.
+PARTIAL_SOURCE = (
+    "def add(a, b):\n    return a - b  # subtracts: a bug to fix\n\n\n"
+    "def mul(a, b):\n    return a * b\n\n\nTOTAL = add(1, 2)\n"
+)
 REFACTOR_FILES = {
     "pkg/__init__.py": "",
     "pkg/config.py": "class Config:\n    debug = False\n",
@@ -144,6 +157,7 @@ def make_workspace(root: Path) -> Path:
     workspace = root / "workspace"
     files = {
         "calc.py": SOURCE,
+        "partial.py": PARTIAL_SOURCE,
         "notes.md": "# Notes\n\nNothing secret here.\n",
         ".env": f"OPENAI_API_KEY={DOTENV_SECRET}\n",
         ".gitignore": "__pycache__/\n",
@@ -237,6 +251,8 @@ def session(
         # requests after an edit would take replies the suites queued for what they test.
         "kimi.prediction.enabled": False,
         "editor.codeLens": True,
+        # The screenshots are compared with references: a blinking caret would come and go.
+        "editor.cursorBlinking": "solid",
         # The machine running the tests is shared and slow: the lookups get more than 150 ms here
         # (the time they took is printed by test_editor_definitions_reached_the_server).
         "kimi.editorDefinitions.timeoutMs": 1500,
@@ -260,6 +276,7 @@ def session(
         "fakeRoot": fake.base_url.removesuffix("/v1"),
         "key": run.key,
         "source": SOURCE,
+        "partialSource": PARTIAL_SOURCE,
         "refactorFiles": REFACTOR_FILES,
         "tsFiles": TS_FILES,
         "testTimeoutMs": 60000,
@@ -310,6 +327,69 @@ def test_screenshots_were_taken(session: Session) -> None:
         png = session.artifacts / f"{name}.png"
         assert png.is_file(), f"no screenshot {png}"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+def _preview_view(session: Session) -> dict[str, Any]:
+    view = session.facts.get("inlinePreviewView")
+    assert view, "inlineEdit.test.js reported no rendered preview"
+    return dict(view)
+
+
+def _row_box(view: dict[str, Any], k: int) -> tuple[int, int, int, int]:
+    lines, row = view["linesBox"], view["rows"][k]
+    return box_of(
+        {"x": lines["x"], "y": row["top"], "width": lines["width"], "height": row["height"]}
+    )
+
+
+def test_inline_preview_pixels(session: Session) -> None:
+    """In the screenshot itself, at the places the DOM gave: the replaced lines (2 and 6) are on
+    a red background, their ghost text on a green one, the other lines on the editor's own."""
+    view = _preview_view(session)
+    shot = session.artifacts / "inline-diff-preview.png"
+    plain = commonest_colour(shot, _row_box(view, 0))
+    assert abs(plain[0] - plain[1]) < 12 and abs(plain[1] - plain[2]) < 12, plain  # a grey
+    for k in (2, 3, 4):
+        assert commonest_colour(shot, _row_box(view, k)) == plain, f"row {k}"
+    # Tints, whatever the theme's background: red over it raises red against green and blue;
+    # the ghost text's green (the diff's olive green, drawn over the red row) raises green
+    # against red and blue compared with the row around it.
+    for k in (1, 5):
+        row = view["rows"][k]
+        red = commonest_colour(shot, box_of(row["backgrounds"][0]["box"]))
+        assert red[0] - red[1] > plain[0] - plain[1] + 25, (k, red, plain)
+        assert red[0] - red[2] > plain[0] - plain[2] + 25, (k, red, plain)
+        (ghost,) = [s for s in row["spans"] if s["text"].startswith("→")]
+        green = commonest_colour(shot, box_of(ghost["box"]))
+        assert green[1] - green[0] > red[1] - red[0] + 8, (k, green, red)
+        assert green[1] - green[2] > red[1] - red[2] + 10, (k, green, red)
+
+
+@pytest.mark.parametrize("name", ["inline-diff-preview", "chat-streamed"])
+def test_screenshot_matches_its_reference(session: Session, name: str) -> None:
+    """The editor (inline preview) or the chat view, cut out of the screenshot, against the
+    committed reference (references/NAME.png): at most 1 % of the pixels may differ by more than
+    32 in a channel. KIMI_LSP_UPDATE_REFERENCES=1 writes new references (look at them first)."""
+    if name == "inline-diff-preview":
+        region, masks = _preview_view(session)["box"], []
+    else:
+        chat = session.facts.get("chatView") or {}
+        region, masks = chat.get("box"), chat.get("masks", [])
+    assert region, f"the suite reported no region for {name}"
+    result = compare_with_reference(
+        session.artifacts / f"{name}.png",
+        name,
+        box_of(region),
+        masks=tuple(box_of(m) for m in masks),
+        out=session.artifacts,
+    )
+    print(f"\n{name}: {result.differing:.4%} of {result.size} differ; diff {result.diff_image}")
+    assert result.matches, (
+        f"{name} differs from references/{name}.png: {result.differing:.2%} of the pixels are "
+        f"off by more than {CHANNEL_THRESHOLD} (tolerance {TOLERANCE:.0%}), size {result.size} "
+        f"vs {result.reference_size}; see {result.diff_image} (white = differs) and "
+        f"{name}.crop.png in {session.artifacts}; {UPDATE_ENV}=1 accepts a wanted change"
+    )
 
 
 def test_the_key_reaches_the_api_only(session: Session, fake: FakeKimi) -> None:

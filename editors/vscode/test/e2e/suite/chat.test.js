@@ -1,9 +1,60 @@
 // Chat: an answer streams into the chat view (reasoning and content), and stopping a slow
-// answer closes the upstream HTTP stream.
+// answer closes the upstream HTTP stream. The view is checked in the browser too: the webview's
+// DOM (the answer's text as it grows, its cost line, the reasoning folded in a <details>).
 "use strict";
 
 const assert = require("assert");
-const { api, fake, openFile, screenshot, waitFor } = require("./support");
+const { api, driver, fake, openFile, report, screenshot, waitFor } = require("./support");
+const { inFrame } = require("./view");
+
+/** Runs in the chat webview: records every text the last answer showed while streaming. */
+function watchAnswers() {
+  window.__kimiSeen = [];
+  const transcript = document.getElementById("transcript");
+  const record = () => {
+    const entries = transcript.querySelectorAll("section.entry.assistant");
+    const last = entries[entries.length - 1];
+    if (!last) return;
+    const seen = { text: last.querySelector(".content").textContent, streaming: last.classList.contains("streaming") };
+    const prev = window.__kimiSeen[window.__kimiSeen.length - 1];
+    if (!prev || prev.text !== seen.text || prev.streaming !== seen.streaming) window.__kimiSeen.push(seen);
+  };
+  new MutationObserver(record).observe(transcript, { childList: true, subtree: true, characterData: true });
+  return true;
+}
+
+/** Runs in the chat webview: the last answer as shown, and what the recorder saw. */
+function readAnswer() {
+  const entries = document.querySelectorAll("#transcript section.entry");
+  const last = entries[entries.length - 1];
+  const details = last.querySelector("details.reasoning");
+  const body = details && details.querySelector(".reasoning-body");
+  const user = entries[entries.length - 2];
+  return {
+    entries: entries.length,
+    userText: user ? user.querySelector(".content").textContent.trim() : null,
+    who: last.querySelector(".who").textContent,
+    classes: last.className,
+    text: last.querySelector(".content").textContent,
+    code: [...last.querySelectorAll(".content code")].map((c) => c.textContent),
+    cost: last.querySelector(".cost") ? last.querySelector(".cost").textContent : null,
+    reasoning: details
+      ? { open: details.open, summary: details.querySelector("summary").textContent, text: body.textContent.trim(), shown: body.checkVisibility() }
+      : null,
+    seen: window.__kimiSeen || [],
+    // The session's running totals depend on the suites before: masked in the screenshot check.
+    sessionBox: (({ x, y, width, height }) => ({ x, y, width, height }))(document.getElementById("session").getBoundingClientRect()),
+  };
+}
+
+/** Runs in the chat webview: opens the reasoning as a click on its summary does. */
+function openReasoning() {
+  const entries = document.querySelectorAll("#transcript section.entry");
+  const details = entries[entries.length - 1].querySelector("details.reasoning");
+  details.querySelector("summary").click();
+  const body = details.querySelector(".reasoning-body");
+  return { open: details.open, shown: body.checkVisibility(), text: body.textContent.trim() };
+}
 
 const lastAssistant = (kimi) => kimi.chat.transcript().filter((t) => t.role === "assistant").pop();
 
@@ -23,6 +74,7 @@ suite("chat", () => {
       usage: { prompt_tokens: 1000, completion_tokens: 50 },
     }]);
     const before = (await fake.requests()).length;
+    assert.strictEqual(await inFrame("#transcript", watchAnswers), true);
     let done = false;
     const answer = kimi.chat.send("What is wrong here?").finally(() => { done = true; });
     // Seen in the transcript while the model is still writing.
@@ -43,7 +95,37 @@ suite("chat", () => {
     assert.strictEqual(requests.length, before + 1);
     assert.ok(JSON.stringify(requests[requests.length - 1].body.messages).includes("return a - b"),
       "the open file was not sent as context");
-    await screenshot("chat-streamed");
+
+    // What the chat view shows, read in its webview (the same <details> stays folded).
+    const full = "The bug is a - b in add: it should add.";
+    const shown = await waitFor("the finished answer in the webview", async () => {
+      const a = await inFrame("#transcript", readAnswer);
+      return a.text === full && !a.classes.includes("streaming") && a.cost && a;
+    });
+    assert.strictEqual(shown.who, "Kimi");
+    assert.strictEqual(shown.userText, "What is wrong here?");
+    assert.deepStrictEqual(shown.code, ["a - b", "add"]);
+    assert.strictEqual(shown.cost, last.cost, "the webview's cost line is not the transcript's");
+    assert.match(shown.cost, /^\$\d+\.\d+ · 1,000 in\b.* · 50 out/, shown.cost);
+    const reasoning = "Look at add.\nIt subtracts.";
+    assert.deepStrictEqual(shown.reasoning, {
+      open: false, summary: `Reasoning (${reasoning.length} characters)`, text: reasoning, shown: false,
+    });
+    // Streamed: the webview showed shorter prefixes of the answer before the whole of it.
+    const texts = shown.seen.map((s) => s.text);
+    const partials = shown.seen.filter((s) => s.streaming && s.text && s.text !== full);
+    assert.ok(partials.length >= 1, `no partial answer was shown: ${JSON.stringify(shown.seen)}`);
+    assert.ok(partials.every((s) => full.startsWith(s.text.replace(/…$/, ""))), JSON.stringify(texts));
+    const shot = await screenshot("chat-streamed", { chat: "iframe.webview.ready" });
+    const frame = shot.boxes.chat;
+    const inner = shown.sessionBox;
+    report("chatView", {
+      box: frame || null,
+      masks: frame ? [{ x: frame.x + inner.x, y: frame.y + inner.y, width: inner.width, height: inner.height }] : [],
+    });
+    // The reasoning opens on a click and shows its text.
+    const opened = await inFrame("#transcript", openReasoning);
+    assert.deepStrictEqual(opened, { open: true, shown: true, text: "Look at add.\nIt subtracts." });
   });
 
   test("stop closes the upstream stream and the chat goes on", async () => {
