@@ -56,7 +56,7 @@ def test_multi_line_block_keeps_indentation_and_ends_at_the_dedent() -> None:
 
 
 def test_a_closing_brace_at_the_opening_indentation_ends_the_block() -> None:
-    doc, c = cursor_of("function f() {|\n")
+    doc, c = cursor_of("function f() {|\n\nf();\n")
     answer = "\n  return 1;\n}\n\nfunction g() {\n}\n"
     assert at(doc, c, answer) == Ghost("\n  return 1;\n}")
 
@@ -70,6 +70,10 @@ def test_at_the_end_of_the_file_an_answer_that_ends_there_is_one_block() -> None
     doc, c = cursor_of("def f():\n    x = 1|\n")
     assert at(doc, c, "\n    y = 2\n\n    z = 3\n") == Ghost("\n    y = 2\n\n    z = 3")
     assert at(doc, c, "\n    y = 2\n\ng = 1\n") == Ghost("\n    y = 2")
+    doc, c = cursor_of("def f():\n    |\n")
+    body = "if x:\n        return None\n    return x.y()"
+    assert at(doc, c, body + "\n") == Ghost(body)
+    assert at(doc, c, body + "\n", truncated=True) == Ghost("if x:\n        return None")
 
 
 def test_at_most_sixteen_lines() -> None:

@@ -83,7 +83,7 @@ def rejoin_point(answer: str, around: Around, truncated: bool = False) -> int | 
     the cursor is in its own line's indentation (the answer came back to the cursor line's
     code). At the end of the document (only whitespace after the cursor), an answer that
     ends there by itself (not cut by the output limit) ends at its final line break when it
-    is one block (blank lines allowed). None when there is none."""
+    stays in the block it starts in (no line left of its first). None when there is none."""
     suffix = around.suffix
     if not suffix:
         return None
@@ -93,7 +93,7 @@ def rejoin_point(answer: str, around: Around, truncated: bool = False) -> int | 
     while p != -1:
         tail = answer[p:]
         line_start = p > 0 and answer[p - 1] == "\n" and not around.before.strip()
-        ends_file = at_end and p > 0 and _one_block(around.before, answer[:p])
+        ends_file = at_end and p > 0 and _in_block(around.before, answer[:p])
         telling = line_start or ends_file or _telling(tail, around.rest)
         if telling and _agrees(tail, suffix, around.complete):
             return p
@@ -109,9 +109,13 @@ def rejoin_point(answer: str, around: Around, truncated: bool = False) -> int | 
     return None
 
 
-def _one_block(before: str, text: str) -> bool:
+def _in_block(before: str, text: str) -> bool:
+    """Whether no line of `text` (continuing a line that starts with `before`) is indented
+    less than its first non-blank line: it stays in the block it starts in."""
     lines = text.split("\n")
-    return block_end(before, lines, blank_ends=False) == len(lines)
+    lines[0] = before + lines[0]
+    widths = [indent_width(line) for line in lines if line.strip()]
+    return not widths or min(widths) >= widths[0]
 
 
 def _agrees(tail: str, suffix: str, complete: bool) -> bool:
@@ -187,7 +191,7 @@ def _opens(line: str) -> bool:
     return code.endswith(OPENERS)
 
 
-def block_end(before: str, lines: list[str], blank_ends: bool = True) -> int:
+def block_end(before: str, lines: list[str]) -> int:
     """How many of the answer's `lines` (the first continues the cursor line after `before`)
     belong to the block the answer starts in.
 
@@ -196,8 +200,7 @@ def block_end(before: str, lines: list[str], blank_ends: bool = True) -> int:
     lines included, and it ends before the first line at or left of the anchor's indentation,
     except a closing bracket at exactly that indentation, which is kept as its last line. When
     it does not, the statements that follow at its indentation or deeper are kept up to the
-    first blank line (unless not `blank_ends`) or dedent (a dedented closing bracket is kept
-    as the last line)."""
+    first blank line or dedent (a dedented closing bracket is kept as the last line)."""
     head = before + lines[0]
     anchor = 0 if head.strip() else next((i for i, s in enumerate(lines) if s.strip()), None)
     if anchor is None:
@@ -208,7 +211,7 @@ def block_end(before: str, lines: list[str], blank_ends: bool = True) -> int:
     for i in range(anchor + 1, len(lines)):
         line = lines[i]
         if not line.strip():
-            if opens or not blank_ends:
+            if opens:
                 continue
             return i
         w = indent_width(line)
