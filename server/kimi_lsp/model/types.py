@@ -180,6 +180,10 @@ class UsageTotals:
         }
 
 
+NO_REASONING = " "
+"""Sent as the reasoning of a tool-call turn that streamed none while thinking was on."""
+
+
 @dataclass(slots=True)
 class ModelResult:
     """A finished answer.
@@ -210,8 +214,12 @@ class ModelResult:
     def assistant_message(self) -> dict[str, Any]:
         """This turn as an OpenAI assistant message for the next request's history."""
         message: dict[str, Any] = {"role": "assistant", "content": self.content}
-        if self.reasoning or (self.thinking and self.tool_calls):
+        if self.reasoning:
             message["reasoning_content"] = self.reasoning
+        elif self.thinking and self.tool_calls:
+            # The API refuses a tool-call turn without reasoning while thinking is on, and
+            # takes "" for missing (K2.6): one space is the least it accepts.
+            message["reasoning_content"] = NO_REASONING
         if self.tool_calls:
             message["tool_calls"] = [call.to_message() for call in self.tool_calls]
         return message
