@@ -9,6 +9,7 @@ from typing import Any
 
 from .config import FakeConfig
 from .dialects import validate_local
+from .messages import unissued_ids
 from .records import Outcome, RecordedRequest, Recorder, ValidationError
 from .render import ChunkMeta, Planned, completion_body, plan, stream_payloads
 from .script import DEFAULT_STREAM_ERROR, ErrorReply, Reply, ScriptItem, StreamFault
@@ -43,11 +44,14 @@ class ChatEndpoint:
         self._next_item = next_item
         self._gate = gate
         self._previous_key: str | None = None
+        # Every tool-call id this fake sent (the real API's model only knows its own ids).
+        self.issued_ids: set[str] = set(config.issued_tool_call_ids)
 
     async def handle(self, conn: Connection, record: RecordedRequest, keep_alive: bool) -> Done:
         try:
             if self.rules.dialect == "moonshot":
                 request = validate_chat(record.body, self.rules)
+                self._check_issued(request)
             else:
                 request = validate_local(record.body, self.rules)
             repeat = self._continuation(request, record)
@@ -79,10 +83,29 @@ class ChatEndpoint:
             cached_tokens=cached,
         )
         self._set(record, usage=planned.usage)
+        self._issue(planned)
         meta = ChunkMeta.new(request.model.id)
         if request.stream:
-            return await self._stream(conn, record, item, planned, meta, request.include_usage)
+            include_usage = request.include_usage and self._config.honor_include_usage
+            return await self._stream(conn, record, item, planned, meta, include_usage)
         return await self._complete(conn, record, item, planned, meta, keep_alive)
+
+    def _check_issued(self, request: ChatRequest) -> None:
+        if not self._config.check_issued_ids:
+            return
+        # Only the fake's own loop touches `issued_ids`: no lock needed.
+        message = unissued_ids(request.messages, self.issued_ids)
+        if message is not None:
+            raise ApiError(400, "invalid_request_error", message)
+
+    def _issue(self, planned: Planned) -> None:
+        ids = [
+            part["id"]
+            for delta in planned.deltas
+            for part in delta.get("tool_calls", ())
+            if "id" in part
+        ]
+        self.issued_ids.update(ids)
 
     def _continuation(self, request: ChatRequest, record: RecordedRequest) -> bool:
         """Record the continuation; True if the reply must repeat the prefix."""

@@ -34,8 +34,9 @@ class FakeConfig:
     """`functions.name:N`, `name:N`, `name_N`, or a `str.format` pattern with {name} and {n}."""
     sse_framing: Literal["chunked", "close"] = "chunked"
     """Streams use chunked encoding (connection kept alive) or end by closing the connection."""
-    strict_sampling: bool = False
-    """Reject top_p, n and the penalties even when they carry the fixed values."""
+    strict_sampling: bool = True
+    """Reject top_p, n and the penalties even when they carry the fixed values (whether the
+    API takes them is unknown: the stricter reading; temperature keeps its documented rule)."""
     default_max_tokens: int = 0
     """Output tokens assumed for the context-window check when the request sets none."""
     default_reply: Scripted = field(default_factory=lambda: Reply(content="ok"))
@@ -45,6 +46,13 @@ class FakeConfig:
     `dialects`)."""
     runaway_tokens: int = 2_048
     """llamacpp: how long an answer without `max_tokens` runs on (its context filling up)."""
+    honor_include_usage: bool = True
+    """False: the endpoint ignores `stream_options.include_usage` (as some relays do), so a
+    stream's usage is only in the finishing chunk's `choices[0].usage`."""
+    check_issued_ids: bool = True
+    """moonshot: refuse a history whose assistant tool calls carry ids the fake never sent."""
+    issued_tool_call_ids: Sequence[str] = ()
+    """Ids taken as already issued (histories a test writes by hand)."""
     bound_output: bool = False
     """moonshot: cut answers at the request's `max_completion_tokens` (or `max_tokens`) as the
     real API does; off by default, so scripted replies are sent whole."""

@@ -231,8 +231,18 @@ class FakeKimi:
     def validation_errors(self) -> list[ValidationError]:
         return self.stats.validation_errors
 
+    @property
+    def issued_tool_call_ids(self) -> frozenset[str]:
+        """Every tool-call id the fake sent (or was told to take as sent)."""
+        return frozenset(self._chat.issued_ids)
+
+    def issue_tool_call_ids(self, *ids: str) -> None:
+        """Take `ids` as sent by the fake, for a history a test writes by hand."""
+        self._chat.issued_ids.update(ids)
+
     def reset(self) -> None:
-        """Forget finished records and counters, and empty the script queue."""
+        """Forget finished records and counters, and empty the script queue (the issued
+        tool-call ids are kept: a conversation may go on across a reset)."""
         self.clear_queue()
         self.recorder.reset()
 

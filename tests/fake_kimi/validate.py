@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .messages import MessageError, check_messages
+from .schemas import ToolError, check_tools
 from .tokens import estimate_prompt_tokens, message_text
 
 PREFIX_STYLES = ("partial", "prefix_body", "prefix_message")
@@ -14,9 +15,6 @@ PREFIX_STYLES = ("partial", "prefix_body", "prefix_message")
 `"prefix": true` in the body (Huawei-Cloud relay); `prefix_message`: `"prefix": true` on the
 last assistant message (DeepSeek-style)."""
 
-MAX_TOOLS = 128
-TOOL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9-_]{2,63}")
-ROLES = ("system", "user", "assistant", "tool")
 SAMPLING = ("temperature", "top_p", "n", "presence_penalty", "frequency_penalty")
 
 
@@ -135,13 +133,13 @@ def validate_chat(body: Any, rules: Rules) -> ChatRequest:
     options = body.get("stream_options")
     include_usage = stream and isinstance(options, dict) and options.get("include_usage") is True
     _check_sampling(body, spec, thinking, rules.strict_sampling)
-    for key in ("max_completion_tokens", "max_tokens"):
-        value = body.get(key)
-        if value is not None and (type(value) is not int or value < 1):
-            raise _bad(f"Invalid request: {key} must be a positive integer")
-    tools = _check_tools(body.get("tools"))
-    _check_tool_choice(body.get("tool_choice"), thinking)
-    _check_messages(messages, thinking)
+    _check_token_limits(body)
+    try:
+        tools = check_tools(body.get("tools"))
+        check_messages(messages, thinking)
+    except (ToolError, MessageError) as error:
+        raise _bad(str(error)) from None
+    _check_tool_choice(body.get("tool_choice"), tools, thinking)
     continuation = _continuation(body, messages, rules.prefix_styles)
     response_format = body.get("response_format")
     if (
@@ -197,116 +195,35 @@ def _check_sampling(body: dict[str, Any], spec: ModelSpec, thinking: bool, stric
             raise _bad(f"invalid {name}: only {allowed:g} is allowed for this model")
 
 
-def _check_tools(tools: Any) -> list[Any] | None:
-    if tools is None:
-        return None
-    if not isinstance(tools, list):
-        raise _bad("Invalid request: tools must be an array")
-    if len(tools) > MAX_TOOLS:
+def _check_token_limits(body: dict[str, Any]) -> None:
+    for key in ("max_completion_tokens", "max_tokens"):
+        value = body.get(key)
+        if value is not None and (type(value) is not int or value < 1):
+            raise _bad(f"Invalid request: {key} must be a positive integer")
+    # `max_tokens` alone is deprecated but taken; both at once is unknown: refused (stricter).
+    if body.get("max_tokens") is not None and body.get("max_completion_tokens") is not None:
         raise _bad(
-            f"Invalid request: too many tools: {len(tools)}, at most {MAX_TOOLS} are allowed"
+            "Invalid request: max_tokens is deprecated, set only max_completion_tokens (not both)"
         )
-    names: set[str] = set()
-    for i, tool in enumerate(tools):
-        function = tool.get("function") if isinstance(tool, dict) else None
-        if (
-            not isinstance(tool, dict)
-            or tool.get("type") != "function"
-            or not isinstance(function, dict)
-        ):
-            raise _bad(
-                f'Invalid request: tools[{i}] must be {{"type": "function", "function": {{...}}}}'
-            )
-        name = function.get("name")
-        if not isinstance(name, str) or not TOOL_NAME.fullmatch(name):
-            raise _bad(
-                f"Invalid request: tools[{i}].function.name {name!r} is invalid, "
-                f"it must match ^[a-zA-Z_][a-zA-Z0-9-_]{{2,63}}$"
-            )
-        if name in names:
-            raise _bad(f"Invalid request: duplicate tool name {name!r}")
-        names.add(name)
-        if function.get("parameters") is not None:
-            _check_schema(function["parameters"], f"tools[{i}].function.parameters")
-    return tools
 
 
-def _check_schema(schema: Any, path: str) -> None:
-    """Moonshot's strict JSON Schema subset for tool parameters."""
-    if not isinstance(schema, dict):
-        raise _bad(f"Invalid request: {path} must be a JSON Schema object")
-    for keyword in ("format", "title"):
-        if keyword in schema:
-            raise _bad(f"Invalid request: {path}: '{keyword}' is not supported in tool schemas")
-    ref = schema.get("$ref")
-    if ref is not None and (not isinstance(ref, str) or not ref.startswith("#")):
-        raise _bad(f"Invalid request: {path}: external $ref {ref!r} is not supported")
-    properties = schema.get("properties")
-    if isinstance(properties, dict):
-        for key, sub in properties.items():
-            where = f"{path}.properties.{key}"
-            if not isinstance(sub, dict):
-                raise _bad(f"Invalid request: {where} must be a JSON Schema object")
-            if "type" not in sub and not any(k in sub for k in ("$ref", "anyOf", "oneOf", "allOf")):
-                raise _bad(f"Invalid request: {where}: property has no 'type'")
-            _check_schema(sub, where)
-    if isinstance(schema.get("items"), dict):
-        _check_schema(schema["items"], f"{path}.items")
-    for key in ("anyOf", "oneOf", "allOf"):
-        for j, sub in enumerate(schema.get(key) or []):
-            _check_schema(sub, f"{path}.{key}[{j}]")
-    for key in ("$defs", "definitions"):
-        for name, sub in (schema.get(key) or {}).items():
-            _check_schema(sub, f"{path}.{key}.{name}")
-
-
-def _check_tool_choice(choice: Any, thinking: bool) -> None:
-    if choice is None or choice in ("auto", "none"):
+def _check_tool_choice(choice: Any, tools: list[Any] | None, thinking: bool) -> None:
+    if choice is None:
         return
-    if choice == "required" or isinstance(choice, dict):
-        if thinking:
-            raise _bad("tool_choice 'required' is incompatible with thinking enabled")
+    if not tools:  # unknown on Moonshot; OpenAI refuses it: the stricter reading
+        raise _bad("Invalid request: tool_choice is only allowed when tools are specified")
+    if choice in ("auto", "none"):
         return
-    raise _bad(f"Invalid request: tool_choice {choice!r} is invalid")
-
-
-def _check_messages(messages: list[Any], thinking: bool) -> None:
-    seen_ids: set[str] = set()
-    for i, message in enumerate(messages):
-        if not isinstance(message, dict):
-            raise _bad(f"Invalid request: messages[{i}] must be an object")
-        role = message.get("role")
-        if role not in ROLES:
-            raise _bad(f"Invalid request: messages[{i}].role {role!r} is invalid")
-        content = message.get("content")
-        if content is not None and not isinstance(content, str | list):
-            raise _bad(f"Invalid request: messages[{i}].content must be a string or an array")
-        if role == "assistant" and message.get("tool_calls"):
-            calls = message["tool_calls"]
-            if not isinstance(calls, list):
-                raise _bad(f"Invalid request: messages[{i}].tool_calls must be an array")
-            if thinking and not isinstance(message.get("reasoning_content"), str):
-                raise _bad(
-                    "thinking is enabled but reasoning_content is missing in assistant tool "
-                    f"call message at index {i}"
-                )
-            for j, call in enumerate(calls):
-                call_id = call.get("id") if isinstance(call, dict) else None
-                function = call.get("function") if isinstance(call, dict) else None
-                if not isinstance(call_id, str) or not isinstance(function, dict):
-                    raise _bad(f"Invalid request: messages[{i}].tool_calls[{j}] is invalid")
-                if call_id in seen_ids:
-                    raise _bad(
-                        f"Invalid request: duplicate tool_call id {call_id!r} in messages[{i}]"
-                    )
-                seen_ids.add(call_id)
-        if role == "tool":
-            call_id = message.get("tool_call_id")
-            if not isinstance(call_id, str) or call_id not in seen_ids:
-                raise _bad(
-                    f"Invalid request: tool_call_id {call_id!r} of messages[{i}] is not found "
-                    "in any preceding assistant tool call"
-                )
+    if isinstance(choice, dict):
+        function = choice.get("function")
+        name = function.get("name") if isinstance(function, dict) else None
+        names = [t["function"]["name"] for t in tools]
+        if choice.get("type") != "function" or name not in names:
+            raise _bad(f"Invalid request: tool_choice names no tool of this request: {name!r}")
+    elif choice != "required":
+        raise _bad(f"Invalid request: tool_choice {choice!r} is invalid")
+    if thinking:
+        raise _bad("tool_choice 'required' is incompatible with thinking enabled")
 
 
 def _continuation(
