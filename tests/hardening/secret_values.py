@@ -23,6 +23,7 @@ def strings() -> dict[str, str]:
     upper = string.ascii_uppercase + string.digits
     return {
         "aws": "AKIA" + _random(upper, 16),
+        "aws_temp": "ASIA" + _random(upper, 16),  # a temporary (STS) access key id
         "github": "ghp_" + _random(_ALNUM, 36),
         "slack": f"xoxb-{_random(string.digits, 12)}-{_random(string.digits, 13)}-"
         + _random(_ALNUM, 24),
@@ -37,6 +38,7 @@ def source_with(values: dict[str, str], name: str) -> str:
     return (
         f'"""{name}: settings."""\n\n'
         f'AWS_ACCESS_KEY_ID = "{values["aws"]}"\n'
+        f'STS_SESSION = ("{values["aws_temp"]}", "eu-west-1")\n'
         f'GITHUB_TOKEN = "{values["github"]}"\n'
         f'SLACK_BOT = "{values["slack"]}"\n'
         f'OPENAI_KEY = "{values["openai"]}"\n'

@@ -18,6 +18,7 @@ from kimi_lsp.secrets.redact import KINDS, MARKER, Redactor, redact
 # Fake values in real formats (AWS's and GitHub's documented examples and the like), built by
 # concatenation so this file itself does not look like it leaks keys.
 AWS_ID = "AKIA" + "IOSFODNN7EXAMPLE"
+AWS_TEMP_ID = "ASIA" + "Y3FQ7XKZ2M9PLW4R"  # a temporary (STS) access key id
 AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCY" + "EXAMPLEKEY"
 GHP = "ghp_" + "16C7e42F292c6912E7710c838347Ae178B4a"
 GHO = "gho_" + "aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hI6"
@@ -46,6 +47,7 @@ PYPI = "pypi-AgEIcHlwaS5vcmc" + "CJGI4ZjE5ZTUzLTZiNzYtNDU4Yi1hNzIyLWQ5YWQ1ZjM0Nm
 # (line with {} where the secret goes, the secret, the marker kind)
 SECRET_LINES = [
     ("AWS_ACCESS_KEY_ID={}", AWS_ID, "aws-access-key-id"),
+    ("AWS_ACCESS_KEY_ID={}", AWS_TEMP_ID, "aws-access-key-id"),
     ("aws_secret_access_key = {}", AWS_SECRET, "aws-secret-access-key"),
     ("GITHUB_TOKEN={}", GHP, "github-token"),
     ('oauth: "{}"', GHO, "github-token"),
@@ -95,6 +97,27 @@ def test_each_sample_is_redacted_and_no_part_of_it_survives(
         assert chunk not in result.text
     assert f"[REDACTED:{kind}]" in result.text
     assert result.count >= 1 and kind in result.kinds and kind in KINDS
+
+
+@pytest.mark.parametrize("key_id", [AWS_ID, AWS_TEMP_ID], ids=["AKIA", "ASIA"])
+@pytest.mark.parametrize(
+    "line",
+    ['session = ("{}", region)', "{}", "creds: {} expires at noon", "aws sts get ... -> {}"],
+)
+def test_long_term_and_temporary_aws_key_ids_are_redacted_anywhere(line: str, key_id: str) -> None:
+    """AKIA (long-term) and ASIA (temporary, STS) access key ids, where no name says "key": only
+    the AWS pattern can catch them (narrowing it to AKIA lets ASIA keys reach the API)."""
+    result = redact(line.format(key_id))
+    assert key_id not in result.text and key_id[4:] not in result.text
+    assert result.kinds == ("aws-access-key-id",)
+    assert result.text == line.format("[REDACTED:aws-access-key-id]")
+
+
+def test_aws_ids_that_are_not_access_keys_are_left_alone() -> None:
+    """The pattern means access key ids only: a role's or a user's unique id is no secret."""
+    for prefix in ("AROA", "AIDA"):
+        text = f"principal = {prefix}Y3FQ7XKZ2M9PLW4R"
+        assert redact(text).text == text
 
 
 def test_a_connection_string_keeps_its_scheme_user_and_host() -> None:
