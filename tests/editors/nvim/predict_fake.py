@@ -25,6 +25,8 @@ GHOST = {
     "x = ad": "d(1, 2)\n",
     "z = ad": "d(3, 4)\n",
     "y = ad": "d(5, 6)\n",
+    # The README's screenshot (tests/editors/nvim/screenshots.py).
+    "def stdev(values": ": list[float]) -> float:\n    return math.sqrt(variance(values))\n",
 }
 REGION = re.compile(r"<\|region (\d+)\|>\n(.*?)<\|/region \1\|>\n?", re.DOTALL)
 

@@ -36,7 +36,8 @@ vim.api.nvim_create_autocmd("ColorScheme", {
 ---@field timer uv.uv_timer_t
 ---@field request_id integer|nil  the request in flight
 ---@field ghost kimi.Ghost|nil
----@field tick integer  changedtick when typing was last looked at (cursor moves without a change dismiss)
+---@field tick integer  changedtick when typing was last looked at
+---@field cursor integer[]|nil  where the cursor was then (a move from there without a change dismisses)
 
 ---@type table<integer, kimi.GhostBuffer>
 M.buffers = {}
@@ -193,7 +194,7 @@ local function show(bufnr, state, result, asked)
         replace = replace,
         command = item.command,
       }
-      state.tick = asked.tick
+      state.tick, state.cursor = asked.tick, asked.cursor
       draw(bufnr, state.ghost)
       return
     end
@@ -251,7 +252,7 @@ function M.on_typed(bufnr)
   if not state then
     return
   end
-  state.tick = vim.b[bufnr].changedtick
+  state.tick, state.cursor = vim.b[bufnr].changedtick, vim.api.nvim_win_get_cursor(0)
   local ghost = state.ghost
   if ghost then
     local rest = remaining(bufnr, ghost)
@@ -268,11 +269,13 @@ function M.on_typed(bufnr)
 end
 
 --- CursorMovedI: a move without a change (arrows, a click) dismisses; typing is handled by
---- TextChangedI, which follows.
+--- TextChangedI, which follows. (CursorMovedI can also come late for the last keystroke, e.g.
+--- when an RPC call wakes insert mode: the cursor is then where typing left it.)
 ---@param bufnr integer
 function M.on_moved(bufnr)
   local state = M.buffers[bufnr]
-  if state and vim.b[bufnr].changedtick == state.tick then
+  if state and vim.b[bufnr].changedtick == state.tick
+    and not vim.deep_equal(vim.api.nvim_win_get_cursor(0), state.cursor) then
     M.dismiss(bufnr)
   end
 end
@@ -335,7 +338,8 @@ end
 ---@param bufnr? integer
 ---@return string|nil
 function M.shown(bufnr)
-  local state = M.buffers[bufnr or vim.api.nvim_get_current_buf()]
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  local state = M.buffers[bufnr]
   return state and state.ghost and state.ghost.rest or nil
 end
 
