@@ -452,3 +452,76 @@ async def test_results_that_apply_nothing_carry_a_code(fake: FakeKimi) -> None:
             "applied": False, "code": "not_pending", "reason": "This edit is no longer pending.",
         }  # fmt: skip
         assert len(client.applied) == 2  # the refused inlineEdit and the refused accept
+
+
+# Typing inside a partially accepted preview (issue 19): an accepted hunk moves the end of the
+# preview's range; typing before the moved end is typing in the preview (dropped, as any typing
+# in its range), typing after it is not (the rest stays pending and still applies).
+TWO = {"start": {"line": 0, "character": 0}, "end": {"line": 6, "character": 0}}
+
+
+async def accept_first_hunk(client: Any, source: str, proposal_text: str, rng: Any) -> Any:
+    """Open `source`, preview `proposal_text` for `rng`, accept hunk 0 (the editor mirrors it);
+    returns (proposal, state) where state holds the editor's text and version."""
+    state = {"text": source, "version": 1}
+
+    def editor(params: Any) -> None:
+        state["version"] += 1
+        state["text"] = mirror(client, state["text"], params, state["version"])
+
+    client.on_apply = editor
+    open_document(client, URI, source)
+    params = {"textDocument": {"uri": URI}, "range": rng, "instruction": "t", "mode": "preview"}
+    proposal = await request(client, "kimi/inlineEdit", params)
+    assert proposal["applied"] is False and len(proposal["edits"]) == 2
+    first = {"editId": proposal["editId"], "hunks": [0]}
+    assert await request(client, "kimi/acceptEdit", first) == {"applied": True}
+    assert await request(client, "kimi/status", None)  # the editor's didChange was handled
+    assert client.kimi.of("kimi/editDropped") == []
+    return proposal, state
+
+
+async def test_typing_in_the_range_a_partial_accept_grew_drops_the_preview(
+    fake: FakeKimi,
+) -> None:
+    source = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a + b\n\n\nX = 1\n"
+    new = 'def add(a, b):\n    """Sum."""\n    return a - b\n\n\ndef sub(a, b):\n    return a - b\n'
+    fake.enqueue(Reply(content=new + "```"))
+    async with session("vscode", init_options=options(fake), env=ENV) as client:
+        proposal, state = await accept_first_hunk(client, source, new, TWO)
+        # Hunk 0 added a line: sub's body is line 6 now, still in the preview, though past
+        # where the range ended before the accept.
+        assert state["text"].splitlines()[6] == "    return a + b"
+        change(client, URI, state["version"] + 1, (6, 4), (6, 4), "x")
+        [dropped] = await client.kimi.wait("kimi/editDropped", 1)
+        assert dropped["editId"] == proposal["editId"] and dropped["code"] == "user_edited"
+        rest = await request(client, "kimi/acceptEdit", {"editId": proposal["editId"]})
+        assert rest["applied"] is False and rest["code"] == "not_pending"
+        assert len(client.applied) == 1  # only the hunk accepted before the typing
+
+
+async def test_typing_just_after_the_range_a_partial_accept_shrank_keeps_the_preview(
+    fake: FakeKimi,
+) -> None:
+    source = (
+        "def add(a, b):\n    # TODO: check\n    return a - b\n\n\n"
+        "def sub(a, b):\n    return a + b\n\n\nX = 1\n"
+    )
+    rng = {"start": {"line": 0, "character": 0}, "end": {"line": 7, "character": 0}}
+    new = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a - b\n"
+    fake.enqueue(Reply(content=new + "```"))
+    async with session("vscode", init_options=options(fake), env=ENV) as client:
+        proposal, state = await accept_first_hunk(client, source, new, rng)
+        # Hunk 0 removed a line: the range ends at line 6 now; "X = 1" (line 8) is after it,
+        # though before where the range ended before the accept.
+        assert state["text"].splitlines()[8] == "X = 1"
+        version = state["version"] + 1
+        change(client, URI, version, (8, 5), (8, 5), "0")
+        state["version"], state["text"] = version, state["text"].replace("X = 1\n", "X = 10\n")
+        assert await request(client, "kimi/status", None)  # the typing was handled
+        assert client.kimi.of("kimi/editDropped") == []
+        rest = await request(client, "kimi/acceptEdit", {"editId": proposal["editId"]})
+        assert rest == {"applied": True}
+        _, applied_to, _ = text_edits(client.applied[-1])
+        assert applied_to == version  # against the text with the user's typing
+        assert state["text"] == new + "\n\nX = 10\n"
