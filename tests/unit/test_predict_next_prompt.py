@@ -97,6 +97,20 @@ def test_other_regions_are_windows_around_other_uses_merged_and_in_order() -> No
         assert region.end <= first.start or region.start >= first.end
 
 
+def test_many_close_uses_are_joined_to_fit_the_regions() -> None:
+    lines = [f"pad{i} = {i}\n" for i in range(200)]
+    uses = list(range(100, 170, 8))
+    for n in uses:
+        lines[n] = f"use(total)  # {n}\n"
+    lines[10] = "def f(total):\n"
+    d = doc("".join(lines))
+    first = cursor_region(d, 10, 10_000)
+    assert first is not None
+    others = other_regions(d, first, 10, ["total"], 10_000)
+    assert len(others) == MAX_REGIONS - 1
+    assert all(any(r.start <= n < r.end for r in others) for n in uses)
+
+
 def test_other_regions_never_overlap_region_one_and_skip_partial_words() -> None:
     lines = [f"x{i} = {i}\n" for i in range(80)]
     lines[40] = "def g(n):\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from ..context.prompt import SYSTEM_PROMPTS
@@ -18,6 +19,8 @@ OTHER_ABOVE, OTHER_BELOW = 2, 2
 MERGE_GAP = 2
 """Windows at most this many lines apart become one region."""
 MAX_REGIONS = 4
+FILL_GAP = 12
+"""With more windows than regions, neighbours up to this many lines apart are joined."""
 MAX_OCCURRENCES = 64
 """Occurrences of a renamed name looked at (the nearest to the cursor)."""
 HEAD_LINES = 30
@@ -149,6 +152,7 @@ def other_regions(
             windows[-1] = (windows[-1][0], max(hi, windows[-1][1]))
         else:
             windows.append((lo, hi))
+    _close_ranks(windows, first)
     windows.sort(key=lambda w: min(abs(w[0] - cursor_line), abs(w[1] - 1 - cursor_line)))
     chosen: list[Region] = []
     used = 0
@@ -159,6 +163,21 @@ def other_regions(
         chosen.append(region)
         used += len(region.text)
     return sorted(chosen, key=lambda r: r.start)
+
+
+def _close_ranks(windows: list[tuple[int, int]], first: Region) -> None:
+    """Too many windows: the closest neighbours (at most FILL_GAP lines apart) become one, so
+    that more uses fit in MAX_REGIONS regions."""
+    while len(windows) > MAX_REGIONS - 1:
+        gaps = [
+            (b[0] - a[1], i)
+            for i, (a, b) in enumerate(pairwise(windows))
+            if not _straddles(a, b[0], first)
+        ]
+        if not gaps or min(gaps)[0] > FILL_GAP:
+            return
+        _, i = min(gaps)
+        windows[i : i + 2] = [(windows[i][0], max(windows[i][1], windows[i + 1][1]))]
 
 
 def _straddles(window: tuple[int, int], lo: int, first: Region) -> bool:
