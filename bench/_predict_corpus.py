@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import bisect
 import functools
 import random
 import re
@@ -15,6 +16,7 @@ SEED = 18
 MAX_BLOCK_LINES = 16  # the ghost-text line limit of the replay rule
 MIN_LINES, MAX_LINES = 40, 3_000  # source files outside this are skipped (too small / too slow)
 MAX_FUNCTION_LINES = 60
+PER_FILE = 3  # ghost-text cuts drawn from each file picked
 MAX_OCCURRENCES = 12
 SUFFIXES = ("_new", "_value", "2", "_arg", "_item")
 # Directories of the standard library that are tests, demos or vendored code, not library code.
@@ -217,14 +219,16 @@ def ghost_cases(srcs: list[Source], count: int, seed: int = SEED) -> list[GhostC
         tree = parsed(src.text)
         if tree is None:
             continue
-        if len(out) % 2 == 0:
-            case = _line_cut(src, rng, starts)
-        else:
-            case = _block_cut(src, rng, starts, _block_cuts(src, tree))
-        if case is not None and (src.name, case.cut, case.end) not in seen:
-            seen.add((src.name, case.cut, case.end))
-            out.append(case)
-    return out
+        cuts = _block_cuts(src, tree)
+        for _ in range(PER_FILE):  # a few per file: fewer files to parse
+            if len(out) % 2 == 0:
+                case = _line_cut(src, rng, starts)
+            else:
+                case = _block_cut(src, rng, starts, cuts)
+            if case is not None and (src.name, case.cut, case.end) not in seen:
+                seen.add((src.name, case.cut, case.end))
+                out.append(case)
+    return out[:count]
 
 
 # -- renames ----------------------------------------------------------------------------------
@@ -269,6 +273,26 @@ def _occurrences(text: str, span: tuple[int, int], name: str, nodes: int) -> tup
     return tuple(matches)
 
 
+@functools.lru_cache(maxsize=8)
+def _line_counts(text: str) -> tuple[list[str], dict[str, int]]:
+    lines = text.split("\n")
+    counts: dict[str, int] = {}
+    for line in lines:
+        counts[line] = counts.get(line, 0) + 1
+    return lines, counts
+
+
+def _lines_unique(text: str, offsets: tuple[int, ...], starts: list[int]) -> bool:
+    """Whether each line holding one of `offsets` appears once in the file: a region holding it
+    then has one place and one truth (a copy of the same lines elsewhere would have two)."""
+    lines, counts = _line_counts(text)
+    for offset in offsets:
+        index = bisect.bisect_right(starts, offset) - 1
+        if counts[lines[index]] > 1:
+            return False
+    return True
+
+
 @functools.lru_cache(maxsize=256)
 def _rename_candidates(src: Source) -> list[tuple[str, str, tuple[int, ...]]]:
     tree = parsed(src.text)
@@ -289,7 +313,7 @@ def _rename_candidates(src: Source) -> list[tuple[str, str, tuple[int, ...]]]:
         counts = _binding_counts(func)
         for name in _names_in(func):
             offsets = _occurrences(src.text, span, name, counts.get(name, 0))
-            if offsets is not None:
+            if offsets is not None and _lines_unique(src.text, offsets[1:], starts):
                 out.append((func.name, name, offsets))
     return out
 

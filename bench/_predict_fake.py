@@ -21,6 +21,18 @@ CONTINUATION_CHARS = 2_000  # the true continuation is cut after this many chara
 CURSOR = "<|cursor|>"
 REGION = re.compile(r"<\|region (\d+)\|>\n(.*?)<\|/region \1\|>", re.DOTALL)
 REGION_PREFIX = "<|region 1|>\n"
+# Answers stream in a few chunks cut at line ends, 1 ms apart, as a model streams: what the
+# server makes of an answer must not depend on how it arrived.
+CHUNKS = 4
+CHUNK_DELAY_S = 0.001
+
+
+def streamed(text: str) -> Reply:
+    """`text` as a stream of up to CHUNKS chunks, each ending at a line end."""
+    lines = text.splitlines(keepends=True)
+    size = max(1, -(-len(lines) // CHUNKS))
+    chunks = ["".join(lines[i : i + size]) for i in range(0, len(lines), size)]
+    return Reply(content=chunks or "", chunk_delay=CHUNK_DELAY_S if len(chunks) > 1 else 0.0)
 
 
 def assistant_prefix(body: dict[str, Any]) -> str | None:
@@ -102,7 +114,7 @@ def answer_ghost(case: GhostCase, body: dict[str, Any]) -> tuple[Reply, Seen]:
     before = case.text[: case.cut]
     ok = prefix is not None and before.endswith(prefix)
     truth = case.text[case.cut : case.cut + CONTINUATION_CHARS]
-    return Reply(content=truth), Seen("ghost", prefix_ok=ok)
+    return streamed(truth), Seen("ghost", prefix_ok=ok)
 
 
 def _locate(lines: list[str], region: list[str], near: int) -> int | None:
@@ -140,4 +152,4 @@ def answer_rename(case: RenameCase, body: dict[str, Any]) -> tuple[Reply, Seen]:
     answer = "".join(parts)
     if assistant_prefix(body) == REGION_PREFIX and answer.startswith(REGION_PREFIX):
         answer = answer[len(REGION_PREFIX) :]
-    return Reply(content=answer), seen
+    return streamed(answer), seen

@@ -329,11 +329,19 @@ def supersede(bench: Bench, text: str, uri: str, n: int) -> dict[str, Any]:
 
 
 def replay(bench: Bench, ghost: int, renames: int) -> dict[str, Any]:
+    begin = time.monotonic()
     cuts, edits = corpus(ghost, renames)
+    made = time.monotonic()
     bench.answerer.take()  # what the earlier parts saw
     g = [replay_ghost(bench.server, bench.answerer, c, i) for i, c in enumerate(cuts)]
+    ghosted = time.monotonic()
     r = [replay_rename(bench.server, bench.answerer, c, i) for i, c in enumerate(edits)]
-    return {"ghost": summary(g), "next_edit": summary(r)}
+    spent = {
+        "corpus": made - begin,
+        "ghost": ghosted - made,
+        "next_edit": time.monotonic() - ghosted,
+    }
+    return {"ghost": summary(g), "next_edit": summary(r), "phases_s": spent}
 
 
 def checks(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -357,24 +365,24 @@ def checks(report: dict[str, Any]) -> list[dict[str, Any]]:
 def run(plan: dict[str, int]) -> dict[str, Any]:
     started = time.monotonic()
     text = big_file()
+    report: dict[str, Any] = {"lines": BIG_LINES, "phases_s": {}}
+
+    def timed(name: str, part: Callable[[], dict[str, Any]]) -> None:
+        begin = time.monotonic()
+        report[name] = part()
+        report["phases_s"][name] = round(time.monotonic() - begin, 2)
+
     with tempfile.TemporaryDirectory(prefix="kimi-bench-predict-") as tmp:
         bench = Bench(Path(tmp))
         try:
-            big = bench.server.uri("big_module.py")
-            bench.server.open(big, text)
-            report: dict[str, Any] = {"lines": BIG_LINES}
-            report["overhead"] = overhead(bench, text, big, plan["overhead"])
-            report["typed_through"] = typed_through(
-                bench, text, bench.server.uri("typed.py"), plan["typed"]
-            )
-            report["prefix"] = prefix_sharing(
-                bench, text, bench.server.uri("prefix.py"), plan["prefix_chars"]
-            )
-            report["supersede"] = supersede(
-                bench, text, bench.server.uri("supersede.py"), plan["supersede"]
-            )
-            report["prompt"] = prompt_tokens(bench.bodies)
-            report["replay"] = replay(bench, plan["ghost"], plan["renames"])
+            uri = bench.server.uri
+            bench.server.open(uri("big_module.py"), text)
+            timed("overhead", lambda: overhead(bench, text, uri("big_module.py"), plan["overhead"]))
+            timed("typed_through", lambda: typed_through(bench, text, uri("t.py"), plan["typed"]))
+            timed("prefix", lambda: prefix_sharing(bench, text, uri("p.py"), plan["prefix_chars"]))
+            timed("supersede", lambda: supersede(bench, text, uri("s.py"), plan["supersede"]))
+            timed("prompt", lambda: prompt_tokens(bench.bodies))
+            timed("replay", lambda: replay(bench, plan["ghost"], plan["renames"]))
         finally:
             bench.close()
     report["checks"] = checks(report)
@@ -434,7 +442,9 @@ def print_text(report: dict[str, Any]) -> None:
             f"  {c['metric']:20} {c['value']!s:>24}  target {c['target']:10} "
             f"{'PASS' if c['pass'] else 'FAIL'}"
         )
-    print(f"run time {report['elapsed_s']:.1f} s")
+    phases = ", ".join(f"{k} {v:.1f} s" for k, v in report["phases_s"].items())
+    phases += " = " + ", ".join(f"{k} {v:.1f} s" for k, v in report["replay"]["phases_s"].items())
+    print(f"run time {report['elapsed_s']:.1f} s ({phases})")
 
 
 def main(argv: list[str] | None = None) -> int:

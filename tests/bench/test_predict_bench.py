@@ -16,7 +16,7 @@ sys.path.insert(0, str(BENCH))
 
 import _predict_corpus as corpus  # noqa: E402
 import predict  # noqa: E402
-from _predict_fake import Answerer, answer_ghost, answer_rename  # noqa: E402
+from _predict_fake import CHUNKS, Answerer, answer_ghost, answer_rename, streamed  # noqa: E402
 from _predict_replay import replay_ghost, replay_rename, summary  # noqa: E402
 from _predict_session import apply_edits, offset_of, position  # noqa: E402
 from tests.fake_kimi import Reply  # noqa: E402
@@ -86,6 +86,14 @@ def test_positions_count_utf16_units() -> None:
     assert apply_edits(text, edits) == "A😀b\nx!yz"
 
 
+def test_answers_stream_in_a_few_chunks_cut_at_line_ends() -> None:
+    for text in ("", "one line", SOURCE):
+        chunks = streamed(text).content
+        assert "".join(chunks) == text and len(chunks) <= CHUNKS
+    assert all(c.endswith("\n") for c in streamed(SOURCE).content)
+    assert len(streamed(SOURCE).content) == CHUNKS
+
+
 def ghost_body(prefix: str) -> dict[str, Any]:
     return {"messages": [{"role": "user", "content": "ctx"},
                          {"role": "assistant", "content": prefix, "partial": True}]}  # fmt: skip
@@ -94,7 +102,7 @@ def ghost_body(prefix: str) -> dict[str, Any]:
 def test_the_fake_answers_the_true_continuation_and_checks_the_prefix() -> None:
     case = corpus.GhostCase("unit", "m.py", SOURCE, 40, 50, "line")
     reply, seen = answer_ghost(case, ghost_body(SOURCE[20:40]))
-    assert reply.content == SOURCE[40:] and seen.prefix_ok
+    assert "".join(reply.content) == SOURCE[40:] and seen.prefix_ok
     _, seen = answer_ghost(case, ghost_body(SOURCE[20:41]))
     assert not seen.prefix_ok
 
@@ -112,7 +120,7 @@ def test_the_fake_rewrites_each_region_with_the_rename() -> None:
     truth = case.truth.split("\n")
     renamed = "\n".join(truth[first + 1 : first + 4])
     want = f"{lines[first]}\n<|/region 1|>\n<|region 2|>\n{renamed}\n<|/region 2|>\n"
-    assert reply.content == want
+    assert "".join(reply.content) == want
     assert (seen.regions, seen.regions_found, seen.cursor_marked) == (2, 2, True)
 
 
