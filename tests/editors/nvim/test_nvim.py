@@ -366,7 +366,7 @@ def test_edit_typing_after_a_partially_accepted_preview_keeps_it(tmp_path: Path)
 
 
 def test_chat_streams_and_continues_the_conversation(tmp_path: Path) -> None:
-    script = [
+    script: list[dict[str, Any]] = [
         {
             "content": ["The ", "bug is ", "`a - b`", "."],
             "reasoning": "Look at add.\nIt subtracts.",
@@ -395,7 +395,7 @@ def test_chat_streams_and_continues_the_conversation(tmp_path: Path) -> None:
 
 
 def test_chat_stop_cancels_the_upstream_stream(tmp_path: Path) -> None:
-    slow = {"content": [f"word{i} " for i in range(200)], "chunk_delay": 0.05}
+    slow: dict[str, Any] = {"content": [f"word{i} " for i in range(200)], "chunk_delay": 0.05}
     with fake_api(tmp_path, [slow, {"content": "Back again."}]) as fake:
         data = run_scenario("chat_stop", tmp_path, fake).data
         first, second = fake.requests()
@@ -684,7 +684,7 @@ def test_statusline_and_status_say_when_a_fallback_answered(tmp_path: Path) -> N
     """Two fake endpoints with their own keys: the primary answers 503 (overloaded), the
     fallback answers with its key and model; the statusline shows that model and the marker,
     :KimiStatus the last fallback; the primary answers the next question and the marker goes."""
-    overloaded = {
+    overloaded: dict[str, Any] = {
         "status": 503, "type": "engine_overloaded_error",
         "message": "The engine is currently overloaded, please try again later",
     }  # fmt: skip
