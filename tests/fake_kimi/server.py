@@ -248,11 +248,11 @@ class FakeKimi:
 
     # ---------------------------------------------------------------- waits
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = HANG_GUARD) -> None:
         """Wait on any event loop until `predicate()` holds (re-checked on every change)."""
         await self.recorder.wait_until(predicate, timeout)
 
-    def wait_for_blocking(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    def wait_for_blocking(self, predicate: Callable[[], bool], timeout: float = HANG_GUARD) -> None:
         """The same from a plain thread (never from the fake's own loop)."""
         self.recorder.wait_until_blocking(predicate, timeout)
 
@@ -278,23 +278,25 @@ class FakeKimi:
         self.wait_for_blocking(self._disconnected(count), timeout)
         return self._nth_disconnected(count)
 
-    async def wait_for_requests(self, count: int, timeout: float = 5.0) -> list[RecordedRequest]:
+    async def wait_for_requests(
+        self, count: int, timeout: float = HANG_GUARD
+    ) -> list[RecordedRequest]:
         """Wait until `count` chat requests arrived."""
         await self.wait_for(
             lambda: sum(r.is_chat for r in self.recorder.requests) >= count, timeout
         )
         return self.chat_requests
 
-    async def wait_for_in_flight(self, count: int, timeout: float = 5.0) -> None:
+    async def wait_for_in_flight(self, count: int, timeout: float = HANG_GUARD) -> None:
         await self.wait_for(lambda: self.recorder.counts.in_flight >= count, timeout)
 
-    async def wait_for_idle(self, timeout: float = 5.0) -> None:
+    async def wait_for_idle(self, timeout: float = HANG_GUARD) -> None:
         """Wait until every recorded request has ended (its record is final)."""
         await self.wait_for(
             lambda: all(r.outcome != "in_progress" for r in self.recorder.requests), timeout
         )
 
-    def wait_for_idle_blocking(self, timeout: float = 5.0) -> None:
+    def wait_for_idle_blocking(self, timeout: float = HANG_GUARD) -> None:
         self.wait_for_blocking(
             lambda: all(r.outcome != "in_progress" for r in self.recorder.requests), timeout
         )

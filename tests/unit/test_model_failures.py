@@ -394,7 +394,7 @@ async def test_cancelling_mid_stream_closes_the_http_stream_at_once(
             first_delta.set()
 
     task = asyncio.create_task(client.complete(ModelRequest(USER), on_event=on_event))
-    await asyncio.wait_for(first_delta.wait(), 5)
+    await asyncio.wait_for(first_delta.wait(), 30)  # a hang guard
     task.cancel()
     record = await model_fake.wait_for_disconnect()
     # Closed, not drained: the fake never got to send the rest of the 200 chunks.

@@ -25,6 +25,8 @@ from kimi_lsp.model.retry import RetryPolicy, parse_retry_after
 from kimi_lsp.model.types import ModelRequest, ToolCall, Usage, UsageTotals
 from kimi_lsp.tokens.counter import TokenCounter
 
+HANG_GUARD = 30  # seconds: fails only a hung test, never what a test waits for
+
 KEY = "sk-unit-0123456789abcdefghijklmnop"
 CTX = ErrorContext("https://api.moonshot.ai/v1", "kimi-k2.6", KEY, 32768)
 
@@ -156,7 +158,7 @@ async def test_limiter_granted_then_cancelled_passes_the_slot_on() -> None:
     limiter.release()  # granted to `first`, which is cancelled before it runs
     first.cancel()
     await asyncio.gather(first, return_exceptions=True)
-    await asyncio.wait_for(second, 1)
+    await asyncio.wait_for(second, HANG_GUARD)
     assert limiter.in_use == 1
     limiter.release()
 
@@ -167,7 +169,7 @@ async def test_limiter_resize() -> None:
     waiters = [asyncio.create_task(limiter.acquire()) for _ in range(2)]
     await _settle()
     limiter.resize(3)
-    await asyncio.wait_for(asyncio.gather(*waiters), 1)
+    await asyncio.wait_for(asyncio.gather(*waiters), HANG_GUARD)
     assert limiter.in_use == 3
     limiter.resize(1)
     limiter.release()
@@ -176,7 +178,7 @@ async def test_limiter_resize() -> None:
     await _settle()
     assert not third.done()  # 1 in use, limit 1
     limiter.release()
-    await asyncio.wait_for(third, 1)
+    await asyncio.wait_for(third, HANG_GUARD)
     with pytest.raises(ValueError):
         limiter.resize(0)
 
