@@ -113,7 +113,12 @@ def session(tmp_path_factory: pytest.TempPathFactory, fake: FakeKimi, key: str) 
     root = tmp_path_factory.mktemp("vscode-prediction")
     workspace = root / "workspace"
     workspace.mkdir()
-    files = {"ghost.py": GHOST_INITIAL, "scale.py": SCALE, "scale_again.py": SCALE}
+    files = {
+        "ghost.py": GHOST_INITIAL,
+        "scale.py": SCALE,
+        "scale_again.py": SCALE,
+        "scale_more.py": SCALE,
+    }
     for rel, text in files.items():
         (workspace / rel).write_text(text, encoding="utf-8")
     run = Session(

@@ -171,6 +171,27 @@ suite("prediction", () => {
     await doc.save();
   });
 
+  test("typing elsewhere clears the suggestions and tells the server they were ignored", async () => {
+    const { doc, editor } = await renameParameter("scale_more.py");
+    const shown = await suggestions(kimi, doc, 2);
+    // Counted from here: suggestions for the half-typed name may have come and gone before.
+    const before = (await status()).prediction.ignored;
+    // A keystroke at the end of line 2, away from both suggestions.
+    const end = doc.lineAt(2).text.length;
+    editor.selection = new vscode.Selection(2, end, 2, end);
+    await vscode.commands.executeCommand("workbench.action.focusActiveEditorGroup");
+    await type(" ");
+    await waitFor("the typed space", () => doc.lineAt(2).text.endsWith("[] "));
+    const ignored = await waitFor("the server to count them ignored", async () => {
+      const p = (await status()).prediction;
+      return p.ignored >= before + shown.edits.length && p.ignored;
+    });
+    assert.strictEqual(ignored, before + shown.edits.length);
+    assert.ok(kimi.prediction.nextEditCounts().ignored >= shown.edits.length);
+    assert.strictEqual(doc.lineAt(1).text, "    if factor == 0:"); // nothing applied
+    await doc.save();
+  });
+
   test("turned off from the status bar: nothing is asked of the model", async () => {
     await driver({ kind: "click", selector: ".statusbar-item", name: "Predict" });
     await driver({ kind: "type", selector: ".quick-input-widget input", text: "Turn Edit Prediction Off", press: "Enter" });
