@@ -130,14 +130,19 @@ def overhead(bench: Bench, text: str, uri: str, n: int) -> dict[str, Any]:
     base: list[float] = []
     kimi_noop: list[float] = []
     no_call = 0
+    cpu = {"kimi": 0.0, "bare": 0.0}
     for offset in line_ends(text, n, rng):
+        started = bench.server.cpu_s()
         sent_at, response, records = bench.ask(uri, text, offset)
+        cpu["kimi"] += bench.server.cpu_s() - started
         items_of(response)
         if records:
             ours.append(records[0].arrived_at - sent_at)
         else:
             no_call += 1
+        started = bench.bare.cpu_s()
         base.append(bench.bare.round_trip())
+        cpu["bare"] += bench.bare.cpu_s() - started
         kimi_noop.append(bench.server.round_trip())
     base_p50 = pct(base, 50)
     return {
@@ -147,6 +152,9 @@ def overhead(bench: Bench, text: str, uri: str, n: int) -> dict[str, Any]:
         "bare_round_trip": spread(base),
         "kimi_noop_round_trip": spread(kimi_noop),
         "overhead": spread([v - base_p50 for v in ours]),
+        # CPU of the whole request (answer included), from /proc's clock ticks summed over
+        # the requests: less noisy than wall time on a shared machine.
+        "cpu_ms_per_request": {k: v * 1000 / max(n, 1) for k, v in cpu.items()},
     }
 
 
@@ -400,6 +408,11 @@ def print_text(report: dict[str, Any]) -> None:
     ):
         s = o[key]
         print(f"  {label:28} p50 {s['p50_ms']:7.2f} ms   p99 {s['p99_ms']:7.2f} ms")
+    cpu = o["cpu_ms_per_request"]
+    print(
+        f"  CPU per request: kimi-lsp {cpu['kimi']:.2f} ms (whole request), bare no-op "
+        f"{cpu['bare']:.2f} ms"
+    )
     print(
         f"typed through, {t['requests']} requests ({t['api_calls']} API calls, "
         f"{t['wrong_answers']} wrong answers):"

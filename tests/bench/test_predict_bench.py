@@ -152,6 +152,15 @@ def test_a_wrong_answer_is_counted_as_a_failure(bench: predict.Bench) -> None:
     finally:
         bench.fake.set_default(bench.answerer)
     assert not any(o.ok for o in ghost + rename)
-    assert all(o.why for o in ghost + rename)
+    assert all(o.why for o in ghost + rename) and all(o.calls == 1 for o in ghost)
     report = summary(ghost)
     assert report["cases"] == 3 and report["passed"] == 0 and len(report["failures"]) == 3
+
+
+def test_the_truth_goes_through_the_real_server(bench: predict.Bench) -> None:
+    ghosts, renames = corpus.corpus(3, 3)
+    ghost = [replay_ghost(bench.server, bench.answerer, c, i) for i, c in enumerate(ghosts)]
+    rename = [replay_rename(bench.server, bench.answerer, c, i) for i, c in enumerate(renames)]
+    assert [o.calls for o in ghost + rename] == [1] * 6  # one model call per case, no more
+    assert all(o.format_ok for o in ghost + rename)  # the prompts follow the agreed format
+    assert summary(ghost)["cases"] == 3 and summary(rename)["cases"] == 3
