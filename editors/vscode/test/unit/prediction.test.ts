@@ -1,9 +1,11 @@
 // Unit tests of edit prediction's pure parts: the settings sent, the toggle, next-edit picking and rebasing.
 
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import { following, fromWire, insertedLabel, nearest, rebase, shift, typingLike, type NextEdit } from "../../src/pure/nextEdits";
-import { modeText, modeTooltip, predictionMode, predictionWire, remaining } from "../../src/pure/prediction";
+import { PREDICTION_KEYS, modeText, modeTooltip, predictionMode, predictionWire, remaining } from "../../src/pure/prediction";
 import type { Inspected } from "../../src/pure/settings";
 
 function inspector(values: Record<string, Inspected>) {
@@ -125,4 +127,29 @@ test("typingLike: one change within a line asks for next edits, a whole-file rep
   assert.equal(typingLike([{ range: at(0, 0, 0, 0), text: "a" }, { range: at(2, 0, 2, 0), text: "a" }]), false);
   assert.equal(typingLike([{ range: at(1, 0, 1, 0), text: "a\nb\nc" }]), false);
   assert.equal(typingLike([]), false);
+});
+
+test("package.json: kimi.prediction.* mirror the server's prediction defaults; the cap is machine-scoped", () => {
+  const manifest = JSON.parse(readFileSync(join(__dirname, "..", "..", "..", "package.json"), "utf8"));
+  const props = manifest.contributes.configuration.properties;
+  const defaults = Object.fromEntries(PREDICTION_KEYS.map((k) => [k, props[`kimi.prediction.${k}`]?.default]));
+  // The server's PredictionSettings(enabled=True, debounce_ms=75, next_edit=True, max_cost_per_hour=1.0).
+  assert.deepEqual(defaults, { enabled: true, debounceMs: 75, nextEdit: true, maxCostPerHour: 1 });
+  assert.equal(props["kimi.prediction.maxCostPerHour"].scope, "machine");
+});
+
+test("package.json: Tab and Esc are taken only while next edits are shown and no menu or ghost text is", () => {
+  const manifest = JSON.parse(readFileSync(join(__dirname, "..", "..", "..", "package.json"), "utf8"));
+  const bindings: { command: string; key: string; when: string }[] = manifest.contributes.keybindings;
+  const find = (command: string) => bindings.find((b) => b.command === command);
+  for (const [command, key] of [["kimi-lsp.acceptNextEdit", "tab"], ["kimi-lsp.dismissNextEdit", "escape"]]) {
+    const binding = find(command);
+    assert.ok(binding, command);
+    assert.equal(binding.key, key);
+    for (const clause of ["kimi.nextEditVisible", "!suggestWidgetVisible", "!inlineSuggestionVisible", "editorTextFocus"]) {
+      assert.ok(binding.when.split(" && ").includes(clause), `${command}: ${binding.when} lacks ${clause}`);
+    }
+  }
+  assert.equal(find("kimi-lsp.jumpToNextEdit")?.key, "alt+]");
+  assert.ok(find("kimi-lsp.jumpToNextEdit")?.when.includes("kimi.nextEditVisible"));
 });
