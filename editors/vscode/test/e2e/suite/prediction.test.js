@@ -63,11 +63,17 @@ suite("prediction", () => {
     assert.strictEqual(kimi.prediction.mode(), "on");
   });
 
-  test("the status bar shows the Predict toggle, on", async () => {
+  test("the status bar shows the Predict toggle, on; the prediction commands are registered", async () => {
     assert.strictEqual(kimi.prediction.statusText(), "$(sparkle) Predict");
     const bar = await driver({ kind: "texts", selector: ".statusbar-item" });
     assert.ok(bar.texts.some((t) => t.trim() === "Predict"), JSON.stringify(bar.texts));
     assert.strictEqual((await status()).prediction.enabled, true);
+    const all = new Set(await vscode.commands.getCommands(true));
+    const commands = [
+      "kimi-lsp.suggestNextEdit", "kimi-lsp.acceptNextEdit", "kimi-lsp.jumpToNextEdit", "kimi-lsp.dismissNextEdit",
+      "kimi-lsp.togglePrediction", "kimi-lsp.snoozePrediction", "kimi-lsp.predictionMenu",
+    ];
+    assert.deepStrictEqual(commands.filter((c) => !all.has(c)), []);
   });
 
   test("typing Python shows the model's continuation as ghost text; Tab inserts it", async () => {
