@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from lsprotocol import types
 
 from tests.fake_kimi import FakeKimi, Fault, Reply
 
-from .harness import change, open_document, request, session
+from .harness import change, git_workspace, open_document, request, session
 
 KEY = "sk-test-fake"
 ENV = {"MOONSHOT_API_KEY": KEY}
@@ -200,3 +201,25 @@ async def test_a_failing_api_answers_nothing_and_the_server_goes_on(
         counts = await status(client)
     assert counts["made"] == 2 and counts["shown"] == 1
     assert len(fake.chat_requests) == 2
+
+
+async def test_the_files_stable_context_leads_every_prompt_of_the_file(
+    fake: FakeKimi, tmp_path: Path
+) -> None:
+    root = git_workspace(tmp_path / "ws", {
+        "helpers.py": "def scale(x):\n    return x * 3\n",
+        "main.py": "from helpers import scale\n\nvalue = \n",
+    })  # fmt: skip
+    uri = (root / "main.py").as_uri()
+    fake.enqueue(Reply(content="scale(2)\n"), Reply(content="scale(4)\n"))
+    async with session("vscode", init_options=options(fake), env=ENV, root=root) as client:
+        open_document(client, uri, "from helpers import scale\n\nvalue = \n")
+        block = await request(client, "kimi/ghostContext", {"textDocument": {"uri": uri}})
+        assert "def scale(x):" in block["text"]
+        [first] = await ghost(client, (2, 8), uri=uri)
+        change(client, uri, 2, (2, 8), (2, 8), "3 * ")  # not the suggestion: the model again
+        [second] = await ghost(client, (2, 12), uri=uri)
+    assert (first.insert_text, second.insert_text) == ("scale(2)", "scale(4)")
+    one, two = (r.body["messages"] for r in fake.chat_requests[-2:])
+    assert "def scale(x):" in one[0]["content"] and one[0] == two[0] and one[1] == two[1]
+    assert two[2]["content"] == "from helpers import scale\n\nvalue = 3 * "

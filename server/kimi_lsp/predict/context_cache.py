@@ -3,6 +3,7 @@ stay the same."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -41,6 +42,7 @@ class _Entry:
     block: str = ""
     built_at: float = float("-inf")
     building: bool = False
+    task: Any = None  # the build in flight (what `spawn` returned)
 
 
 class StableContext:
@@ -67,7 +69,16 @@ class StableContext:
         due = self._clock() - entry.built_at >= REFRESH_SECONDS
         if entry.signature != signature and not entry.building and due:
             entry.building = True
-            self._spawn(self._build(uri, doc, entry, signature))
+            entry.task = self._spawn(self._build(uri, doc, entry, signature))
+        return entry.block
+
+    async def settled(self, uri: str, doc: TextDocument) -> str:
+        """The block once the build that `get` starts (if any) has finished: for callers who
+        want to see what predictions send (never on the typing path)."""
+        self.get(uri, doc)
+        entry = self._entries[uri]
+        if entry.building and isinstance(entry.task, asyncio.Future):
+            await asyncio.shield(entry.task)
         return entry.block
 
     async def _build(self, uri: str, doc: TextDocument, entry: _Entry, signature: int) -> None:

@@ -98,6 +98,19 @@ class InlineCompletions:
         return "\n\n".join(chosen)
 
 
+async def ghost_context(server: KimiServer, params: Any) -> dict[str, Any]:
+    """kimi/ghostContext (an addition, for debugging like kimi/context): the stable context
+    ghost-text prompts carry for an open document, once its build has finished."""
+    uri = p.document_uri(p.obj(params, "params"))
+    doc = server.documents.get(uri)
+    if doc is None:
+        raise InvalidInputError(f"{uri} is not open in the editor: open it first.")
+    engine = server.services.ghost.engine
+    if engine.secret_reason(uri) is not None:
+        return {"uri": uri, "text": ""}  # nothing is derived from a secret file
+    return {"uri": uri, "text": await engine.stable.settled(uri, doc)}
+
+
 def register(server: KimiServer) -> None:
     server.document_events.subscribe(
         DocumentEvent.CLOSED, lambda uri: server.services.ghost.document_closed(uri)
@@ -106,3 +119,7 @@ def register(server: KimiServer) -> None:
     @server.registry.request(METHOD, options=types.InlineCompletionOptions())
     async def inline_completion(params: Any) -> dict[str, Any]:
         return await server.services.ghost.complete(params)
+
+    @server.registry.request("kimi/ghostContext")
+    async def context(params: Any) -> dict[str, Any]:
+        return await ghost_context(server, params)
