@@ -111,6 +111,16 @@ def test_many_close_uses_are_joined_to_fit_the_regions() -> None:
     assert all(any(r.start <= n < r.end for r in others) for n in uses)
 
 
+def test_a_name_used_everywhere_gives_the_nearest_uses() -> None:
+    d = doc("".join(f"total += {i}\n" for i in range(5000)))
+    first = cursor_region(d, 2500, 10_000)
+    assert first is not None
+    others = other_regions(d, first, 2500, ["total"], 10_000)
+    # The 64 uses nearest to the cursor's line (2500), as one window on each side of region 1.
+    assert (first.start, first.end) == (2492, 2525)
+    assert [(r.start, r.end) for r in others] == [(2450, 2492), (2525, 2551)]
+
+
 def test_other_regions_never_overlap_region_one_and_skip_partial_words() -> None:
     lines = [f"x{i} = {i}\n" for i in range(80)]
     lines[40] = "def g(n):\n"

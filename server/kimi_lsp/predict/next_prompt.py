@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import islice, pairwise
 from typing import Any
 
 from ..context.prompt import SYSTEM_PROMPTS
-from ..documents import TextDocument
+from ..documents import Position, TextDocument
 from .history import Edit, Spot
 
 ABOVE, BELOW = 8, 24
@@ -186,16 +186,27 @@ def _straddles(window: tuple[int, int], lo: int, first: Region) -> bool:
 
 
 def _occurrence_lines(document: TextDocument, names: Sequence[str], first: Region) -> list[int]:
+    """Lines of the whole-word uses of `names` nearest to region 1, at most MAX_OCCURRENCES
+    on each side: the search stops there (a name used 40,000 times costs no more)."""
     if not names:
         return []
     text = document.text
     pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, names)) + r")(?!\w)")
-    found: set[int] = set()
-    for match in pattern.finditer(text):
-        line = document.position_at(match.start()).line
-        if not first.start <= line < first.end:
-            found.add(line)
-    return list(found)
+    lines: list[int] = []
+    if first.end < document.line_count:
+        after = document.offset_at(Position(first.end, 0))
+        for match in islice(pattern.finditer(text, after), MAX_OCCURRENCES):
+            lines.append(document.position_at(match.start()).line)
+    before = document.offset_at(Position(first.start, 0))
+    span = 16_384
+    while before:
+        lo = max(0, before - span)
+        found = list(pattern.finditer(text, lo, before))
+        if len(found) >= MAX_OCCURRENCES or lo == 0:
+            lines += (document.position_at(m.start()).line for m in found[-MAX_OCCURRENCES:])
+            break
+        span *= 4
+    return sorted(set(lines))
 
 
 def with_cursor(text: str, at: int, redact: Callable[[str], str]) -> str:
