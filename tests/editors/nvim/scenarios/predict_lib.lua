@@ -25,8 +25,8 @@ function P.insert(enter, steps, guard_ms)
     vim.api.nvim_feedkeys(vim.keycode("<C-\\><C-n>"), "n", false)
   end
   timer:start(POLL_MS, POLL_MS, vim.schedule_wrap(function()
-    if not timer:is_active() then
-      return
+    if not timer:is_active() or coroutine.status(co) ~= "suspended" then
+      return -- stopped, or the steps are inside a vim.wait (request_sync) that ran this tick
     end
     if vim.uv.now() > deadline then
       failure = failure or "the insert-mode steps did not finish within the hang guard"

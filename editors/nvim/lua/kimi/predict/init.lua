@@ -9,6 +9,9 @@ local M = {}
 --- Neovim 0.12+ draws and requests ghost text itself (vim.lsp.inline_completion).
 M.builtin = vim.lsp.inline_completion ~= nil
 
+--- Prediction uses 0.11's client methods (client:request, client:cancel_request, ...).
+M.supported = vim.fn.has("nvim-0.11") == 1
+
 ---@type table<integer, kimi.SavedKey[]>  bufnr -> the insert-mode keys mapped there
 M.attached = {}
 
@@ -21,8 +24,14 @@ local function builtin_accept(what)
   if what ~= "all" then
     return false
   end
+  -- Only when it shows a suggestion: without one, get() asks for one instead of falling
+  -- through (and early 0.12 builds return nothing either way).
+  local ns = vim.api.nvim_get_namespaces()["nvim.lsp.inline_completion"]
+  if not ns or #vim.api.nvim_buf_get_extmarks(0, ns, 0, -1, { limit = 1 }) == 0 then
+    return false
+  end
   local ok, accepted = pcall(vim.lsp.inline_completion.get, { bufnr = 0 })
-  return ok and accepted == true
+  return ok and accepted ~= false
 end
 
 ---@param what "all"|"word"|"line"
@@ -69,7 +78,7 @@ end
 ---@param bufnr integer
 ---@param client vim.lsp.Client
 function M.attach(bufnr, client)
-  if M.attached[bufnr] or not vim.api.nvim_buf_is_valid(bufnr) then
+  if not M.supported or M.attached[bufnr] or not vim.api.nvim_buf_is_valid(bufnr) then
     return
   end
   if M.builtin then
@@ -123,7 +132,9 @@ function M.setup()
       M.attach(bufnr, client)
     end
   end
-  require("kimi.status").state.prediction = config.options.prediction.enabled
+  if M.supported then
+    require("kimi.status").state.prediction = config.options.prediction.enabled
+  end
   M.configured = true
 end
 
@@ -170,6 +181,10 @@ end
 --- :KimiPredict on|off|toggle (no argument: say whether it is on).
 ---@param opts table  the user command's opts
 function M.command(opts)
+  if not M.supported then
+    log.notify("edit prediction needs Neovim 0.11 or newer.", "warn")
+    return
+  end
   local arg = vim.trim(opts.args or "")
   local on = config.options.prediction.enabled
   if arg == "on" then
