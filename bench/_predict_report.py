@@ -89,4 +89,8 @@ def print_text(report: dict[str, Any]) -> None:
         )
     phases = ", ".join(f"{k} {v:.1f} s" for k, v in report["phases_s"].items())
     phases += " = " + ", ".join(f"{k} {v:.1f} s" for k, v in report["replay"]["phases_s"].items())
-    print(f"run time {report['elapsed_s']:.1f} s ({phases})")
+    cpu = report.get("cpu_s", {})
+    print(
+        f"run time {report['elapsed_s']:.1f} s ({phases}); CPU: this process (client, fake, "
+        f"corpus) {cpu.get('bench', 0):.1f} s, the server {cpu.get('server', 0):.1f} s"
+    )
