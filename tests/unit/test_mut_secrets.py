@@ -1,15 +1,21 @@
 """Edges of the secrets modules that the first mutation run found untested (docs/mutation.md):
-secret files in nested directories, the configured keys a redactor uses, and which extra strings
-are never used because a marker could contain them."""
+secret files in nested directories, the configured keys a redactor uses, which extra strings are
+never used because a marker could contain them, and how private files are written."""
 
 from __future__ import annotations
 
+import os
+import stat
+from pathlib import Path
+
 import pytest
 
+from kimi_lsp.secrets import at_rest
 from kimi_lsp.secrets.files import needs_head, secret_file_reason
 from kimi_lsp.secrets.redact import Redactor, redact
 
 AWS_ID = "AKIA" + "Q3X7ZK2M9PLW4RTY"
+posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
 
 
 @pytest.mark.parametrize(
@@ -57,3 +63,83 @@ def test_a_redactor_without_patterns_keeps_other_secret_looking_strings() -> Non
     assert text == f"a = '{AWS_ID}'\nb = '[REDACTED:configured-secret]'\n" and count == 1
     text, count = Redactor(key, patterns=True)(f"a = '{AWS_ID}'\n")
     assert AWS_ID not in text and count == 1
+
+
+# ---------------------------------------------------------------- files kept on disk
+
+
+@posix_only
+def test_a_directory_another_process_made_meanwhile_is_fine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = tmp_path / "made"
+    made.mkdir(mode=0o700)
+    real_is_dir = Path.is_dir
+    # The check runs before the other process's mkdir; ours then finds the directory there.
+    monkeypatch.setattr(Path, "is_dir", lambda self: self != made and real_is_dir(self))
+    at_rest.private_directory(made)
+    assert stat.S_IMODE(os.stat(made).st_mode) == 0o700
+
+
+@posix_only
+@pytest.mark.parametrize(("mode", "after"), [(0o755, 0o700), (0o655, 0o700), (0o500, 0o500)])
+def test_only_group_or_other_bits_make_our_directory_tightened(
+    tmp_path: Path, mode: int, after: int
+) -> None:
+    directory = tmp_path / "d"
+    directory.mkdir()
+    os.chmod(directory, mode)
+    at_rest.private_directory(directory)
+    assert stat.S_IMODE(os.stat(directory).st_mode) == after
+
+
+@posix_only
+def test_a_directory_someone_else_owns_is_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = tmp_path / "theirs"
+    directory.mkdir()
+    os.chmod(directory, 0o755)
+    monkeypatch.setattr(at_rest.os, "geteuid", lambda: os.stat(directory).st_uid + 1)
+    at_rest.private_directory(directory)
+    assert stat.S_IMODE(os.stat(directory).st_mode) == 0o755
+
+
+def test_the_temporary_file_is_hidden_beside_the_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moved: list[str] = []
+    real_replace = os.replace
+
+    def replace(source: str, target: Path) -> None:
+        moved.append(source)
+        real_replace(source, target)
+
+    monkeypatch.setattr(at_rest.os, "replace", replace)
+    target = tmp_path / "conv.json"
+    at_rest.write_private(target, b"{}")
+    [temporary] = moved
+    # Beside the target (os.replace is atomic only within one filesystem), hidden, and named
+    # so that a directory watcher or a listing can tell it from a conversation.
+    assert Path(temporary).parent == tmp_path
+    assert Path(temporary).name.startswith(".conv.json.") and temporary.endswith(".tmp")
+    assert target.read_bytes() == b"{}"
+
+
+def test_a_failed_write_leaves_no_temporary_file_and_keeps_its_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def replace(source: str, target: Path) -> None:
+        raise OSError("replace failed")
+
+    monkeypatch.setattr(at_rest.os, "replace", replace)
+    with pytest.raises(OSError, match="replace failed"):
+        at_rest.write_private(tmp_path / "conv.json", b"{}")
+    assert list(tmp_path.iterdir()) == []
+
+    def unlink(path: str) -> None:
+        raise OSError("unlink failed")
+
+    monkeypatch.setattr(at_rest.os, "unlink", unlink)
+    with pytest.raises(OSError, match="replace failed"):
+        at_rest.write_private(tmp_path / "conv.json", b"{}")
