@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""On-demand mutation run (mutmut 3) over the modules where a bug loses data or leaks a secret.
+
+Not part of CI (a full run takes minutes on 2 cores); run it after changing one of the modules
+below, from the project's virtualenv with the `mutation` extra (`pip install -e ".[mutation]"`):
+
+    python bench/mutation.py                      # every module, table + duration
+    python bench/mutation.py secrets edits/diff   # modules whose path contains a word
+    python bench/mutation.py --survivors          # also print each surviving mutant's diff
+    python bench/mutation.py --check              # exit 1 when a module is under 90% or
+                                                  # a survivor is not listed as equivalent
+
+mutmut only finds its sources under `./`, `src/` or `source/`, so the run happens in a scratch
+workspace (default ~/.cache/kimi-lsp-dev/mutation) holding `src/kimi_lsp` (a copy of
+`server/kimi_lsp`), the unit tests and the fake Kimi API; the repository is never written to.
+Each mutant runs only the tests (from the files listed per module below) that call the mutated
+function — mutmut records which tests reach which function in a first, clean pass.
+
+Equivalent mutants (no behaviour can tell them apart) are listed in docs/mutation.md with why; the
+`EQUIVALENT` table below holds their names so `--check` does not count them as survivors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+import _mutation_data  # noqa: E402
+
+TARGET_KILL_RATE = 0.90
+
+# module (under server/kimi_lsp) -> the fast unit tests that cover it
+MODULES: dict[str, tuple[str, ...]] = {
+    "secrets/patterns.py": ("test_secrets.py", "test_edits_unredact.py"),
+    "secrets/checks.py": ("test_secrets.py",),
+    "secrets/redact.py": (
+        "test_secrets.py",
+        "test_edits_unredact.py",
+        "test_trust_at_rest.py",
+        "test_mut_secrets.py",
+    ),
+    "secrets/files.py": ("test_secrets.py", "test_trust_agent_paths.py", "test_mut_secrets.py"),
+    "secrets/at_rest.py": ("test_trust_at_rest.py", "test_mut_secrets.py"),
+    "edits/diff.py": ("test_edits_diff.py", "test_edits_rebase.py", "test_edits_pending.py"),
+    "edits/rebase.py": ("test_edits_rebase.py",),
+    "edits/pending.py": ("test_edits_pending.py", "test_mut_edits.py"),
+    "edits/extract.py": ("test_edits_extract.py",),
+    "edits/on_disk.py": ("test_trust_edits_on_disk.py", "test_mut_edits.py"),
+    "edits/validate.py": ("test_edits_validate.py", "test_mut_edits.py"),
+    "edits/unredact.py": ("test_edits_unredact.py", "test_mut_edits.py"),
+    "agent/confine.py": ("test_trust_agent_paths.py", "test_agent_tools.py", "test_mut_paths.py"),
+    "protected_paths.py": (
+        "test_trust_agent_paths.py",
+        "test_trust_agent_git.py",
+        "test_mut_paths.py",
+    ),
+    "model/assemble.py": ("test_model_client.py", "test_model_protocol.py", "test_model_parts.py"),
+    "model/sse.py": ("test_model_sse.py", "test_model_client.py"),
+}
+
+# modules that are data tables (mutmut leaves module-level code alone): bench/_mutation_data.py
+DATA_MODULES = ("secrets/patterns.py",)
+
+# mutant name -> why no test can kill it (kept in step with docs/mutation.md)
+EQUIVALENT: dict[str, str] = {}
+
+_KILLED = {1, 3, 37}
+_TIMEOUT = {36, -24, 24, 152, 255}
+
+
+@dataclass
+class Tally:
+    """Outcome counts of one module's mutants."""
+
+    total: int = 0
+    killed: int = 0
+    timeout: int = 0
+    equivalent: int = 0
+    no_tests: int = 0
+    survivors: list[str] = field(default_factory=list)
+
+    @property
+    def kill_rate(self) -> float:
+        # a timeout is a kill (the mutant hung a test); an equivalent mutant is out of the count
+        counted = self.total - self.equivalent
+        return (self.killed + self.timeout) / counted if counted else 1.0
+
+
+def _workspace(work: Path, modules: list[str]) -> None:
+    """A fresh scratch tree mutmut can read: src/kimi_lsp, the unit tests, a pyproject."""
+    if work.exists():
+        shutil.rmtree(work)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(ROOT / "server" / "kimi_lsp", work / "src" / "kimi_lsp", ignore=ignore)
+    for part in ("unit", "fake_kimi"):
+        shutil.copytree(ROOT / "tests" / part, work / "tests" / part, ignore=ignore)
+    shutil.copy2(ROOT / "tests" / "__init__.py", work / "tests" / "__init__.py")
+    tests = sorted({f"tests/unit/{t}" for m in modules for t in MODULES[m]})
+    only = [f"src/kimi_lsp/{m}" for m in modules]
+    (work / "pyproject.toml").write_text(
+        "[tool.pytest.ini_options]\n"
+        'asyncio_mode = "auto"\n'
+        'asyncio_default_fixture_loop_scope = "function"\n'
+        'pythonpath = ["."]\n\n'
+        "[tool.mutmut]\n"
+        'source_paths = ["src/kimi_lsp"]\n'
+        f"only_mutate = {json.dumps(only)}\n"
+        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]\n'
+        f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
+        "timeout_multiplier = 10.0\n"
+        "timeout_constant = 5.0\n"
+        "use_git_change_detection = false\n",
+        encoding="utf-8",
+    )
+
+
+def _tally(work: Path, modules: list[str]) -> dict[str, Tally]:
+    """Read mutmut's per-file results (`<file>.meta`) into one tally per module."""
+    tallies: dict[str, Tally] = {}
+    for module in modules:
+        meta = work / "mutants" / "src" / "kimi_lsp" / f"{module}.meta"
+        tally = Tally()
+        codes = (
+            json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+            if meta.exists()
+            else {}
+        )
+        for name, code in sorted(codes.items()):
+            tally.total += 1
+            if name in EQUIVALENT:
+                tally.equivalent += 1
+            elif code in _KILLED:
+                tally.killed += 1
+            elif code in _TIMEOUT:
+                tally.timeout += 1
+            elif code in (5, 33):
+                tally.no_tests += 1
+                tally.survivors.append(name)
+            elif code == 0 or code is None:
+                tally.survivors.append(name)
+            elif name.startswith("data:"):  # pytest failed (2: the module no longer imports)
+                tally.killed += 1
+            else:  # suspicious, skipped, segfault: not a kill
+                tally.survivors.append(name)
+        tallies[module] = tally
+    return tallies
+
+
+def _table(tallies: dict[str, Tally]) -> str:
+    head = f"{'module':<22} {'mutants':>7} {'killed':>7} {'timeout':>7} {'equiv':>6} "
+    head += f"{'survived':>8} {'kill rate':>9}"
+    lines = [head, "-" * len(head)]
+    for module, t in tallies.items():
+        lines.append(
+            f"{module:<22} {t.total:>7} {t.killed:>7} {t.timeout:>7} {t.equivalent:>6} "
+            f"{len(t.survivors):>8} {t.kill_rate:>9.1%}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("only", nargs="*", help="run the modules whose path contains one of these")
+    parser.add_argument(
+        "--workdir", type=Path, default=Path.home() / ".cache/kimi-lsp-dev/mutation"
+    )
+    parser.add_argument("--jobs", type=int, default=2, help="mutants run at the same time")
+    parser.add_argument("--survivors", action="store_true", help="print each survivor's diff")
+    parser.add_argument("--check", action="store_true", help="exit 1 below target")
+    args = parser.parse_args()
+    modules = [m for m in MODULES if not args.only or any(w in m for w in args.only)]
+    if not modules:
+        parser.error(f"no module matches {args.only}; modules: {', '.join(MODULES)}")
+    mutmut = shutil.which("mutmut")
+    if mutmut is None:
+        print('mutmut is not installed: pip install -e ".[mutation]"', file=sys.stderr)
+        return 2
+    _workspace(args.workdir, modules)
+    started = time.monotonic()
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    run = subprocess.run(
+        [mutmut, "run", "--max-children", str(args.jobs)],
+        cwd=args.workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if run.returncode != 0:
+        print(run.stdout[-4000:], run.stderr[-4000:], sep="\n", file=sys.stderr)
+        return run.returncode
+    data = {
+        module: _mutation_data.run(
+            args.workdir, module, [f"tests/unit/{t}" for t in MODULES[module]]
+        )
+        for module in modules
+        if module in DATA_MODULES
+    }
+    duration = time.monotonic() - started
+    tallies = _tally(args.workdir, modules, data)
+    print(_table(tallies))
+    print(f"\nrun took {duration:.0f} s with {args.jobs} jobs ({len(modules)} modules)")
+    survivors = [name for t in tallies.values() for name in t.survivors]
+    for name in survivors:
+        print(f"survived: {name}")
+        if args.survivors and not name.startswith("data:"):
+            shown = subprocess.run(
+                [mutmut, "show", name],
+                cwd=args.workdir,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            print(shown.stdout)
+    if args.check:
+        low = [m for m, t in tallies.items() if t.kill_rate < TARGET_KILL_RATE]
+        return 1 if low or survivors else 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
