@@ -25,7 +25,7 @@ H.run(function()
   vim.api.nvim_win_set_cursor(0, { vim.api.nvim_buf_line_count(bufnr), 0 })
   P.insert("A", function()
     P.type("def mul(a, ")
-    out.first = P.wait(20000, shown, "ghost text after 'def mul(a, '")
+    out.first = P.wait(30000, shown, "ghost text after 'def mul(a, '")
     out.requests_first = #P.model_requests()
     out.sent_first = ghost.sent
     -- Typing the suggestion's next characters shrinks it, with no request.
@@ -63,7 +63,7 @@ H.run(function()
     out.accepted = P.lines(bufnr)
     -- A completion menu keeps <Tab>: the suggestion goes, <Tab> selects the next item.
     P.type("<CR>x = ad")
-    out.before_menu = P.wait(20000, function()
+    out.before_menu = P.wait(30000, function()
       return shown(function(m)
         return m.inline == "d(1, 2)"
       end)
@@ -92,7 +92,7 @@ H.run(function()
       ghost = P.ghost(bufnr),
     }
     P.type("<C-e>") -- close the menu: "x = ad" again, a new suggestion
-    out.before_move = P.wait(20000, function()
+    out.before_move = P.wait(30000, function()
       return shown(function(m)
         return m.inline == "d(1, 2)"
       end)
@@ -105,6 +105,19 @@ H.run(function()
       return not shown()
     end, "the suggestion dismissed by <Left>")
     out.after_move = { line = vim.api.nvim_get_current_line(), sent = ghost.sent - sent }
+    -- Typing something else than the suggestion dismisses it at once.
+    P.type("<End><CR>z = ad")
+    out.before_mismatch = P.wait(30000, function()
+      return shown(function(m)
+        return m.inline == "d(3, 4)"
+      end)
+    end, "ghost text after 'z = ad'")
+    P.type("X")
+    P.wait(5000, function()
+      return vim.api.nvim_get_current_line() == "z = adX" and not shown()
+    end, "the suggestion dismissed by a mismatch", function()
+      return { vim.api.nvim_get_current_line(), P.ghost(bufnr) }
+    end)
     -- <Tab> with no suggestion: the user's mapping (a tab, or spaces with 'expandtab').
     local count = vim.api.nvim_buf_line_count(bufnr)
     P.type("<End><CR><Tab>")

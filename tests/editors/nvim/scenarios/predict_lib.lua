@@ -18,7 +18,7 @@ local POLL_MS = 10
 function P.insert(enter, steps, guard_ms)
   local co = coroutine.create(steps)
   local failure
-  local deadline = vim.uv.now() + (guard_ms or 40000)
+  local deadline = vim.uv.now() + (guard_ms or 100000)
   local timer = assert(vim.uv.new_timer())
   local function leave()
     timer:stop()

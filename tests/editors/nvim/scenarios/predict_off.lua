@@ -27,7 +27,7 @@ H.run(function()
       return require("kimi.config").options.prediction.enabled
     end, ":KimiPredict on")
     P.type("<CR>z = ad")
-    out.on = P.wait(20000, function()
+    out.on = P.wait(30000, function()
       local marks = P.ghost(bufnr)
       return #marks > 0 and marks
     end, "ghost text once prediction is on")
