@@ -65,6 +65,8 @@ class NextEdits:
         self.rejections = Rejections()
         # The latest request per document, and its model call once made.
         self._latest: dict[str, _Turn] = {}
+        # Whether another document may enter a prompt, by URI, with the version it was judged at.
+        self._admitted: dict[str, tuple[int, bool]] = {}
 
     def recorder(self) -> EditHistory | None:
         """The history to record didChange into, or None while next edits are off."""
@@ -146,9 +148,15 @@ class NextEdits:
         for edit in self.history.recent(HISTORY_EDITS):
             if edit.uri not in admitted:
                 other = self.server.documents.get(edit.uri)
-                admitted[edit.uri] = other is not None and (
-                    open_document_reason(engine, edit.uri, other.text, max_size) is None
-                )
+                known = self._admitted.get(edit.uri)
+                if other is None:
+                    admitted[edit.uri] = False
+                elif known is not None and known[0] == other.version:
+                    admitted[edit.uri] = known[1]
+                else:  # judged once per version: the checks read the whole text
+                    reason = open_document_reason(engine, edit.uri, other.text, max_size)
+                    admitted[edit.uri] = reason is None
+                    self._admitted[edit.uri] = (other.version, reason is None)
             if admitted[edit.uri]:
                 path = engine.rel_of_uri(edit.uri) or edit.uri.rsplit("/", 1)[-1]
                 entries.append(HistoryEntry(path, edit.start[0], edit.old_lines, edit.new_lines))
@@ -235,6 +243,7 @@ class NextEdits:
     def forget(self, uri: str) -> None:
         """A document closed or re-opened: its edits are no longer what the user is doing."""
         self.history.forget(uri)
+        self._admitted.pop(uri, None)
 
 
 def register(server: KimiServer) -> None:
