@@ -143,3 +143,20 @@ def test_a_failed_write_leaves_no_temporary_file_and_keeps_its_error(
     monkeypatch.setattr(at_rest.os, "unlink", unlink)
     with pytest.raises(OSError, match="replace failed"):
         at_rest.write_private(tmp_path / "conv.json", b"{}")
+
+
+# ---------------------------------------------------------------- checks
+
+
+@pytest.mark.parametrize(
+    "word", ["password", "pass", "passwd", "secret", "PASS", "Passwd", "SECRET"]
+)
+def test_a_url_whose_password_is_a_placeholder_word_is_left_alone(word: str) -> None:
+    text = f"DATABASE_URL=postgres://app:{word}@db.internal/app"
+    assert redact(text).text == text
+
+
+@pytest.mark.parametrize("value", ["abababababababab12", "aaaabbbb11112222"])
+def test_a_bearer_value_with_digits_but_little_entropy_is_left_alone(value: str) -> None:
+    text = f"Authorization: Bearer {value}"
+    assert redact(text).text == text
