@@ -90,19 +90,24 @@ def run(work: Path, module: str, tests: list[str]) -> dict[str, int]:
     path = work / "src" / "kimi_lsp" / module
     original = path.read_text(encoding="utf-8")
     results: dict[str, int] = {}
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env |= {"PYTHONPATH": f"{work / 'src'}:{work}", "PYTHONDONTWRITEBYTECODE": "1"}
     try:
         for mutant in mutants(original):
             path.write_text(mutant.apply(original), encoding="utf-8")
-            done = subprocess.run(
-                [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
-                cwd=work,
-                env=env,
-                capture_output=True,
-                check=False,
-            )
-            results[mutant.name] = done.returncode
+            results[mutant.name] = pytest_in(work, tests)
     finally:
         path.write_text(original, encoding="utf-8")
     return results
+
+
+def pytest_in(work: Path, tests: list[str]) -> int:
+    """pytest's exit code for `tests` in a fresh process importing work/src's kimi_lsp."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env |= {"PYTHONPATH": f"{work / 'src'}:{work}", "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        check=False,
+    )
+    return done.returncode
