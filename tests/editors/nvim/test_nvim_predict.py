@@ -171,8 +171,10 @@ def test_next_edits_after_a_rename_accepted_hunk_by_hunk(tmp_path: Path) -> None
     assert data["left"] is True and data["marks"] == 0 and data["maps_after"] == 0
     assert data["prediction"]["accepted"] == 2 and data["prediction"]["rejected"] == 0
     # The prompt carried the user's edit as before/after text (the old name included).
-    prompt = json.dumps(requests[-1]["body"]["messages"])
-    assert "def scale(value, factor)" in prompt and "def scale(amount, factor)" in prompt
+    prompts = [json.dumps(r["body"]["messages"]) for r in requests if "<|region 1|>" in str(r)]
+    assert prompts and all(
+        "def scale(value, factor)" in p and "def scale(amount, factor)" in p for p in prompts
+    )
 
 
 def test_next_edits_rejected(tmp_path: Path) -> None:

@@ -5,7 +5,8 @@ local P = dofile(vim.fs.dirname(debug.getinfo(1, "S").source:sub(2)) .. "/predic
 local H = P.H
 
 H.run(function()
-  H.setup({ prediction = { ghost_text = false, next_edit_debounce_ms = 50 } })
+  -- Ghost text on too, as a user has it: the next edits come once no ghost text is on its way.
+  H.setup({ prediction = { next_edit_debounce_ms = 50 } })
   local bufnr, client = H.open("scale.py")
   local next_edit = require("kimi.predict.next_edit")
   local out = {}

@@ -334,6 +334,15 @@ function M.accept(what)
   return true
 end
 
+--- Whether ghost text is shown, asked for or about to be asked for in `bufnr`.
+---@param bufnr integer
+---@return boolean
+function M.busy(bufnr)
+  local state = M.buffers[bufnr]
+  return state ~= nil and (state.ghost ~= nil or state.request_id ~= nil
+    or state.timer:is_active())
+end
+
 --- Whether a suggestion is shown in `bufnr` (what it still would insert).
 ---@param bufnr? integer
 ---@return string|nil

@@ -24,6 +24,7 @@ local M = {}
 ---@field shown table<integer, boolean>
 ---@field drawn kimi.DrawnHunk[]
 ---@field maps kimi.SavedKey[]
+---@field entered integer|nil  changedtick when insert mode was entered
 
 ---@type table<integer, kimi.NextEditBuffer>
 M.buffers = {}
@@ -366,7 +367,8 @@ function M.request(bufnr, manual)
 end
 
 --- After an edit: drop a suggestion the edit made stale, and ask again once editing pauses
---- (not while ghost text is shown or a completion menu is open: one suggestion at a time).
+--- (not while ghost text is shown or on its way, nor with a completion menu open: one
+--- suggestion at a time; leaving insert mode after a change asks then).
 ---@param bufnr integer
 function M.on_changed(bufnr)
   local state = M.buffers[bufnr]
@@ -383,7 +385,7 @@ function M.on_changed(bufnr)
   state.timer:start(config.options.prediction.next_edit_debounce_ms, 0, vim.schedule_wrap(function()
     local ghost = package.loaded["kimi.predict.ghost"]
     if M.buffers[bufnr] ~= state or vim.fn.pumvisible() == 1
-      or (ghost and ghost.shown(bufnr)) or state.edits then
+      or (ghost and ghost.busy(bufnr)) or state.edits then
       return
     end
     M.request(bufnr, false)
@@ -403,6 +405,19 @@ function M.attach(bufnr, client)
     buffer = bufnr,
     callback = function()
       M.on_changed(bufnr)
+    end,
+  })
+  vim.api.nvim_create_autocmd({ "InsertEnter", "InsertLeave" }, {
+    group = group,
+    buffer = bufnr,
+    callback = function(args)
+      local state = M.buffers[bufnr]
+      local tick = vim.b[bufnr].changedtick
+      if state and args.event == "InsertEnter" then
+        state.entered = tick
+      elseif state and state.entered ~= tick then
+        M.on_changed(bufnr) -- typed in insert mode: the ghost text is gone now
+      end
     end,
   })
 end
