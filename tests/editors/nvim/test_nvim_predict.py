@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -198,6 +199,8 @@ def test_predict_off_sends_nothing(tmp_path: Path) -> None:
     assert data["statusline_on"].endswith("predict:on")
     assert data["statusline_off"].endswith("predict:off")
     assert data["server_off"]["enabled"] is False
+    off_line = "Prediction: off · 0 made, 0 shown, 0 accepted, 0 rejected · $0.0000"
+    assert off_line in data["status_off"]  # :KimiStatus
     assert data["settings"]["kimi"]["prediction"]["enabled"] is True  # pushed back on
     # Off: typing asked nothing, of the server or the model.
     assert data["off"] == {"ghost": 0, "next_edit": 0, "requests": 0, "shown": []}
@@ -205,4 +208,7 @@ def test_predict_off_sends_nothing(tmp_path: Path) -> None:
     # On again: ghost text for what is typed next, the server told.
     assert data["on"][0]["inline"] == "d(3, 4)"
     assert data["server_on"] is True
+    [line] = [line for line in data["status_on"] if line.startswith("Prediction: on · ")]
+    counts = re.search(r"(\d+) made, (\d+) shown", line)
+    assert counts and int(counts[1]) >= 1 and int(counts[2]) >= 1, line  # the server's counts
     assert data["statusline_back"].endswith("predict:on")

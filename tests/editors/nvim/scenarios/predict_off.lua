@@ -15,6 +15,7 @@ H.run(function()
     local p = P.status(client).prediction
     return p and p.enabled == false and p
   end, "the server to turn prediction off")
+  out.status_off = require("kimi.status").describe(P.status(client))
   vim.api.nvim_win_set_cursor(0, { vim.api.nvim_buf_line_count(bufnr), 0 })
   P.insert("A", function()
     P.type("y = ad")
@@ -33,7 +34,9 @@ H.run(function()
     end, "ghost text once prediction is on")
   end)
   out.statusline_back = require("kimi").statusline()
-  out.server_on = P.status(client).prediction.enabled
+  local status = P.status(client)
+  out.server_on = status.prediction.enabled
+  out.status_on = require("kimi.status").describe(status)
   out.settings = client.settings
   return out
 end)
