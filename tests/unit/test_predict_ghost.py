@@ -4,6 +4,7 @@ the params, and the engine with a scripted model."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from kimi_lsp.model.types import ModelRequest, ModelResult, Usage
 from kimi_lsp.predict.context_cache import StableContext, import_signature
 from kimi_lsp.predict.ghost import GhostRequest, GhostText
 from kimi_lsp.predict.ghost_prompt import GRID, Limits, messages, window
+from kimi_lsp.predict.ghost_trim import unfenced
 from kimi_lsp.predict.meter import PredictionMeter
 from kimi_lsp.predict.scheduler import Scheduler
 from kimi_lsp.predict.suggestions import Suggestion, SuggestionCache
@@ -300,3 +302,25 @@ async def test_a_failing_model_answers_nothing_and_logs_once(
     [item] = await ghost.complete(GhostRequest("file:///w/m.py", Position(0, 4)))
     assert item.text == "1"
     assert sum("Ghost text: the model failed" in r.message for r in caplog.records) == 1
+
+
+async def test_without_prefix_continuation_the_prefix_goes_in_the_prompt() -> None:
+    class ChatModel(Model):
+        async def complete(self, request: ModelRequest) -> ModelResult:
+            self.requests.append(request)
+            reply = "```python\nx + 1\n```\nThis adds one."
+            return ModelResult(reply, "", [], "stop", Usage(), "r2", reply=reply)
+
+    model = ChatModel()
+    ghost, host = engine(model)
+    host.settings = dataclasses.replace(host.settings, model="local-coder")  # prefixMode none
+    host.documents.open("file:///w/m.py", "python", 1, "def f(x):\n    return \n")
+    [item] = await ghost.complete(GhostRequest("file:///w/m.py", Position(1, 11)))
+    assert item.text == "x + 1"
+    user = model.requests[0].messages[1]["content"]
+    assert "<|before_cursor|>\ndef f(x):\n    return <|/before_cursor|>" in user
+
+
+def test_unfenced() -> None:
+    assert unfenced("```py\na\nb\n```\ntext") == "a\nb"
+    assert unfenced("a\n```") == "a\n```"  # not fenced at its start: the trimming cuts it

@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlparse
 from ..context.prompt import SYSTEM_PROMPTS
 from ..documents import Position, Range, TextDocument
 from ..errors import KimiError
+from ..model.params import prefix_mode_for
 from ..model.types import ModelRequest
 from ..secrets.files import secret_file_reason
 from .context_cache import StableContext
@@ -22,7 +23,7 @@ from .ghost_prompt import (
     suffix_for_trim,
     window,
 )
-from .ghost_trim import Around, trim
+from .ghost_trim import Around, trim, unfenced
 from .meter import PredictionMeter
 from .scheduler import Scheduler, debounce
 from .suggestions import Suggestion, SuggestionCache
@@ -151,7 +152,8 @@ class GhostText:
         self.meter.spend(result.usage.cost)
         if self.host.documents.get(uri) is not doc or doc.version != version:
             return []
-        answer = result.reply
+        # A fallback or endpoint that could not continue the prefix answered in chat form.
+        answer = result.reply if result.continued else unfenced(result.reply)
         suffix, complete = suffix_for_trim(doc, line, win.rest, len(answer) + 1)
         ghost = trim(answer, Around(win.before, win.rest, suffix, complete), result.truncated)
         if ghost is None:
@@ -174,7 +176,8 @@ class GhostText:
         win = redacted(window(doc, line, index, limits), self.host.redact)
         stable = self.stable.get(uri, doc)
         name = unquote(uri.rsplit("/", 1)[-1])
-        msgs = messages(SYSTEM_PROMPTS["prediction"], stable, name, doc.language_id, win)
+        inline = prefix_mode_for(settings) == "none"  # no continuation: prefix in the prompt
+        msgs = messages(SYSTEM_PROMPTS["prediction"], stable, name, doc.language_id, win, inline)
         request = ModelRequest(
             msgs, purpose="prediction", prefix=win.prefix, max_output_tokens=MAX_OUTPUT_TOKENS
         )

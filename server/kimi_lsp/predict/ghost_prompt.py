@@ -32,6 +32,8 @@ GHOST_RULES = (
 )
 SUFFIX_OPEN = "<|after_cursor|>"
 SUFFIX_CLOSE = "<|/after_cursor|>"
+PREFIX_OPEN = "<|before_cursor|>"
+PREFIX_CLOSE = "<|/before_cursor|>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,10 +127,16 @@ def suffix_for_trim(doc: TextDocument, line: int, rest: str, need: int) -> tuple
 
 
 def messages(
-    system_prompt: str, stable: str, name: str, language: str, win: Window
+    system_prompt: str,
+    stable: str,
+    name: str,
+    language: str,
+    win: Window,
+    inline_prefix: bool = False,
 ) -> list[dict[str, Any]]:
     """[system + stable context, user: the file and the code after the cursor]; the prefix is
-    sent separately as the continued assistant message."""
+    sent separately as the continued assistant message, or, for an endpoint that cannot
+    continue one (`inline_prefix`), in the user message before the code after the cursor."""
     system = system_prompt + GHOST_RULES
     if stable:
         system += "\n\n# Project context\n\n" + stable
@@ -138,6 +146,13 @@ def messages(
         f"{SUFFIX_OPEN}\n{win.suffix}\n{SUFFIX_CLOSE}\n"
         "Continue the file from the cursor; your reply starts exactly there."
     )
+    if inline_prefix:
+        user = (
+            f"{where}\nThe code before the cursor (the cursor is where it ends):\n"
+            f"{PREFIX_OPEN}\n{win.prefix}{PREFIX_CLOSE}\n"
+            f"The code after the cursor:\n{SUFFIX_OPEN}\n{win.suffix}\n{SUFFIX_CLOSE}\n"
+            "Reply with only the code that goes at the cursor, as raw code."
+        )
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 

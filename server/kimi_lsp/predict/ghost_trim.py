@@ -71,6 +71,17 @@ def trim(answer: str, around: Around, truncated: bool = False) -> Ghost | None:
     return ghost
 
 
+def unfenced(answer: str) -> str:
+    """A chat-style answer (an endpoint that could not continue the prefix) without the
+    fence around its code: its first line when that opens a fence, and from a closing one on."""
+    if not answer.lstrip().startswith(FENCE):
+        return answer
+    body = answer.lstrip().split("\n", 1)[1] if "\n" in answer.lstrip() else ""
+    lines = body.split("\n")
+    end = next((i for i, line in enumerate(lines) if line.lstrip().startswith(FENCE)), None)
+    return "\n".join(lines if end is None else lines[:end])
+
+
 def line_count(text: str) -> int:
     """Lines `text` puts in the document (a final newline ends a line, it starts none)."""
     return text.count("\n") + (0 if text.endswith("\n") else 1)
