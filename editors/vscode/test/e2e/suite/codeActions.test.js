@@ -4,7 +4,7 @@
 
 const assert = require("assert");
 const vscode = require("vscode");
-const { api, config, editReply, fake, openFile, resetFile, waitFor } = require("./support");
+const { api, config, driver, editReply, fake, openFile, resetFile, waitFor } = require("./support");
 
 const FIXED = config.source.replace("return a - b", "return a + b");
 
@@ -43,6 +43,22 @@ suite("code actions", () => {
     const fix = actions.find((a) => a.title.startsWith("Kimi: fix"));
     assert.ok(fix.kind && fix.kind.value.startsWith("quickfix"), `fix kind: ${fix.kind && fix.kind.value}`);
     assert.strictEqual((await fake.requests()).length, before, "listing the actions called the model");
+
+    // What the user gets on Ctrl+. at the diagnostic: the same actions in VS Code's menu.
+    const { editor } = await openFile("calc.py");
+    editor.selection = new vscode.Selection(1, 4, 1, 4);
+    await vscode.commands.executeCommand("workbench.action.focusActiveEditorGroup");
+    await driver({ kind: "keys", keys: ["Control+."] });
+    let shown = [];
+    const menu = await waitFor("the code action menu with the Kimi fix", async () => {
+      shown = (await driver({ kind: "texts", selector: ".action-widget" })).texts;
+      return shown.some((t) => t.includes("Kimi: fix 'suspicious subtraction'")) && shown.join("\n");
+    }).catch((err) => { throw new Error(`${err.message}; the menu showed ${JSON.stringify(shown)}`); });
+    await driver({ kind: "keys", keys: ["Escape"] });
+    await driver({ kind: "hidden", selector: ".action-widget" });
+    const rows = menu.split("\n").map((t) => t.trim());
+    assert.ok(rows.includes("Kimi: fix 'suspicious subtraction'"), JSON.stringify(rows));
+    assert.strictEqual((await fake.requests()).length, before, "showing the menu called the model");
   });
 
   test("choosing 'Kimi: fix …' rewrites the line", async () => {
