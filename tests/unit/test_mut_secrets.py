@@ -160,3 +160,35 @@ def test_a_url_whose_password_is_a_placeholder_word_is_left_alone(word: str) -> 
 def test_a_bearer_value_with_digits_but_little_entropy_is_left_alone(value: str) -> None:
     text = f"Authorization: Bearer {value}"
     assert redact(text).text == text
+
+
+@pytest.mark.parametrize("value", ["abcdefghijklmnopqrstuvwxyz", "ZxqWeRtYuIoPLmNb"])
+def test_a_bearer_value_without_digits_is_left_alone(value: str) -> None:
+    text = f"Authorization: Bearer {value}"
+    assert redact(text).text == text
+
+
+def test_a_bearer_value_at_exactly_the_entropy_floor_is_a_secret() -> None:
+    # Eight symbols, each twice: exactly 3 bits per character, the floor itself.
+    assert redact("Authorization: Bearer abcdefg1abcdefg1").kinds == ("bearer-token",)
+
+
+def test_a_value_exactly_four_fifths_words_reads_as_words() -> None:
+    # 16 letters of words in 20 characters: at the 0.8 threshold, so not a key.
+    text = 'secret = "abcdefghijklmnop____"'
+    assert redact(text).text == text
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ('api_key = "Zx9qWe7rTy5uIo3pLm2n"', "api-key"),
+        ('access_key = "Zx9qWe7rTy5uIo3pLm2n"', "access-key"),
+        ('AccessKey: "Zx9qWe7rTy5uIo3pLm2n"', "access-key"),
+        ('private_key = "Zx9qWe7rTy5uIo3pLm2n"', "private-key"),
+        # only the eight bytes before `key` name it: an `api` further back does not
+        ('apiaccesskey = "Zx9qWe7rTy5uIo3pLm2n"', "access-key"),
+    ],
+)
+def test_a_key_is_named_by_what_precedes_it(line: str, kind: str) -> None:
+    assert redact(line).kinds == (kind,)
