@@ -191,16 +191,21 @@ async def test_nothing_for_a_menu_an_unknown_document_or_a_secret_file(fake: Fak
 async def test_a_failing_api_answers_nothing_and_the_server_goes_on(
     fake: FakeKimi, fault: str
 ) -> None:
-    fake.enqueue(getattr(Fault, fault)(), Reply(content="a + b\n"))
+    fake.enqueue(getattr(Fault, fault)(), getattr(Fault, fault)(), Reply(content="a + b\n"))
     async with session("vscode", init_options=options(fake), env=ENV) as client:
         open_document(client, URI, SOURCE)
+        assert await ghost(client, CURSOR) == []
         assert await ghost(client, CURSOR) == []
         [item] = await ghost(client, CURSOR, context=types.InlineCompletionContext(
             trigger_kind=types.InlineCompletionTriggerKind.Invoked))  # fmt: skip
         assert item.insert_text == "a + b"
         counts = await status(client)
-    assert counts["made"] == 2 and counts["shown"] == 1
-    assert len(fake.chat_requests) == 2
+        logged = [m.message for m in client.log_messages if "Ghost text" in m.message]
+        shown = list(client.messages)  # window/showMessage: nothing pops up while typing
+    assert counts["made"] == 3 and counts["shown"] == 1
+    assert len(fake.chat_requests) == 3
+    assert len(logged) == 1 and "the model failed" in logged[0]
+    assert shown == []
 
 
 async def test_the_files_stable_context_leads_every_prompt_of_the_file(
