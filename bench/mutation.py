@@ -97,13 +97,12 @@ class Tally:
         return (self.killed + self.timeout) / counted if counted else 1.0
 
 
-def _workspace(work: Path, modules: list[str]) -> None:
-    """A fresh scratch tree mutmut can read: src/kimi_lsp, the unit tests, a pyproject."""
-    if work.exists():
-        shutil.rmtree(work)
+def _copy_tests(work: Path) -> None:
+    """The unit tests and the fake API into the scratch tree (replacing an older copy)."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(ROOT / "server" / "kimi_lsp", work / "src" / "kimi_lsp", ignore=ignore)
     for part in ("unit", "fake_kimi"):
+        if (work / "tests" / part).exists():
+            shutil.rmtree(work / "tests" / part)
         shutil.copytree(ROOT / "tests" / part, work / "tests" / part, ignore=ignore)
     shutil.copy2(ROOT / "tests" / "__init__.py", work / "tests" / "__init__.py")
     # Every mutant reruns the property tests: at most MAX_EXAMPLES examples each here (CI
@@ -115,6 +114,15 @@ def _workspace(work: Path, modules: list[str]) -> None:
         )
         if capped != text:
             test.write_text(capped, encoding="utf-8")
+
+
+def _workspace(work: Path, modules: list[str]) -> None:
+    """A fresh scratch tree mutmut can read: src/kimi_lsp, the unit tests, a pyproject."""
+    if work.exists():
+        shutil.rmtree(work)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(ROOT / "server" / "kimi_lsp", work / "src" / "kimi_lsp", ignore=ignore)
+    _copy_tests(work)
     tests = sorted({f"tests/unit/{t}" for m in modules for t in MODULES[m]})
     only = [f"src/kimi_lsp/{m}" for m in modules]
     (work / "pyproject.toml").write_text(
@@ -206,6 +214,30 @@ def _table(tallies: dict[str, Tally]) -> str:
     return "\n".join(lines)
 
 
+def _mutate(
+    work: Path, mutmut: str, modules: list[str], jobs: int, with_data: bool
+) -> dict[str, dict[str, int]] | None:
+    """mutmut over `modules`, then the data mutants; their exit codes by module (None when
+    mutmut failed)."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    run = subprocess.run(
+        [mutmut, "run", "--max-children", str(jobs)],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if run.returncode != 0:
+        print(run.stdout[-4000:], run.stderr[-4000:], sep="\n", file=sys.stderr)
+        return None
+    return {
+        module: _mutation_data.run(work, module, [f"tests/unit/{t}" for t in MODULES[module]])
+        for module in modules
+        if module in DATA_MODULES and with_data
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("only", nargs="*", help="run the modules whose path contains one of these")
@@ -216,6 +248,11 @@ def main() -> int:
     parser.add_argument("--survivors", action="store_true", help="print each survivor's diff")
     parser.add_argument("--check", action="store_true", help="exit 1 below target")
     parser.add_argument("--no-data", action="store_true", help="skip the data-table mutants")
+    parser.add_argument(
+        "--recheck",
+        action="store_true",
+        help="rerun the last run's survivors against the tests now",
+    )
     args = parser.parse_args()
     modules = [m for m in MODULES if not args.only or any(w in m for w in args.only)]
     if not modules:
@@ -224,34 +261,24 @@ def main() -> int:
     if mutmut is None:
         print('mutmut is not installed: pip install -e ".[mutation]"', file=sys.stderr)
         return 2
-    _workspace(args.workdir, modules)
     started = time.monotonic()
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    run = subprocess.run(
-        [mutmut, "run", "--max-children", str(args.jobs)],
-        cwd=args.workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if run.returncode != 0:
-        print(run.stdout[-4000:], run.stderr[-4000:], sep="\n", file=sys.stderr)
-        return run.returncode
-    data = {
-        module: _mutation_data.run(
-            args.workdir, module, [f"tests/unit/{t}" for t in MODULES[module]]
-        )
-        for module in modules
-        if module in DATA_MODULES and not args.no_data
-    }
-    duration = time.monotonic() - started
+    if args.recheck:  # the last run's results, survivors tried again with the tests as they are
+        _copy_tests(args.workdir)
+        saved = args.workdir / "data.json"
+        data = json.loads(saved.read_text(encoding="utf-8")) if saved.exists() else {}
+    else:
+        _workspace(args.workdir, modules)
+        data = _mutate(args.workdir, mutmut, modules, args.jobs, not args.no_data)
+        if data is None:
+            return 1
+        (args.workdir / "data.json").write_text(json.dumps(data), encoding="utf-8")
     tallies = _tally(args.workdir, modules, data)
     fresh = _recheck(args.workdir, mutmut, tallies)
+    duration = time.monotonic() - started
     print(_table(tallies))
     print(f"\nrun took {duration:.0f} s with {args.jobs} jobs ({len(modules)} modules)")
     for name in fresh:
-        print(f"killed in a fresh process (import-time code): {name}")
+        print(f"killed when run again in a fresh process: {name}")
     survivors = [name for t in tallies.values() for name in t.survivors]
     for name in survivors:
         print(f"survived: {name}")
