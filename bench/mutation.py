@@ -11,8 +11,9 @@ below, from the project's virtualenv with the `mutation` extra (`pip install -e 
                                                   # a survivor is not listed as equivalent
 
 mutmut only finds its sources under `./`, `src/` or `source/`, so the run happens in a scratch
-workspace (default ~/.cache/kimi-lsp-dev/mutation) holding `src/kimi_lsp` (a copy of
-`server/kimi_lsp`), the unit tests and the fake Kimi API; the repository is never written to.
+workspace (default ~/.cache/kimi-lsp-dev/mutation) holding `src/kimi_lsp` (`server/kimi_lsp`),
+the unit tests and the fake Kimi API as committed (HEAD: commit a new test before measuring it);
+the repository is never written to.
 Each mutant runs only the tests (from the files listed per module below) that call the mutated
 function — mutmut records which tests reach which function in a first, clean pass.
 
@@ -23,12 +24,14 @@ Equivalent mutants (no behaviour can tell them apart) are listed in docs/mutatio
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,14 +100,25 @@ class Tally:
         return (self.killed + self.timeout) / counted if counted else 1.0
 
 
+def _export(work: Path, *paths: str) -> None:
+    """`paths` as committed (HEAD) into `work`: a run measures the code and tests in git, not
+    whatever another edit has half-changed in the working tree meanwhile."""
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", "HEAD", *paths],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    )
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(work, filter="data")
+
+
 def _copy_tests(work: Path) -> None:
     """The unit tests and the fake API into the scratch tree (replacing an older copy)."""
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for part in ("unit", "fake_kimi"):
         if (work / "tests" / part).exists():
             shutil.rmtree(work / "tests" / part)
-        shutil.copytree(ROOT / "tests" / part, work / "tests" / part, ignore=ignore)
-    shutil.copy2(ROOT / "tests" / "__init__.py", work / "tests" / "__init__.py")
+    _export(work, "tests/__init__.py", "tests/unit", "tests/fake_kimi")
     # Every mutant reruns the property tests: at most MAX_EXAMPLES examples each here (CI
     # runs the full counts), or the run takes hours on 2 cores.
     for test in (work / "tests" / "unit").glob("test_*.py"):
@@ -120,8 +134,11 @@ def _workspace(work: Path, modules: list[str]) -> None:
     """A fresh scratch tree mutmut can read: src/kimi_lsp, the unit tests, a pyproject."""
     if work.exists():
         shutil.rmtree(work)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(ROOT / "server" / "kimi_lsp", work / "src" / "kimi_lsp", ignore=ignore)
+    work.mkdir(parents=True)
+    _export(work, "server/kimi_lsp")
+    (work / "src").mkdir()
+    (work / "server" / "kimi_lsp").rename(work / "src" / "kimi_lsp")
+    (work / "server").rmdir()
     _copy_tests(work)
     tests = sorted({f"tests/unit/{t}" for m in modules for t in MODULES[m]})
     only = [f"src/kimi_lsp/{m}" for m in modules]
