@@ -280,3 +280,28 @@ async def test_history_holds_only_documents_a_prompt_may_carry(
     assert "util.py:1\n- A = 1\n+ A = util_value\n" in user
     assert "geometry.py:1\n- def area(w, h):" in user
     assert "env_value" not in user and "ignored_value" not in user
+
+
+async def test_the_files_project_context_leads_the_prompt(fake: FakeKimi, tmp_path: Path) -> None:
+    helpers = "def scale(x):\n    return 2 * x\n"
+    source = "from helpers import scale\n\n\ndef grow(w):\n    return scale(w) + w\n"
+    root = git_workspace(tmp_path / "ws", {"helpers.py": helpers, "main.py": source})
+    uri = (root / "main.py").as_uri()
+    fake.enqueue(renamer, renamer)
+    async with session("vscode", init_options=options(fake), env=ENV, root=root) as client:
+        open_document(client, uri, source)
+        block = await request(client, "kimi/ghostContext", {"textDocument": {"uri": uri}})
+        assert "def scale(x):" in block["text"]
+        change(client, uri, 2, (3, 9), (3, 10), "width")
+        params = {
+            "textDocument": {"uri": uri, "version": 2},
+            "position": {"line": 3, "character": 14},
+        }
+        result = await request(client, "kimi/nextEdit", params)
+        assert spans(result) == [(4, 17, 4, 18, "width"), (4, 22, 4, 23, "width")]
+        change(client, uri, 3, (0, 0), (0, 0), "#")
+        params["textDocument"]["version"] = 3
+        await request(client, "kimi/nextEdit", params)
+    one, two = (r.body["messages"] for r in fake.chat_requests[-2:])
+    assert "# Project context" in one[0]["content"] and "def scale(x):" in one[0]["content"]
+    assert one[0] == two[0]  # the same system message: the API's prefix cache bills it less

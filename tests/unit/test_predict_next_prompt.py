@@ -14,6 +14,7 @@ from kimi_lsp.predict.next_prompt import (
     PromptInput,
     build_prompt,
     cursor_region,
+    fit_sections,
     other_regions,
     renamed,
     with_cursor,
@@ -165,10 +166,22 @@ def test_consecutive_prompts_share_everything_before_the_regions() -> None:
 def test_prompt_fits_the_budget() -> None:
     d = doc("".join(f"value_{i} = compute(value_{i - 1}, {'x' * 90})\n" for i in range(2000)))
     history = [HistoryEntry("m.py", i, "a" * 500, "b" * 500) for i in range(6)]
-    prompt = build_prompt(job(d, (1000, 0), history=history, renames=[("value_5", "v")]), str)
+    project = "\n\n".join(f"# defs {i}\n" + "def g(): pass\n" * 40 for i in range(20))
+    prompt = build_prompt(
+        job(d, (1000, 0), history=history, renames=[("value_5", "v")], project=project), str
+    )
     assert prompt is not None
     size = sum(len(m["content"]) for m in prompt.messages)
     assert size <= 4000 * 3  # characters: a cautious 3 per token
+    system = prompt.messages[0]["content"]
+    assert system.startswith(SYSTEM + "\n\n# Project context\n\n# defs 0\n")
+    assert system.endswith("def g(): pass\n")  # whole sections only
+
+
+def test_project_sections_fit_whole() -> None:
+    assert fit_sections("aaa\n\nbbb\n\nccc", 100) == "aaa\n\nbbb\n\nccc"
+    assert fit_sections("aaa\n\nbbb\n\nccc", 9) == "aaa\n\nbbb"
+    assert fit_sections("aaaaaaaaaa\n\nb", 5) == ""
 
 
 def test_secrets_are_redacted_even_with_the_cursor_inside_one() -> None:

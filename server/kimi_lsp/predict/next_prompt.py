@@ -28,7 +28,8 @@ HEAD_LINES = 30
 CHARS_PER_TOKEN = 3
 """A cautious characters-per-token ratio for code (the tokenizer is not run on this path)."""
 # Shares of the budget's characters; the rest is the fixed instructions and the markers.
-REGION_SHARE, HISTORY_SHARE, HEAD_SHARE = 0.45, 0.2, 0.1
+REGION_SHARE, HISTORY_SHARE, HEAD_SHARE, PROJECT_SHARE = 0.45, 0.2, 0.08, 0.15
+PROJECT_HEADER = "\n\n# Project context\n\n"
 OUTPUT_MARGIN = 64
 CURSOR = "<|cursor|>"
 
@@ -277,10 +278,22 @@ class PromptInput:
     renames: Sequence[tuple[str, str]]
     budget_tokens: int
     continues_prefix: bool
+    project: str = ""
+    """The file's stable project context (what it imports and uses), sections joined by blank
+    lines; as much of it as fits its share is sent, whole sections only."""
+
+
+def fit_sections(text: str, max_chars: int) -> str:
+    """The leading blank-line-separated sections of `text` that fit `max_chars`."""
+    if len(text) <= max_chars:
+        return text
+    cut = text.rfind("\n\n", 0, max_chars + 1)
+    return text[:cut] if cut > 0 else ""
 
 
 def build_prompt(job: PromptInput, redact: Callable[[str], str]) -> NextPrompt | None:
-    """Messages (stable parts first: instructions, the file's head, the history, the regions),
+    """Messages (stable parts first: instructions and the project context, the file's head,
+    the history, the regions),
     the prefix and the regions sent; None when not even the cursor's line fits."""
     document = job.document
     chars = job.budget_tokens * CHARS_PER_TOKEN
@@ -309,9 +322,10 @@ def build_prompt(job: PromptInput, redact: Callable[[str], str]) -> NextPrompt |
             text = redact(text)
         parts.append(f"{start_marker(k)}\n{_fenced(text)}{end_marker(k)}\n")
     shown = sum(len(region.text) for region in regions)
+    project = redact(fit_sections(job.project, int(chars * PROJECT_SHARE)))
     return NextPrompt(
         messages=[
-            {"role": "system", "content": SYSTEM},
+            {"role": "system", "content": SYSTEM + (PROJECT_HEADER + project if project else "")},
             {"role": "user", "content": "".join(parts)},
         ],
         prefix=start_marker(1) + "\n" if job.continues_prefix else "",

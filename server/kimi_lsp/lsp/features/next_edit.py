@@ -133,6 +133,8 @@ class NextEdits:
             renames=renames,
             budget_tokens=role.context_budget_for("prediction"),
             continues_prefix=role.prefix_mode != "none",
+            # Ghost text's per-file context: what is ready now (its build runs off this path).
+            project=self.server.services.ghost.engine.stable.get(document.uri, document),
         )
         return build_prompt(job, self.server.redact)
 
