@@ -25,6 +25,8 @@ GHOST = {
     "x = ad": "d(1, 2)\n",
     "z = ad": "d(3, 4)\n",
     "y = ad": "d(5, 6)\n",
+    # Rewrites the rest of the line (an auto-closed ")"): "2" before it, " + 1" after it.
+    "t = sq(": "2) + 1\n",
     # The README's screenshot (tests/editors/nvim/screenshots.py).
     "def stdev(values": ": list[float]) -> float:\n    return math.sqrt(variance(values))\n",
 }

@@ -147,8 +147,10 @@ def test_ghost_text_while_typing(tmp_path: Path) -> None:
     assert data["before_mismatch"][0]["inline"] == "d(3, 4)"  # then "X" dismissed it
     # Nothing shown: <Tab> indents as the user's mapping says (expandtab in Python: spaces).
     assert data["tab_line"].strip() == "" and len(data["tab_line"]) > 0
-    tail = "def mul(a, b):\n    c = a * b\n    return c\nx = ad\nz = adX\n"
-    tail += data["tab_line"] + "\n"
+    # "t = sq(|)" continued with "2) + 1": "2" drawn before the ")", " + 1" after it.
+    assert data["closers"] == ghost("2", [], row=12, col=7) + ghost(" + 1", [], row=12, col=8)
+    assert data["closers_line"] == "t = sq(2) + 1" and data["closers_cursor"] == [12, 13]
+    tail = "def mul(a, b):\n    c = a * b\n    return c\nx = ad\nz = adX\nt = sq(2) + 1\n"
     assert data["text"].endswith(tail)
 
 

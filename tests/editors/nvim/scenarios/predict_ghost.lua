@@ -1,7 +1,8 @@
 -- Ghost text while typing Python in a real insert mode: shown (inline + virtual lines), typed
 -- through without a request, accepted by word, by line and whole (<Tab>); a completion menu
 -- keeps <Tab> (the user's own mapping) and hides the suggestion; a cursor move dismisses it;
--- <Tab> with nothing shown does what it did before.
+-- <Tab> with nothing shown does what it did before; a suggestion rewriting the rest of the line
+-- is drawn around what it keeps.
 local P = dofile(vim.fs.dirname(debug.getinfo(1, "S").source:sub(2)) .. "/predict_lib.lua")
 local H = P.H
 
@@ -127,6 +128,21 @@ H.run(function()
       return { P.lines(bufnr), vim.api.nvim_win_get_cursor(0), vim.api.nvim_get_mode() }
     end)
     out.tab_line = vim.api.nvim_get_current_line()
+    -- A suggestion that rewrites the rest of the line (the ")" an editor closed for the user):
+    -- its characters shown around the ")", the line replaced when accepted.
+    P.type("<C-u>t = sq()<Left>")
+    out.closers = P.wait(30000, function()
+      local marks = P.ghost(bufnr)
+      return #marks > 1 and marks
+    end, "ghost text around ')'", function()
+      return { vim.api.nvim_get_current_line(), P.ghost(bufnr) }
+    end)
+    P.type("<M-l>")
+    out.closers_line = P.wait(5000, function()
+      local line = vim.api.nvim_get_current_line()
+      return line ~= "t = sq()" and not shown() and line
+    end, "the rewrite accepted")
+    out.closers_cursor = vim.api.nvim_win_get_cursor(0)
   end)
   out.text = H.text(bufnr)
   return out

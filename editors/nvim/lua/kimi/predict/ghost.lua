@@ -85,24 +85,54 @@ local function chunk(bufnr, text)
   return { { (text:gsub("\t", string.rep(" ", vim.bo[bufnr].tabstop))), "KimiGhost" } }
 end
 
+--- Where the first line of a suggestion that rewrites the rest of the line goes: the rest is
+--- made of closers (`)`, `"`, ...) the suggestion keeps in order, so its other characters are
+--- shown around them: {byte offset after the cursor, text} pieces, or nil when they are not
+--- all in it (then the whole line is shown at the cursor).
+---@param first string  the suggestion's first line
+---@param kept string   the rest of the line it rewrites
+---@return {[1]: integer, [2]: string}[]|nil
+local function around_closers(first, kept)
+  local pieces, from = {}, 1
+  for i = 1, #kept do
+    local at = first:find(kept:sub(i, i), from, true)
+    if not at then
+      return nil
+    end
+    pieces[#pieces + 1] = { i - 1, first:sub(from, at - 1) }
+    from = at + 1
+  end
+  pieces[#pieces + 1] = { #kept, first:sub(from) }
+  return pieces
+end
+
 --- Draw `ghost.rest` at the cursor.
 ---@param bufnr integer
 ---@param ghost kimi.Ghost
 local function draw(bufnr, ghost)
   vim.api.nvim_buf_clear_namespace(bufnr, M.ns, 0, -1)
   local cursor = vim.api.nvim_win_get_cursor(0)
+  local row, col = cursor[1] - 1, cursor[2]
   local lines = vim.split(ghost.rest, "\n", { plain = true })
-  local opts = { hl_mode = "combine", priority = 300 }
-  if lines[1] ~= "" then
-    opts.virt_text = chunk(bufnr, lines[1])
-    opts.virt_text_pos = "inline"
+  local line = vim.api.nvim_buf_get_lines(bufnr, row, row + 1, false)[1] or ""
+  local pieces = ghost.replace > 0
+    and around_closers(lines[1], line:sub(col + 1, col + ghost.replace))
+    or { { 0, lines[1] } }
+  for i, piece in ipairs(pieces) do
+    local opts = { hl_mode = "combine", priority = 300 }
+    if piece[2] ~= "" then
+      opts.virt_text = chunk(bufnr, piece[2])
+      opts.virt_text_pos = "inline"
+    end
+    if i == #pieces and #lines > 1 then
+      opts.virt_lines = vim.tbl_map(function(text)
+        return chunk(bufnr, text)
+      end, vim.list_slice(lines, 2))
+    end
+    if opts.virt_text or opts.virt_lines then
+      vim.api.nvim_buf_set_extmark(bufnr, M.ns, row, col + piece[1], opts)
+    end
   end
-  if #lines > 1 then
-    opts.virt_lines = vim.tbl_map(function(line)
-      return chunk(bufnr, line)
-    end, vim.list_slice(lines, 2))
-  end
-  vim.api.nvim_buf_set_extmark(bufnr, M.ns, cursor[1] - 1, cursor[2], opts)
 end
 
 --- What is left of the suggestion after what the user typed since it was shown, or nil when
