@@ -115,3 +115,22 @@ async def test_d_reasoning_of_a_tool_call_turn_is_never_sent_empty(
     assert model_fake.chat_requests[-1].body["thinking"] == {"type": "enabled"}
     [turn] = sent_turns(model_fake)
     assert turn["reasoning_content"] == sent
+
+
+def test_an_empty_answer_is_not_sent_back_as_an_empty_assistant_message(tmp_path: Path) -> None:
+    """A chat turn the model answered with no text: sending it back as `{"role": "assistant",
+    "content": ""}` gets every later turn of the conversation refused (Moonshot: "the message at
+    position N with role 'assistant' must not be empty"), so the pair is left out."""
+    from kimi_lsp.chat.conversations import Turn
+    from kimi_lsp.chat.history import history_messages
+    from kimi_lsp.tokens.counter import TokenCounter
+    from tests.fake_kimi.config import FakeConfig
+    from tests.fake_kimi.validate import validate_chat
+
+    counter = TokenCounter(env={"XDG_CACHE_HOME": str(tmp_path)})
+    turns = [Turn("first?", "one"), Turn("second?", ""), Turn("third?", "three")]
+    history, _, dropped = history_messages(turns, 100_000, counter)
+    assert [m["content"] for m in history] == ["first?", "one", "third?", "three"]
+    assert dropped == 0  # left out, not dropped for the budget
+    body = {"model": "kimi-k2.6", "messages": [*history, {"role": "user", "content": "and?"}]}
+    validate_chat(body, FakeConfig().rules())  # the strict fake's checks: raises if refused

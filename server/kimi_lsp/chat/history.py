@@ -24,6 +24,11 @@ def history_messages(
     used = 0
     count = 0
     for turn in reversed(turns):
+        if not turn.assistant.strip():
+            # An answer with no text goes back as an empty assistant message, which the API
+            # refuses ("must not be empty"), failing every later turn: the pair is left out.
+            count += 1
+            continue
         pair = [
             {"role": "user", "content": turn.user},
             {"role": "assistant", "content": turn.assistant},
