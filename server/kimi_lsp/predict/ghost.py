@@ -105,9 +105,10 @@ class GhostText:
             if self.meter.over_cap(prediction.max_cost_per_hour):
                 return []
             delay = 0.0 if req.invoked else prediction.debounce_ms / 1000
+            version = doc.version  # now: the work starts a loop turn later
 
             async def work() -> list[GhostItem]:
-                return await self._predict(req.uri, doc, doc.version, line, index, delay)
+                return await self._predict(req.uri, doc, version, line, index, delay)
 
             return await self.scheduler.run(req.uri, ticket, work, [])
         finally:
