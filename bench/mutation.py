@@ -76,7 +76,55 @@ MODULES: dict[str, tuple[str, ...]] = {
 DATA_MODULES = ("secrets/patterns.py",)
 
 # mutant name -> why no test can kill it (kept in step with docs/mutation.md)
-EQUIVALENT: dict[str, str] = {}
+EQUIVALENT: dict[str, str] = {
+    # edits/pending.py
+    "kimi_lsp.edits.pending.xǁPendingEditsǁ_forget__mutmut_1": "an id is never live and gone at "
+    "once (add clears its reason), so a forgotten id is never already in `_gone`",
+    "kimi_lsp.edits.pending.xǁPendingEditsǁ_forget__mutmut_6": "popitem(last=None): None is "
+    "false, the same as last=False",
+    # edits/validate.py
+    "kimi_lsp.edits.validate.x__python_error__mutmut_10": "dont_inherit left out: this module's "
+    "only __future__ import (annotations) changes no syntax",
+    "kimi_lsp.edits.validate.x__python_error__mutmut_15": "dont_inherit=False: as above",
+    "kimi_lsp.edits.validate.x__python_error__mutmut_11": "the file name is not in the message",
+    "kimi_lsp.edits.validate.x__python_error__mutmut_12": "the file name is not in the message",
+    "kimi_lsp.edits.validate.x_python_breaks__mutmut_8": "compile()'s SyntaxError always has a "
+    "line number (>= 1)",
+    "kimi_lsp.edits.validate.x_python_breaks__mutmut_9": "as above: the no-line branch is "
+    "unreachable",
+    "kimi_lsp.edits.validate.x_python_breaks__mutmut_12": "the parser's messages are never "
+    "empty: the fallback text is unreachable",
+    "kimi_lsp.edits.validate.x_python_breaks__mutmut_13": "as above",
+    # protected_paths.py
+    "kimi_lsp.protected_paths.x_plain_name__mutmut_5": 'split(":") and split(":", 1) have the '
+    "same first part",
+    "kimi_lsp.protected_paths.x_plain_name__mutmut_8": 'split(":", 2): the same first part',
+    "kimi_lsp.protected_paths.x_plain_name__mutmut_22": "after casefold() no 'X' is left to strip",
+    "kimi_lsp.protected_paths.x_git_reason__mutmut_10": "continue -> break: the path is "
+    "lexically under the root (the contract), so the first candidate never lacks a rel",
+    "kimi_lsp.protected_paths.x_config_kind__mutmut_36": "str.split never returns an empty list",
+    "kimi_lsp.protected_paths.x__rel__mutmut_2": "the root itself: 'XXXX' is no git name and no "
+    "config name either; callers pass files, never the root",
+    # secrets/files.py
+    "kimi_lsp.secrets.files.x_secret_file_reason__mutmut_17": "the parent only matters for "
+    "(.kube, config) and (.docker, config.json): a slash at 0 or none gives no such parent",
+    "kimi_lsp.secrets.files.x_secret_file_reason__mutmut_19": "as above (slash at 0)",
+    "kimi_lsp.secrets.files.x_secret_file_reason__mutmut_20": "as above (slash at 1: a "
+    "one-character parent)",
+    "kimi_lsp.secrets.files.x_secret_file_reason__mutmut_21": "as above ('XXXX' is no such parent)",
+    "kimi_lsp.secrets.files.x__file_kind__mutmut_45": 'rsplit("/")[-1] == rsplit("/", 1)[-1]',
+    "kimi_lsp.secrets.files.x__file_kind__mutmut_48": 'rsplit("/", 2)[-1] == rsplit("/", 1)[-1]',
+    # secrets/redact.py
+    "kimi_lsp.secrets.redact.xǁRedactorǁ__call____mutmut_3": "an empty key is dropped by "
+    "`if key` on the next line anyway",
+    "kimi_lsp.secrets.redact.xǁRedactorǁ__call____mutmut_5": "redact() itself ignores extra "
+    "strings under MIN_EXTRA_LENGTH",
+    # secrets/checks.py
+    "kimi_lsp.secrets.checks.x_url_password__mutmut_20": "the priority orders only spans with "
+    "the same ends; a URL password can only coincide with a token family earlier in PASSES, "
+    "which wins at priority 1 or 2 alike",
+    "kimi_lsp.secrets.checks.x_bearer__mutmut_16": "as above for a bearer value",
+}
 
 _KILLED = {1, 3, 37}
 _TIMEOUT = {36, -24, 24, 152, 255}
