@@ -128,6 +128,20 @@ def test_whole_document_change_is_recorded_as_its_changed_span() -> None:
     assert (edit.old, edit.new, edit.start) == ("a", "b", (0, 6))
 
 
+def test_whole_document_change_of_a_large_document() -> None:
+    text = "".join(f"line {i} holds some text\n" for i in range(20_000))
+    ed = Editor(text)
+    at = text.index("line 15000 holds")
+    new = text[:at] + "line 15000 held" + text[at + len("line 15000 holds") :]
+    change = TextChange(None, new)
+    ed.history.record(ed.doc, change)
+    ed.store.change(URI, 2, [change])
+    [edit] = ed.history.recent(6)
+    assert (edit.old, edit.new, edit.start) == ("olds", "eld", (15000, 12))
+    ed.history.clear()
+    assert len(ed.history) == 0
+
+
 def test_utf16_positions_and_crlf_lines() -> None:
     ed = Editor("s = '😀'\r\nt = 1\r\n")
     # 😀 is two UTF-16 units: column 7 is after it, string index 6.

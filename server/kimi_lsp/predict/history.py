@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -20,6 +20,8 @@ HISTORY_EDITS = 6
 """Edits a next-edit prompt shows (the most recent)."""
 MAX_EDIT_CHARS = 2_000
 """An edit whose old or new text is longer is kept clipped and never coalesced again."""
+BLOCK = 4_096
+"""Characters compared at a time when a whole-document change is narrowed to what changed."""
 CONTEXT_CHARS = 120
 """Characters of the edited line kept on each side of an edit (its context in the prompt)."""
 
@@ -154,6 +156,9 @@ class EditHistory:
         latest.end = (line, lo)
         return True
 
+    def clear(self) -> None:
+        self._edits.clear()
+
     def forget(self, uri: str) -> None:
         """Drop a document's edits (closed, or re-opened with other text)."""
         kept = [edit for edit in self._edits if edit.uri != uri]
@@ -208,8 +213,8 @@ def _whole_change(document: TextDocument, text: str) -> tuple[Spot, Spot, str] |
     old = document.text
     if old == text:
         return None
-    p = _common(old, text, min(len(old), len(text)), lambda a, n: a[:n])
-    s = _common(old, text, min(len(old), len(text)) - p, lambda a, n: a[len(a) - n :])
+    p = _common(old, text, min(len(old), len(text)), from_end=False)
+    s = _common(old, text, min(len(old), len(text)) - p, from_end=True)
     starts = [0, *accumulate(map(len, document.lines))]
 
     def spot(offset: int) -> Spot:
@@ -219,12 +224,22 @@ def _whole_change(document: TextDocument, text: str) -> tuple[Spot, Spot, str] |
     return spot(p), spot(len(old) - s), text[p : len(text) - s]
 
 
-def _common(a: str, b: str, limit: int, part: Callable[[str, int], str]) -> int:
-    """The longest n <= limit with part(a, n) == part(b, n), by halving (slices compare in C)."""
-    lo, hi = 0, limit
+def _common(a: str, b: str, limit: int, from_end: bool) -> int:
+    """How many characters (at most `limit`) `a` and `b` share at their start (or end): whole
+    blocks first, each compared in C, then halving inside the first block that differs."""
+
+    def same(lo: int, hi: int) -> bool:  # characters lo..hi from the start (or the end)
+        if from_end:
+            return a[len(a) - hi : len(a) - lo] == b[len(b) - hi : len(b) - lo]
+        return a[lo:hi] == b[lo:hi]
+
+    done = 0
+    while done + BLOCK <= limit and same(done, done + BLOCK):
+        done += BLOCK
+    lo, hi = done, min(limit, done + BLOCK)
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if part(a, mid) == part(b, mid):
+        if same(done, mid):
             lo = mid
         else:
             hi = mid - 1

@@ -69,9 +69,14 @@ class NextEdits:
         self._admitted: dict[str, tuple[int, bool]] = {}
 
     def recorder(self) -> EditHistory | None:
-        """The history to record didChange into, or None while next edits are off."""
+        """The history to record didChange into, or None while next edits are off (then the
+        history is emptied: the edits it holds would no longer be where it says)."""
         prediction = self.server.settings.prediction
-        return self.history if prediction.enabled and prediction.next_edit else None
+        if prediction.enabled and prediction.next_edit:
+            return self.history
+        if len(self.history):
+            self.history.clear()
+        return None
 
     async def suggest(self, raw: Any) -> dict[str, Any]:
         params = parse_params(raw)
