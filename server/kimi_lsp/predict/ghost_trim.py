@@ -94,7 +94,10 @@ def rejoin_point(answer: str, around: Around, truncated: bool = False) -> int | 
     the cursor is in its own line's indentation (the answer came back to the cursor line's
     code). At the end of the document (only whitespace after the cursor), an answer that
     ends there by itself (not cut by the output limit) ends at its final line break when it
-    stays in the block it starts in (no line left of its first). None when there is none."""
+    stays in the block it starts in (no line left of its first). With the cursor in its
+    line's indentation, an answer of whole lines (ending in a line break) is kept whole when
+    code follows the cursor, or when the lines make one block on a blank line. None when there
+    is none."""
     suffix = around.suffix
     if not suffix:
         return None
@@ -103,11 +106,12 @@ def rejoin_point(answer: str, around: Around, truncated: bool = False) -> int | 
     p = answer.find(first)
     while p != -1:
         tail = answer[p:]
-        line_start = p > 0 and answer[p - 1] == "\n" and not around.before.strip()
-        ends_file = at_end and p > 0 and _in_block(around.before, answer[:p])
-        telling = line_start or ends_file or _telling(tail, around.rest)
-        if telling and _agrees(tail, suffix, around.complete):
-            return p
+        if _agrees(tail, suffix, around.complete):
+            line_start = p > 0 and answer[p - 1] == "\n" and not around.before.strip()
+            if line_start or _telling(tail, around.rest):
+                return p
+            if at_end and p > 0 and _in_block(around.before, answer[:p]):
+                return p
         p = answer.find(first, p + 1)
     if answer.endswith("\n") and not around.before.strip():
         # Whole lines, ending where the cursor line's code starts (or, on a blank line, where
