@@ -365,13 +365,16 @@ def test_inline_preview_pixels(session: Session) -> None:
         assert green[1] - green[2] > red[1] - red[2] + 10, (k, green, red)
 
 
-@pytest.mark.parametrize("name", ["inline-diff-preview", "chat-streamed"])
+@pytest.mark.parametrize("name", ["inline-diff-preview", "chat-streamed", "refactor-preview"])
 def test_screenshot_matches_its_reference(session: Session, name: str) -> None:
-    """The editor (inline preview) or the chat view, cut out of the screenshot, against the
-    committed reference (references/NAME.png): at most 1 % of the pixels may differ by more than
-    32 in a channel. KIMI_LSP_UPDATE_REFERENCES=1 writes new references (look at them first)."""
+    """The editor (inline preview), the chat view or the Refactor Preview panel, cut out of the
+    screenshot, against the committed reference (references/NAME.png): at most 1 % of the pixels
+    may differ by more than 32 in a channel. KIMI_LSP_UPDATE_REFERENCES=1 writes new references
+    (look at them first)."""
     if name == "inline-diff-preview":
         region, masks = _preview_view(session)["box"], []
+    elif name == "refactor-preview":
+        region, masks = session.facts.get("refactorPreviewBox"), []
     else:
         chat = session.facts.get("chatView") or {}
         region, masks = chat.get("box"), chat.get("masks", [])

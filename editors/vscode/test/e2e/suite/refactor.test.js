@@ -167,7 +167,8 @@ suite("refactor", () => {
     await driver({ kind: "check", selector: FILE_BOXES });
     const ticked = await driver({ kind: "checked", selector: `${PANEL} input.edit-checkbox` });
     assert.ok(ticked.checked.length >= 5 && ticked.checked.every(Boolean), JSON.stringify(ticked));
-    await screenshot("refactor-preview");
+    const shot = await screenshot("refactor-preview", { panel: PANEL });
+    report("refactorPreviewBox", shot.boxes.panel || null); // compared with a reference by pytest
 
     await driver({ kind: "click", selector: `${PANEL} .buttons .monaco-button`, name: "Apply" });
     await run;
