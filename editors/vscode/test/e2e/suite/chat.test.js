@@ -4,7 +4,7 @@
 "use strict";
 
 const assert = require("assert");
-const { api, driver, fake, openFile, report, screenshot, waitFor } = require("./support");
+const { api, fake, openFile, report, screenshot, status, waitFor } = require("./support");
 const { inFrame } = require("./view");
 
 /** Runs in the chat webview: records every text the last answer showed while streaming. */
@@ -38,6 +38,7 @@ function readAnswer() {
     text: last.querySelector(".content").textContent,
     code: [...last.querySelectorAll(".content code")].map((c) => c.textContent),
     cost: last.querySelector(".cost") ? last.querySelector(".cost").textContent : null,
+    error: last.querySelector(".error") ? last.querySelector(".error").textContent : null,
     reasoning: details
       ? { open: details.open, summary: details.querySelector("summary").textContent, text: body.textContent.trim(), shown: body.checkVisibility() }
       : null,
@@ -149,10 +150,15 @@ suite("chat", () => {
     assert.ok(stopped.events_sent < 250, `the stream was not cut early: ${stopped.events_sent} events`);
     const cut = lastAssistant(kimi).content;
     assert.ok(!cut.includes("word299"), "the whole answer arrived");
-    await waitFor("no more text after stop", async () => {
-      await new Promise((r) => setTimeout(r, 300));
-      return lastAssistant(kimi).content === cut;
+    // No more text after stop: whatever the server sent before answering this has arrived.
+    await status();
+    assert.strictEqual(lastAssistant(kimi).content, cut, "text arrived after stop");
+    // The view shows the cut answer and that it was stopped.
+    const stoppedView = await waitFor("the stopped answer in the webview", async () => {
+      const a = await inFrame("#transcript", readAnswer);
+      return a.text.trim() === cut.trim() && !a.classes.includes("streaming") && a.error && a;
     });
+    assert.match(stoppedView.error, /Stopped/, stoppedView.error);
 
     await kimi.chat.send("Are you still there?");
     assert.strictEqual(lastAssistant(kimi).content, "Back again.");
