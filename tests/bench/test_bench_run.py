@@ -34,6 +34,7 @@ def test_bench_run_collects_every_benchmark_into_one_table() -> None:
         "scale",
         "fallback",
         "predict",
+        "unit_speed",
     }
     metrics = [row.split(" | ")[1] for row in rows[2:]]
     assert "code-action menu, p99" in metrics
