@@ -192,3 +192,39 @@ def test_a_value_exactly_four_fifths_words_reads_as_words() -> None:
 )
 def test_a_key_is_named_by_what_precedes_it(line: str, kind: str) -> None:
     assert redact(line).kinds == (kind,)
+
+
+# ---------------------------------------------------------------- assigned values
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'password = "[REDACTED:configured-secret]"',  # already a marker: redaction is idempotent
+        'password = "x1x1x1x1x1x1"',  # two symbols: a placeholder
+        'password = "<Zx9qWe7rTy5u>"',  # <...>: a placeholder
+        'password = "ftp://Zx9qWe7rTy5u"',  # a URL (its password part has its own pattern)
+        'password = "Zx9q\tWe7rTy5u"',  # whitespace: prose, not a password
+        'password = "Zx9qWe7"',  # under 8 characters
+        'token = "Zx9qWe7rTy5u"',  # under 16 characters for a token
+    ],
+)
+def test_assigned_values_that_are_not_secrets(line: str) -> None:
+    assert redact(line).text == line
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ('password = "x1yx1yx1yx1y"', "password"),  # three symbols are enough
+        ('password = "<x9Qw2Lm7Zp4"', "password"),  # only one angle bracket
+        ('password = "x9Qw2Lm7Zp4>"', "password"),
+        ('password = "Zx9qWe7rTy5uIo3p%s"', "password"),  # 16 random characters around %s
+        ('password = "abcdefg1%sabcdefg1"', "password"),  # ... at exactly the entropy floor
+        ('password = "Zx9qWe7r"', "password"),  # exactly 8 characters
+        ('token = "Zx9qWe7rTy5uIo3p"', "token"),  # exactly 16 characters
+    ],
+)
+def test_assigned_values_at_the_edges_that_are_secrets(line: str, kind: str) -> None:
+    result = redact(line)
+    assert result.kinds == (kind,) and result.text.endswith(f'"[REDACTED:{kind}]"')
