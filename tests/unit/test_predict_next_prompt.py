@@ -154,13 +154,24 @@ def test_prompt_layout_stable_parts_first_and_the_prefix() -> None:
 
 
 def test_consecutive_prompts_share_everything_before_the_regions() -> None:
-    d = doc(numbered(40))
-    one = build_prompt(job(d, (30, 3)), str)
-    two = build_prompt(job(d, (31, 5)), str)
+    d = doc(numbered(100))
+    one = build_prompt(job(d, (60, 3)), str)
+    two = build_prompt(job(d, (61, 5)), str)
     assert one is not None and two is not None
     a, b = one.messages[1]["content"], two.messages[1]["content"]
     shared = a[: a.index("<|region 1|>")]
     assert b.startswith(shared) and len(shared) > 200
+    assert "line29 = 29\n```" in shared  # the file's first 30 lines
+
+
+def test_the_head_stops_where_region_one_starts() -> None:
+    d = doc(numbered(100))
+    prompt = build_prompt(job(d, (12, 0)), str)
+    assert prompt is not None
+    content = prompt.messages[1]["content"]
+    assert "line3 = 3\n```" in content and content.count("line4 = 4\n") == 1
+    top = build_prompt(job(d, (3, 0)), str)
+    assert top is not None and "first lines" not in top.messages[1]["content"]
 
 
 def test_prompt_fits_the_budget() -> None:

@@ -255,13 +255,11 @@ def fit_history(entries: Sequence[HistoryEntry], max_chars: int) -> list[History
 
 
 def head_of(document: TextDocument, first: Region, max_chars: int) -> str:
-    """The file's first lines, at most `max_chars`, whatever the cursor's place (so that
-    prompts share them), unless region 1 starts at the top and shows them anyway."""
-    if first.start == 0:
-        return ""
+    """The file's first lines, at most `max_chars`, up to region 1 (which shows the rest): the
+    same for every cursor below the first HEAD_LINES + ABOVE lines, so prompts share them."""
     out: list[str] = []
     used = 0
-    for line in document.lines[:HEAD_LINES]:
+    for line in document.lines[: min(HEAD_LINES, first.start)]:
         if used + len(line) > max_chars:
             break
         out.append(line)
