@@ -35,19 +35,26 @@ def options(fake: FakeKimi, **prediction: Any) -> dict[str, Any]:
     }
 
 
+def ghost_params(
+    position: tuple[int, int], uri: str = URI, context: Any = None
+) -> types.InlineCompletionParams:
+    return types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        position=types.Position(line=position[0], character=position[1]),
+        context=context
+        or types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
+    )
+
+
 async def ghost(
     client: Any, position: tuple[int, int], uri: str = URI, context: Any = None
 ) -> list[types.InlineCompletionItem]:
-    result = await client.text_document_inline_completion_async(
-        types.InlineCompletionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            position=types.Position(line=position[0], character=position[1]),
-            context=context
-            or types.InlineCompletionContext(
-                trigger_kind=types.InlineCompletionTriggerKind.Automatic
-            ),
-        )
+    return items_of(
+        await client.text_document_inline_completion_async(ghost_params(position, uri, context))
     )
+
+
+def items_of(result: Any) -> list[types.InlineCompletionItem]:
     assert isinstance(result, types.InlineCompletionList)
     return list(result.items)
 
@@ -228,3 +235,37 @@ async def test_the_files_stable_context_leads_every_prompt_of_the_file(
     one, two = (r.body["messages"] for r in fake.chat_requests[-2:])
     assert "def scale(x):" in one[0]["content"] and one[0] == two[0] and one[1] == two[1]
     assert two[2]["content"] == "from helpers import scale\n\nvalue = 3 * "
+
+
+async def test_a_request_superseded_in_its_debounce_never_calls_the_model(
+    fake: FakeKimi,
+) -> None:
+    fake.enqueue(Reply(content="a + b\n"))
+    # A long debounce for typing; an invoked request (triggerKind 1) skips it.
+    init = options(fake, debounceMs=10_000)
+    async with session("vscode", init_options=init, env=ENV) as client:
+        open_document(client, URI, SOURCE)
+        # Tasks start in order: the typing request is sent before the status request, and the
+        # server answers the status after it has put the typing request in its debounce.
+        typing = asyncio.ensure_future(ghost(client, CURSOR))
+        await asyncio.ensure_future(status(client))
+        invoked = types.InlineCompletionContext(
+            trigger_kind=types.InlineCompletionTriggerKind.Invoked
+        )
+        [item] = await ghost(client, CURSOR, context=invoked)
+        assert await typing == []
+        counts = await status(client)
+    assert item.insert_text == "a + b"
+    assert len(fake.chat_requests) == 1 and counts["made"] == 1 and counts["superseded"] == 1
+
+
+async def test_spending_up_to_the_cap_stops_predictions(fake: FakeKimi) -> None:
+    fake.enqueue(Reply(content="a + b\n"))
+    async with session("vscode", init_options=options(fake, maxCostPerHour=1e-9), env=ENV) as c:
+        open_document(c, URI, SOURCE)
+        [item] = await ghost(c, CURSOR)
+        change(c, URI, 2, (1, 11), (1, 11), "x")  # not the suggestion: it would need the model
+        assert await ghost(c, (1, 12)) == []
+        counts = await status(c)
+    assert item.insert_text == "a + b" and len(fake.chat_requests) == 1
+    assert counts["capped"] == 1 and counts["costLastHour"] > 0
