@@ -60,10 +60,14 @@ def print_text(report: dict[str, Any]) -> None:
     cpu = t["cpu_ms_per_request"]
     print(f"  CPU per request: kimi-lsp {cpu['kimi']:.2f} ms, bare no-op {cpu['bare']:.2f} ms")
     p, pr, s = report["prefix"], report["prompt"], report["supersede"]
+    kinds = "; ".join(
+        f"{kind} median {k['median']:.0f}, max {k['max']} ({k['requests']} requests)"
+        for kind, k in pr.get("by_kind", {}).items()
+    )
+    print(f"prompt tokens ({pr['tokenizer']}): {kinds}")
     print(
-        f"prompt: median {pr['median']:.0f} tokens, max {pr['max']} ({pr['requests']} requests, "
-        f"{pr['tokenizer']}); shared prefix min {p['shared_min']:.1%}, median "
-        f"{p['shared_median']:.1%} ({p['requests']} requests, {p['unit']})"
+        f"shared prefix min {p['shared_min']:.1%}, median {p['shared_median']:.1%} "
+        f"({p['requests']} requests, {p['unit']})"
     )
     print(
         f"superseded: {s['upstream_closed']}/{s['cases']} closed upstream, {s['older_empty']} "

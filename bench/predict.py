@@ -12,9 +12,8 @@ Settings: `prediction: {debounceMs: 0, maxCostPerHour: 1e6}` (no debounce, no sp
    the requests) is a reference less sensitive to a loaded machine.
 2. Typed-through answers: a suggestion is made, then its characters are typed one by one; each
    keystroke is followed by a no-op round trip (so the timed request finds it applied), then
-   the timed request, less the bare server's median round trip in the same state (same
-   document, same keystrokes); the fake must see no API call and each answer must be the
-   suggestion's rest.
+   the timed request, less the bare server's median round trip for a trivial request; the
+   fake must see no API call and each answer must be the suggestion's rest.
 3. Prompt: tokens of every recorded request's messages with the project's TokenCounter (Kimi's
    BPE when cached locally, else its offline fallback); the prefix shared by consecutive
    requests while a line is typed char by char, in characters of the serialized messages (the
@@ -51,7 +50,7 @@ from tests.fake_kimi import FakeKimi, Reply
 
 from _machine import machine_info
 from _predict_corpus import corpus, corpus_roots, sources
-from _predict_fake import Answerer
+from _predict_fake import Answerer, last_user_text
 from _predict_replay import replay_ghost, replay_rename, summary
 from _predict_report import checks, print_text
 from _predict_session import BareServer, PredictServer, items_of
@@ -107,7 +106,6 @@ class Bench:
         self.fake.set_default(self.answerer)
         self.bare = BareServer(home / "bare")
         self.server = PredictServer(self.fake.base_url, home)
-        self.bodies: list[dict[str, Any]] = []  # every recorded request of parts 1-3
 
     def close(self) -> None:
         for closer in (self.server.close, self.bare.close, self.fake.stop):
@@ -124,7 +122,6 @@ class Bench:
         before = self.chats()
         sent_at, response = self.server.inline(uri, text, offset)
         records = self.fake.chat_requests[before:]
-        self.bodies += [r.body for r in records]
         return sent_at, response, records
 
 
@@ -195,13 +192,12 @@ def typed_through(bench: Bench, text: str, uri: str, n: int) -> dict[str, Any]:
     """Type a suggestion's first characters: each next request must come from the suggestion.
 
     Each keystroke is followed by a no-op round trip (so the timed request finds it applied),
-    then the timed request. The bare pygls server gets the same document and keystrokes, then
-    the same no-op and a timed no-op: the baseline round trip, in the same state."""
+    then the timed request; after it, the bare pygls server's round trip for a trivial request
+    (the baseline: the pipes and the framework, no document work)."""
     rng = random.Random(19)
     kimi, bare = bench.server, bench.bare
-    docs = {"kimi": Doc(uri, text, [kimi]), "bare": Doc(uri, text, [bare])}
+    doc = Doc(uri, text, [kimi])
     kimi.open(uri, text)
-    bare.open(uri, text)
     bench.answerer.set_fixed(SUGGESTION)
     times: list[float] = []
     base: list[float] = []
@@ -210,11 +206,10 @@ def typed_through(bench: Bench, text: str, uri: str, n: int) -> dict[str, Any]:
     calls = wrong = suggestions = 0
     per = 10
     for end in line_ends(text, (n + per - 1) // per, rng, ordered=True):
-        at = end + (len(docs["kimi"].text) - len(text))  # the earlier insertions are before it
-        for doc in docs.values():
-            doc.insert(at, "\n" + " " * 8)
+        at = end + (len(doc.text) - len(text))  # the earlier insertions are all before it
+        doc.insert(at, "\n" + " " * 8)
         cursor = at + 9
-        _, response, _ = bench.ask(uri, docs["kimi"].text, cursor)
+        _, response, _ = bench.ask(uri, doc.text, cursor)
         items = items_of(response)
         if not items or items[0].get("insertText") != SUGGESTION:
             wrong += 1
@@ -222,22 +217,19 @@ def typed_through(bench: Bench, text: str, uri: str, n: int) -> dict[str, Any]:
         suggestions += 1
         for k in range(1, min(per, n - len(times)) + 1):
             # The keystroke, then a no-op round trip: the request timed next finds it applied.
-            docs["kimi"].insert(cursor + k - 1, SUGGESTION[k - 1])
+            doc.insert(cursor + k - 1, SUGGESTION[k - 1])
             keyed.append(kimi.round_trip())
             started = kimi.cpu_s()
-            sent_at, response, records = bench.ask(uri, docs["kimi"].text, cursor + k)
+            sent_at, response, records = bench.ask(uri, doc.text, cursor + k)
             cpu["kimi"] += kimi.cpu_s() - started
             times.append(response.received_at - sent_at)
             calls += len(records)
             got = items_of(response)
             wrong += not got or got[0].get("insertText") != SUGGESTION[k:]
-            docs["bare"].insert(cursor + k - 1, SUGGESTION[k - 1])
-            bare.round_trip()
             started = bare.cpu_s()
             base.append(bare.round_trip())
             cpu["bare"] += bare.cpu_s() - started
     kimi.close_doc(uri)
-    bare.close_doc(uri)
     base_p50 = pct(base, 50)
     return {
         "requests": len(times),
@@ -285,20 +277,29 @@ def prefix_sharing(bench: Bench, text: str, uri: str, chars: int) -> dict[str, A
 
 
 def prompt_tokens(bodies: list[dict[str, Any]]) -> dict[str, Any]:
-    """Tokens of each recorded request's messages, with the project's counter."""
+    """Tokens of each recorded request's messages, with the project's counter, per kind."""
     import os
 
     from kimi_lsp.tokens.counter import TokenCounter
 
     counter = TokenCounter(env={**os.environ, "KIMI_LSP_TOKENIZER_DOWNLOAD": "0"})
     counter.load()
-    counts = [counter.count_messages(b.get("messages") or []) for b in bodies]
+    kinds: dict[str, list[int]] = {"ghost": [], "next_edit": []}
+    for body in bodies:
+        kind = "next_edit" if "<|region 1|>" in last_user_text(body) else "ghost"
+        kinds[kind].append(counter.count_messages(body.get("messages") or []))
+    counts = kinds["ghost"] + kinds["next_edit"]
     return {
         "requests": len(counts),
         "tokenizer": counter.info.name,
         "median": statistics.median(counts) if counts else float("nan"),
         "max": max(counts, default=0),
-    }
+        "by_kind": {
+            kind: {"requests": len(c), "median": statistics.median(c) if c else float("nan"),
+                   "max": max(c, default=0)}
+            for kind, c in kinds.items()
+        },
+    }  # fmt: skip
 
 
 def _more_requests_than(bench: Bench, count: int) -> Callable[[], bool]:
@@ -387,8 +388,9 @@ def run(plan: dict[str, int]) -> dict[str, Any]:
             timed("typed_through", lambda: typed_through(bench, text, uri("t.py"), plan["typed"]))
             timed("prefix", lambda: prefix_sharing(bench, text, uri("p.py"), plan["prefix_chars"]))
             timed("supersede", lambda: supersede(bench, text, uri("s.py"), plan["supersede"]))
-            timed("prompt", lambda: prompt_tokens(bench.bodies))
             timed("replay", lambda: replay(bench, plan["ghost"], plan["renames"]))
+            bodies = [r.body for r in bench.fake.chat_requests]
+            timed("prompt", lambda: prompt_tokens(bodies))
             # Where the run's time goes on a quiet machine: these two take turns.
             report["cpu_s"] = {"bench": time.process_time(), "server": bench.server.cpu_s()}
         finally:
