@@ -114,9 +114,11 @@ def test_bounded_count_and_size() -> None:
     big = "y" * (MAX_EDIT_CHARS * 3)
     ed.change((50, 0), (50, 0), big)
     edit = ed.history.recent(1)[0]
-    assert edit.clipped and len(edit.new) == MAX_EDIT_CHARS and edit.end == (50, len(big))
+    assert edit.clipped and edit.new == "" and edit.end == (50, len(big))  # no whole word
     ed.type((50, len(big)), "z")  # never coalesced into a clipped edit
     assert ed.history.recent(1)[0].new == "z"
+    ed.change((60, 0), (60, 0), "word " * MAX_EDIT_CHARS)
+    assert ed.history.recent(1)[0].new == "word " * (MAX_EDIT_CHARS // 5)
 
 
 def test_whole_document_change_is_recorded_as_its_changed_span() -> None:
@@ -140,6 +142,22 @@ def test_whole_document_change_of_a_large_document() -> None:
     assert (edit.old, edit.new, edit.start) == ("olds", "eld", (15000, 12))
     ed.history.clear()
     assert len(ed.history) == 0
+
+
+def test_context_cut_at_a_word_never_keeps_half_of_it() -> None:
+    token = "ghp_" + "Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0FeDcBa98"
+    # The 120 characters on each side of the edit end inside a token.
+    line = "x = 1  # " + token + " " + "v " * 50 + "END" + " z" * 50 + " " + token + " tail"
+    ed = Editor(line + "\n")
+    at = line.index("END")
+    ed.type((0, at + 3), "!")
+    [edit] = ed.history.recent(6)
+    assert len(edit.before) <= 120 and len(edit.after) <= 120
+    assert edit.before == " " + "v " * 50 + "END"
+    assert edit.after == " z" * 50 + " "
+    assert "Zx9" not in edit.before + edit.after and "Ba98" not in edit.before + edit.after
+    ed.type((0, at + 4), "?")  # the fast path keeps the context as it was
+    assert ed.history.recent(6)[0].new == "!?"
 
 
 def test_utf16_positions_and_crlf_lines() -> None:

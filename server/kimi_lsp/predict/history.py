@@ -76,10 +76,26 @@ def text_between(lines: Sequence[str], start: Spot, end: Spot) -> str:
 
 
 def _context(lines: Sequence[str], start: Spot, end: Spot) -> tuple[str, str]:
+    """The rest of the edited lines around an edit, at most CONTEXT_CHARS each side. A side
+    that had to be cut loses its cut word too: half a token is a secret the redaction that
+    runs later could not recognise."""
     first, last = lines[start[0]], lines[end[0]]
     before = first[max(0, start[1] - CONTEXT_CHARS) : start[1]]
-    after = last[end[1] : min(line_content_length(last), end[1] + CONTEXT_CHARS)]
+    if start[1] > CONTEXT_CHARS:
+        before = before[_first_space(before) :]
+    content = line_content_length(last)
+    after = last[end[1] : min(content, end[1] + CONTEXT_CHARS)]
+    if content > end[1] + CONTEXT_CHARS:
+        after = after[: _last_space(after)]
     return before, after
+
+
+def _first_space(text: str) -> int:
+    return next((i for i, ch in enumerate(text) if ch.isspace()), len(text))
+
+
+def _last_space(text: str) -> int:
+    return next((i + 1 for i in range(len(text) - 1, -1, -1) if text[i].isspace()), 0)
 
 
 class EditHistory:
@@ -183,12 +199,20 @@ def _edit(uri: str, lines: Sequence[str], start: Spot, end: Spot, old: str, new:
         uri,
         start,
         advance(start, new),
-        old[:MAX_EDIT_CHARS],
-        new[:MAX_EDIT_CHARS],
+        _clip(old),
+        _clip(new),
         before,
         after,
         clipped,
     )
+
+
+def _clip(text: str) -> str:
+    """At most MAX_EDIT_CHARS, cut after a whitespace (never inside a token, see `_context`)."""
+    if len(text) <= MAX_EDIT_CHARS:
+        return text
+    head = text[:MAX_EDIT_CHARS]
+    return head[: _last_space(head)]
 
 
 def _merged(prev: Edit, lines: Sequence[str], start: Spot, end: Spot, old: str, new: str) -> Edit:
