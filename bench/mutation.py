@@ -55,8 +55,13 @@ MODULES: dict[str, tuple[str, ...]] = {
     ),
     "secrets/files.py": ("test_secrets.py", "test_trust_agent_paths.py", "test_mut_secrets.py"),
     "secrets/at_rest.py": ("test_trust_at_rest.py", "test_mut_secrets.py"),
-    "edits/diff.py": ("test_edits_diff.py", "test_edits_rebase.py", "test_edits_pending.py"),
-    "edits/rebase.py": ("test_edits_rebase.py",),
+    "edits/diff.py": (
+        "test_edits_diff.py",
+        "test_edits_rebase.py",
+        "test_edits_pending.py",
+        "test_mut_diff.py",
+    ),
+    "edits/rebase.py": ("test_edits_rebase.py", "test_mut_diff.py"),
     "edits/pending.py": ("test_edits_pending.py", "test_mut_edits.py"),
     "edits/extract.py": ("test_edits_extract.py",),
     "edits/on_disk.py": ("test_trust_edits_on_disk.py", "test_mut_edits.py"),
@@ -77,6 +82,22 @@ DATA_MODULES = ("secrets/patterns.py",)
 
 # mutant name -> why no test can kill it (kept in step with docs/mutation.md)
 EQUIVALENT: dict[str, str] = {
+    # edits/diff.py
+    "kimi_lsp.edits.diff.x__unique_anchors__mutmut_41": "-2 instead of -1 ends the chain the "
+    "same way (`while index >= 0`)",
+    "kimi_lsp.edits.diff.x__myers__mutmut_18": "a longer `v`: the cells past 2*limit+2 are never "
+    "read",
+    "kimi_lsp.edits.diff.x__myers__mutmut_19": "as above",
+    "kimi_lsp.edits.diff.x__myers__mutmut_32": "range(-d, d + 2, 2) is range(-d, d + 1, 2): "
+    "d + 1 has the other parity",
+    "kimi_lsp.edits.diff.x__myers__mutmut_76": "the last trace row is never read back "
+    "(_backtrack reads rows 0..D-1)",
+    "kimi_lsp.edits.diff.x__myers__mutmut_77": "as above",
+    "kimi_lsp.edits.diff.x__myers__mutmut_78": "as above",
+    "kimi_lsp.edits.diff.x__myers__mutmut_79": "as above",
+    "kimi_lsp.edits.diff.x__myers__mutmut_80": "as above",
+    "kimi_lsp.edits.diff.x__myers__mutmut_95": "one more cell at the end of a trace row: rows "
+    "are read by index from their start",
     # edits/pending.py
     "kimi_lsp.edits.pending.xǁPendingEditsǁ_forget__mutmut_1": "an id is never live and gone at "
     "once (add clears its reason), so a forgotten id is never already in `_gone`",

@@ -1,0 +1,83 @@
+"""Exhaustive checks of the line diff's inner algorithms on small inputs, and its error texts.
+
+The property tests in test_edits_diff.py sample; the first mutation run (docs/mutation.md) found
+mutants of Myers' search, its backtracking and the patience chain that sampling let through.
+Every pair of short sequences over a small alphabet is checked here instead (a few thousand
+pairs, deterministic, well under a second).
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise, permutations, product
+
+import pytest
+
+from kimi_lsp.edits import diff
+from kimi_lsp.edits.diff import Hunk, apply_hunks
+from kimi_lsp.edits.rebase import rebase
+
+
+def lcs_length(a: list[str], b: list[str]) -> int:
+    row = [0] * (len(b) + 1)
+    for x in a:
+        prev_diag = 0
+        for j, y in enumerate(b, 1):
+            prev_diag, row[j] = row[j], prev_diag + 1 if x == y else max(row[j], row[j - 1])
+    return row[-1]
+
+
+def sequences(alphabet: str, longest: int) -> list[list[str]]:
+    return [
+        [f"{c}\n" for c in word] for n in range(longest + 1) for word in product(alphabet, repeat=n)
+    ]
+
+
+def matched_pairs(blocks: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+    """Every matched (i, j) line pair, each block expanded by its length."""
+    return sorted((i + t, j + t) for i, j, n in blocks for t in range(n))
+
+
+def test_myers_finds_a_longest_common_subsequence_for_every_small_pair() -> None:
+    seqs = sequences("ab", 5) + sequences("abc", 3)
+    for a, b in product(seqs, repeat=2):
+        blocks = diff._myers(a, 0, len(a), b, 0, len(b))
+        assert blocks is not None, (a, b)
+        pairs = matched_pairs(blocks)
+        assert all(a[i] == b[j] for i, j in pairs), (a, b, blocks)
+        assert all(p[0] < q[0] and p[1] < q[1] for p, q in pairwise(pairs)), (a, b, blocks)
+        assert len(pairs) == lcs_length(a, b), (a, b, blocks)
+
+
+def test_myers_works_inside_a_window_of_longer_lists() -> None:
+    a = ["x\n", "a\n", "b\n", "c\n", "y\n"]
+    b = ["z\n", "z\n", "b\n", "c\n", "a\n", "z\n"]
+    blocks = diff._myers(a, 1, 4, b, 2, 5)
+    assert blocks is not None
+    assert matched_pairs(blocks) == [(2, 2), (3, 3)]
+
+
+def test_myers_gives_up_one_edit_past_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(diff, "MYERS_MAX_D", 2)
+    two = (["a\n", "b\n"], ["b\n", "c\n"])  # delete a, insert c
+    three = (["a\n", "b\n"], ["b\n", "x\n", "y\n"])  # delete a, insert x and y
+    assert diff._myers(two[0], 0, 2, two[1], 0, 2) == [(1, 0, 1)]
+    assert diff._myers(three[0], 0, 2, three[1], 0, 3) is None
+
+
+def test_the_patience_chain_is_a_longest_run_of_unique_lines() -> None:
+    lines = [f"line {n}\n" for n in range(6)]
+    for order in permutations(range(6)):
+        b = [lines[n] for n in order]
+        anchors = diff._unique_anchors(lines, 0, 6, b, 0, 6)
+        assert all(lines[i] == b[j] for i, j in anchors), order
+        assert all(p[0] < q[0] and p[1] < q[1] for p, q in pairwise(anchors)), order
+        assert len(anchors) == lcs_length(lines, b), order
+
+
+def test_out_of_order_hunks_are_refused_by_name() -> None:
+    with pytest.raises(ValueError, match=r"hunks out of order or out of range at Hunk\(start=0"):
+        apply_hunks("abcdef", [Hunk(3, 4, ""), Hunk(0, 1, "")])
+    with pytest.raises(
+        ValueError, match=r"hunks out of order or outside the snapshot at Hunk\(start=0"
+    ):
+        rebase("abcdef", "abcdefg", [Hunk(3, 4, ""), Hunk(0, 1, "")])
