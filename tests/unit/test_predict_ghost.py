@@ -324,3 +324,19 @@ async def test_without_prefix_continuation_the_prefix_goes_in_the_prompt() -> No
 def test_unfenced() -> None:
     assert unfenced("```py\na\nb\n```\ntext") == "a\nb"
     assert unfenced("a\n```") == "a\n```"  # not fenced at its start: the trimming cuts it
+
+
+async def test_a_secret_file_has_no_stable_context_whoever_asks() -> None:
+    from kimi_lsp.lsp.server import create_server
+
+    server = create_server(env={})
+    planned: list[object] = []
+
+    async def plan(*args: object, **kwargs: object) -> object:
+        planned.append(args)
+        raise AssertionError("the context engine was asked about a secret file")
+
+    server.services.context.plan = plan  # type: ignore[method-assign,assignment]
+    doc = server.documents.open("file:///w/.env", "dotenv", 1, "import_token=1\n")
+    assert await server.services.ghost._stable_block(doc.uri, doc) == ""
+    assert planned == []

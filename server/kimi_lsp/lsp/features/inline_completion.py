@@ -81,8 +81,12 @@ class InlineCompletions:
             self._engine.forget(uri)
 
     async def _stable_block(self, uri: str, doc: TextDocument) -> str:
-        """What the file imports and uses, from the context engine (in the background)."""
+        """What the file imports and uses, from the context engine (in the background);
+        nothing for a secret file (not even what it imports), whoever asks (next edits too)."""
         from ...context.focus import Focus
+
+        if self.engine.secret_reason(uri) is not None:
+            return ""
 
         budget = self.server.settings.for_role("prediction").context_budget_for("prediction")
         cap = Limits.for_budget(budget).stable_tokens
