@@ -91,8 +91,11 @@ def print_text(report: dict[str, Any]) -> None:
             f"  {c['metric']:20} {c['value']!s:>24}  target {c['target']:10} "
             f"{'PASS' if c['pass'] else 'FAIL'}"
         )
-    phases = ", ".join(f"{k} {v:.1f} s" for k, v in report["phases_s"].items())
-    phases += " = " + ", ".join(f"{k} {v:.1f} s" for k, v in report["replay"]["phases_s"].items())
+    parts = ", ".join(f"{k} {v:.1f} s" for k, v in report["replay"]["phases_s"].items())
+    phases = ", ".join(
+        f"{k} {v:.1f} s" + (f" ({parts})" if k == "replay" else "")
+        for k, v in report["phases_s"].items()
+    )
     cpu = report.get("cpu_s", {})
     print(
         f"run time {report['elapsed_s']:.1f} s ({phases}); CPU: this process (client, fake, "
