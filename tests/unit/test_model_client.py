@@ -9,6 +9,7 @@ import pytest
 
 from kimi_lsp.config import Pricing, Settings
 from kimi_lsp.model.params import FORBIDDEN
+from kimi_lsp.model.prefix import should_detect
 from kimi_lsp.model.types import (
     Completed,
     ContentDelta,
@@ -25,6 +26,7 @@ from .conftest import MakeModelClient
 
 USER = [{"role": "user", "content": "hello"}]
 PREFIX = "def handler(event, context):\n    "
+LONG_PREFIX = "def handler(event, context):\n    " + "total = compute(event, context)\n    " * 3
 
 
 async def collect(client: Any, request: ModelRequest) -> tuple[list[StreamEvent], ModelResult]:
@@ -239,10 +241,27 @@ async def test_short_prefix_is_stripped_only_after_the_endpoint_was_seen_repeati
         first = await client.complete(ModelRequest(USER, "edit", prefix="  "))
         assert first.reply == "  x = 1"  # short prefix, endpoint not known to repeat: kept
         fake.enqueue(Reply(content="y"))
-        await client.complete(ModelRequest(USER, "edit", prefix=PREFIX))  # learns it repeats
+        # A repeat of a prefix under 64 non-blank characters could be the model's own text
+        # (a banner of # continued by more #): stripped, but the endpoint is not marked.
+        await client.complete(ModelRequest(USER, "edit", prefix=PREFIX))
+        fake.enqueue(Reply(content="x = 1"))
+        second = await client.complete(ModelRequest(USER, "edit", prefix="  "))
+        assert second.reply == "  x = 1"
+        fake.enqueue(Reply(content="y"))
+        await client.complete(ModelRequest(USER, "edit", prefix=LONG_PREFIX))  # learns it repeats
         fake.enqueue(Reply(content="x = 1"))
         third = await client.complete(ModelRequest(USER, "edit", prefix="  "))
         assert (third.reply, third.content, third.prefix_repeated) == ("x = 1", "  x = 1", True)
+
+
+def test_moonshot_partial_mode_never_strips_a_reply_that_begins_like_its_prefix() -> None:
+    # Moonshot's Partial Mode never repeats the prefix (kimi-api.md): a banner continued by
+    # more of itself is the model's text, on api.moonshot.ai/.cn in "partial" mode.
+    banner = "#" * 20
+    assert not should_detect(banner, True, "partial", "https://api.moonshot.ai/v1")
+    assert not should_detect(banner, False, "partial", "https://api.moonshot.cn/v1")
+    assert should_detect(banner, False, "prefix", "https://api.moonshot.ai/v1")
+    assert should_detect(banner, False, "partial", "https://relay.example/v1")
 
 
 # ---------------------------------------------------------------- usage and cost

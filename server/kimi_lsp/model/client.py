@@ -20,8 +20,8 @@ from .assemble import Assembler
 from .errors import ErrorContext, ModelRequestError
 from .estimate import Counter, estimate_usage
 from .limiter import FairLimiter
-from .params import Call, build_call
-from .prefix import PrefixStripper, should_detect
+from .params import Call, build_call, prefix_mode_for
+from .prefix import PrefixStripper, learned_repeat, should_detect
 from .pricing import usage_from
 from .retry import RetryPolicy
 from .types import Completed, ModelRequest, ModelResult, StreamEvent, ToolCall, Usage, UsageTotals
@@ -252,7 +252,12 @@ class ModelClient:
         """The attempts of one call; `ids` is (request id, purpose)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + settings.request_timeout_seconds
-        detect = should_detect(call.prefix, self._endpoint_repeats_prefix)
+        detect = should_detect(
+            call.prefix,
+            self._endpoint_repeats_prefix,
+            prefix_mode_for(settings),
+            settings.base_url,
+        )
         attempt = 0
         while True:
             attempt += 1
@@ -282,7 +287,7 @@ class ModelClient:
                 await self._sleep(delay)
         for event in assembler.finish():
             yield event
-        if assembler.stripper.repeated:
+        if assembler.stripper.repeated and learned_repeat(call.prefix):
             self._endpoint_repeats_prefix = True
         yield Completed(self._result(settings, call, assembler, ids, attempt))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..config import PrefixMode
+from ..config_roles import requires_key
 
 SHORT_PREFIX = 8
 """Prefixes with fewer non-blank characters are only stripped from a reply once the endpoint
@@ -37,9 +38,26 @@ def continuation_body(mode: PrefixMode) -> dict[str, Any]:
     return {}
 
 
-def should_detect(prefix: str, endpoint_repeats: bool) -> bool:
-    """Whether to watch a reply for a repeated `prefix`."""
-    return bool(prefix) and (endpoint_repeats or len(prefix.strip()) >= SHORT_PREFIX)
+LEARN_PREFIX = 64
+"""A repeat of a prefix with at least this many non-blank characters marks the endpoint as one
+that repeats prefixes; a shorter one may be a reply that merely begins like its prefix (a banner
+of `#` continued by more `#`)."""
+
+
+def should_detect(
+    prefix: str, endpoint_repeats: bool, mode: PrefixMode = "prefix", base_url: str = ""
+) -> bool:
+    """Whether to watch a reply for a repeated `prefix`. Never on Moonshot's own endpoints in
+    Partial Mode, whose replies never repeat it (kimi-api.md): there a reply that begins like
+    its prefix is the model's text."""
+    if not prefix or (mode == "partial" and requires_key(base_url)):
+        return False
+    return endpoint_repeats or len(prefix.strip()) >= SHORT_PREFIX
+
+
+def learned_repeat(prefix: str) -> bool:
+    """Whether a repeat of `prefix` proves the endpoint repeats prefixes (see LEARN_PREFIX)."""
+    return len(prefix.strip()) >= LEARN_PREFIX
 
 
 class PrefixStripper:
