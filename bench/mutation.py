@@ -136,11 +136,49 @@ EQUIVALENT: dict[str, str] = {
     "kimi_lsp.secrets.files.x__file_kind__mutmut_45": 'rsplit("/")[-1] == rsplit("/", 1)[-1]',
     "kimi_lsp.secrets.files.x__file_kind__mutmut_48": 'rsplit("/", 2)[-1] == rsplit("/", 1)[-1]',
     # secrets/redact.py
+    "kimi_lsp.secrets.redact.x__spans__mutmut_5": "pem = None is false like False",
+    "kimi_lsp.secrets.redact.x__spans__mutmut_6": "pem_spans on a text without PRIVATE KEY "
+    "finds nothing (the flag only saves the scan)",
+    "kimi_lsp.secrets.redact.x__spans__mutmut_23": "as above: a wrong flag only costs a scan",
+    "kimi_lsp.secrets.redact.x__spans__mutmut_24": "a BEGIN marker puts PRIVATE KEY at 11 or "
+    "later, never at 0",
+    "kimi_lsp.secrets.redact.x__spans__mutmut_25": "as above",
+    "kimi_lsp.secrets.redact.x__spans__mutmut_32": "the PEM entry is the last of its locator: "
+    "break and continue both end the loop",
+    "kimi_lsp.secrets.redact.x__spans__mutmut_73": "no pattern's literal recurs one byte later, "
+    "and the locator never revisits an anchor except the two places of one family (a repeat)",
+    "kimi_lsp.secrets.redact.x__spans__mutmut_74": "as above",
+    "kimi_lsp.secrets.redact.x_redact__mutmut_48": "'UTF-8' and 'utf-8' name the same codec",
+    "kimi_lsp.secrets.redact.x_redact__mutmut_77": "as above",
+    "kimi_lsp.secrets.redact.x_redact__mutmut_94": "as above",
     "kimi_lsp.secrets.redact.xǁRedactorǁ__call____mutmut_3": "an empty key is dropped by "
     "`if key` on the next line anyway",
     "kimi_lsp.secrets.redact.xǁRedactorǁ__call____mutmut_5": "redact() itself ignores extra "
     "strings under MIN_EXTRA_LENGTH",
-    # secrets/checks.py
+    # secrets/checks.py (see also the import-time note in docs/mutation.md)
+    "kimi_lsp.secrets.checks.x_sk_key__mutmut_8": "'X' before `sk-` is alphanumeric: the first "
+    "test already refuses it",
+    "kimi_lsp.secrets.checks.x_sk_key__mutmut_19": "priority: as for url_password__mutmut_20",
+    "kimi_lsp.secrets.checks.x_stripe_key__mutmut_5": "priority: as for url_password__mutmut_20",
+    "kimi_lsp.secrets.checks.x_pem_spans__mutmut_4": "searching for END markers that the cheap "
+    "test says are absent finds none",
+    "kimi_lsp.secrets.checks.x_pem_spans__mutmut_9": "the initial `material` is never read: "
+    "`searched_from` starts past every `after`",
+    "kimi_lsp.secrets.checks.x_pem_spans__mutmut_10": "as above",
+    "kimi_lsp.secrets.checks.x_pem_spans__mutmut_11": "as above",
+    "kimi_lsp.secrets.checks.x_pem_spans__mutmut_13": "as above: with material -1 the cached "
+    "range is empty whatever `searched_from` is",
+    "kimi_lsp.secrets.checks.x_pem_spans__mutmut_14": "as above",
+    "kimi_lsp.secrets.checks.x_pem_spans__mutmut_34": "priority 0 or 1: no other family's span "
+    "starts at a -----BEGIN marker",
+    "kimi_lsp.secrets.checks.x_pem_spans__mutmut_53": "as above",
+    "kimi_lsp.secrets.checks.x_pem_spans__mutmut_37": "after a BEGIN without END no later BEGIN "
+    "has one either: their spans all run to the end and are skipped",
+    "kimi_lsp.secrets.checks.x_pem_spans__mutmut_39": "two BEGIN markers never share an `after`",
+    "kimi_lsp.secrets.checks.x_pem_spans__mutmut_40": "a cache miss searches again and finds the "
+    "same material",
+    "kimi_lsp.secrets.checks.x_pem_spans__mutmut_49": "key material never starts at the '-' of "
+    "an END marker",
     "kimi_lsp.secrets.checks.x_url_password__mutmut_20": "the priority orders only spans with "
     "the same ends; a URL password can only coincide with a token family earlier in PASSES, "
     "which wins at priority 1 or 2 alike",

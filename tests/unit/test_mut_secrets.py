@@ -228,3 +228,102 @@ def test_assigned_values_that_are_not_secrets(line: str) -> None:
 def test_assigned_values_at_the_edges_that_are_secrets(line: str, kind: str) -> None:
     result = redact(line)
     assert result.kinds == (kind,) and result.text.endswith(f'"[REDACTED:{kind}]"')
+
+
+# ---------------------------------------------------------------- private keys and token edges
+
+MATERIAL = "MIIEowIBAAKCAQEAx4k9Qw2Lm7Zp4Rt8Yu1Io3PaSdFgHjKlZxCvBnMqWeRtYuIoP"
+BEGIN, END = "-----BEGIN RSA PRIVATE KEY-----", "-----END RSA PRIVATE KEY-----"
+KEY_BLOCK = f"{BEGIN}\n{MATERIAL}\n{END}"
+PEM_MARK = "[REDACTED:private-key]"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"x\n{KEY_BLOCK}\ny", f"x\n{PEM_MARK}\ny"),
+        (f"{KEY_BLOCK}{KEY_BLOCK}\n", f"{PEM_MARK}{PEM_MARK}\n"),  # back to back
+        (f"{BEGIN} {END} then\n{KEY_BLOCK}\n", f"{BEGIN} {END} then\n{PEM_MARK}\n"),
+        (f"{BEGIN}\n{KEY_BLOCK}\nmid\n{KEY_BLOCK}\n", f"{PEM_MARK}\nmid\n{PEM_MARK}\n"),
+        (f"x\n{BEGIN}\n{MATERIAL}\n", f"x\n{PEM_MARK}"),  # cut off before its END
+    ],
+)
+def test_private_key_blocks(text: str, expected: str) -> None:
+    assert redact(text).text == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"use {BEGIN} ... {END} markers",  # prose about keys: no material between
+        f"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123 then {BEGIN} {END} prose",  # material only before
+        f"{BEGIN} -----END ABCDEFGHIJKLMNOPQRSTUV PRIVATE KEY----- prose",
+    ],
+)
+def test_key_markers_without_key_material_are_left_alone(text: str) -> None:
+    assert redact(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "key xk-proj1A2b3C4d5E6f7G8h9I0jKlMnOpQr",  # not `sk-`
+        "k-proj1A2b3C4d5E6f7G8h9I0jKlMnOpQr is",  # no `s` before the text's first `k-`
+        "key ask-proj1A2b3C4d5E6f7G8h9I0jKlMnOpQr",  # `sk-` inside a word
+        "key _sk-proj1A2b3C4d5E6f7G8h9I0jKlMnOpQr",
+        "key Xk_live_4eC39HqLyjWDarjtT1zdp7dc",  # Stripe keys are sk_/rk_ only
+    ],
+)
+def test_key_prefixes_inside_words_are_left_alone(text: str) -> None:
+    assert redact(text).text == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("key sk-11111111111111111111A", "key [REDACTED:api-key]"),  # `A` is a letter too
+        ("key sk-1abcdefghijklmnopqrstuv", "key [REDACTED:api-key]"),  # its digit comes first
+        ("x = sk_live_4eC39HqLyjWDarjtT1zdp7dc", "x = [REDACTED:stripe-key]"),
+        ('password = "sk-proj1A2b3C4d5E6f7G8h9I0jKlMnOpQr"', 'password = "[REDACTED:api-key]"'),
+        ('token = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"', 'token = "[REDACTED:stripe-key]"'),
+        ('token = "GetCallerIdentity2Request"', 'token = "[REDACTED:token]"'),  # has a digit
+        ("token = Zx9qWe7rTy5uIo3p+/==", "token = [REDACTED:token]"),
+        ('token = "abcdefg1abcdefg1"', 'token = "[REDACTED:token]"'),  # at the entropy floor
+    ],
+)
+def test_keys_at_the_edges_are_redacted_by_their_own_kind(text: str, expected: str) -> None:
+    assert redact(text).text == expected
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'token = "/etc/Zx9qWe7rTy5uIo3p"',
+        'token = "./Zx9qWe7rTy5uIo3p"',
+        'token = "../Zx9qWe7rTy5uIo3p"',
+        'token = "~/Zx9qWe7rTy5uIo3p"',
+        'token = "settings.SECRET_KEY_Zx9q"',
+        'token = "GetCallerIdentityRequest"',
+        "token = access_token_value_here",
+    ],
+)
+def test_paths_names_and_words_assigned_to_secret_names_are_left_alone(line: str) -> None:
+    assert redact(line).text == line
+
+
+def test_longer_extra_strings_go_first_and_values_keep_text_order() -> None:
+    result = redact("k: secretvalue123 and secretvalue", extra=["secretvalue", "secretvalue123"])
+    assert result.text == "k: [REDACTED:configured-secret] and [REDACTED:configured-secret]"
+    assert result.values == {"configured-secret": ["secretvalue123", "secretvalue"]}
+
+
+def test_lone_surrogates_survive_redaction() -> None:
+    # Text from a client may hold lone surrogates (an editor's broken UTF-16): kept as they are.
+    aws = "AKIA" + "Q3X7ZK2M9PLW4RTY"
+    result = redact(f'x = "\udcff" {aws} "\ud800"')
+    assert result.text == 'x = "\udcff" [REDACTED:aws-access-key-id] "\ud800"'
+    assert result.values == {"aws-access-key-id": [aws]}
+    assert redact(f"{aws}\udcff").values == {"aws-access-key-id": [aws]}
+    url = redact("DATABASE_URL=postgres://app:s3cr3t\udcffP4ss@db/app")
+    assert url.text == "DATABASE_URL=postgres://app:[REDACTED:url-password]@db/app"
+    assert url.values == {"url-password": ["s3cr3t\udcffP4ss"]}
