@@ -6,7 +6,7 @@ import asyncio
 import os
 import sys
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -93,8 +93,10 @@ async def session(
     configuration: dict[str, Any] | None = None,
     root: Path | None = None,
     args: list[str] | None = None,
+    adjust: Callable[[types.ClientCapabilities], None] | None = None,
 ) -> AsyncIterator[LanguageClient]:
-    """A client connected to a fresh server process, initialized with the given profile."""
+    """A client connected to a fresh server process, initialized with the given profile
+    (its capabilities changed by `adjust`, when given)."""
     client = make_test_lsp_client()
 
     @client.feature(types.CLIENT_REGISTER_CAPABILITY)
@@ -125,9 +127,12 @@ async def session(
     try:
         root_uri = root.as_uri() if root else None
         folders = [types.WorkspaceFolder(uri=root_uri, name=root.name)] if root else None
+        capabilities = client_capabilities(PROFILES[profile])
+        if adjust is not None:
+            adjust(capabilities)
         client.initialize_result = await client.initialize_session(  # type: ignore[attr-defined]
             types.InitializeParams(
-                capabilities=client_capabilities(PROFILES[profile]),
+                capabilities=capabilities,
                 initialization_options=init_options,
                 root_uri=root_uri,
                 workspace_folders=folders,

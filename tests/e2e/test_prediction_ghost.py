@@ -269,3 +269,31 @@ async def test_spending_up_to_the_cap_stops_predictions(fake: FakeKimi) -> None:
         counts = await status(c)
     assert item.insert_text == "a + b" and len(fake.chat_requests) == 1
     assert counts["capped"] == 1 and counts["costLastHour"] > 0
+
+
+async def test_a_client_that_shows_ghost_text_warms_the_server_at_the_first_keystroke(
+    fake: FakeKimi, profile: str
+) -> None:
+    # The first suggestion must not pay for loading the SDK and the tokenizer (~0.5 s): a
+    # client declaring inlineCompletion has them loaded when the user starts typing.
+    def shows_ghost_text(capabilities: types.ClientCapabilities) -> None:
+        document = capabilities.text_document or types.TextDocumentClientCapabilities()
+        document.inline_completion = types.InlineCompletionClientCapabilities()
+        capabilities.text_document = document
+
+    async with session(
+        profile, init_options=options(fake), env=ENV, adjust=shows_ghost_text
+    ) as client:
+        open_document(client, URI, SOURCE)
+        before = await request(client, "kimi/status", {})
+        assert str(before["tokenizer"]).startswith("not loaded yet")
+        change(client, URI, 2, CURSOR, CURSOR, "a")
+
+        async def warmed() -> None:
+            while not any("Warmed up" in m.message for m in client.log_messages):
+                await client.wait_for_notification(types.WINDOW_LOG_MESSAGE)
+
+        await asyncio.wait_for(warmed(), 30)  # a hang guard, not a time limit
+        after = await request(client, "kimi/status", {})
+        assert not str(after["tokenizer"]).startswith("not loaded yet")
+        assert fake.chat_requests == []  # warming calls no API

@@ -48,3 +48,9 @@ class ClientCapabilities:
         """workspace/configuration requests."""
         workspace = self._caps.workspace
         return bool(workspace and workspace.configuration)
+
+    @property
+    def inline_completion(self) -> bool:
+        """textDocument/inlineCompletion (LSP 3.18): the client shows ghost text."""
+        document = self._caps.text_document
+        return bool(document and document.inline_completion)

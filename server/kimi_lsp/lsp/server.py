@@ -158,6 +158,7 @@ class KimiServer(LanguageServer):
                     import anyio._backends._asyncio  # noqa: F401
 
                 self.tokens.load()
+                log.info("Warmed up: the model client and the tokenizer are loaded")
             except Exception:
                 log.exception("Warming up failed; the first request will load what it needs")
 

@@ -83,6 +83,11 @@ function M.capabilities()
   capabilities.workspace = capabilities.workspace or {}
   capabilities.workspace.workspaceEdit = capabilities.workspace.workspaceEdit or {}
   capabilities.workspace.workspaceEdit.documentChanges = true
+  -- The plugin draws ghost text itself on 0.11 (lua/kimi/predict/ghost.lua), so it says so: the
+  -- server warms its model client at the first keystroke instead of the first suggestion.
+  capabilities.textDocument = capabilities.textDocument or {}
+  capabilities.textDocument.inlineCompletion = capabilities.textDocument.inlineCompletion
+    or { dynamicRegistration = false }
   return capabilities
 end
 

@@ -120,6 +120,18 @@ def register(server: KimiServer) -> None:
         DocumentEvent.CLOSED, lambda uri: server.services.ghost.document_closed(uri)
     )
 
+    warmed = False
+
+    def first_keystroke(uri: str) -> None:
+        # A client that shows ghost text will ask for one after this keystroke: load the model
+        # client and the tokenizer now (once, in a thread) rather than in that request.
+        nonlocal warmed
+        if not warmed and server.settings.prediction.enabled and server.client.inline_completion:
+            warmed = True
+            server.warm_up()
+
+    server.document_events.subscribe(DocumentEvent.CHANGED, first_keystroke)
+
     @server.registry.request(METHOD, options=types.InlineCompletionOptions())
     async def inline_completion(params: Any) -> dict[str, Any]:
         return await server.services.ghost.complete(params)
