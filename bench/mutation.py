@@ -266,8 +266,9 @@ def _workspace(work: Path, modules: list[str]) -> None:
     )
 
 
-def _tally(work: Path, modules: list[str]) -> dict[str, Tally]:
-    """Read mutmut's per-file results (`<file>.meta`) into one tally per module."""
+def _tally(work: Path, modules: list[str], data: dict[str, dict[str, int]]) -> dict[str, Tally]:
+    """Read mutmut's per-file results (`<file>.meta`) and the data mutants' exit codes into
+    one tally per module."""
     tallies: dict[str, Tally] = {}
     for module in modules:
         meta = work / "mutants" / "src" / "kimi_lsp" / f"{module}.meta"
@@ -277,6 +278,7 @@ def _tally(work: Path, modules: list[str]) -> dict[str, Tally]:
             if meta.exists()
             else {}
         )
+        codes |= data.get(module, {})
         for name, code in sorted(codes.items()):
             tally.total += 1
             if name in EQUIVALENT:
