@@ -83,6 +83,13 @@ DATA_MODULES = ("secrets/patterns.py",)
 # mutant name -> why no test can kill it (kept in step with docs/mutation.md)
 EQUIVALENT: dict[str, str] = {
     # edits/diff.py
+    "kimi_lsp.edits.diff.x_compute_hunks__mutmut_26": "the sentinel's length is never used "
+    "after the last block",
+    "kimi_lsp.edits.diff.x_compute_hunks__mutmut_28": "an empty gap gives no hunk (_trimmed "
+    "returns None)",
+    "kimi_lsp.edits.diff.x_compute_hunks__mutmut_29": "as above",
+    "kimi_lsp.edits.diff.x__lines__mutmut_7": "a kept empty last line has no characters: no "
+    "hunk changes",
     "kimi_lsp.edits.diff.x__unique_anchors__mutmut_41": "-2 instead of -1 ends the chain the "
     "same way (`while index >= 0`)",
     "kimi_lsp.edits.diff.x__myers__mutmut_18": "a longer `v`: the cells past 2*limit+2 are never "

@@ -81,3 +81,30 @@ def test_out_of_order_hunks_are_refused_by_name() -> None:
         ValueError, match=r"hunks out of order or outside the snapshot at Hunk\(start=0"
     ):
         rebase("abcdef", "abcdefg", [Hunk(3, 4, ""), Hunk(0, 1, "")])
+
+
+def test_hunks_of_every_small_pair_are_exact_sorted_separated_and_trimmed() -> None:
+    texts = ["".join(lines) for lines in sequences("ab", 3)]
+    texts += ["".join(lines) + "a" for lines in sequences("ab", 2)]  # no final newline
+    texts += ["a\n\nb\n", "\n\n", "ab\n", "ba\nab\n"]
+    for old, new in product(texts, repeat=2):
+        hunks = diff.compute_hunks(old, new)
+        assert apply_hunks(old, hunks) == new, (old, new, hunks)
+        assert all(h.end < k.start for h, k in pairwise(hunks)), (old, new, hunks)
+        for h in hunks:
+            replaced = old[h.start : h.end]
+            assert replaced or h.text, (old, new, h)
+            # No character the two sides share at a hunk's start or end is kept in it.
+            if replaced and h.text:
+                assert replaced[0] != h.text[0] and replaced[-1] != h.text[-1], (old, new, h)
+        assert (hunks == []) == (old == new)
+
+
+def test_one_changed_line_among_unique_lines_is_one_hunk() -> None:
+    lines = [f"line {n}\n" for n in range(8)]
+    for k in range(8):
+        new = lines.copy()
+        new[k] = f"line {k}x\n"
+        hunks = diff.compute_hunks("".join(lines), "".join(new))
+        at = sum(len(x) for x in lines[:k]) + len(lines[k]) - 1
+        assert hunks == [Hunk(at, at, "x")], k
