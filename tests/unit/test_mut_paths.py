@@ -204,3 +204,10 @@ def test_config_kind_of_a_symlink_out_of_the_root(tmp_path: Path) -> None:
     os.symlink(tmp_path / "elsewhere", tmp_path / "ws" / "out")
     root, path = str(tmp_path / "ws"), str(tmp_path / "ws" / "out" / "a.txt")
     assert config_kind_of(root, path, "out/a.txt") is None
+
+
+def test_edit_scope_lists_every_allowed_file(engine: ContextEngine) -> None:
+    scoped = Confinement(engine, edit_scope=["src/b.py", "src/a.py"])
+    assert refusal(scoped.creatable, "zz.py", disk(engine)) == (
+        "zz.py is outside this task: you may edit only src/a.py, src/b.py (read others freely)"
+    )
