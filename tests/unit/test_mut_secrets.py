@@ -327,3 +327,52 @@ def test_lone_surrogates_survive_redaction() -> None:
     url = redact("DATABASE_URL=postgres://app:s3cr3t\udcffP4ss@db/app")
     assert url.text == "DATABASE_URL=postgres://app:[REDACTED:url-password]@db/app"
     assert url.values == {"url-password": ["s3cr3t\udcffP4ss"]}
+
+
+# ---------------------------------------------------------------- every variant each pattern names
+
+A36 = "Zx9qWe7rTy5uIo3pLm2nBv4cXz6aSd8fGh1j"
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        *[(f"{prefix}_{A36}", "github-token") for prefix in ("ghp", "gho", "ghu", "ghs", "ghr")],
+        ("github_pat_" + "Zx9qWe7rTy5uIo3pLm2nBv", "github-token"),  # 22: the shortest
+        *[(f"xox{c}-1234567890", "slack-token") for c in "abeprs"],  # 10: the shortest
+        ("sk_test_" + "4eC39HqLyjWDarjt", "stripe-key"),  # test keys too; 16: the shortest
+        ("sk-" + "proj1A2b3C4d5E6f7G8h", "api-key"),  # 20: the shortest
+        ("pypi-AgE" + "Zx9qWe7rTy5uIo3pLm2nBv4cXz6aSd8fGh1jKl0m", "pypi-token"),  # 40
+        ("eyJ" + "hbGciOiJ.eyJz.abcd", "jwt"),  # 8, 4 and 4: the shortest parts
+    ],
+)
+def test_every_prefix_and_the_shortest_length_of_each_token(value: str, kind: str) -> None:
+    assert redact(f"t = '{value}'").text == f"t = '[REDACTED:{kind}]'"
+
+
+@pytest.mark.parametrize("path", ["services", "workflows", "triggers"])
+def test_every_kind_of_slack_webhook(path: str) -> None:
+    # 20 characters after the kind: the shortest that counts.
+    text = f"u = 'https://hooks.slack.com/{path}/T0000/B0000/XXXXXXXX'"
+    assert redact(text).text == "u = 'https://[REDACTED:slack-webhook]'"
+
+
+def test_a_bearer_token_of_the_shortest_length() -> None:
+    assert redact("Authorization: Bearer Zx9qWe7rTy5uIo3p").kinds == ("bearer-token",)
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ('PWD = "Zx9qWe7rTy5u"', "password"),
+        ('SECRET = "Zx9qWe7rTy5uIo3pLm2n"', "secret"),
+        ('DB_CREDENTIAL = "Zx9qWe7rTy5uIo3pLm2n"', "credential"),
+        ('AUTH = "Zx9qWe7rTy5uIo3pLm2n"', "auth"),
+        ('password: t = "Zx9qWe7rTy5u"', "password"),  # a one-letter type annotation
+        *[(f'password = {p}"Zx9qWe7rTy5u"', "password") for p in "rbuf"],
+        *[(f"password = {p}'Zx9qWe7rTy5u'", "password") for p in "rbuf"],
+    ],
+)
+def test_secret_names_in_capitals_and_prefixed_string_literals(line: str, kind: str) -> None:
+    result = redact(line)
+    assert result.kinds == (kind,) and "Zx9qWe7rTy5u" not in result.text
