@@ -308,23 +308,28 @@ def _tally(work: Path, modules: list[str], data: dict[str, dict[str, int]]) -> d
 
 
 def _recheck(work: Path, mutmut: str, tallies: dict[str, Tally]) -> list[str]:
-    """Run each mutmut survivor again in a fresh process (the mutant applied to the source).
+    """Run each survivor again in a fresh process, the mutant applied to the source.
 
     mutmut forks its workers after importing the code, so a mutant in a function that runs
     only at import (the secret checks built into the pattern tables) is never switched on
-    there; a fresh import sees it. Survivors killed here count as killed; their names are
-    returned."""
+    there; a fresh import sees it. With `--recheck` this also tries the survivors against
+    tests written since. Survivors killed here count as killed; their names are returned."""
     killed: list[str] = []
     for module, tally in tallies.items():
-        names = [n for n in tally.survivors if not n.startswith("data:")]
-        if not names:
+        if not tally.survivors:
             continue
         path = work / "src" / "kimi_lsp" / module
         original = path.read_text(encoding="utf-8")
+        data = {m.name: m for m in _mutation_data.mutants(original)}
         tests = [f"tests/unit/{t}" for t in MODULES[module]]
         try:
-            for name in names:
-                subprocess.run([mutmut, "apply", name], cwd=work, capture_output=True, check=True)
+            for name in list(tally.survivors):
+                if name in data:
+                    path.write_text(data[name].apply(original), encoding="utf-8")
+                else:
+                    subprocess.run(
+                        [mutmut, "apply", name], cwd=work, capture_output=True, check=True
+                    )
                 if _mutation_data.pytest_in(work, tests) != 0:
                     tally.survivors.remove(name)
                     tally.killed += 1
