@@ -80,6 +80,11 @@ MODULES: dict[str, tuple[str, ...]] = {
 # modules that are data tables (mutmut leaves module-level code alone): bench/_mutation_data.py
 DATA_MODULES = ("secrets/patterns.py",)
 
+_CASELESS = (
+    "no capital in the pattern's literal and both cases in its classes: it matches the "
+    "lowercased text at the same places"
+)
+
 # mutant name -> why no test can kill it (kept in step with docs/mutation.md)
 EQUIVALENT: dict[str, str] = {
     # edits/diff.py
@@ -162,6 +167,23 @@ EQUIVALENT: dict[str, str] = {
     "`if key` on the next line anyway",
     "kimi_lsp.secrets.redact.xǁRedactorǁ__call____mutmut_5": "redact() itself ignores extra "
     "strings under MIN_EXTRA_LENGTH",
+    # secrets/patterns.py (data mutants, bench/_mutation_data.py)
+    "data:flag@39:9:False->True": _CASELESS,
+    "data:flag@43:56:False->True": _CASELESS,
+    "data:flag@46:9:False->True": _CASELESS,
+    "data:flag@50:47:False->True": _CASELESS,
+    "data:flag@52:42:False->True": _CASELESS,
+    "data:flag@53:50:False->True": _CASELESS,
+    "data:flag@54:45:False->True": _CASELESS,
+    "data:flag@56:59:False->True": _CASELESS,
+    "data:flag@63:66:False->True": _CASELESS,
+    "data:flag@150:12:True->False": "Slack tokens are lowercase: the original text finds "
+    "them where the lowercased one does",
+    "data:flag@151:12:True->False": "the URL locator `://` has no letter",
+    "data:bound@24:41:1->2": "a one-character value is under every minimum length (8)",
+    "data:bound@24:79:1->2": "a one-character value is under every minimum length (8)",
+    "data:bound@25:26:1->2": "a one-character value is under every minimum length (8)",
+    "data:bound@25:64:1->2": "a one-character value is under every minimum length (8)",
     # secrets/checks.py (see also the import-time note in docs/mutation.md)
     "kimi_lsp.secrets.checks.x_sk_key__mutmut_8": "'X' before `sk-` is alphanumeric: the first "
     "test already refuses it",
