@@ -369,6 +369,7 @@ def test_a_bearer_token_of_the_shortest_length() -> None:
         ('DB_CREDENTIAL = "Zx9qWe7rTy5uIo3pLm2n"', "credential"),
         ('AUTH = "Zx9qWe7rTy5uIo3pLm2n"', "auth"),
         ('password: t = "Zx9qWe7rTy5u"', "password"),  # a one-letter type annotation
+        ('password: t="Zx9qWe7rTy5u"', "password"),  # ... right before its `=`
         *[(f'password = {p}"Zx9qWe7rTy5u"', "password") for p in "rbuf"],
         *[(f"password = {p}'Zx9qWe7rTy5u'", "password") for p in "rbuf"],
     ],
