@@ -156,6 +156,27 @@ EQUIVALENT: dict[str, str] = {
     "kimi_lsp.secrets.files.x_secret_file_reason__mutmut_21": "as above ('XXXX' is no such parent)",
     "kimi_lsp.secrets.files.x__file_kind__mutmut_45": 'rsplit("/")[-1] == rsplit("/", 1)[-1]',
     "kimi_lsp.secrets.files.x__file_kind__mutmut_48": 'rsplit("/", 2)[-1] == rsplit("/", 1)[-1]',
+    "kimi_lsp.secrets.checks.x_pem_spans__mutmut_20": "a BEGIN inside a block then makes an "
+    "overlapping span, which redact() skips like the original's skip",
+    "kimi_lsp.secrets.checks.x_assigned__mutmut_4": "searching the whole prefix finds the same "
+    "nearest marker (every earlier marker is closed by its ']')",
+    "kimi_lsp.secrets.checks.x_assigned__mutmut_18": "41 instead of 40 bytes back: a marker's "
+    "kind is under 30 bytes, so a name inside one starts within 40",
+    "kimi_lsp.secrets.checks.x_assigned__mutmut_30": "`nxt` is read at [:1] and [1:2] only",
+    "kimi_lsp.secrets.checks.x_assigned__mutmut_41": "`nxt` has 2 bytes: [1:3] is [1:2]",
+    "kimi_lsp.secrets.checks.x_assigned__mutmut_58": "a value never starts at offset 0 (a name "
+    "and an operator precede it)",
+    "kimi_lsp.secrets.checks.x_assigned__mutmut_59": "as above",
+    "kimi_lsp.secrets.checks.x_assigned__mutmut_71": "as above",
+    "kimi_lsp.secrets.checks.x_assigned__mutmut_72": "as above",
+    "kimi_lsp.secrets.checks.x_assigned__mutmut_99": "25 instead of 24 bytes back for 'aws': "
+    "the widest name (aws_secret_access_key) fits either way",
+    "kimi_lsp.secrets.checks.x_assigned__mutmut_103": "priority: as for url_password__mutmut_20",
+    "kimi_lsp.secrets.redact.x__spans__mutmut_56": "every locator checks its family's lead with "
+    "a lookbehind, so the lead test here never fails",
+    "kimi_lsp.secrets.redact.x__spans__mutmut_57": "as above",
+    "kimi_lsp.secrets.redact.x__spans__mutmut_86": "pem_spans on a text without PRIVATE KEY "
+    "finds nothing (the flag only saves the scan)",
     # secrets/redact.py
     "kimi_lsp.secrets.redact.x__spans__mutmut_5": "pem = None is false like False",
     "kimi_lsp.secrets.redact.x__spans__mutmut_6": "pem_spans on a text without PRIVATE KEY "

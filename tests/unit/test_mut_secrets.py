@@ -377,3 +377,49 @@ def test_a_bearer_token_of_the_shortest_length() -> None:
 def test_secret_names_in_capitals_and_prefixed_string_literals(line: str, kind: str) -> None:
     result = redact(line)
     assert result.kinds == (kind,) and "Zx9qWe7rTy5u" not in result.text
+
+
+# ---------------------------------------------------------------- assigned names and overlaps
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '[REDACTED:password]: "Zx9qWe7rTy5u"',  # the name is a marker's kind, not a variable
+        '[REDACTED:a] [REDACTED:password]: "Zx9qWe7rTy5u"',
+        'tokenizer = "Zx9qWe7rTy5uIo3pLm2n"',  # the name goes on: not a secret name
+        'tokenss = "Zx9qWe7rTy5uIo3pLm2n"',
+        'password = "x9[REDACTED:api-key]7Q"',  # a marker inside: already redacted
+        "token = xqzvbnmkwrtplkjhgfds",  # an unquoted identifier
+    ],
+)
+def test_names_that_are_not_secret_names_and_values_already_redacted(line: str) -> None:
+    assert redact(line).text == line
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('[REDACTED:api-key] and password = "Zx9qWe7rTy5u"',
+         '[REDACTED:api-key] and password = "[REDACTED:password]"'),
+        ('password = "Zx9qWe7rTy5u" # [REDACTED:token]',
+         'password = "[REDACTED:password]" # [REDACTED:token]'),
+        ('tokens = "Zx9qWe7rTy5uIo3pLm2n"', 'tokens = "[REDACTED:token]"'),
+        ('tokensFoo = "Zx9qWe7rTy5uIo3pLm2n"', 'tokensFoo = "[REDACTED:token]"'),
+        ('AWS_ACCESS_KEY = "Zx9qWe7rTy5uIo3pLm2n"',
+         'AWS_ACCESS_KEY = "[REDACTED:aws-secret-access-key]"'),
+        ("t = 'ghp_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ'", "t = '[REDACTED:github-token]'"),
+        ("authhf_Zx9qWe7rTy5uIo3pLm2nBv4cXz6aSd8fGh = 1",
+         "auth[REDACTED:huggingface-token] = 1"),  # two scan hits in a row
+    ],
+)  # fmt: skip
+def test_secrets_next_to_markers_plurals_and_in_a_row(line: str, expected: str) -> None:
+    assert redact(line).text == expected
+
+
+def test_the_longest_of_overlapping_secrets_wins_and_later_ones_still_count() -> None:
+    aws = "AKIA" + "Q3X7ZK2M9PLW4RTY"
+    # A key id that is only the start of a longer secret value: the whole value goes.
+    assert redact(f'secret = "{aws}extra123"').text == 'secret = "[REDACTED:secret]"'
+    text = f'{BEGIN}\n{MATERIAL}\npassword = "Zx9qWe7rTy5u"\n{END}\nkey {aws}'
+    assert redact(text).text == f"{PEM_MARK}\nkey [REDACTED:aws-access-key-id]"
