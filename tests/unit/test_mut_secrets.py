@@ -423,3 +423,18 @@ def test_the_longest_of_overlapping_secrets_wins_and_later_ones_still_count() ->
     assert redact(f'secret = "{aws}extra123"').text == 'secret = "[REDACTED:secret]"'
     text = f'{BEGIN}\n{MATERIAL}\npassword = "Zx9qWe7rTy5u"\n{END}\nkey {aws}'
     assert redact(text).text == f"{PEM_MARK}\nkey [REDACTED:aws-access-key-id]"
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        # a marker opened 40 bytes before the name still covers it; 41 bytes before, not
+        ("[REDACTED:" + "x" * 30 + 'password]: "Zx9qWe7rTy5u"', None),
+        ("[REDACTED:" + "x" * 31 + 'password]: "Zx9qWe7rTy5u"', "password"),
+        # `aws` within 24 bytes before `key` names an AWS secret access key; further, not
+        ('aws_prod_account_access_key = "Zx9qWe7rTy5uIo3pLm2n"', "aws-secret-access-key"),
+        ('aws_prod_accounts_access_key = "Zx9qWe7rTy5uIo3pLm2n"', "access-key"),
+    ],
+)
+def test_how_far_back_a_name_looks(line: str, kind: str | None) -> None:
+    assert redact(line).kinds == (() if kind is None else (kind,))
