@@ -160,7 +160,6 @@ EQUIVALENT: dict[str, str] = {
     "overlapping span, which redact() skips like the original's skip",
     "kimi_lsp.secrets.checks.x_assigned__mutmut_4": "searching the whole prefix finds the same "
     "nearest marker (every earlier marker is closed by its ']')",
-    "kind is under 30 bytes, so a name inside one starts within 40",
     "kimi_lsp.secrets.checks.x_assigned__mutmut_30": "`nxt` is read at [:1] and [1:2] only",
     "kimi_lsp.secrets.checks.x_assigned__mutmut_41": "`nxt` has 2 bytes: [1:3] is [1:2]",
     "kimi_lsp.secrets.checks.x_assigned__mutmut_58": "a value never starts at offset 0 (a name "
@@ -168,7 +167,6 @@ EQUIVALENT: dict[str, str] = {
     "kimi_lsp.secrets.checks.x_assigned__mutmut_59": "as above",
     "kimi_lsp.secrets.checks.x_assigned__mutmut_71": "as above",
     "kimi_lsp.secrets.checks.x_assigned__mutmut_72": "as above",
-    "the widest name (aws_secret_access_key) fits either way",
     "kimi_lsp.secrets.checks.x_assigned__mutmut_103": "priority: as for url_password__mutmut_20",
     "kimi_lsp.secrets.redact.x__spans__mutmut_56": "every locator checks its family's lead with "
     "a lookbehind, so the lead test here never fails",
