@@ -119,6 +119,18 @@ EQUIVALENT: dict[str, str] = {
     "kimi_lsp.edits.diff.x__myers__mutmut_80": "as above",
     "kimi_lsp.edits.diff.x__myers__mutmut_95": "one more cell at the end of a trace row: rows "
     "are read by index from their start",
+    "kimi_lsp.edits.diff.x__myers__mutmut_11": "offset - 2 shifts where rows are kept; only "
+    "the last step's row (never read back) runs off the start",
+    "kimi_lsp.edits.diff.x__backtrack__mutmut_52": "on a diagonal x - mid_x == y - mid_y: "
+    "the x bound stops the walk first either way",
+    "kimi_lsp.edits.diff.x__backtrack__mutmut_54": "as above, the y bound",
+    "kimi_lsp.edits.diff.x__backtrack__mutmut_56": "on a diagonal x > mid_x and y > mid_y "
+    "hold together: `or` is `and`",
+    "kimi_lsp.edits.diff.x__backtrack__mutmut_57": "as above (>= on one side)",
+    "kimi_lsp.edits.diff.x__backtrack__mutmut_58": "as above",
+    "kimi_lsp.edits.diff.x__backtrack__mutmut_70": "the first snake is on diagonal 0: x == y",
+    "kimi_lsp.edits.diff.x__backtrack__mutmut_71": "as above",
+    "kimi_lsp.edits.diff.x__backtrack__mutmut_73": "as above",
     # edits/pending.py
     "kimi_lsp.edits.pending.xǁPendingEditsǁ_forget__mutmut_1": "an id is never live and gone at "
     "once (add clears its reason), so a forgotten id is never already in `_gone`",

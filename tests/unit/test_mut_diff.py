@@ -108,3 +108,14 @@ def test_one_changed_line_among_unique_lines_is_one_hunk() -> None:
         hunks = diff.compute_hunks("".join(lines), "".join(new))
         at = sum(len(x) for x in lines[:k]) + len(lines[k]) - 1
         assert hunks == [Hunk(at, at, "x")], k
+
+
+def test_hunks_of_every_pair_of_unique_line_orders_are_exact() -> None:
+    # Lines unique on both sides: the patience anchors (runs, gaps between them) do the work.
+    lines = ["a\n", "b\n", "c\n", "d\n", "e\n"]
+    orders = [list(p) for n in range(6) for p in permutations(lines, n)]
+    for old_lines, new_lines in product(orders[:200], orders[::7]):
+        old, new = "".join(old_lines), "".join(new_lines)
+        hunks = diff.compute_hunks(old, new)
+        assert apply_hunks(old, hunks) == new, (old, new, hunks)
+        assert all(h.end < k.start for h, k in pairwise(hunks)), (old, new, hunks)
