@@ -153,3 +153,11 @@ async def test_a_multi_line_event_at_the_end_of_the_stream_is_joined() -> None:
             yield line
 
     assert [data async for data in sse.event_data(lines())] == ["a\nb"]
+
+
+def test_an_id_alone_or_a_name_alone_is_news() -> None:
+    asm = assembler()
+    events = asm.feed({"choices": [choice(tool_calls=[{"index": 0, "id": "call_9"}])]})
+    call = {"index": 0, "function": {"name": "grep"}}
+    events += asm.feed({"choices": [choice(tool_calls=[call])]})
+    assert events == [ToolCallDelta(0, "call_9", None, ""), ToolCallDelta(0, None, "grep", "")]
