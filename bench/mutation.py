@@ -131,6 +131,26 @@ EQUIVALENT: dict[str, str] = {
     "kimi_lsp.edits.diff.x__backtrack__mutmut_70": "the first snake is on diagonal 0: x == y",
     "kimi_lsp.edits.diff.x__backtrack__mutmut_71": "as above",
     "kimi_lsp.edits.diff.x__backtrack__mutmut_73": "as above",
+    "kimi_lsp.edits.diff.x__common_prefix__mutmut_9": "hi = n + 1: a[:n + 1] != b[:n + 1] "
+    "already (equal texts returned before), so the search ends at the same place",
+    "kimi_lsp.edits.diff.x__common_prefix__mutmut_16": "another midpoint of the same binary "
+    "search: the invariant and the result stay",
+    "kimi_lsp.edits.diff.x__common_suffix__mutmut_6": "`limit` is already at most both lengths",
+    "kimi_lsp.edits.diff.x__common_suffix__mutmut_7": "as above",
+    "kimi_lsp.edits.diff.x__common_suffix__mutmut_10": "a broken fast path: the binary search "
+    "finds the same length",
+    "kimi_lsp.edits.diff.x__common_suffix__mutmut_12": "as above",
+    "kimi_lsp.edits.diff.x__common_suffix__mutmut_18": "another midpoint of the same binary search",
+    "kimi_lsp.edits.diff.x__match_lines__mutmut_48": "a gap with one empty side finds no "
+    "anchor and no common line anyway",
+    "kimi_lsp.edits.diff.x__match_lines__mutmut_68": "the first anchor becomes a one-line block "
+    "that the next, overlapping block covers (compute_hunks skips it)",
+    "kimi_lsp.edits.diff.x__match_lines__mutmut_71": "runs of consecutive anchors are cut into "
+    "shorter blocks: the same lines match",
+    "kimi_lsp.edits.diff.x__match_lines__mutmut_73": "as above",
+    "kimi_lsp.edits.diff.x__match_lines__mutmut_74": "as above",
+    "kimi_lsp.edits.diff.x__match_lines__mutmut_77": "the anchors after the first run are "
+    "found again when the gap pushed after it is split",
     # edits/pending.py
     "kimi_lsp.edits.pending.xǁPendingEditsǁ_forget__mutmut_1": "an id is never live and gone at "
     "once (add clears its reason), so a forgotten id is never already in `_gone`",
@@ -149,6 +169,10 @@ EQUIVALENT: dict[str, str] = {
     "kimi_lsp.edits.validate.x_python_breaks__mutmut_12": "the parser's messages are never "
     "empty: the fallback text is unreachable",
     "kimi_lsp.edits.validate.x_python_breaks__mutmut_13": "as above",
+    "kimi_lsp.edits.validate.x_python_breaks__mutmut_14": "the ValueError branch is for NUL "
+    "bytes on early 3.11 releases; 3.11.7 (the dev venv) raises SyntaxError: unreachable here",
+    "kimi_lsp.edits.validate.x_python_breaks__mutmut_15": "as above",
+    "kimi_lsp.edits.validate.x_python_breaks__mutmut_16": "as above",
     # protected_paths.py
     "kimi_lsp.protected_paths.x_plain_name__mutmut_5": 'split(":") and split(":", 1) have the '
     "same first part",
