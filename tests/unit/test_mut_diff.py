@@ -122,7 +122,7 @@ def test_hunks_of_every_pair_of_unique_line_orders_are_exact() -> None:
 
 
 def test_every_gap_between_anchors_is_refined() -> None:
-    # After the unique `c` anchors the tail, the gap before it still holds a common `b`
-    # (and `u`): the diff keeps them rather than replacing the whole front.
+    # A gap with one empty side is done at once, but the gaps still waiting must be refined
+    # too: here the front keeps its common `b` rather than being replaced whole.
     old, new = "v\nb\na\nu\nc\n", "b\nb\nc\nu\na\n"
     assert diff.compute_hunks(old, new) == [Hunk(0, 2, ""), Hunk(4, 7, "b"), Hunk(10, 10, "u\na\n")]
