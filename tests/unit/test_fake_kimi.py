@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import sys
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -711,54 +710,49 @@ async def test_stall_keeps_the_connection_until_the_client_leaves(fake) -> None:
             async with stream:
                 async for chunk in stream:
                     received.append(chunk)
-        left_at = time.monotonic()
     assert len(received) == 2
+    # A stalled stream never writes again: only reading the socket can see the client leave.
     record = await fake.wait_for_disconnect()
     assert record.outcome == "client_disconnected"
-    assert record.ended_at is not None and record.ended_at - left_at < 0.1
     assert fake.stats.streams_client_closed == 1
 
 
 # ------------------------------------------------------------------ disconnects, concurrency
 
 
-async def test_client_closing_the_stream_is_seen_within_100ms(fake, client) -> None:
-    fake.enqueue(Reply(content="x" * 200, chunks=100, chunk_delay=0.05))
+async def test_client_closing_the_stream_is_seen_before_the_next_write(fake, client) -> None:
+    # Chunks 120 s apart: a disconnect noticed only by the next write would outlast the wait's
+    # 30 s hang guard, so seeing it at all means the fake read the client's EOF.
+    fake.enqueue(Reply(content="x" * 200, chunks=100, chunk_delay=120))
     stream = await client.chat.completions.create(model=MODEL, messages=USER, stream=True)
     async with stream:
-        async for chunk in stream:
-            if chunk.choices[0].delta.content:
-                break
-    closed_at = time.monotonic()
+        async for _chunk in stream:
+            break  # the first chunk; the next is 120 s away
     record = await fake.wait_for_disconnect()
-    assert record.ended_at is not None and record.ended_at - closed_at < 0.1
     assert record.outcome == "client_disconnected"
-    assert record.events_sent < 10
+    assert record.events_sent == 1
     stats = fake.stats
     assert (stats.streams_opened, stats.streams_completed, stats.streams_client_closed) == (1, 0, 1)
 
 
-async def test_cancelling_before_the_first_chunk_is_seen_within_100ms(fake, client) -> None:
-    fake.enqueue(Reply(content="late", delay=30))
+async def test_cancelling_before_the_first_chunk_is_seen_at_once(fake, client) -> None:
+    # The answer waits 120 s: seen within the 30 s hang guard only if the fake reads the EOF.
+    fake.enqueue(Reply(content="late", delay=120))
     task = asyncio.create_task(client.chat.completions.create(model=MODEL, messages=USER))
     await fake.wait_for_requests(1)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    cancelled_at = time.monotonic()
-    record = await fake.wait_for_disconnect()
-    assert record.ended_at is not None and record.ended_at - cancelled_at < 0.1
+    await fake.wait_for_disconnect()
     assert fake.stats.streams_opened == 0 and fake.stats.disconnects == 1
 
 
 async def test_stream_headers_come_before_the_first_chunk_delay(fake, client) -> None:
-    fake.enqueue(Reply(content="late", delay=30))
+    fake.enqueue(Reply(content="late", delay=120))
     create = client.chat.completions.create(model=MODEL, messages=USER, stream=True)
-    stream = await asyncio.wait_for(create, timeout=5)  # would hang if headers waited too
+    stream = await asyncio.wait_for(create, timeout=30)  # a hang guard: headers come at once
     await stream.close()
-    closed_at = time.monotonic()
     record = await fake.wait_for_disconnect()
-    assert record.ended_at is not None and record.ended_at - closed_at < 0.1
     assert (record.stream, record.status, record.events_sent) == (True, 200, 0)
 
 
