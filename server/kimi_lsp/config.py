@@ -253,7 +253,7 @@ _OBJECTS: dict[str, tuple[str, type, Callable[[Any], Any] | Mapping[str, Callabl
         PredictionSettings,
         {
             "enabled": boolean,
-            "debounceMs": integer(0, 10_000),
+            "debounceMs": integer(0, 60_000),
             "nextEdit": boolean,
             "maxCostPerHour": number(0, 1_000_000),
         },

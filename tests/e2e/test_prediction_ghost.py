@@ -241,8 +241,9 @@ async def test_a_request_superseded_in_its_debounce_never_calls_the_model(
     fake: FakeKimi,
 ) -> None:
     fake.enqueue(Reply(content="a + b\n"))
-    # A long debounce for typing; an invoked request (triggerKind 1) skips it.
-    init = options(fake, debounceMs=10_000)
+    # A debounce longer than any hang guard (so a loaded machine cannot outwait it); an
+    # invoked request (triggerKind 1) skips it.
+    init = options(fake, debounceMs=60_000)
     async with session("vscode", init_options=init, env=ENV) as client:
         open_document(client, URI, SOURCE)
         # Tasks start in order: the typing request is sent before the status request, and the
