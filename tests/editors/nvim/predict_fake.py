@@ -12,12 +12,11 @@ runs until SIGTERM.
 from __future__ import annotations
 
 import re
-import signal
 import sys
-import threading
 from typing import Any
 
-from tests.fake_kimi import FakeKimi, Reply
+from tests.editors.nvim.fake_process import serve
+from tests.fake_kimi import Reply
 
 # The end of the text before the cursor -> what the "model" continues it with.
 GHOST = {
@@ -62,16 +61,7 @@ def respond(body: dict[str, Any]) -> Reply:
 
 
 def main(argv: list[str]) -> int:
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    fake = FakeKimi(api_keys=tuple(argv[1:2]) or None).start_in_thread()
-    fake.set_default(respond)
-    print(f"READY {fake.base_url}", flush=True)
-    try:
-        stop.wait()
-    finally:
-        fake.stop()
-    return 0
+    return serve(respond, argv)
 
 
 if __name__ == "__main__":

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 import sys
-import threading
 from typing import Any
 
 from kimi_lsp.agent.fanout import PLAN_PROMPT
-from tests.fake_kimi import FakeKimi, Reply, ToolCall
+from tests.editors.nvim.fake_process import serve
+from tests.fake_kimi import Reply, ToolCall
 
 EDITS: dict[str, dict[str, Any]] = {
     "pkg/config.py": {"old": "class Config:", "new": "class Settings:"},
@@ -58,16 +57,7 @@ def respond(body: dict[str, Any]) -> Reply:
 
 
 def main(argv: list[str]) -> int:
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    fake = FakeKimi(api_keys=tuple(argv[1:2]) or None).start_in_thread()
-    fake.set_default(respond)
-    print(f"READY {fake.base_url}", flush=True)
-    try:
-        stop.wait()
-    finally:
-        fake.stop()
-    return 0
+    return serve(respond, argv)
 
 
 if __name__ == "__main__":

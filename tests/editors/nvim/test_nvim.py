@@ -155,7 +155,11 @@ def run_scenario(
     fake: Fake | None,
     env: dict[str, str] | None = None,
     files: dict[str, str] | None = None,
+    flag: str = "-l",
 ) -> Run:
+    """Run scenario `name` in headless Neovim with isolated XDG dirs, the venv's server and the
+    fake's URL and key; `flag` "-S" sources it in a full editor instead of `-l` running it as a
+    script (typing in insert mode needs the former: `-l` reads keys from stdin)."""
     assert NVIM is not None
     workspace = tmp_path / "workspace"
     (workspace / ".git").mkdir(parents=True, exist_ok=True)
@@ -183,7 +187,7 @@ def run_scenario(
     full_env = {k: v for k, v in full_env.items() if v != ""}  # "" unsets
     started = time.monotonic()
     proc = subprocess.Popen(
-        [NVIM, "--headless", "--clean", "-n", "-l", str(SCENARIOS / f"{name}.lua")],
+        [NVIM, "--headless", "--clean", "-n", flag, str(SCENARIOS / f"{name}.lua")],
         cwd=workspace, env=full_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip

@@ -12,30 +12,17 @@ the typing from a timer-resumed coroutine while Neovim sits in insert mode.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
-import time
-import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.editors.nvim.test_nvim import (
-    CLEARED_ENV,
-    KEY,
-    NVIM,
-    PLUGIN,
-    SCENARIOS,
     Fake,
     Run,
-    _kill_group,
     fake_api,
     pytestmark,  # noqa: F401  (skipped without Neovim 0.11, like test_nvim.py)
+    run_scenario,
 )
-from tests.editors.processes import kill_marked, marked_env
 
 FAKE = "tests.editors.nvim.predict_fake"
 GHOST_SOURCE = "def add(a, b):\n    return a + b\n\n\ndef adder(n):\n    return n\n\n"
@@ -46,52 +33,11 @@ RENAME_SOURCE = (
     "    return result + value\n"
 )
 RENAMED = RENAME_SOURCE.replace("value", "amount")
-# An outer hang guard only (the scenarios wait on conditions): generous for a loaded machine.
-SCENARIO_TIMEOUT = 150
 
 
 def run_insert_scenario(name: str, tmp_path: Path, fake: Fake, files: dict[str, str]) -> Run:
-    """run_scenario's set-up (isolated XDG dirs, the venv's server, the fake's URL and key),
-    with `-S` instead of `-l` (see the module docstring)."""
-    assert NVIM is not None
-    workspace = tmp_path / "workspace"
-    (workspace / ".git").mkdir(parents=True, exist_ok=True)
-    for rel, text in files.items():
-        (workspace / rel).write_text(text, encoding="utf-8")
-    result_file = tmp_path / "result.json"
-    marker = uuid.uuid4().hex
-    env = marked_env(tmp_path / "home", marker, CLEARED_ENV)
-    env.update(
-        {
-            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
-            "KIMI_NVIM_PLUGIN": str(PLUGIN),
-            "KIMI_TEST_RESULT": str(result_file),
-            "KIMI_TEST_WORKSPACE": str(workspace),
-            "KIMI_TEST_PYTHON": sys.executable,
-            "KIMI_TEST_BASE_URL": fake.base_url,
-            "MOONSHOT_API_KEY": KEY,
-        }
-    )
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        [NVIM, "--headless", "--clean", "-n", "-S", str(SCENARIOS / f"{name}.lua")],
-        cwd=workspace, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, start_new_session=True,
-    )  # fmt: skip
-    try:
-        try:
-            _, stderr = proc.communicate(timeout=SCENARIO_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            _, stderr = proc.communicate()
-            pytest.fail(f"{name}.lua did not finish within {SCENARIO_TIMEOUT} s:\n{stderr[-4000:]}")
-    finally:
-        _kill_group(proc)
-        kill_marked(marker)
-    result: dict[str, Any] = {}
-    if result_file.exists():
-        result = json.loads(result_file.read_text(encoding="utf-8"))
-    return Run(proc.returncode, result, stderr, time.monotonic() - started)
+    """run_scenario with `-S` instead of `-l` (see the module docstring)."""
+    return run_scenario(name, tmp_path, fake, files=files, flag="-S")
 
 
 def prefixes(fake: Fake) -> list[str]:
