@@ -207,6 +207,14 @@ class Session:
     def driver_dir(self) -> Path:
         return self.root / "driver"
 
+    def suite_results(self, suite: str) -> list[dict[str, Any]]:
+        """The mocha tests of one suite file, as the helper extension recorded them."""
+        if "crash" in self.results:
+            raise SessionError(
+                f"the mocha runner crashed:\n{self.results['crash']}\n{self.log_tails()}"
+            )
+        return [t for t in self.results["tests"] if t["file"] == suite]
+
     def log_tails(self, lines: int = 40) -> str:
         """The end of the logs that explain a failure: code-server, the browser driver and
         console, the extension host and the Kimi output channel (with the LSP trace)."""

@@ -294,12 +294,6 @@ def session(
     return run
 
 
-def suite_results(run: Session, suite: str) -> list[dict[str, Any]]:
-    if "crash" in run.results:
-        pytest.fail(f"the mocha runner crashed:\n{run.results['crash']}\n{run.log_tails()}")
-    return [t for t in run.results["tests"] if t["file"] == suite]
-
-
 # -- the tests ------------------------------------------------------------------------------
 
 
@@ -307,7 +301,7 @@ def suite_results(run: Session, suite: str) -> list[dict[str, Any]]:
 def test_suite_passes_in_the_extension_host(session: Session, suite: str) -> None:
     if os.environ.get("KIMI_E2E_SUITES") and suite not in os.environ["KIMI_E2E_SUITES"]:
         pytest.fail(f"{suite} was left out by KIMI_E2E_SUITES")
-    tests = suite_results(session, suite)
+    tests = session.suite_results(suite)
     assert tests, f"{suite} ran no test (did it load?)\n{session.log_tails()}"
     failed = [t for t in tests if t["state"] != "passed"]
     report = "\n\n".join(f"✗ {t['title']} ({t['state']})\n{t['error']}" for t in failed)

@@ -170,15 +170,9 @@ def session(tmp_path_factory: pytest.TempPathFactory, fake: FakeKimi, key: str) 
     return run
 
 
-def results(run: Session, suite: str) -> list[dict[str, Any]]:
-    if "crash" in run.results:
-        pytest.fail(f"the mocha runner crashed:\n{run.results['crash']}\n{run.log_tails()}")
-    return [t for t in run.results["tests"] if t["file"] == suite]
-
-
 @pytest.mark.parametrize("suite", SUITES)
 def test_suite_passes_in_the_extension_host(session: Session, suite: str) -> None:
-    tests = results(session, suite)
+    tests = session.suite_results(suite)
     assert tests, f"{suite} ran no test (did it load?)\n{session.log_tails()}"
     failed = [t for t in tests if t["state"] != "passed"]
     report = "\n\n".join(f"✗ {t['title']} ({t['state']})\n{t['error']}" for t in failed)
@@ -190,7 +184,7 @@ def test_suite_passes_in_the_extension_host(session: Session, suite: str) -> Non
 def test_prediction_requests_reached_the_fake(session: Session, fake: FakeKimi) -> None:
     """Both kinds of prediction were asked of the model (the suite saw their results), each
     with the session's key, and none after prediction was turned off (the suite counted)."""
-    assert results(session, "prediction.test.js"), "the suite did not run"
+    assert session.suite_results("prediction.test.js"), "the suite did not run"
     bodies = [r.body for r in fake.chat_requests]
     regions = [b for b in bodies if any(REGION.search(_text(m)) for m in b["messages"])]
     ghosts = [b for b in bodies if b not in regions and b["messages"][-1]["role"] == "assistant"]

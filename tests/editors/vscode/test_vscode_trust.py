@@ -163,15 +163,9 @@ def session(
     return run
 
 
-def results(run: Session) -> list[dict[str, Any]]:
-    if "crash" in run.results:
-        pytest.fail(f"the mocha runner crashed:\n{run.results['crash']}\n{run.log_tails()}")
-    return [t for t in run.results["tests"] if t["file"] == "trust.test.js"]
-
-
 def test_trust_suite_passes_in_the_extension_host(session: Session) -> None:
     """Restricted Mode, the key question (Cancel, then Allow), trust granted (finding 2)."""
-    tests = results(session)
+    tests = session.suite_results("trust.test.js")
     assert len(tests) >= 7, f"trust.test.js ran {len(tests)} tests\n{session.log_tails()}"
     failed = [t for t in tests if t["state"] != "passed"]
     report = "\n\n".join(f"✗ {t['title']} ({t['state']})\n{t['error']}" for t in failed)
@@ -181,7 +175,7 @@ def test_trust_suite_passes_in_the_extension_host(session: Session) -> None:
 def test_the_workspace_server_command_never_ran(session: Session) -> None:
     """Finding 2: `.vscode/settings.json`'s kimi.server.command (tools/kimi-lsp, relative) is
     never started, neither in Restricted Mode nor once the folder is trusted."""
-    assert results(session), "the suite did not run"
+    assert session.suite_results("trust.test.js"), "the suite did not run"
     marker = session.root / "marker.txt"
     assert not marker.exists(), f"the workspace's program ran: {marker.read_text()}"
 
@@ -190,7 +184,7 @@ def test_the_workspace_endpoint_never_got_a_request(
     session: Session, hostile: tuple[str, list[dict[str, Any]]]
 ) -> None:
     """Finding 2: `.vscode/settings.json`'s kimi.baseUrl received nothing (least of all the key)."""
-    assert results(session), "the suite did not run"
+    assert session.suite_results("trust.test.js"), "the suite did not run"
     seen = hostile[1]
     assert seen == [], f"the hostile endpoint was sent {len(seen)} request(s): {seen[:3]}"
 
