@@ -63,7 +63,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     ),
     "edits/rebase.py": ("test_edits_rebase.py", "test_mut_diff.py"),
     "edits/pending.py": ("test_edits_pending.py", "test_mut_edits.py"),
-    "edits/extract.py": ("test_edits_extract.py",),
+    "edits/extract.py": ("test_edits_extract.py", "test_mut_extract.py"),
     "edits/on_disk.py": ("test_trust_edits_on_disk.py", "test_mut_edits.py"),
     "edits/validate.py": ("test_edits_validate.py", "test_mut_edits.py"),
     "edits/unredact.py": ("test_edits_unredact.py", "test_mut_edits.py"),
@@ -151,6 +151,23 @@ EQUIVALENT: dict[str, str] = {
     "kimi_lsp.edits.diff.x__match_lines__mutmut_74": "as above",
     "kimi_lsp.edits.diff.x__match_lines__mutmut_77": "the anchors after the first run are "
     "found again when the gap pushed after it is split",
+    # edits/extract.py
+    "kimi_lsp.edits.extract.x__blocks__mutmut_9": "rstrip(None) on an opening line: "
+    "the extra trailing whitespace only ends up in the info string, whose first word and "
+    "backtick test stay the same",
+    "kimi_lsp.edits.extract.x__blocks__mutmut_19": "a fence is one character repeated (3 or "
+    "more): fence[1] == fence[0]",
+    "kimi_lsp.edits.extract.x__blocks__mutmut_37": "as above",
+    "kimi_lsp.edits.extract.x__blocks__mutmut_59": "as above",
+    "kimi_lsp.edits.extract.x__blocks__mutmut_49": "an unclosed block's last line is the "
+    "last of split_lines, which never ends with a break: the test is always true there",
+    "kimi_lsp.edits.extract.x__blocks__mutmut_50": "as above",
+    "kimi_lsp.edits.extract.x__join_prefix__mutmut_8": 'rsplit("\\n")[-1] is the last line '
+    'like rsplit("\\n", 1)[-1]',
+    "kimi_lsp.edits.extract.x__join_prefix__mutmut_11": 'rsplit("\\n", 2)[-1]: as above',
+    "kimi_lsp.edits.extract.x__names__mutmut_6": '"" is a prefix of every string: the '
+    "startswith tests already cover an empty info or language",
+    "kimi_lsp.edits.extract.x__reindent__mutmut_22": "only_first = None is false like False",
     # edits/pending.py
     "kimi_lsp.edits.pending.xǁPendingEditsǁ_forget__mutmut_1": "an id is never live and gone at "
     "once (add clears its reason), so a forgotten id is never already in `_gone`",
