@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
-from .next_extract import Key
+if TYPE_CHECKING:  # a type only: importing next_extract (difflib, diff) waits for a request
+    from .next_extract import Key
 
 MAX_ISSUED = 512
 """Suggestions remembered by id for their outcome (older ids are forgotten: outcome ignored)."""

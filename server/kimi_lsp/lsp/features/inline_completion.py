@@ -8,13 +8,11 @@ from lsprotocol import types
 
 from ...document_events import DocumentEvent
 from ...errors import InvalidInputError
-from ...predict.context_cache import StableContext
-from ...predict.ghost import GhostItem, GhostRequest, GhostText
-from ...predict.ghost_prompt import Limits
 from . import params as p
 
 if TYPE_CHECKING:
     from ...documents import TextDocument
+    from ...predict.ghost import GhostItem, GhostRequest, GhostText
     from ..server import KimiServer
 
 METHOD = types.TEXT_DOCUMENT_INLINE_COMPLETION
@@ -26,6 +24,9 @@ EMPTY: dict[str, Any] = {"items": []}
 
 def parse_params(raw: Any) -> GhostRequest:
     """The request, or InvalidParams with a sentence for malformed params."""
+    # Ghost text's modules load with the first request, not at start-up (initialize stays fast).
+    from ...predict.ghost import GhostRequest
+
     body = p.obj(raw, "params")
     uri = p.document_uri(body)
     position = p.position(body.get("position"))
@@ -67,6 +68,9 @@ class InlineCompletions:
     def engine(self) -> GhostText:
         """Built on first use: the services (the meter among them) exist by then."""
         if self._engine is None:
+            from ...predict.context_cache import StableContext
+            from ...predict.ghost import GhostText
+
             server = self.server
             stable = StableContext(self._stable_block, server.dispatcher.spawn)
             self._engine = GhostText(server, server.services.prediction_meter, stable)
@@ -84,6 +88,7 @@ class InlineCompletions:
         """What the file imports and uses, from the context engine (in the background);
         nothing for a secret file (not even what it imports), whoever asks (next edits too)."""
         from ...context.focus import Focus
+        from ...predict.ghost_prompt import Limits
 
         if self.engine.secret_reason(uri) is not None:
             return ""
@@ -129,6 +134,7 @@ def register(server: KimiServer) -> None:
         if not warmed and server.settings.prediction.enabled and server.client.inline_completion:
             warmed = True
             server.warm_up()
+            server.services.ghost.engine  # noqa: B018  (imports ghost text's modules now)
 
     server.document_events.subscribe(DocumentEvent.CHANGED, first_keystroke)
 
