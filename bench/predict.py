@@ -240,6 +240,10 @@ def typed_through(bench: Bench, text: str, uri: str, n: int) -> dict[str, Any]:
         "bare_round_trip": spread(base),
         "kimi_keystroke_noop_round_trip": spread(keyed),
         "server_side": spread([t - base_p50 for t in times]),
+        # What kimi-lsp adds at the tail: its p99 round trip less the bare server's p99 in the
+        # same run (the pipes' and the scheduler's own jitter, 3-4 ms at p99 even for a no-op,
+        # is in both; subtracting the bare p50 leaves it in and measures the machine).
+        "tail_added_ms": pct(times, 99) * 1000 - pct(base, 99) * 1000,
         "cpu_ms_per_request": {k: v * 1000 / max(len(times), 1) for k, v in cpu.items()},
     }
 
