@@ -354,6 +354,9 @@ export class ClientHost implements vscode.Disposable {
     }
     if (key) env.MOONSHOT_API_KEY = key; // only here: never in settings, initializationOptions or logs
     const endpointKeys = await this.endpointKeysTo(env, stored, routes);
+    // Again, with the answers the user just gave about hosts: a restart queued behind this start
+    // (the key's change event, then the command's own) then sees nothing changed.
+    this.fingerprint = this.startFingerprint(stored);
     for (const problem of routes.problems) this.log.warn(`No key from secret storage for ${problem}.`);
     const serverOptions: ServerOptions = {
       command: found,
