@@ -326,6 +326,23 @@ class LspClient:
                 fut.set_exception(exc)
 
 
+KEY_ENV = ("MOONSHOT_API_KEY", "KIMI_API_KEY", "KIMI_BASE_URL", "KIMI_MODEL")
+
+
+def isolated_env(home: str, api_key: str, **extra: str) -> dict[str, str]:
+    """This process's environment for a kimi-lsp under test: the endpoint variables dropped,
+    `api_key` as the key, the XDG directories under `home`, and `extra`."""
+    env = {k: v for k, v in os.environ.items() if k not in KEY_ENV}
+    env.update(
+        MOONSHOT_API_KEY=api_key,
+        XDG_CONFIG_HOME=os.path.join(home, "config"),
+        XDG_CACHE_HOME=os.path.join(home, "cache"),
+        XDG_DATA_HOME=os.path.join(home, "data"),
+        **extra,
+    )
+    return env
+
+
 def _content_length(header: bytes) -> int:
     for line in header.split(b"\r\n"):
         name, _, value = line.partition(b":")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _lspclient import LspClient, Response
+from _lspclient import LspClient, Response, isolated_env
 from plumbing import workspace_params
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -20,19 +20,7 @@ PREDICTION = {"enabled": True, "debounceMs": 0, "nextEdit": True, "maxCostPerHou
 
 
 def _env(home: Path) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("MOONSHOT_API_KEY", "KIMI_API_KEY", "KIMI_BASE_URL", "KIMI_MODEL")
-    }
-    env.update(
-        MOONSHOT_API_KEY=API_KEY,
-        XDG_CONFIG_HOME=str(home / "config"),
-        XDG_CACHE_HOME=str(home / "cache"),
-        XDG_DATA_HOME=str(home / "data"),
-        KIMI_LSP_TOKENIZER_DOWNLOAD="0",  # never the network
-    )
-    return env
+    return isolated_env(str(home), API_KEY, KIMI_LSP_TOKENIZER_DOWNLOAD="0")  # never the network
 
 
 # -- positions (UTF-16, as the client advertises) ---------------------------------------------

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # script or module: find the helpers
-from _lspclient import LspClient
+from _lspclient import LspClient, isolated_env
 from plumbing import workspace_params
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -271,17 +271,7 @@ class Server:
     def __init__(
         self, base_url: str, home: Path, stderr_path: Path, profile: Path | None = None
     ) -> None:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k not in ("MOONSHOT_API_KEY", "KIMI_API_KEY", "KIMI_BASE_URL", "KIMI_MODEL")
-        }
-        env.update(
-            MOONSHOT_API_KEY=API_KEY,
-            XDG_CONFIG_HOME=str(home / "config"),
-            XDG_CACHE_HOME=str(home / "cache"),
-            XDG_DATA_HOME=str(home / "data"),
-        )
+        env = isolated_env(str(home), API_KEY)
         cmd = [sys.executable]
         if profile is not None:
             cmd += ["-m", "cProfile", "-o", str(profile)]
